@@ -1,0 +1,202 @@
+import {
+  type CheckpointDriver,
+  type CheckpointPageQuery,
+  ClosedError,
+  isExpired,
+  type LoadedCheckpoint,
+  type StoredBlob,
+  type StoredCheckpoint,
+  type StoredWrite,
+} from "@stowage/core";
+
+/** Everything one thread holds, per checkpoint namespace. */
+interface ThreadState {
+  /** ns → id → checkpoint. */
+  checkpoints: Map<string, Map<string, StoredCheckpoint>>;
+  /** `${ns}\0${channel}\0${version}` → blob. */
+  blobs: Map<string, StoredBlob>;
+  /** `${ns}\0${checkpointId}` → `${taskId}\0${index}` → write. */
+  writes: Map<string, Map<string, StoredWrite>>;
+}
+
+const blobKey = (ns: string, channel: string, version: string | number) =>
+  `${ns}\0${channel}\0${typeof version}:${version}`;
+const writesKey = (ns: string, checkpointId: string) => `${ns}\0${checkpointId}`;
+const newestFirst = (a: StoredCheckpoint, b: StoredCheckpoint) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
+
+/** One namespace of in-process checkpoints: the reference for every other backend's semantics. */
+export class MemoryCheckpointDriver implements CheckpointDriver {
+  readonly #threads = new Map<string, ThreadState>();
+  readonly #isClosed: () => boolean;
+
+  constructor(isClosed: () => boolean) {
+    this.#isClosed = isClosed;
+  }
+
+  #open(): void {
+    if (this.#isClosed()) throw new ClosedError("memory backend");
+  }
+
+  #thread(threadId: string, create: true): ThreadState;
+  #thread(threadId: string, create: false): ThreadState | undefined;
+  #thread(threadId: string, create: boolean): ThreadState | undefined {
+    let state = this.#threads.get(threadId);
+    if (!state && create) {
+      state = { checkpoints: new Map(), blobs: new Map(), writes: new Map() };
+      this.#threads.set(threadId, state);
+    }
+    return state;
+  }
+
+  async put(checkpoint: StoredCheckpoint, blobs: readonly StoredBlob[]): Promise<void> {
+    this.#open();
+    const state = this.#thread(checkpoint.threadId, true);
+    for (const blob of blobs) state.blobs.set(blobKey(checkpoint.ns, blob.channel, blob.version), blob);
+    let byId = state.checkpoints.get(checkpoint.ns);
+    if (!byId) {
+      byId = new Map();
+      state.checkpoints.set(checkpoint.ns, byId);
+    }
+    byId.set(checkpoint.id, checkpoint);
+  }
+
+  async get(threadId: string, ns: string, id: string | undefined): Promise<LoadedCheckpoint | undefined> {
+    this.#open();
+    const state = this.#thread(threadId, false);
+    const byId = state?.checkpoints.get(ns);
+    if (!state || !byId) return undefined;
+    let found: StoredCheckpoint | undefined;
+    if (id !== undefined) {
+      found = byId.get(id);
+      if (found && isExpired(found.expiresAt)) found = undefined;
+    } else {
+      for (const candidate of byId.values()) {
+        if (!isExpired(candidate.expiresAt) && (!found || candidate.id > found.id)) found = candidate;
+      }
+    }
+    if (!found) return undefined;
+    const blobs: StoredBlob[] = [];
+    for (const [channel, version] of Object.entries(found.channels)) {
+      const blob = state.blobs.get(blobKey(ns, channel, version));
+      if (blob) blobs.push(blob);
+    }
+    const writes = [...(state.writes.get(writesKey(ns, found.id))?.values() ?? [])];
+    return { ...found, blobs, writes };
+  }
+
+  async listPage(query: CheckpointPageQuery): Promise<StoredCheckpoint[]> {
+    this.#open();
+    const threads =
+      query.threadId === undefined
+        ? [...this.#threads.values()]
+        : [this.#threads.get(query.threadId)].filter((t) => t !== undefined);
+    const matches: StoredCheckpoint[] = [];
+    for (const state of threads) {
+      for (const [ns, byId] of state.checkpoints) {
+        if (query.ns !== undefined && ns !== query.ns) continue;
+        for (const checkpoint of byId.values()) {
+          if (query.before !== undefined && checkpoint.id >= query.before) continue;
+          if (!isExpired(checkpoint.expiresAt)) matches.push(checkpoint);
+        }
+      }
+    }
+    return matches.sort(newestFirst).slice(0, query.limit);
+  }
+
+  async putWrites(threadId: string, ns: string, checkpointId: string, writes: readonly StoredWrite[]): Promise<void> {
+    this.#open();
+    const state = this.#thread(threadId, true);
+    const key = writesKey(ns, checkpointId);
+    let byTask = state.writes.get(key);
+    if (!byTask) {
+      byTask = new Map();
+      state.writes.set(key, byTask);
+    }
+    for (const write of writes) {
+      const id = `${write.taskId}\0${write.index}`;
+      if (write.index >= 0 && byTask.has(id)) continue;
+      byTask.set(id, write);
+    }
+  }
+
+  async deleteThread(threadId: string): Promise<void> {
+    this.#open();
+    this.#threads.delete(threadId);
+  }
+
+  async prune(threadId: string, keepLast: number, ns: string | undefined): Promise<number> {
+    this.#open();
+    const state = this.#thread(threadId, false);
+    if (!state) return 0;
+    let removed = 0;
+    for (const [checkpointNs, byId] of state.checkpoints) {
+      if (ns !== undefined && checkpointNs !== ns) continue;
+      const doomed = [...byId.values()].sort(newestFirst).slice(keepLast);
+      for (const checkpoint of doomed) {
+        byId.delete(checkpoint.id);
+        state.writes.delete(writesKey(checkpointNs, checkpoint.id));
+        removed++;
+      }
+      this.#dropOrphanBlobs(state, checkpointNs);
+    }
+    this.#dropIfEmpty(threadId, state);
+    return removed;
+  }
+
+  async countThread(threadId: string): Promise<number> {
+    this.#open();
+    const state = this.#thread(threadId, false);
+    if (!state) return 0;
+    let count = state.blobs.size;
+    for (const byId of state.checkpoints.values()) count += byId.size;
+    for (const byTask of state.writes.values()) count += byTask.size;
+    return count;
+  }
+
+  async gc(): Promise<number> {
+    this.#open();
+    let removed = 0;
+    for (const [threadId, state] of [...this.#threads]) {
+      for (const [ns, byId] of state.checkpoints) {
+        for (const checkpoint of [...byId.values()]) {
+          if (!isExpired(checkpoint.expiresAt)) continue;
+          byId.delete(checkpoint.id);
+          removed += 1 + (state.writes.get(writesKey(ns, checkpoint.id))?.size ?? 0);
+          state.writes.delete(writesKey(ns, checkpoint.id));
+        }
+        removed += this.#dropOrphanBlobs(state, ns);
+      }
+      this.#dropIfEmpty(threadId, state);
+    }
+    return removed;
+  }
+
+  async size(): Promise<{ threads: number; checkpoints: number }> {
+    this.#open();
+    let checkpoints = 0;
+    for (const state of this.#threads.values()) for (const byId of state.checkpoints.values()) checkpoints += byId.size;
+    return { threads: this.#threads.size, checkpoints };
+  }
+
+  /** Removes blobs of `ns` that no remaining checkpoint names; returns how many. */
+  #dropOrphanBlobs(state: ThreadState, ns: string): number {
+    const named = new Set<string>();
+    for (const checkpoint of state.checkpoints.get(ns)?.values() ?? []) {
+      for (const [channel, version] of Object.entries(checkpoint.channels)) named.add(blobKey(ns, channel, version));
+    }
+    let removed = 0;
+    for (const key of [...state.blobs.keys()]) {
+      if (key.startsWith(`${ns}\0`) && !named.has(key)) {
+        state.blobs.delete(key);
+        removed++;
+      }
+    }
+    return removed;
+  }
+
+  #dropIfEmpty(threadId: string, state: ThreadState): void {
+    for (const [ns, byId] of state.checkpoints) if (byId.size === 0) state.checkpoints.delete(ns);
+    if (state.checkpoints.size === 0 && state.blobs.size === 0 && state.writes.size === 0)
+      this.#threads.delete(threadId);
+  }
+}

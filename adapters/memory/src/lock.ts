@@ -1,0 +1,79 @@
+import { EventEmitter } from "node:events";
+import { ClosedError, type LeaseGrant, type LockDriver, sleep, wallNow } from "@stowage/core";
+
+interface MemoryLease {
+  token: bigint;
+  expiresAt: number;
+}
+
+/** One namespace of in-process locks; waiters are woken on release instead of polling. */
+export class MemoryLockDriver implements LockDriver {
+  readonly #leases = new Map<string, MemoryLease>();
+  /** Fencing counters outlive leases, so a token never repeats for a name. */
+  readonly #counters = new Map<string, bigint>();
+  readonly #released = new EventEmitter().setMaxListeners(0);
+  readonly #isClosed: () => boolean;
+
+  constructor(isClosed: () => boolean) {
+    this.#isClosed = isClosed;
+  }
+
+  #open(): void {
+    if (this.#isClosed()) throw new ClosedError("memory backend");
+  }
+
+  #live(name: string): MemoryLease | undefined {
+    const lease = this.#leases.get(name);
+    return lease && lease.expiresAt > wallNow() ? lease : undefined;
+  }
+
+  async tryAcquire(name: string, ttlMs: number): Promise<LeaseGrant | undefined> {
+    this.#open();
+    if (this.#live(name)) return undefined;
+    const token = (this.#counters.get(name) ?? 0n) + 1n;
+    this.#counters.set(name, token);
+    this.#leases.set(name, { token, expiresAt: wallNow() + ttlMs });
+    return { token };
+  }
+
+  async extend(name: string, token: bigint, ttlMs: number): Promise<boolean> {
+    this.#open();
+    const lease = this.#live(name);
+    if (!lease || lease.token !== token) return false;
+    lease.expiresAt = wallNow() + ttlMs;
+    return true;
+  }
+
+  async release(name: string, token: bigint): Promise<boolean> {
+    this.#open();
+    const lease = this.#leases.get(name);
+    if (!lease || lease.token !== token) return false;
+    const wasLive = lease.expiresAt > wallNow();
+    this.#leases.delete(name);
+    this.#released.emit(name);
+    return wasLive;
+  }
+
+  async inspect(name: string): Promise<{ token: bigint; expiresAt: number } | undefined> {
+    this.#open();
+    const lease = this.#live(name);
+    return lease && { token: lease.token, expiresAt: lease.expiresAt };
+  }
+
+  async waitForRelease(name: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    const controller = new AbortController();
+    const onAbort = () => controller.abort(signal?.reason);
+    signal?.addEventListener("abort", onAbort, { once: true });
+    const wake = () => controller.abort("released");
+    this.#released.once(name, wake);
+    try {
+      await sleep(timeoutMs, controller.signal);
+    } catch {
+      // Woken by a release the caller retries at once; an abort of the caller's own signal propagates.
+      if (signal?.aborted) throw signal.reason;
+    } finally {
+      this.#released.off(name, wake);
+      signal?.removeEventListener("abort", onAbort);
+    }
+  }
+}

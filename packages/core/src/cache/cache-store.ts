@@ -1,0 +1,237 @@
+import type { Codec } from "../codecs/codec.js";
+import type { Cache, CacheStats, JsonPathOps, SetOptions } from "../contracts.js";
+import type { CacheDriver, StoredEntry } from "../drivers/cache-driver.js";
+import { InvalidArgumentError, SerializationError, ValueTooLargeError } from "../errors.js";
+import { deleteAtPath, getAtPath, parseJsonPath, setAtPath } from "../json-path.js";
+import { assertKey, assertKeys, assertPrefix } from "../keys.js";
+import { type BackendHandle, StoreBase } from "../store-base.js";
+import { assertTtl, expiresAtFor, remainingMs } from "../ttl.js";
+import { SingleFlight } from "./single-flight.js";
+
+/** Options of a cache store, as core resolves them from configuration. */
+export interface CacheStoreOptions {
+  namespace: string;
+  codec: Codec;
+  /** TTL (ms) for writes that give none; undefined = entries never expire. */
+  defaultTtl?: number;
+  /** Largest encoded value accepted, in bytes. */
+  maxValueBytes: number;
+}
+
+/** The default limit on one encoded value: 64 MiB. */
+export const DEFAULT_MAX_VALUE_BYTES = 64 * 1024 * 1024;
+
+/** The cache contract over any backend's CacheDriver: validation, codec, TTL and counters live here once. */
+export class CacheStore extends StoreBase implements Cache {
+  readonly namespace: string;
+  readonly driver: CacheDriver;
+  readonly #codec: Codec;
+  readonly #defaultTtl: number | undefined;
+  readonly #maxValueBytes: number;
+  readonly #flights = new SingleFlight();
+  readonly #stats: CacheStats = { hits: 0, misses: 0, sets: 0, deletes: 0, loads: 0, sharedLoads: 0, errors: 0 };
+  readonly json: JsonPathOps;
+
+  constructor(driver: CacheDriver, handle: BackendHandle, options: CacheStoreOptions) {
+    super(handle, `cache "${options.namespace}"`);
+    if (options.defaultTtl !== undefined) assertTtl(options.defaultTtl, "defaultTtl");
+    this.driver = driver;
+    this.namespace = options.namespace;
+    this.#codec = options.codec;
+    this.#defaultTtl = options.defaultTtl;
+    this.#maxValueBytes = options.maxValueBytes;
+    this.json = {
+      get: (key, path) => this.#jsonGet(key, path),
+      set: (key, path, value, opts) => this.#jsonSet(key, path, value, opts),
+      del: (key, path) => this.#jsonDel(key, path),
+    };
+  }
+
+  #encode(value: unknown): Uint8Array {
+    const bytes = this.#codec.encode(value);
+    if (bytes.byteLength > this.#maxValueBytes) {
+      throw new ValueTooLargeError(
+        `encoded value is ${bytes.byteLength} bytes; this store accepts at most ${this.#maxValueBytes} (maxValueBytes)`,
+      );
+    }
+    return bytes;
+  }
+
+  #entry(value: unknown, options: SetOptions | undefined): StoredEntry {
+    const expiresAt = expiresAtFor(options?.ttl, this.#defaultTtl);
+    return { value: this.#encode(value), expiresAt };
+  }
+
+  #decode<T>(entry: StoredEntry | undefined): T | undefined {
+    if (entry === undefined) {
+      this.#stats.misses++;
+      return undefined;
+    }
+    this.#stats.hits++;
+    return this.#codec.decode(entry.value) as T;
+  }
+
+  async get<T = unknown>(key: string): Promise<T | undefined> {
+    this.assertOpen();
+    assertKey(key);
+    return this.#decode<T>(await this.driver.get(key));
+  }
+
+  async getMany<T = unknown>(keys: readonly string[]): Promise<(T | undefined)[]> {
+    this.assertOpen();
+    assertKeys(keys);
+    if (keys.length === 0) return [];
+    const entries = await this.driver.getMany(keys);
+    return entries.map((entry) => this.#decode<T>(entry));
+  }
+
+  async set(key: string, value: unknown, options?: SetOptions): Promise<void> {
+    this.assertOpen();
+    assertKey(key);
+    const entry = this.#entry(value, options);
+    await this.driver.set(key, entry);
+    this.#stats.sets++;
+  }
+
+  async setMany(entries: readonly { key: string; value: unknown; ttl?: number }[]): Promise<void> {
+    this.assertOpen();
+    if (!Array.isArray(entries)) throw new InvalidArgumentError("setMany takes an array of { key, value, ttl? }");
+    const prepared = entries.map(({ key, value, ttl }) => {
+      assertKey(key);
+      return { key, entry: this.#entry(value, ttl === undefined ? undefined : { ttl }) };
+    });
+    if (prepared.length === 0) return;
+    await this.driver.setMany(prepared);
+    this.#stats.sets += prepared.length;
+  }
+
+  async delete(key: string): Promise<boolean> {
+    this.assertOpen();
+    assertKey(key);
+    const removed = await this.driver.delete(key);
+    if (removed) this.#stats.deletes++;
+    return removed;
+  }
+
+  async deleteMany(keys: readonly string[]): Promise<number> {
+    this.assertOpen();
+    assertKeys(keys);
+    if (keys.length === 0) return 0;
+    const removed = await this.driver.deleteMany(keys);
+    this.#stats.deletes += removed;
+    return removed;
+  }
+
+  async has(key: string): Promise<boolean> {
+    this.assertOpen();
+    assertKey(key);
+    return (await this.driver.get(key)) !== undefined;
+  }
+
+  async ttl(key: string): Promise<number | undefined> {
+    this.assertOpen();
+    assertKey(key);
+    const entry = await this.driver.get(key);
+    return entry === undefined ? undefined : remainingMs(entry.expiresAt);
+  }
+
+  async incr(key: string, by = 1, options?: SetOptions): Promise<number> {
+    this.assertOpen();
+    assertKey(key);
+    if (!Number.isSafeInteger(by))
+      throw new InvalidArgumentError(`incr step must be a safe integer, got ${String(by)}`);
+    const value = await this.driver.incr(key, by, expiresAtFor(options?.ttl, this.#defaultTtl));
+    if (!Number.isSafeInteger(value)) throw new SerializationError(`counter "${key}" left the safe integer range`);
+    this.#stats.sets++;
+    return value;
+  }
+
+  async add(key: string, value: unknown, options?: SetOptions): Promise<boolean> {
+    this.assertOpen();
+    assertKey(key);
+    const stored = await this.driver.add(key, this.#entry(value, options));
+    if (stored) this.#stats.sets++;
+    return stored;
+  }
+
+  async getOrSet<T>(key: string, load: () => T | Promise<T>, options?: SetOptions): Promise<T> {
+    this.assertOpen();
+    assertKey(key);
+    if (typeof load !== "function") throw new InvalidArgumentError("getOrSet needs a load function");
+    if (options?.ttl !== undefined) assertTtl(options.ttl);
+    const [promise, shared] = this.#flights.run(key, async () => {
+      const cached = await this.driver.get(key);
+      if (cached !== undefined) return this.#decode<T>(cached) as T;
+      this.#stats.misses++;
+      this.#stats.loads++;
+      const value = await load();
+      await this.driver.set(key, this.#entry(value, options));
+      this.#stats.sets++;
+      return value;
+    });
+    if (shared) this.#stats.sharedLoads++;
+    return promise;
+  }
+
+  async *keys(prefix = ""): AsyncIterable<string> {
+    this.assertOpen();
+    assertPrefix(prefix);
+    yield* this.driver.keys(prefix);
+  }
+
+  async clear(): Promise<void> {
+    this.assertOpen();
+    await this.driver.clear();
+  }
+
+  async gc(): Promise<number> {
+    this.assertOpen();
+    return this.driver.gc();
+  }
+
+  async stats(): Promise<CacheStats & { entries: number; bytes: number }> {
+    this.assertOpen();
+    return { ...this.#stats, ...(await this.driver.size()) };
+  }
+
+  async #jsonGet<T>(key: string, path: string): Promise<T | undefined> {
+    this.assertOpen();
+    assertKey(key);
+    const segments = parseJsonPath(path);
+    const entry = await this.driver.get(key);
+    if (entry === undefined) return undefined;
+    return getAtPath(this.#codec.decode(entry.value), segments) as T | undefined;
+  }
+
+  async #jsonSet(key: string, path: string, value: unknown, options?: SetOptions): Promise<void> {
+    this.assertOpen();
+    assertKey(key);
+    const segments = parseJsonPath(path);
+    this.#codec.encode(value); // refuse an unencodable value before touching the document
+    const createdExpiry = expiresAtFor(options?.ttl, this.#defaultTtl);
+    await this.driver.update(key, (current) => {
+      const doc = current === undefined ? undefined : this.#codec.decode(current.value);
+      const next = setAtPath(doc, segments, value);
+      return { value: this.#encode(next), expiresAt: current === undefined ? createdExpiry : current.expiresAt };
+    });
+    this.#stats.sets++;
+  }
+
+  async #jsonDel(key: string, path: string): Promise<boolean> {
+    this.assertOpen();
+    assertKey(key);
+    const segments = parseJsonPath(path);
+    let removed = false;
+    await this.driver.update(key, (current) => {
+      removed = false;
+      if (current === undefined) return undefined;
+      const [next, didRemove] = deleteAtPath(this.#codec.decode(current.value), segments);
+      removed = didRemove;
+      if (!didRemove) return undefined;
+      if (segments.length === 0) return null;
+      return { value: this.#encode(next), expiresAt: current.expiresAt };
+    });
+    if (removed) this.#stats.deletes++;
+    return removed;
+  }
+}

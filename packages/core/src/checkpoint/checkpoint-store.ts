@@ -1,0 +1,235 @@
+import type { Codec } from "../codecs/codec.js";
+import { jsonCodec } from "../codecs/json-codec.js";
+import type {
+  Checkpoint,
+  CheckpointInput,
+  CheckpointStore as CheckpointStoreContract,
+  CheckpointWithState,
+  ListOptions,
+  PendingWrite,
+  SetOptions,
+} from "../contracts.js";
+import type { CheckpointDriver, StoredCheckpoint, StoredWrite } from "../drivers/checkpoint-driver.js";
+import { InvalidArgumentError } from "../errors.js";
+import type { JsonObject } from "../json.js";
+import { assertKey } from "../keys.js";
+import { type BackendHandle, StoreBase } from "../store-base.js";
+import { assertTtl, expiresAtFor } from "../ttl.js";
+import { newCheckpointId } from "./checkpoint-id.js";
+import { matchesFilter } from "./metadata-filter.js";
+
+/** Options of a checkpoint store. */
+export interface CheckpointStoreOptions {
+  namespace: string;
+  codec: Codec;
+  /** TTL (ms) of a checkpoint when put gives none; undefined = never expires. The seed's default is 7 days. */
+  defaultTtl?: number;
+}
+
+/** The seed's checkpoint TTL: 7 days. */
+export const DEFAULT_CHECKPOINT_TTL_MS = 7 * 24 * 60 * 60 * 1000;
+
+const LIST_PAGE = 64;
+
+function assertString(value: unknown, field: string, allowEmpty: boolean): asserts value is string {
+  if (typeof value !== "string" || (!allowEmpty && value.length === 0)) {
+    throw new InvalidArgumentError(
+      `${field} must be a ${allowEmpty ? "" : "non-empty "}string, got ${JSON.stringify(value)}`,
+    );
+  }
+  if (Buffer.byteLength(value) > 1024) throw new InvalidArgumentError(`${field} is longer than 1024 bytes`);
+}
+
+function assertJsonObject(value: unknown, field: string): asserts value is JsonObject {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new InvalidArgumentError(`${field} must be a JSON object`);
+  }
+  jsonCodec.encode(value); // throws SerializationError for anything JSON cannot hold
+}
+
+function assertVersion(value: unknown, field: string): asserts value is string | number {
+  if (typeof value !== "string" && !(typeof value === "number" && Number.isFinite(value))) {
+    throw new InvalidArgumentError(`${field} must be a string or a finite number, got ${JSON.stringify(value)}`);
+  }
+}
+
+/** The checkpoint contract over any backend's CheckpointDriver: validation, ids, codec and filtering live here once. */
+export class CheckpointStore extends StoreBase implements CheckpointStoreContract {
+  readonly namespace: string;
+  readonly driver: CheckpointDriver;
+  readonly #codec: Codec;
+  readonly #defaultTtl: number | undefined;
+
+  constructor(driver: CheckpointDriver, handle: BackendHandle, options: CheckpointStoreOptions) {
+    super(handle, `checkpoint store "${options.namespace}"`);
+    if (options.defaultTtl !== undefined) assertTtl(options.defaultTtl, "checkpoint defaultTtl");
+    this.driver = driver;
+    this.namespace = options.namespace;
+    this.#codec = options.codec;
+    this.#defaultTtl = options.defaultTtl;
+  }
+
+  async put(input: CheckpointInput, options?: SetOptions): Promise<{ threadId: string; ns: string; id: string }> {
+    this.assertOpen();
+    if (typeof input !== "object" || input === null) throw new InvalidArgumentError("put takes a checkpoint object");
+    assertKey(input.threadId, "threadId");
+    const ns = input.ns ?? "";
+    assertString(ns, "ns", true);
+    const id = input.id ?? newCheckpointId();
+    assertString(id, "id", false);
+    const parentId = input.parentId ?? null;
+    if (parentId !== null) assertString(parentId, "parentId", false);
+    const metadata = input.metadata ?? {};
+    assertJsonObject(metadata, "metadata");
+    const channels = input.channels ?? {};
+    if (typeof channels !== "object" || channels === null) throw new InvalidArgumentError("channels must be an object");
+    for (const [channel, version] of Object.entries(channels)) assertVersion(version, `channels.${channel}`);
+    const blobs = (input.blobs ?? []).map((blob, i) => {
+      assertString(blob.channel, `blobs[${i}].channel`, false);
+      assertVersion(blob.version, `blobs[${i}].version`);
+      return { channel: blob.channel, version: blob.version, value: this.#codec.encode(blob.value) };
+    });
+    const now = Date.now();
+    const stored: StoredCheckpoint = {
+      threadId: input.threadId,
+      ns,
+      id,
+      parentId,
+      metadata,
+      payload: this.#codec.encode(input.payload),
+      channels,
+      createdAt: now,
+      expiresAt: expiresAtFor(options?.ttl, this.#defaultTtl, now),
+    };
+    await this.driver.put(stored, blobs);
+    return { threadId: input.threadId, ns, id };
+  }
+
+  async get(threadId: string, options: { ns?: string; id?: string } = {}): Promise<CheckpointWithState | undefined> {
+    this.assertOpen();
+    assertKey(threadId, "threadId");
+    const ns = options.ns ?? "";
+    assertString(ns, "ns", true);
+    if (options.id !== undefined) assertString(options.id, "id", false);
+    const loaded = await this.driver.get(threadId, ns, options.id);
+    if (!loaded) return undefined;
+    const channelValues: Record<string, unknown> = {};
+    for (const blob of loaded.blobs) {
+      if (loaded.channels[blob.channel] === blob.version) channelValues[blob.channel] = this.#codec.decode(blob.value);
+    }
+    return {
+      ...this.#decode(loaded),
+      channelValues,
+      pendingWrites: loaded.writes.map((write) => ({
+        taskId: write.taskId,
+        index: write.index,
+        channel: write.channel,
+        value: this.#codec.decode(write.value),
+        taskPath: write.taskPath,
+      })),
+    };
+  }
+
+  async *list(options: ListOptions = {}): AsyncIterable<Checkpoint> {
+    this.assertOpen();
+    if (options.threadId !== undefined) assertKey(options.threadId, "threadId");
+    if (options.ns !== undefined) assertString(options.ns, "ns", true);
+    if (options.before !== undefined) assertString(options.before, "before", false);
+    if (options.filter !== undefined) assertJsonObject(options.filter, "filter");
+    const limit = options.limit ?? Number.POSITIVE_INFINITY;
+    if (limit !== Number.POSITIVE_INFINITY && (!Number.isInteger(limit) || limit < 1)) {
+      throw new InvalidArgumentError(`limit must be a positive integer, got ${String(options.limit)}`);
+    }
+    let before = options.before;
+    let yielded = 0;
+    for (;;) {
+      // Without a filter every row read is returned, so a page of `limit` reads only what is asked.
+      const pageSize = options.filter ? LIST_PAGE : Math.min(LIST_PAGE, limit - yielded);
+      const page = await this.driver.listPage({
+        ...(options.threadId !== undefined ? { threadId: options.threadId } : {}),
+        ...(options.ns !== undefined ? { ns: options.ns } : {}),
+        ...(before !== undefined ? { before } : {}),
+        limit: pageSize,
+      });
+      for (const stored of page) {
+        if (!matchesFilter(stored.metadata, options.filter)) continue;
+        yield this.#decode(stored);
+        if (++yielded >= limit) return;
+      }
+      if (page.length < pageSize) return;
+      before = page[page.length - 1]?.id;
+    }
+  }
+
+  async putWrites(
+    threadId: string,
+    target: { ns?: string; checkpointId: string },
+    writes: readonly PendingWrite[],
+  ): Promise<void> {
+    this.assertOpen();
+    assertKey(threadId, "threadId");
+    const ns = target?.ns ?? "";
+    assertString(ns, "ns", true);
+    assertString(target?.checkpointId, "checkpointId", false);
+    if (!Array.isArray(writes)) throw new InvalidArgumentError("writes must be an array");
+    const stored: StoredWrite[] = writes.map((write, i) => {
+      assertString(write.taskId, `writes[${i}].taskId`, false);
+      assertString(write.channel, `writes[${i}].channel`, false);
+      if (!Number.isSafeInteger(write.index)) throw new InvalidArgumentError(`writes[${i}].index must be an integer`);
+      return {
+        taskId: write.taskId,
+        index: write.index,
+        channel: write.channel,
+        value: this.#codec.encode(write.value),
+        taskPath: write.taskPath ?? "",
+      };
+    });
+    if (stored.length === 0) return;
+    await this.driver.putWrites(threadId, ns, target.checkpointId, stored);
+  }
+
+  async deleteThread(threadId: string): Promise<void> {
+    this.assertOpen();
+    assertKey(threadId, "threadId");
+    await this.driver.deleteThread(threadId);
+  }
+
+  async prune(threadId: string, options: { keepLast: number; ns?: string }): Promise<number> {
+    this.assertOpen();
+    assertKey(threadId, "threadId");
+    if (!Number.isInteger(options?.keepLast) || options.keepLast < 0) {
+      throw new InvalidArgumentError(`keepLast must be a non-negative integer, got ${String(options?.keepLast)}`);
+    }
+    if (options.ns !== undefined) assertString(options.ns, "ns", true);
+    return this.driver.prune(threadId, options.keepLast, options.ns);
+  }
+
+  async countThread(threadId: string): Promise<number> {
+    this.assertOpen();
+    assertKey(threadId, "threadId");
+    return this.driver.countThread(threadId);
+  }
+
+  async gc(): Promise<number> {
+    this.assertOpen();
+    return this.driver.gc();
+  }
+
+  async stats(): Promise<{ threads: number; checkpoints: number }> {
+    this.assertOpen();
+    return this.driver.size();
+  }
+
+  #decode(stored: StoredCheckpoint): Checkpoint {
+    return {
+      threadId: stored.threadId,
+      ns: stored.ns,
+      id: stored.id,
+      parentId: stored.parentId,
+      metadata: stored.metadata,
+      payload: this.#codec.decode(stored.payload),
+      channels: stored.channels,
+      createdAt: stored.createdAt,
+    };
+  }
+}

@@ -1,0 +1,62 @@
+import { CorruptDataError, SerializationError } from "../errors.js";
+import type { Codec } from "./codec.js";
+
+const MSGPACK_TAG = 0xc1;
+
+/** Rejects what JSON.stringify would silently change (undefined, NaN, Dates, class instances, cycles). */
+function assertPortableJson(value: unknown, path: string, seen: Set<object>): void {
+  switch (typeof value) {
+    case "string":
+    case "boolean":
+      return;
+    case "number":
+      if (!Number.isFinite(value)) throw new SerializationError(`${path} is ${value}; JSON has no such number`);
+      return;
+    case "object": {
+      if (value === null) return;
+      if (seen.has(value)) throw new SerializationError(`${path} is a circular reference`);
+      if (Array.isArray(value)) {
+        seen.add(value);
+        for (let i = 0; i < value.length; i++) assertPortableJson(value[i], `${path}[${i}]`, seen);
+        seen.delete(value);
+        return;
+      }
+      const proto = Object.getPrototypeOf(value);
+      if (proto !== Object.prototype && proto !== null) {
+        const kind = (value as object).constructor?.name ?? "object";
+        throw new SerializationError(
+          `${path} is a ${kind}; the JSON codec stores plain objects, arrays, strings, finite numbers, booleans and null (use the msgpack codec for ${kind})`,
+        );
+      }
+      seen.add(value);
+      for (const key of Object.keys(value)) {
+        assertPortableJson((value as Record<string, unknown>)[key], `${path}.${key}`, seen);
+      }
+      seen.delete(value);
+      return;
+    }
+    default:
+      throw new SerializationError(`${path} is a ${typeof value}; the JSON codec cannot store it`);
+  }
+}
+
+/** The default codec: UTF-8 JSON text, readable from any language. */
+export const jsonCodec: Codec = {
+  name: "json",
+  encode(value) {
+    assertPortableJson(value, "value", new Set());
+    return Buffer.from(JSON.stringify(value), "utf8");
+  },
+  decode(bytes) {
+    if (bytes[0] === MSGPACK_TAG) {
+      throw new CorruptDataError(
+        "the stored value was written with the msgpack codec; open the store with codec msgpack",
+      );
+    }
+    try {
+      return JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8"));
+    } catch (error) {
+      throw new CorruptDataError("the stored value is not valid JSON", { cause: error });
+    }
+  },
+};

@@ -1,0 +1,12 @@
+export type { Backend, BackendHealth, BackendOpenOptions, StowageAdapter } from "./backend.js";
+export type { CacheDriver, EntryUpdate, StoredEntry } from "./cache-driver.js";
+export type {
+  ChannelVersion,
+  CheckpointDriver,
+  CheckpointPageQuery,
+  LoadedCheckpoint,
+  StoredBlob,
+  StoredCheckpoint,
+  StoredWrite,
+} from "./checkpoint-driver.js";
+export type { LeaseGrant, LockDriver } from "./lock-driver.js";

@@ -1,0 +1,32 @@
+/** What a successful acquisition or extension returns. */
+export interface LeaseGrant {
+  /** The fencing token: strictly greater than every token this backend ever gave for the name. */
+  token: bigint;
+  /** Milliseconds to take off the ttl for clock drift between machines (redlock); 0 on one machine. */
+  driftMs?: number;
+}
+
+/**
+ * The primitives a backend implements for one namespace of locks. Names are already
+ * validated. Each method is atomic across processes and machines sharing the backend;
+ * expiry is judged on the backend's clock (wall clock for local stores, the server for Redis).
+ */
+export interface LockDriver {
+  /**
+   * When no unexpired lease holds `name`: increments the name's fencing counter (which
+   * outlives every lease, crash and restart), stores a lease for `ttlMs` under the new token,
+   * and returns it. Returns undefined when the name is held.
+   */
+  tryAcquire(name: string, ttlMs: number): Promise<LeaseGrant | undefined>;
+  /** Resets the lease to expire `ttlMs` from now when `token` holds it unexpired; false otherwise. */
+  extend(name: string, token: bigint, ttlMs: number): Promise<boolean>;
+  /** Removes the lease when `token` holds it; true only when it was held unexpired. Never touches another token's lease. */
+  release(name: string, token: bigint): Promise<boolean>;
+  /** The current unexpired lease of `name`, or undefined (for health, tests and diagnostics). */
+  inspect(name: string): Promise<{ token: bigint; expiresAt: number } | undefined>;
+  /**
+   * Optional: resolves when `name` may have been released (a wake-up hint for waiters), or
+   * after `timeoutMs`. Backends without notifications leave it out and waiters poll.
+   */
+  waitForRelease?(name: string, timeoutMs: number, signal?: AbortSignal): Promise<void>;
+}

@@ -1,0 +1,91 @@
+/** The stable codes every StowageError carries. */
+export type StowageErrorCode =
+  | "ERR_INVALID_KEY"
+  | "ERR_INVALID_ARGUMENT"
+  | "ERR_SERIALIZATION"
+  | "ERR_VALUE_TOO_LARGE"
+  | "ERR_CONFIG"
+  | "ERR_LOCK_TIMEOUT"
+  | "ERR_LOCK_LOST"
+  | "ERR_BACKEND_UNAVAILABLE"
+  | "ERR_CORRUPT_DATA"
+  | "ERR_CLOSED";
+
+/** Every error the SDK throws; `code` is stable across releases, `message` is for people. */
+export class StowageError extends Error {
+  readonly code: StowageErrorCode;
+  constructor(code: StowageErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+export class InvalidKeyError extends StowageError {
+  constructor(message: string) {
+    super("ERR_INVALID_KEY", message);
+  }
+}
+
+/** A call option (ttl, limit, JSON path, …) outside what is allowed. */
+export class InvalidArgumentError extends StowageError {
+  constructor(message: string) {
+    super("ERR_INVALID_ARGUMENT", message);
+  }
+}
+
+export class SerializationError extends StowageError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("ERR_SERIALIZATION", message, options);
+  }
+}
+
+export class ValueTooLargeError extends StowageError {
+  constructor(message: string) {
+    super("ERR_VALUE_TOO_LARGE", message);
+  }
+}
+
+export class ConfigError extends StowageError {
+  /** The configuration field that was wrong (e.g. "url", "cache.maxSize"). */
+  readonly field: string;
+  constructor(field: string, message: string, options?: { cause?: unknown }) {
+    super("ERR_CONFIG", `${field}: ${message}`, options);
+    this.field = field;
+  }
+}
+
+export class LockTimeoutError extends StowageError {
+  constructor(name: string, waitedMs: number) {
+    super("ERR_LOCK_TIMEOUT", `lock "${name}" was not acquired within ${waitedMs} ms`);
+  }
+}
+
+export class LockLostError extends StowageError {
+  constructor(name: string, why: string) {
+    super("ERR_LOCK_LOST", `lock "${name}" was lost: ${why}`);
+  }
+}
+
+export class BackendUnavailableError extends StowageError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("ERR_BACKEND_UNAVAILABLE", message, options);
+  }
+}
+
+export class CorruptDataError extends StowageError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("ERR_CORRUPT_DATA", message, options);
+  }
+}
+
+export class ClosedError extends StowageError {
+  constructor(what: string) {
+    super("ERR_CLOSED", `${what} is closed`);
+  }
+}
+
+/** True when `error` is a StowageError, optionally with the given code. */
+export function isStowageError(error: unknown, code?: StowageErrorCode): error is StowageError {
+  return error instanceof StowageError && (code === undefined || error.code === code);
+}

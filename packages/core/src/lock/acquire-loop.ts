@@ -1,0 +1,47 @@
+import { monotonicNow, sleep } from "../clock.js";
+import type { LeaseGrant, LockDriver } from "../drivers/lock-driver.js";
+import { LockTimeoutError } from "../errors.js";
+
+/** How one wait for a lock is bounded and paced. */
+export interface AcquireLoopOptions {
+  ttl: number;
+  waitMs: number;
+  retryDelayMs: number;
+  signal?: AbortSignal;
+}
+
+/** A random pause in [0.5, 1.5) × mean: waiters in different processes fall out of step. */
+export function jitter(meanMs: number): number {
+  return Math.max(1, Math.round(meanMs * (0.5 + Math.random())));
+}
+
+/**
+ * Tries the backend until it grants the lease or `waitMs` runs out (LockTimeoutError) or
+ * the signal aborts. Returns the grant and the monotonic time the granting request was sent.
+ */
+export async function acquireLoop(
+  driver: LockDriver,
+  name: string,
+  options: AcquireLoopOptions,
+): Promise<{ grant: LeaseGrant; startedAt: number }> {
+  const begin = monotonicNow();
+  const deadline = begin + options.waitMs;
+  for (;;) {
+    options.signal?.throwIfAborted();
+    const startedAt = monotonicNow();
+    const grant = await driver.tryAcquire(name, options.ttl);
+    if (grant) {
+      if (options.signal?.aborted) {
+        // The caller gave up while the request was in flight: hand the name straight back.
+        await driver.release(name, grant.token);
+        options.signal.throwIfAborted();
+      }
+      return { grant, startedAt };
+    }
+    const left = deadline - monotonicNow();
+    if (left <= 0) throw new LockTimeoutError(name, Math.round(monotonicNow() - begin));
+    const pause = Math.min(left, jitter(options.retryDelayMs));
+    if (driver.waitForRelease) await driver.waitForRelease(name, pause, options.signal);
+    else await sleep(pause, options.signal);
+  }
+}
