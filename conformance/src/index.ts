@@ -1,0 +1,1 @@
+export type { Capabilities, ConformanceTarget } from "./target.js";
