@@ -11,6 +11,7 @@ export { monotonicNow, sleep, wallNow } from "./clock.js";
 export { type Codec, jsonCodec, msgpackCodec, resolveCodec } from "./codecs/index.js";
 export { configFromEnv, DEFAULT_LOCAL_DIR, localUrl } from "./config/env-config.js";
 export { localPathFromUrl } from "./config/local-path.js";
+export { parseMultiHostUrl, urlHosts } from "./config/multi-host-url.js";
 export { assertKnownParams, parseBoolean, parseByteSize, parseChoice, parseDuration } from "./config/params.js";
 export { adapterFor, knownSchemes, registerAdapter } from "./config/registry.js";
 export type { StorageConfig, StoreConfig } from "./config/store-config.js";

@@ -2,6 +2,7 @@ import { CacheStore, DEFAULT_MAX_VALUE_BYTES } from "./cache/cache-store.js";
 import { CheckpointStore, DEFAULT_CHECKPOINT_TTL_MS } from "./checkpoint/checkpoint-store.js";
 import { resolveCodec } from "./codecs/index.js";
 import { configFromEnv } from "./config/env-config.js";
+import { parseMultiHostUrl } from "./config/multi-host-url.js";
 import { parseByteSize, parseDuration } from "./config/params.js";
 import { adapterFor } from "./config/registry.js";
 import type { StorageConfig, StoreConfig } from "./config/store-config.js";
@@ -46,7 +47,7 @@ function parseUrl(raw: unknown, field: string): URL {
   if (typeof raw !== "string" || raw.trim() === "")
     throw new ConfigError(field, "must be a non-empty URL string such as sqlite:///var/lib/app/stowage.db");
   try {
-    return new URL(raw);
+    return parseMultiHostUrl(raw);
   } catch (error) {
     throw new ConfigError(field, `is not a URL: ${JSON.stringify(raw)}`, { cause: error });
   }
