@@ -1,1 +1,4 @@
-export type { Capabilities, ConformanceTarget } from "./target.js";
+export { describeConformance, type SuiteSelection } from "./describe-conformance.js";
+export { killAll, startWorker, type Worker, workerUrl } from "./processes.js";
+export { collect, concurrently, expectCode, sleepMs, uniqueNamespace, useStorage } from "./support.js";
+export { type Capabilities, type ConformanceTarget, type OpenOptions, openByUrl } from "./target.js";

@@ -77,7 +77,10 @@ export interface CheckpointDriver {
    * rest with their writes and any blob no kept checkpoint names; returns how many checkpoints went.
    */
   prune(threadId: string, keepLast: number, ns: string | undefined): Promise<number>;
-  /** Counts every record held for the thread: checkpoints, blobs, writes and index entries (0 after deleteThread). */
+  /**
+   * Counts every record held for the thread (0 after deleteThread): one per checkpoint, one per
+   * blob, one per write, plus whatever index entries the backend keeps per checkpoint.
+   */
   countThread(threadId: string): Promise<number>;
   /** Removes expired checkpoints with their writes and orphaned blobs; returns how many records went. */
   gc(): Promise<number>;

@@ -23,6 +23,11 @@ export interface LockStoreOptions {
 
 export const LOCK_DEFAULTS = { defaultTtl: 30_000, defaultWaitMs: 10_000, retryDelayMs: 50 } as const;
 
+/** The given option, or the default only when it was left out (null is a bad value, not "default"). */
+function orDefault<T>(value: T | undefined, fallback: T): T {
+  return value === undefined ? fallback : value;
+}
+
 function assertNonNegativeInteger(value: unknown, field: string): asserts value is number {
   if (typeof value !== "number" || !Number.isInteger(value) || value < 0) {
     throw new InvalidArgumentError(
@@ -48,9 +53,9 @@ export class LockStore extends StoreBase implements Lock {
   async acquire(name: string, options: AcquireOptions = {}): Promise<Lease> {
     this.assertOpen();
     assertKey(name, "lock name");
-    const ttl = options.ttl ?? this.#options.defaultTtl;
-    const waitMs = options.waitMs ?? this.#options.defaultWaitMs;
-    const retryDelayMs = options.retryDelayMs ?? this.#options.retryDelayMs;
+    const ttl = orDefault(options.ttl, this.#options.defaultTtl);
+    const waitMs = orDefault(options.waitMs, this.#options.defaultWaitMs);
+    const retryDelayMs = orDefault(options.retryDelayMs, this.#options.retryDelayMs);
     assertTtl(ttl);
     assertNonNegativeInteger(waitMs, "waitMs");
     if (typeof retryDelayMs !== "number" || !Number.isInteger(retryDelayMs) || retryDelayMs < 1) {
@@ -76,7 +81,7 @@ export class LockStore extends StoreBase implements Lock {
   async tryAcquire(name: string, options: { ttl?: number } = {}): Promise<Lease | undefined> {
     this.assertOpen();
     assertKey(name, "lock name");
-    const ttl = options.ttl ?? this.#options.defaultTtl;
+    const ttl = orDefault(options.ttl, this.#options.defaultTtl);
     assertTtl(ttl);
     const startedAt = monotonicNow();
     const grant = await this.driver.tryAcquire(name, ttl);
@@ -88,8 +93,9 @@ export class LockStore extends StoreBase implements Lock {
     fn: (signal: AbortSignal, lease: Lease) => T | Promise<T>,
     options: WithLockOptions = {},
   ): Promise<T> {
-    const ttl = options.ttl ?? this.#options.defaultTtl;
-    const extendEveryMs = options.extendEveryMs ?? Math.max(1, Math.floor(ttl / 3));
+    const ttl = orDefault(options.ttl, this.#options.defaultTtl);
+    assertTtl(ttl);
+    const extendEveryMs = orDefault(options.extendEveryMs, Math.max(1, Math.floor(ttl / 3)));
     assertNonNegativeInteger(extendEveryMs, "extendEveryMs");
     const lease = (await this.acquire(name, { ...options, ttl })) as LeaseHandle;
     return runWithLock(lease, ttl, extendEveryMs, fn);

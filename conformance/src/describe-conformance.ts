@@ -1,0 +1,68 @@
+import { describe, it } from "vitest";
+import { cacheAtomic } from "./cache/cache-atomic.js";
+import { cacheBadInput } from "./cache/cache-bad-input.js";
+import { cacheBasics } from "./cache/cache-basics.js";
+import { cacheCodec } from "./cache/cache-codec.js";
+import { cacheJson } from "./cache/cache-json.js";
+import { cacheNamespaces } from "./cache/cache-namespaces.js";
+import { cacheProcesses } from "./cache/cache-processes.js";
+import { cacheProperties } from "./cache/cache-properties.js";
+import { cacheSizeLimit } from "./cache/cache-size-limit.js";
+import { cacheTtl } from "./cache/cache-ttl.js";
+import { checkpointBasics } from "./checkpoint/checkpoint-basics.js";
+import { checkpointState } from "./checkpoint/checkpoint-state.js";
+import { crashRecovery } from "./crash-recovery.js";
+import { lockBasics } from "./lock/lock-basics.js";
+import { lockCrash } from "./lock/lock-crash.js";
+import { lockProcesses } from "./lock/lock-processes.js";
+import type { Capabilities, ConformanceTarget } from "./target.js";
+
+/** Which groups of the suite to register; all by default. */
+export interface SuiteSelection {
+  cache?: boolean;
+  lock?: boolean;
+  checkpoint?: boolean;
+}
+
+/** Registers a group only when the backend has the capability; otherwise one skipped test that says why, printed in the run. */
+function needs(target: ConformanceTarget, capability: keyof Capabilities, why: string, register: () => void): void {
+  if (target.capabilities[capability]) {
+    register();
+    return;
+  }
+  const reason = `${target.name}: ${why} skipped — capability ${capability}=false`;
+  console.log(`[conformance] ${reason}`);
+  it.skip(reason, () => {});
+}
+
+/**
+ * Registers the whole conformance suite under Vitest for one backend: cache, lock and
+ * checkpoint promises, bad input, multi-process contention and crash recovery.
+ */
+export function describeConformance(target: ConformanceTarget, selection: SuiteSelection = {}): void {
+  const { cache = true, lock = true, checkpoint = true } = selection;
+  describe(`conformance: ${target.name}`, () => {
+    if (cache) {
+      cacheBasics(target);
+      cacheTtl(target);
+      cacheNamespaces(target);
+      cacheAtomic(target);
+      cacheJson(target);
+      cacheBadInput(target);
+      cacheProperties(target);
+      cacheCodec(target);
+      needs(target, "sizeLimit", "LRU size limit", () => cacheSizeLimit(target));
+      needs(target, "multiProcess", "cache atomicity across processes", () => cacheProcesses(target));
+    }
+    if (lock) {
+      lockBasics(target);
+      needs(target, "multiProcess", "lock across processes", () => lockProcesses(target));
+      needs(target, "multiProcess", "SIGKILLed lock holder", () => lockCrash(target));
+    }
+    if (checkpoint) {
+      checkpointBasics(target);
+      checkpointState(target);
+    }
+    if (cache || checkpoint) needs(target, "survivesCrash", "crash recovery", () => crashRecovery(target));
+  });
+}

@@ -1,0 +1,67 @@
+/**
+ * A separate process for the multi-process tests. argv: mode, then mode arguments. It opens
+ * STOWAGE_CONFORMANCE_URL with createStorage, prints "ready", and waits for "go" on stdin so
+ * that every worker starts at once. Results are JSON lines on stdout.
+ */
+import { readFileSync, writeFileSync } from "node:fs";
+import { createInterface } from "node:readline";
+import { createStorage } from "@stowage/core";
+
+const [mode = "", ...args] = process.argv.slice(2);
+const url = process.env.STOWAGE_CONFORMANCE_URL;
+if (!url) throw new Error("STOWAGE_CONFORMANCE_URL is not set");
+for (const specifier of JSON.parse(process.env.STOWAGE_CONFORMANCE_IMPORTS ?? "[]") as string[])
+  await import(specifier);
+
+const say = (message: unknown) => process.stdout.write(`${JSON.stringify(message)}\n`);
+const lines = createInterface({ input: process.stdin });
+const nextLine = () => new Promise<string>((resolve) => lines.once("line", resolve));
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Nanoseconds on CLOCK_MONOTONIC, which every process on this machine shares. */
+const monotonicNs = () => process.hrtime.bigint();
+
+const storage = await createStorage(url);
+say({ ready: true });
+if (mode !== "hold" && mode !== "writer") await nextLine();
+
+if (mode === "counter") {
+  const [name = "", counterFile = "", iterationsText = "0"] = args;
+  const records: { token: string; start: string; end: string; waitMs: number }[] = [];
+  for (let i = 0; i < Number(iterationsText); i++) {
+    const asked = performance.now();
+    const lease = await storage.lock.acquire(name, { ttl: 10_000, waitMs: 120_000, retryDelayMs: 5 });
+    const waitMs = performance.now() - asked;
+    const start = monotonicNs();
+    const seen = Number(readFileSync(counterFile, "utf8"));
+    await sleep(Math.floor(Math.random() * 3));
+    writeFileSync(counterFile, String(seen + 1));
+    const end = monotonicNs();
+    if (!(await lease.release())) throw new Error("lease was lost while held");
+    records.push({ token: lease.token.toString(), start: start.toString(), end: end.toString(), waitMs });
+  }
+  say({ records });
+} else if (mode === "hold") {
+  const [name = "", ttlText = "1000"] = args;
+  const lease = await storage.lock.acquire(name, { ttl: Number(ttlText), waitMs: 10_000 });
+  say({ token: lease.token.toString(), acquiredAt: Date.now() });
+  setInterval(() => {}, 60_000);
+} else if (mode === "atomic") {
+  const [id = "0", countText = "0"] = args;
+  const count = Number(countText);
+  const won = await storage.cache.add("winner", Number(id));
+  for (let i = 0; i < count; i++) {
+    await Promise.all([storage.cache.incr("counter"), storage.cache.json.set("doc", `$.w${id}_${i}`, i)]);
+  }
+  say({ done: true, won });
+} else if (mode === "writer") {
+  const payload = "p".repeat(2048);
+  for (let i = 0; ; i++) {
+    await storage.cache.set(`acked:${i}`, { i, payload });
+    await storage.checkpoint.put({ threadId: "crash", payload: { i, payload }, metadata: { i } });
+    say({ acked: i });
+  }
+} else {
+  throw new Error(`unknown worker mode ${mode}`);
+}
+await storage.close();
+lines.close();
