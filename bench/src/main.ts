@@ -1,0 +1,65 @@
+import { isStowageError } from "@stowage/core";
+import { parseBenchArgs, USAGE } from "./args.js";
+import { machineInfo } from "./machine.js";
+import { silentProgress, stderrProgress } from "./progress.js";
+import { ratios, ratioTables } from "./report/ratios.js";
+import { resultTable } from "./report/table.js";
+import { writeReport } from "./report/write.js";
+import type { BenchReport } from "./result.js";
+import { runBench } from "./runner.js";
+import { resolveSubjects } from "./subjects/resolve.js";
+
+/** Runs the bench for command-line arguments; returns the process exit code (2 for bad arguments). */
+export async function main(argv: readonly string[], out: NodeJS.WritableStream = process.stdout): Promise<number> {
+  let options: ReturnType<typeof parseBenchArgs>;
+  try {
+    options = parseBenchArgs(argv);
+  } catch (error) {
+    if (isStowageError(error, "ERR_CONFIG")) {
+      process.stderr.write(
+        `bench: ${error.message}\n${error.message.includes("Usage:") ? "" : "Run with --help for the options.\n"}`,
+      );
+      return 2;
+    }
+    throw error;
+  }
+  if (options.help) {
+    out.write(`${USAGE}\n`);
+    return 0;
+  }
+  const startedAt = new Date().toISOString();
+  const { subjects, cleanup } = await resolveSubjects(options.backends, options.peers);
+  let report: BenchReport;
+  try {
+    const rows = await runBench(
+      options.scenarios,
+      subjects,
+      options.settings,
+      options.progress ? stderrProgress() : silentProgress,
+    );
+    report = {
+      startedAt,
+      finishedAt: new Date().toISOString(),
+      command: `npm run bench -- ${argv.join(" ")}`.trim(),
+      machine: machineInfo(),
+      settings: {
+        ...options.settings,
+        scenarios: options.scenarios.map((s) => s.name),
+        subjects: subjects.map((s) => s.name),
+      },
+      rows,
+    };
+  } finally {
+    await cleanup();
+  }
+  const m = report.machine;
+  out.write(
+    `stowage bench · node ${m.node} · ${m.cpus} × ${m.cpuModel} · ${Math.round(m.memoryBytes / 2 ** 30)} GiB · n=${options.settings.n}, repeats=${options.settings.repeats} (median run)\n\n`,
+  );
+  out.write(`${resultTable(report.rows)}\n`);
+  const found = ratios(report.rows);
+  if (found.length > 0) out.write(`\n${ratioTables(found)}\n`);
+  const paths = await writeReport(report, options.out);
+  out.write(`\nwrote ${paths.json} and ${paths.svg}\n`);
+  return 0;
+}

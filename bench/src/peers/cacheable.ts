@@ -1,0 +1,31 @@
+import KeyvRedis from "@keyv/redis";
+import { Cacheable } from "cacheable";
+import { Keyv } from "keyv";
+import type { OpenSubject, Subject } from "../subjects/subject.js";
+import { connectRedis, redisUrl, runPrefix } from "./redis-server.js";
+
+async function openCacheable(): Promise<OpenSubject> {
+  (await connectRedis()).disconnect(); // fail fast with a reason instead of a reconnect loop
+  const namespace = runPrefix("cacheable").slice(0, -1);
+  const secondary = new Keyv({ store: new KeyvRedis(redisUrl(), { namespace }), namespace });
+  secondary.on("error", () => {});
+  const cacheable = new Cacheable({ secondary });
+  return {
+    cache: {
+      set: (key, value, ttlMs) => cacheable.set(key, value, ttlMs),
+      get: (key) => cacheable.get(key),
+    },
+    async close() {
+      await secondary.clear();
+      await cacheable.disconnect();
+    },
+  };
+}
+
+/** cacheable: an in-memory primary in front of Keyv on Redis (two tiers, no bus). */
+export const cacheablePeer: Subject = {
+  name: "cacheable",
+  kind: "peer",
+  capabilities: ["cache"],
+  open: openCacheable,
+};

@@ -1,0 +1,30 @@
+import type { Subject } from "../subjects/subject.js";
+import { bentocachePeer } from "./bentocache.js";
+import { cacheablePeer } from "./cacheable.js";
+import { keyvRedis, keyvSqlite } from "./keyv.js";
+import { properLockfilePeer } from "./proper-lockfile.js";
+import { pythonDiskcache } from "./python-diskcache.js";
+import { rawIoredis, rawIoredisPipelined } from "./raw-ioredis.js";
+import { rawLmdb } from "./raw-lmdb.js";
+import { rawSqlite } from "./raw-sqlite.js";
+import { redlockPeer } from "./redlock.js";
+
+/** Every peer, in report order: raw drivers (the ceilings) first, then the libraries people use today. */
+export const PEERS: readonly Subject[] = [
+  rawSqlite,
+  rawLmdb,
+  rawIoredis,
+  rawIoredisPipelined,
+  keyvSqlite,
+  keyvRedis,
+  redlockPeer,
+  properLockfilePeer,
+  bentocachePeer,
+  cacheablePeer,
+  pythonDiskcache,
+];
+
+/** The peer with this name, or undefined. */
+export function peerByName(name: string): Subject | undefined {
+  return PEERS.find((peer) => peer.name === name);
+}

@@ -1,0 +1,78 @@
+import type { ResultRow } from "../result.js";
+import type { OpenSubject, Subject } from "../subjects/subject.js";
+
+/** What every scenario reads from the command line. */
+export interface RunSettings {
+  /** Operations per row (the seed's N). */
+  n: number;
+  /** Measured runs per row; the median run is reported. */
+  repeats: number;
+  /** Operations of the discarded warm-up run before each row. */
+  warmup: number;
+  /** Lock contenders in `contention`. */
+  workers: number;
+  /** How long each contention run cycles the lock, in ms. */
+  durationMs: number;
+  /** Checkpoints in the thread of the `checkpoint` scenario. */
+  threadSize: number;
+  /** Concurrency levels of `sweep`. */
+  concurrencies: readonly number[];
+  /** Value sizes of `sweep`, in bytes. */
+  valueSizes: readonly number[];
+}
+
+/** A row a scenario will report for a subject, before it is measured. */
+export interface PlannedRow {
+  row: string;
+  params: Record<string, number>;
+}
+
+/** Called after each row is measured (progress output). */
+export type RowDone = (row: ResultRow) => void;
+
+/** A named workload. */
+export interface Scenario {
+  name: string;
+  description: string;
+  /** The rows this scenario reports for the subject; none when the subject has no part in it. */
+  plan(subject: Subject, settings: RunSettings): PlannedRow[];
+  /** Measures the planned rows; throwing turns every unreported row into a skipped one with the reason. */
+  run(subject: Subject, settings: RunSettings, done: RowDone): Promise<void>;
+}
+
+/** A row of `subject` built from a measured summary. */
+export function okRow(
+  scenario: string,
+  subject: Subject,
+  planned: PlannedRow,
+  summary: { n: number; opsPerSec: number; p50Ms: number; p99Ms: number },
+  runs: number,
+  extra?: Record<string, number>,
+): ResultRow {
+  return {
+    scenario,
+    row: planned.row,
+    subject: subject.name,
+    kind: subject.kind,
+    params: planned.params,
+    status: "ok",
+    n: summary.n,
+    runs,
+    opsPerSec: summary.opsPerSec,
+    p50Ms: summary.p50Ms,
+    p99Ms: summary.p99Ms,
+    rssBytes: process.memoryUsage.rss(),
+    ...(extra ? { extra } : {}),
+  };
+}
+
+/** Opens the subject, runs `body`, and closes it however `body` ends. */
+export async function withOpen(subject: Subject, body: (opened: OpenSubject) => Promise<void>): Promise<void> {
+  if (!subject.open) throw new Error(`${subject.name} runs only the seed scenario`);
+  const opened = await subject.open();
+  try {
+    await body(opened);
+  } finally {
+    await opened.close();
+  }
+}
