@@ -1,0 +1,146 @@
+import { EventEmitter } from "node:events";
+import {
+  type Backend,
+  type BackendHealth,
+  type CacheDriver,
+  type CheckpointDriver,
+  ClosedError,
+  type LockDriver,
+  monotonicNow,
+} from "@stowage/core";
+import * as lmdb from "lmdb";
+
+const lmdbVersion = (lmdb as unknown as { version: { versionString: string } }).version;
+
+import { LmdbCacheDriver } from "./cache.js";
+import { LmdbCheckpointDriver } from "./checkpoint.js";
+import { type LmdbDatabases, openEnvironment } from "./environment.js";
+import { toStowageError } from "./errors.js";
+import { encodeTuple } from "./keys/tuple.js";
+import { LmdbLockDriver } from "./lock.js";
+import type { LmdbOptions } from "./options.js";
+
+/**
+ * One environment per directory per process: LMDB forbids opening the same environment twice
+ * in one process (closing either would drop the other's file locks), so openers share it.
+ */
+const environments = new Map<string, { dbs: LmdbDatabases; users: number; released: EventEmitter }>();
+
+function acquireEnvironment(dir: string, options: LmdbOptions) {
+  let shared = environments.get(dir);
+  if (!shared) {
+    shared = { dbs: openEnvironment(dir, options), users: 0, released: new EventEmitter().setMaxListeners(0) };
+    environments.set(dir, shared);
+  }
+  shared.users++;
+  return shared;
+}
+
+async function releaseEnvironment(dir: string): Promise<void> {
+  const shared = environments.get(dir);
+  if (!shared) return;
+  shared.users--;
+  if (shared.users > 0) return;
+  environments.delete(dir);
+  await shared.dbs.root.close();
+}
+
+/** An LMDB environment in a directory; drivers per namespace, and a sweeper of expired entries. */
+export class LmdbBackend implements Backend {
+  readonly kind = "lmdb";
+  readonly dir: string;
+  readonly options: LmdbOptions;
+  readonly #maxSizeBytes: number | undefined;
+  readonly #dbs: LmdbDatabases;
+  readonly #released: EventEmitter;
+  readonly #caches = new Map<string, LmdbCacheDriver>();
+  readonly #locks = new Map<string, LmdbLockDriver>();
+  readonly #checkpoints = new Map<string, LmdbCheckpointDriver>();
+  readonly #sweeper: NodeJS.Timeout;
+  #sweeping: Promise<void> | undefined;
+  #closed = false;
+  readonly #assertOpen = () => {
+    if (this.#closed) throw new ClosedError(`lmdb backend at ${this.dir}`);
+  };
+
+  constructor(dir: string, options: LmdbOptions, maxSizeBytes?: number) {
+    this.dir = dir;
+    this.options = options;
+    this.#maxSizeBytes = maxSizeBytes;
+    const shared = acquireEnvironment(dir, options);
+    this.#dbs = shared.dbs;
+    this.#released = shared.released;
+    this.#sweeper = setInterval(() => {
+      this.#sweeping ??= this.sweep()
+        .then(() => {})
+        .catch(() => {})
+        .finally(() => {
+          this.#sweeping = undefined;
+        });
+    }, options.sweepEveryMs).unref();
+  }
+
+  cache(namespace: string): CacheDriver {
+    let driver = this.#caches.get(namespace);
+    if (!driver) {
+      driver = new LmdbCacheDriver(this.#dbs, namespace, this.#maxSizeBytes, this.dir, this.#assertOpen);
+      this.#caches.set(namespace, driver);
+    }
+    return driver;
+  }
+
+  lock(namespace: string): LockDriver {
+    let driver = this.#locks.get(namespace);
+    if (!driver) {
+      driver = new LmdbLockDriver(this.#dbs, namespace, this.dir, this.#assertOpen, this.#released);
+      this.#locks.set(namespace, driver);
+    }
+    return driver;
+  }
+
+  checkpoint(namespace: string): CheckpointDriver {
+    let driver = this.#checkpoints.get(namespace);
+    if (!driver) {
+      driver = new LmdbCheckpointDriver(this.#dbs, namespace, this.dir, this.#assertOpen);
+      this.#checkpoints.set(namespace, driver);
+    }
+    return driver;
+  }
+
+  /** Removes expired cache entries and checkpoints of every namespace this backend opened; returns how many. */
+  async sweep(): Promise<number> {
+    let removed = 0;
+    for (const driver of [...this.#caches.values(), ...this.#checkpoints.values()]) {
+      if (this.#closed) break;
+      removed += await driver.gc();
+    }
+    return removed;
+  }
+
+  async health(): Promise<BackendHealth> {
+    const start = monotonicNow();
+    const base = { backend: this.kind, version: lmdbVersion.versionString };
+    if (this.#closed) return { ...base, ok: false, latencyMs: 0, error: "closed" };
+    try {
+      this.#dbs.cache.getBinary(encodeTuple(["health"]));
+      const stat = (this.#dbs.root as unknown as { getStats(): { mapSize: number; pageSize: number } }).getStats();
+      return {
+        ...base,
+        ok: true,
+        latencyMs: monotonicNow() - start,
+        details: { path: this.dir, sync: this.options.sync, mapSize: stat.mapSize, pageSize: stat.pageSize },
+      };
+    } catch (error) {
+      return { ...base, ok: false, latencyMs: monotonicNow() - start, error: toStowageError(error, this.dir).message };
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    clearInterval(this.#sweeper);
+    await this.#sweeping;
+    await Promise.allSettled([...this.#caches.values()].map((driver) => driver.flushReads()));
+    this.#closed = true;
+    await releaseEnvironment(this.dir);
+  }
+}

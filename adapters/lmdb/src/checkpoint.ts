@@ -1,0 +1,262 @@
+import {
+  type CheckpointDriver,
+  type CheckpointPageQuery,
+  isExpired,
+  type LoadedCheckpoint,
+  type StoredBlob,
+  type StoredCheckpoint,
+  type StoredWrite,
+} from "@stowage/core";
+import { type BlobRow, type CheckpointRow, fromRow, keyOf, toRow, type WriteRow } from "./checkpoint-records.js";
+import type { LmdbDatabases } from "./environment.js";
+import { guard } from "./errors.js";
+import { decodeTuple, encodeTuple, tupleRange } from "./keys/tuple.js";
+
+/** A reverse range read of the tuples under `parts`, from just below `before` (or the top) down. */
+function newestFirst(parts: readonly string[], before: string | undefined) {
+  const range = tupleRange(parts);
+  return { start: before === undefined ? range.end : encodeTuple([...parts, before]), end: range.start, reverse: true };
+}
+
+/**
+ * One namespace of checkpoints. Rows: checkpoint (namespace, thread, ns, id); two indexes,
+ * (namespace, thread, id, ns) and (namespace, id, thread, ns), so a list newest first is a
+ * reverse range read of about `limit` keys with or without a thread; blobs and writes sit
+ * under (namespace, thread, …), so deleting a thread is a handful of range deletes.
+ */
+export class LmdbCheckpointDriver implements CheckpointDriver {
+  readonly #dbs: LmdbDatabases;
+  readonly #namespace: string;
+  readonly #where: string;
+  readonly #assertOpen: () => void;
+
+  constructor(dbs: LmdbDatabases, namespace: string, where: string, assertOpen: () => void) {
+    this.#dbs = dbs;
+    this.#namespace = namespace;
+    this.#where = where;
+    this.#assertOpen = assertOpen;
+  }
+
+  #write<T>(fn: () => T): Promise<T> {
+    this.#assertOpen();
+    return guard(this.#where, () => this.#dbs.root.transaction(fn));
+  }
+
+  #read<T>(fn: () => T): Promise<T> {
+    this.#assertOpen();
+    return guard(this.#where, fn);
+  }
+
+  #row(threadId: string, ns: string, id: string): CheckpointRow | undefined {
+    return this.#dbs.checkpoint.get(keyOf.checkpoint(this.#namespace, threadId, ns, id)) as CheckpointRow | undefined;
+  }
+
+  async put(checkpoint: StoredCheckpoint, blobs: readonly StoredBlob[]): Promise<void> {
+    const { threadId, ns, id } = checkpoint;
+    const row = toRow(checkpoint);
+    await this.#write(() => {
+      for (const blob of blobs) {
+        const value: BlobRow = { version: blob.version, value: blob.value };
+        this.#dbs.blob.putSync(keyOf.blob(this.#namespace, threadId, ns, blob.channel, blob.version), value);
+      }
+      this.#dbs.checkpoint.putSync(keyOf.checkpoint(this.#namespace, threadId, ns, id), row);
+      this.#dbs.checkpointByThread.putSync(keyOf.byThread(this.#namespace, threadId, id, ns), true);
+      this.#dbs.checkpointById.putSync(keyOf.byId(this.#namespace, id, threadId, ns), true);
+    });
+  }
+
+  async get(threadId: string, ns: string, id: string | undefined): Promise<LoadedCheckpoint | undefined> {
+    return this.#read(() => {
+      let found: StoredCheckpoint | undefined;
+      if (id !== undefined) {
+        const row = this.#row(threadId, ns, id);
+        if (row && !isExpired(row.expiresAt)) found = fromRow(threadId, ns, id, row);
+      } else {
+        const now = Date.now();
+        for (const { key, value } of this.#dbs.checkpoint.getRange(
+          newestFirst([this.#namespace, threadId, ns], undefined),
+        )) {
+          const row = value as CheckpointRow;
+          if (isExpired(row.expiresAt, now)) continue;
+          found = fromRow(threadId, ns, decodeTuple(key)[3] as string, row);
+          break;
+        }
+      }
+      if (!found) return undefined;
+      const blobs: StoredBlob[] = [];
+      for (const [channel, version] of Object.entries(found.channels)) {
+        const blob = this.#dbs.blob.get(keyOf.blob(this.#namespace, threadId, ns, channel, version)) as
+          | BlobRow
+          | undefined;
+        if (blob && blob.version === version) blobs.push({ channel, version, value: blob.value });
+      }
+      const writes = (this.#dbs.write.get(keyOf.writes(this.#namespace, threadId, ns, found.id)) ?? []) as WriteRow[];
+      return { ...found, blobs, writes };
+    });
+  }
+
+  async listPage(query: CheckpointPageQuery): Promise<StoredCheckpoint[]> {
+    return this.#read(() => {
+      const now = Date.now();
+      const page: StoredCheckpoint[] = [];
+      const take = (threadId: string, ns: string, id: string, row: CheckpointRow | undefined): boolean => {
+        if (row && !isExpired(row.expiresAt, now)) page.push(fromRow(threadId, ns, id, row));
+        return page.length >= query.limit;
+      };
+      if (query.threadId !== undefined && query.ns !== undefined) {
+        const { threadId, ns } = query;
+        for (const { key, value } of this.#dbs.checkpoint.getRange(
+          newestFirst([this.#namespace, threadId, ns], query.before),
+        )) {
+          const id = decodeTuple(key)[3] as string;
+          if (id === query.before) continue;
+          if (take(threadId, ns, id, value as CheckpointRow)) break;
+        }
+      } else if (query.threadId !== undefined) {
+        const threadId = query.threadId;
+        for (const key of this.#dbs.checkpointByThread.getKeys(
+          newestFirst([this.#namespace, threadId], query.before),
+        )) {
+          const [, , id, ns] = decodeTuple(key) as [string, string, string, string];
+          if (id === query.before) continue;
+          if (take(threadId, ns, id, this.#row(threadId, ns, id))) break;
+        }
+      } else {
+        for (const key of this.#dbs.checkpointById.getKeys(newestFirst([this.#namespace], query.before))) {
+          const [, id, threadId, ns] = decodeTuple(key) as [string, string, string, string];
+          if (id === query.before || (query.ns !== undefined && ns !== query.ns)) continue;
+          if (take(threadId, ns, id, this.#row(threadId, ns, id))) break;
+        }
+      }
+      return page;
+    });
+  }
+
+  async putWrites(threadId: string, ns: string, checkpointId: string, writes: readonly StoredWrite[]): Promise<void> {
+    const key = keyOf.writes(this.#namespace, threadId, ns, checkpointId);
+    await this.#write(() => {
+      const stored = [...((this.#dbs.write.get(key) ?? []) as WriteRow[])];
+      for (const write of writes) {
+        const at = stored.findIndex((w) => w.taskId === write.taskId && w.index === write.index);
+        if (at === -1) stored.push(write);
+        else if (write.index < 0) stored[at] = write;
+      }
+      this.#dbs.write.putSync(key, stored);
+    });
+  }
+
+  /** Inside a transaction: removes a checkpoint's row, index entries and writes; returns how many records went. */
+  #removeCheckpoint(threadId: string, ns: string, id: string): number {
+    const writesKey = keyOf.writes(this.#namespace, threadId, ns, id);
+    const writes = ((this.#dbs.write.get(writesKey) ?? []) as WriteRow[]).length;
+    this.#dbs.write.removeSync(writesKey);
+    this.#dbs.checkpoint.removeSync(keyOf.checkpoint(this.#namespace, threadId, ns, id));
+    this.#dbs.checkpointByThread.removeSync(keyOf.byThread(this.#namespace, threadId, id, ns));
+    this.#dbs.checkpointById.removeSync(keyOf.byId(this.#namespace, id, threadId, ns));
+    return 1 + writes;
+  }
+
+  /** Inside a transaction: removes blobs of (thread, ns) that no remaining checkpoint names; returns how many. */
+  #dropOrphanBlobs(threadId: string, ns: string): number {
+    const named = new Set<string>();
+    for (const { value } of this.#dbs.checkpoint.getRange(tupleRange([this.#namespace, threadId, ns]))) {
+      const channels = JSON.parse((value as CheckpointRow).channels) as Record<string, string | number>;
+      for (const [channel, version] of Object.entries(channels)) {
+        named.add(keyOf.blob(this.#namespace, threadId, ns, channel, version).toString("latin1"));
+      }
+    }
+    let removed = 0;
+    for (const key of Array.from(this.#dbs.blob.getKeys(tupleRange([this.#namespace, threadId, ns])))) {
+      if (named.has(key.toString("latin1"))) continue;
+      this.#dbs.blob.removeSync(key);
+      removed++;
+    }
+    return removed;
+  }
+
+  /** The checkpoint namespaces the thread has checkpoints in. */
+  #threadNamespaces(threadId: string): Set<string> {
+    const namespaces = new Set<string>();
+    for (const key of this.#dbs.checkpointByThread.getKeys(tupleRange([this.#namespace, threadId]))) {
+      namespaces.add(decodeTuple(key)[3] as string);
+    }
+    return namespaces;
+  }
+
+  async deleteThread(threadId: string): Promise<void> {
+    await this.#write(() => {
+      const thread = () => tupleRange([this.#namespace, threadId]);
+      for (const key of Array.from(this.#dbs.checkpointByThread.getKeys(thread()))) {
+        const [, , id, ns] = decodeTuple(key) as [string, string, string, string];
+        this.#dbs.checkpointById.removeSync(keyOf.byId(this.#namespace, id, threadId, ns));
+        this.#dbs.checkpointByThread.removeSync(key);
+      }
+      for (const db of [this.#dbs.checkpoint, this.#dbs.blob, this.#dbs.write]) {
+        for (const key of Array.from(db.getKeys(thread()))) db.removeSync(key);
+      }
+    });
+  }
+
+  async prune(threadId: string, keepLast: number, ns: string | undefined): Promise<number> {
+    return this.#write(() => {
+      let removed = 0;
+      const namespaces = ns === undefined ? this.#threadNamespaces(threadId) : [ns];
+      for (const checkpointNs of namespaces) {
+        const doomed = Array.from(
+          this.#dbs.checkpoint.getKeys({
+            ...newestFirst([this.#namespace, threadId, checkpointNs], undefined),
+            offset: keepLast,
+          }),
+          (key) => decodeTuple(key)[3] as string,
+        );
+        for (const id of doomed) {
+          this.#removeCheckpoint(threadId, checkpointNs, id);
+          removed++;
+        }
+        this.#dropOrphanBlobs(threadId, checkpointNs);
+      }
+      return removed;
+    });
+  }
+
+  async countThread(threadId: string): Promise<number> {
+    return this.#read(() => {
+      // lmdb keeps state in the range options it is given, so each read gets a fresh one.
+      const thread = () => tupleRange([this.#namespace, threadId]);
+      const checkpoints = this.#dbs.checkpoint.getKeysCount(thread());
+      let writes = 0;
+      for (const { value } of this.#dbs.write.getRange(thread())) writes += (value as WriteRow[]).length;
+      const indexed = this.#dbs.checkpointByThread.getKeysCount(thread());
+      // Each checkpoint also has a row in the by-id index, which is not ordered by thread.
+      return checkpoints + indexed + checkpoints + this.#dbs.blob.getKeysCount(thread()) + writes;
+    });
+  }
+
+  async gc(): Promise<number> {
+    return this.#write(() => {
+      const now = Date.now();
+      let removed = 0;
+      const touched = new Map<string, [string, string]>();
+      for (const { key, value } of Array.from(this.#dbs.checkpoint.getRange(tupleRange([this.#namespace])))) {
+        if (!isExpired((value as CheckpointRow).expiresAt, now)) continue;
+        const [, threadId, ns, id] = decodeTuple(key) as [string, string, string, string];
+        removed += this.#removeCheckpoint(threadId, ns, id);
+        touched.set(`${threadId}\0${ns}`, [threadId, ns]);
+      }
+      for (const [threadId, ns] of touched.values()) removed += this.#dropOrphanBlobs(threadId, ns);
+      return removed;
+    });
+  }
+
+  async size(): Promise<{ threads: number; checkpoints: number }> {
+    return this.#read(() => {
+      const threads = new Set<string>();
+      let checkpoints = 0;
+      for (const key of this.#dbs.checkpoint.getKeys(tupleRange([this.#namespace]))) {
+        threads.add(decodeTuple(key)[1] as string);
+        checkpoints++;
+      }
+      return { threads: threads.size, checkpoints };
+    });
+  }
+}

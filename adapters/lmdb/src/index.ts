@@ -1,0 +1,40 @@
+import { resolve } from "node:path";
+import { localPathFromUrl, type Storage, type StowageAdapter, storageFromBackend } from "@stowage/core";
+import { LmdbBackend } from "./backend.js";
+import { readOptions, type SyncMode } from "./options.js";
+
+export { LmdbBackend } from "./backend.js";
+export type { LmdbOptions, SyncMode } from "./options.js";
+
+/** Opens `lmdb:///absolute/dir` (or `lmdb:relative/dir`) URLs for createStorage. */
+export const adapter: StowageAdapter = {
+  schemes: ["lmdb"],
+  open: async ({ url, params, options, maxSizeBytes }) =>
+    new LmdbBackend(localPathFromUrl(url), readOptions(params, options), maxSizeBytes),
+};
+
+/** A storage in an LMDB environment in `path` (a directory, created owner-only when missing). */
+export function createLmdbStorage(options: {
+  path: string;
+  namespace?: string;
+  codec?: "json" | "msgpack";
+  cacheTtl?: number;
+  checkpointTtl?: number;
+  /** Cache size limit in bytes per namespace; least recently used entries go past it. */
+  maxSizeBytes?: number;
+  /** "overlapping" (default), "full" or "off": see the README's Durability section. */
+  sync?: SyncMode;
+  /** Initial map size in bytes (it grows as needed). */
+  mapSize?: number;
+  /** Sweep interval for expired entries, in ms (default 60 000). */
+  sweepEveryMs?: number;
+}): Storage {
+  const { path, namespace, codec, cacheTtl, checkpointTtl, maxSizeBytes, ...lmdbOptions } = options;
+  const backend = new LmdbBackend(resolve(path), readOptions(new URLSearchParams(), lmdbOptions), maxSizeBytes);
+  return storageFromBackend(backend, {
+    ...(namespace !== undefined ? { namespace } : {}),
+    ...(codec !== undefined ? { codec } : {}),
+    ...(cacheTtl !== undefined ? { cacheTtl } : {}),
+    ...(checkpointTtl !== undefined ? { checkpointTtl } : {}),
+  });
+}

@@ -1,0 +1,98 @@
+import type { EventEmitter } from "node:events";
+import { type LeaseGrant, type LockDriver, sleep, wallNow } from "@stowage/core";
+import type { LmdbDatabases } from "./environment.js";
+import { guard } from "./errors.js";
+import { encodeTuple } from "./keys/tuple.js";
+
+/**
+ * One namespace of locks. Each operation is one lmdb write transaction: LMDB admits a single
+ * writer at a time across every process that maps the file (a robust mutex, so a writer
+ * killed mid-transaction frees it), which is what makes check-then-set atomic here.
+ */
+export class LmdbLockDriver implements LockDriver {
+  readonly #dbs: LmdbDatabases;
+  readonly #namespace: string;
+  readonly #where: string;
+  readonly #assertOpen: () => void;
+  /** Wakes waiters of this process when a holder of this process releases; others poll. */
+  readonly #released: EventEmitter;
+
+  constructor(dbs: LmdbDatabases, namespace: string, where: string, assertOpen: () => void, released: EventEmitter) {
+    this.#dbs = dbs;
+    this.#namespace = namespace;
+    this.#where = where;
+    this.#assertOpen = assertOpen;
+    this.#released = released;
+  }
+
+  #write<T>(fn: () => T): Promise<T> {
+    this.#assertOpen();
+    return guard(this.#where, () => this.#dbs.root.transaction(fn));
+  }
+
+  #liveLease(key: Buffer, now: number): { token: number; expiresAt: number } | undefined {
+    const lease = this.#dbs.lease.get(key);
+    return lease !== undefined && lease.expiresAt > now ? lease : undefined;
+  }
+
+  async tryAcquire(name: string, ttlMs: number): Promise<LeaseGrant | undefined> {
+    const key = encodeTuple([this.#namespace, name]);
+    return this.#write(() => {
+      // Judged on the clock when the writer lock is held, not when the call was queued.
+      const now = wallNow();
+      if (this.#liveLease(key, now)) return undefined;
+      // The fencing counter is never deleted, so a token never repeats, also after a crash.
+      const token = (this.#dbs.fence.get(key) ?? 0) + 1;
+      this.#dbs.fence.putSync(key, token);
+      this.#dbs.lease.putSync(key, { token, expiresAt: now + ttlMs });
+      return { token: BigInt(token) };
+    });
+  }
+
+  async extend(name: string, token: bigint, ttlMs: number): Promise<boolean> {
+    const key = encodeTuple([this.#namespace, name]);
+    return this.#write(() => {
+      const now = wallNow();
+      const lease = this.#liveLease(key, now);
+      if (!lease || BigInt(lease.token) !== token) return false;
+      this.#dbs.lease.putSync(key, { token: lease.token, expiresAt: now + ttlMs });
+      return true;
+    });
+  }
+
+  async release(name: string, token: bigint): Promise<boolean> {
+    const key = encodeTuple([this.#namespace, name]);
+    const released = await this.#write(() => {
+      const lease = this.#dbs.lease.get(key);
+      if (!lease || BigInt(lease.token) !== token) return false;
+      this.#dbs.lease.removeSync(key);
+      return lease.expiresAt > wallNow();
+    });
+    if (released) this.#released.emit(`${this.#namespace}\0${name}`);
+    return released;
+  }
+
+  async inspect(name: string): Promise<{ token: bigint; expiresAt: number } | undefined> {
+    this.#assertOpen();
+    const lease = await guard(this.#where, () => this.#liveLease(encodeTuple([this.#namespace, name]), wallNow()));
+    return lease && { token: BigInt(lease.token), expiresAt: lease.expiresAt };
+  }
+
+  async waitForRelease(name: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    const event = `${this.#namespace}\0${name}`;
+    const controller = new AbortController();
+    const onAbort = () => controller.abort(signal?.reason);
+    signal?.addEventListener("abort", onAbort, { once: true });
+    const wake = () => controller.abort("released");
+    this.#released.once(event, wake);
+    try {
+      await sleep(timeoutMs, controller.signal);
+    } catch {
+      // A release in this process wakes the waiter to retry at once; the caller's own abort propagates.
+      if (signal?.aborted) throw signal.reason;
+    } finally {
+      this.#released.off(event, wake);
+      signal?.removeEventListener("abort", onAbort);
+    }
+  }
+}

@@ -1,0 +1,44 @@
+import { assertKnownParams, ConfigError, parseByteSize, parseChoice, parseDuration } from "@stowage/core";
+
+/** When an acknowledged write is on disk: see README "Durability". */
+export type SyncMode = "full" | "overlapping" | "off";
+
+export interface LmdbOptions {
+  /** Durability of acknowledged writes; default "overlapping" (lmdb-js's own default). */
+  sync: SyncMode;
+  /** Initial map size in bytes; lmdb grows the map as the data grows. */
+  mapSize?: number;
+  /** How often expired entries are swept (ms); default one minute. */
+  sweepEveryMs: number;
+}
+
+const PARAMS = ["sync", "mapSize", "sweepEveryMs"] as const;
+const SYNC_MODES: readonly SyncMode[] = ["full", "overlapping", "off"];
+export const DEFAULT_SWEEP_EVERY_MS = 60_000;
+
+function syncMode(raw: unknown, field: string): SyncMode {
+  if (raw === true || raw === "true") return "full";
+  if (raw === false || raw === "false") return "off";
+  if (typeof raw !== "string") throw new ConfigError(field, `must be one of "full", "overlapping", "off"`);
+  return parseChoice(raw, field, SYNC_MODES);
+}
+
+/** Reads the lmdb options from URL params, overridden by the object-form options. */
+export function readOptions(params: URLSearchParams, options: Record<string, unknown>): LmdbOptions {
+  assertKnownParams(params, PARAMS, "lmdb");
+  for (const name of Object.keys(options)) {
+    if (!(PARAMS as readonly string[]).includes(name)) {
+      throw new ConfigError(`options.${name}`, `is not an lmdb option (allowed: ${PARAMS.join(", ")})`);
+    }
+  }
+  const pick = (name: (typeof PARAMS)[number]) => options[name] ?? params.get(name) ?? undefined;
+  const sync = pick("sync");
+  const mapSize = pick("mapSize");
+  const sweep = pick("sweepEveryMs");
+  return {
+    sync: sync === undefined ? "overlapping" : syncMode(sync, "sync"),
+    ...(mapSize !== undefined ? { mapSize: parseByteSize(mapSize as string | number, "mapSize") } : {}),
+    sweepEveryMs:
+      sweep === undefined ? DEFAULT_SWEEP_EVERY_MS : parseDuration(sweep as string | number, "sweepEveryMs"),
+  };
+}
