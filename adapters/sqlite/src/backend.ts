@@ -1,0 +1,117 @@
+import { EventEmitter } from "node:events";
+import {
+  type Backend,
+  type BackendHealth,
+  type CacheDriver,
+  type CheckpointDriver,
+  type LockDriver,
+  monotonicNow,
+} from "@stowage/core";
+import { SqliteCacheDriver } from "./cache.js";
+import { SqliteCheckpointDriver } from "./checkpoint.js";
+import { SqliteLockDriver } from "./lock.js";
+import type { SqliteOptions } from "./options.js";
+import { SCHEMA_VERSION } from "./schema.js";
+import { SqliteFile } from "./sqlite-file.js";
+
+/** One SQLite database file; every namespace of every store lives in it, told apart by a column. */
+export class SqliteBackend implements Backend {
+  readonly kind = "sqlite";
+  readonly #file: SqliteFile;
+  readonly #maxSizeBytes: number | undefined;
+  readonly #caches = new Map<string, SqliteCacheDriver>();
+  readonly #locks = new Map<string, SqliteLockDriver>();
+  readonly #checkpoints = new Map<string, SqliteCheckpointDriver>();
+  readonly #released = new EventEmitter().setMaxListeners(0);
+  readonly #sweeper: NodeJS.Timeout | undefined;
+
+  /** Opens (creating when missing) the database file; ConfigError, CorruptDataError or BackendUnavailableError otherwise. */
+  constructor(options: SqliteOptions) {
+    this.#file = SqliteFile.open(options);
+    this.#maxSizeBytes = options.maxSizeBytes;
+    if (options.sweepEveryMs !== undefined) {
+      this.#sweeper = setInterval(() => void this.gc().catch(() => {}), options.sweepEveryMs);
+      this.#sweeper.unref();
+    }
+  }
+
+  /** The database file. */
+  get path(): string {
+    return this.#file.path;
+  }
+
+  cache(namespace: string): CacheDriver {
+    let driver = this.#caches.get(namespace);
+    if (!driver) {
+      driver = new SqliteCacheDriver(this.#file, namespace, this.#maxSizeBytes);
+      this.#caches.set(namespace, driver);
+    }
+    return driver;
+  }
+
+  lock(namespace: string): LockDriver {
+    let driver = this.#locks.get(namespace);
+    if (!driver) {
+      driver = new SqliteLockDriver(this.#file, namespace, this.#released);
+      this.#locks.set(namespace, driver);
+    }
+    return driver;
+  }
+
+  checkpoint(namespace: string): CheckpointDriver {
+    let driver = this.#checkpoints.get(namespace);
+    if (!driver) {
+      driver = new SqliteCheckpointDriver(this.#file, namespace);
+      this.#checkpoints.set(namespace, driver);
+    }
+    return driver;
+  }
+
+  /** Removes expired cache entries and checkpoints of every namespace in the file; returns how many records went. */
+  async gc(): Promise<number> {
+    const namespaces = this.#file.use(() => ({
+      cache: this.#file.db.prepare("SELECT namespace FROM cache_namespaces").pluck().all() as string[],
+      checkpoint: this.#file.db.prepare("SELECT DISTINCT namespace FROM checkpoints").pluck().all() as string[],
+    }));
+    let removed = 0;
+    for (const namespace of namespaces.cache) removed += await this.cache(namespace).gc();
+    for (const namespace of namespaces.checkpoint) removed += await this.checkpoint(namespace).gc();
+    return removed;
+  }
+
+  async health(): Promise<BackendHealth> {
+    const start = monotonicNow();
+    try {
+      const version = this.#file.use(
+        () => this.#file.db.prepare("SELECT sqlite_version() AS version").get() as { version: string },
+      ).version;
+      return {
+        ok: true,
+        backend: this.kind,
+        latencyMs: monotonicNow() - start,
+        version: `sqlite ${version}`,
+        details: {
+          path: this.#file.path,
+          journalMode: "wal",
+          synchronous: this.#file.synchronous,
+          schemaVersion: SCHEMA_VERSION,
+        },
+      };
+    } catch (error) {
+      return {
+        ok: false,
+        backend: this.kind,
+        latencyMs: monotonicNow() - start,
+        error: (error as Error).message,
+        details: { path: this.#file.path },
+      };
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#file.closed) return;
+    if (this.#sweeper !== undefined) clearInterval(this.#sweeper);
+    for (const cache of this.#caches.values()) cache.touches.flushQuietly();
+    this.#file.close();
+  }
+}

@@ -1,0 +1,232 @@
+import {
+  addToCounter,
+  type CacheDriver,
+  decodeCounter,
+  type EntryUpdate,
+  encodeCounter,
+  type StoredEntry,
+  wallNow,
+} from "@stowage/core";
+import type Database from "better-sqlite3";
+import { PendingTouches, recencyStamp } from "./cache-recency.js";
+import type { SqliteFile } from "./sqlite-file.js";
+
+const SQL = {
+  get: "SELECT value, expires_at AS expiresAt FROM cache_entries WHERE namespace = ? AND key = ?",
+  set: `INSERT INTO cache_entries (namespace, key, value, expires_at, accessed_at) VALUES (?, ?, ?, ?, ?)
+        ON CONFLICT (namespace, key) DO UPDATE SET
+          value = excluded.value, expires_at = excluded.expires_at, accessed_at = excluded.accessed_at`,
+  // Replaces only an expired entry: the conflict branch's WHERE makes add atomic in one statement.
+  add: `INSERT INTO cache_entries (namespace, key, value, expires_at, accessed_at) VALUES (?, ?, ?, ?, ?)
+        ON CONFLICT (namespace, key) DO UPDATE SET
+          value = excluded.value, expires_at = excluded.expires_at, accessed_at = excluded.accessed_at
+        WHERE cache_entries.expires_at IS NOT NULL AND cache_entries.expires_at <= ?`,
+  delete: "DELETE FROM cache_entries WHERE namespace = ? AND key = ? RETURNING expires_at AS expiresAt",
+  touch: "UPDATE cache_entries SET accessed_at = ? WHERE namespace = ? AND key = ? AND accessed_at < ?",
+  keysFrom: `SELECT key, expires_at AS expiresAt FROM cache_entries
+             WHERE namespace = ? AND key >= ? ORDER BY key LIMIT ?`,
+  keysAfter: `SELECT key, expires_at AS expiresAt FROM cache_entries
+              WHERE namespace = ? AND key > ? ORDER BY key LIMIT ?`,
+  clear: "DELETE FROM cache_entries WHERE namespace = ?",
+  sweep: `DELETE FROM cache_entries WHERE namespace = ? AND key IN (
+            SELECT key FROM cache_entries WHERE namespace = ? AND expires_at <= ? LIMIT ?)`,
+  size: "SELECT entries, value_bytes AS valueBytes, key_bytes AS keyBytes FROM cache_namespaces WHERE namespace = ?",
+  oldest: "SELECT key FROM cache_entries WHERE namespace = ? ORDER BY accessed_at LIMIT ?",
+} as const;
+
+type Statements = { [K in keyof typeof SQL]: Database.Statement };
+
+interface EntryRow {
+  value: Buffer;
+  expiresAt: number | null;
+}
+
+const KEYS_PAGE = 256;
+const SWEEP_BATCH = 1_000;
+const EVICT_BATCH = 32;
+
+const isLive = (expiresAt: number | null, now: number) => expiresAt === null || expiresAt > now;
+
+/** One namespace of the cache in the shared database file. */
+export class SqliteCacheDriver implements CacheDriver {
+  readonly #file: SqliteFile;
+  readonly #namespace: string;
+  readonly #maxSizeBytes: number | undefined;
+  readonly #sql: Statements;
+  readonly touches: PendingTouches;
+
+  constructor(file: SqliteFile, namespace: string, maxSizeBytes: number | undefined) {
+    this.#file = file;
+    this.#namespace = namespace;
+    this.#maxSizeBytes = maxSizeBytes;
+    this.#sql = file.use(
+      () => Object.fromEntries(Object.entries(SQL).map(([name, sql]) => [name, file.db.prepare(sql)])) as Statements,
+    );
+    this.touches = new PendingTouches((stamps) => this.#writeTouches(stamps));
+  }
+
+  #live(key: string, now: number): StoredEntry | undefined {
+    const row = this.#sql.get.get(this.#namespace, key) as EntryRow | undefined;
+    if (row === undefined || !isLive(row.expiresAt, now)) return undefined;
+    this.touches.touch(key);
+    return { value: row.value, expiresAt: row.expiresAt };
+  }
+
+  #store(key: string, entry: StoredEntry): void {
+    this.#sql.set.run(this.#namespace, key, entry.value, entry.expiresAt, recencyStamp());
+  }
+
+  /** Runs a write; with a size limit it also records pending reads and evicts, all in one transaction. */
+  #write<T>(body: () => T): T {
+    if (this.#maxSizeBytes === undefined) return this.#file.write(body);
+    return this.#file.write(() => {
+      this.touches.flush();
+      const result = body();
+      this.#evict(this.#maxSizeBytes as number);
+      return result;
+    });
+  }
+
+  async get(key: string): Promise<StoredEntry | undefined> {
+    return this.#file.use(() => this.#live(key, wallNow()));
+  }
+
+  async getMany(keys: readonly string[]): Promise<(StoredEntry | undefined)[]> {
+    return this.#file.use(() => {
+      const now = wallNow();
+      return keys.map((key) => this.#live(key, now));
+    });
+  }
+
+  async set(key: string, entry: StoredEntry): Promise<void> {
+    // Without a limit a set is one autocommit statement: the cheapest durable write SQLite has.
+    if (this.#maxSizeBytes === undefined) this.#file.use(() => this.#store(key, entry));
+    else this.#write(() => this.#store(key, entry));
+  }
+
+  async setMany(entries: readonly { key: string; entry: StoredEntry }[]): Promise<void> {
+    this.#write(() => {
+      for (const { key, entry } of entries) this.#store(key, entry);
+    });
+  }
+
+  async add(key: string, entry: StoredEntry): Promise<boolean> {
+    return this.#write(() => {
+      const info = this.#sql.add.run(this.#namespace, key, entry.value, entry.expiresAt, recencyStamp(), wallNow());
+      return info.changes === 1;
+    });
+  }
+
+  async delete(key: string): Promise<boolean> {
+    return this.#file.use(() => {
+      const row = this.#sql.delete.get(this.#namespace, key) as { expiresAt: number | null } | undefined;
+      return row !== undefined && isLive(row.expiresAt, wallNow());
+    });
+  }
+
+  async deleteMany(keys: readonly string[]): Promise<number> {
+    return this.#file.write(() => {
+      const now = wallNow();
+      let removed = 0;
+      for (const key of new Set(keys)) {
+        const row = this.#sql.delete.get(this.#namespace, key) as { expiresAt: number | null } | undefined;
+        if (row !== undefined && isLive(row.expiresAt, now)) removed++;
+      }
+      return removed;
+    });
+  }
+
+  async incr(key: string, by: number, expiresAtIfCreated: number | null): Promise<number> {
+    return this.#write(() => {
+      const current = this.#live(key, wallNow());
+      const next = addToCounter(current ? decodeCounter(current.value, key) : 0, by, key);
+      this.#store(key, { value: encodeCounter(next), expiresAt: current ? current.expiresAt : expiresAtIfCreated });
+      return next;
+    });
+  }
+
+  async update(key: string, fn: (current: StoredEntry | undefined) => EntryUpdate): Promise<void> {
+    this.#write(() => {
+      const next = fn(this.#live(key, wallNow()));
+      if (next === null) this.#sql.delete.get(this.#namespace, key);
+      else if (next !== undefined) this.#store(key, next);
+    });
+  }
+
+  async *keys(prefix: string): AsyncIterable<string> {
+    // Pages in key order from a cursor, so each key is yielded once even while others write.
+    let page = this.#file.use(() => this.#sql.keysFrom.all(this.#namespace, prefix, KEYS_PAGE)) as EntryKeyRow[];
+    for (;;) {
+      const now = wallNow();
+      for (const row of page) {
+        // Keys sharing a prefix are contiguous in SQLite's byte order: the first one without it ends the range.
+        if (!row.key.startsWith(prefix)) return;
+        if (isLive(row.expiresAt, now)) yield row.key;
+      }
+      const last = page[page.length - 1];
+      if (page.length < KEYS_PAGE || last === undefined) return;
+      page = this.#file.use(() => this.#sql.keysAfter.all(this.#namespace, last.key, KEYS_PAGE)) as EntryKeyRow[];
+    }
+  }
+
+  async clear(): Promise<void> {
+    this.#file.use(() => this.#sql.clear.run(this.#namespace));
+    this.touches.drop();
+  }
+
+  async gc(): Promise<number> {
+    return this.#file.use(() => {
+      let removed = 0;
+      // Small batches, each its own transaction, so a big sweep never holds the writer lock for long.
+      for (;;) {
+        const now = wallNow();
+        const { changes } = this.#sql.sweep.run(this.#namespace, this.#namespace, now, SWEEP_BATCH);
+        removed += changes;
+        if (changes < SWEEP_BATCH) return removed;
+      }
+    });
+  }
+
+  async size(): Promise<{ entries: number; bytes: number }> {
+    return this.#file.use(() => {
+      const row = this.#sql.size.get(this.#namespace) as SizeRow | undefined;
+      return { entries: row?.entries ?? 0, bytes: row?.valueBytes ?? 0 };
+    });
+  }
+
+  /** Removes expired entries, then least recently used ones, until keys and values fit in `maxBytes`. */
+  #evict(maxBytes: number): void {
+    const used = () => {
+      const row = this.#sql.size.get(this.#namespace) as SizeRow | undefined;
+      return row === undefined ? 0 : row.valueBytes + row.keyBytes;
+    };
+    if (used() <= maxBytes) return;
+    this.#sql.sweep.run(this.#namespace, this.#namespace, wallNow(), SWEEP_BATCH);
+    while (used() > maxBytes) {
+      const oldest = this.#sql.oldest.all(this.#namespace, EVICT_BATCH) as { key: string }[];
+      if (oldest.length === 0) return;
+      for (const { key } of oldest) {
+        this.#sql.delete.get(this.#namespace, key);
+        this.touches.drop([key]);
+        if (used() <= maxBytes) return;
+      }
+    }
+  }
+
+  #writeTouches(stamps: ReadonlyMap<string, number>): void {
+    this.#file.write(() => {
+      for (const [key, stamp] of stamps) this.#sql.touch.run(stamp, this.#namespace, key, stamp);
+    });
+  }
+}
+
+interface EntryKeyRow {
+  key: string;
+  expiresAt: number | null;
+}
+
+interface SizeRow {
+  entries: number;
+  valueBytes: number;
+  keyBytes: number;
+}

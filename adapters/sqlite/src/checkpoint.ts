@@ -1,0 +1,338 @@
+import {
+  type ChannelVersion,
+  type CheckpointDriver,
+  type CheckpointPageQuery,
+  CorruptDataError,
+  type JsonObject,
+  type LoadedCheckpoint,
+  type StoredBlob,
+  type StoredCheckpoint,
+  type StoredWrite,
+  wallNow,
+} from "@stowage/core";
+import type Database from "better-sqlite3";
+import type { SqliteFile } from "./sqlite-file.js";
+
+const COLUMNS = `thread_id AS threadId, ns, id, parent_id AS parentId, metadata, payload, channels,
+                 created_at AS createdAt, expires_at AS expiresAt`;
+const LIVE = "(expires_at IS NULL OR expires_at > @now)";
+
+const SQL = {
+  putCheckpoint: `INSERT INTO checkpoints
+                    (namespace, thread_id, ns, id, parent_id, metadata, payload, channels, created_at, expires_at)
+                  VALUES (@namespace, @threadId, @ns, @id, @parentId, @metadata, @payload, @channels, @createdAt, @expiresAt)
+                  ON CONFLICT (namespace, thread_id, ns, id) DO UPDATE SET
+                    parent_id = excluded.parent_id, metadata = excluded.metadata, payload = excluded.payload,
+                    channels = excluded.channels, created_at = excluded.created_at, expires_at = excluded.expires_at`,
+  putBlob: `INSERT INTO checkpoint_blobs (namespace, thread_id, ns, channel, version_type, version, value)
+            VALUES (@namespace, @threadId, @ns, @channel, @versionType, @version, @value)
+            ON CONFLICT (namespace, thread_id, ns, channel, version_type, version) DO UPDATE SET value = excluded.value`,
+  byId: `SELECT ${COLUMNS} FROM checkpoints
+         WHERE namespace = @namespace AND thread_id = @threadId AND ns = @ns AND id = @id AND ${LIVE}`,
+  latest: `SELECT ${COLUMNS} FROM checkpoints
+           WHERE namespace = @namespace AND thread_id = @threadId AND ns = @ns AND ${LIVE}
+           ORDER BY id DESC LIMIT 1`,
+  blob: `SELECT value FROM checkpoint_blobs
+         WHERE namespace = @namespace AND thread_id = @threadId AND ns = @ns
+           AND channel = @channel AND version_type = @versionType AND version = @version`,
+  writes: `SELECT task_id AS taskId, idx AS "index", channel, value, task_path AS taskPath FROM checkpoint_writes
+           WHERE namespace = @namespace AND thread_id = @threadId AND ns = @ns AND checkpoint_id = @checkpointId
+           ORDER BY rowid`,
+  // A non-negative index is kept when (taskId, index) exists; a negative one (error, interrupt, …) replaces it.
+  appendWrite: `INSERT INTO checkpoint_writes
+                  (namespace, thread_id, ns, checkpoint_id, task_id, idx, channel, value, task_path)
+                VALUES (@namespace, @threadId, @ns, @checkpointId, @taskId, @index, @channel, @value, @taskPath)
+                ON CONFLICT (namespace, thread_id, ns, checkpoint_id, task_id, idx) DO NOTHING`,
+  replaceWrite: `INSERT INTO checkpoint_writes
+                   (namespace, thread_id, ns, checkpoint_id, task_id, idx, channel, value, task_path)
+                 VALUES (@namespace, @threadId, @ns, @checkpointId, @taskId, @index, @channel, @value, @taskPath)
+                 ON CONFLICT (namespace, thread_id, ns, checkpoint_id, task_id, idx) DO UPDATE SET
+                   channel = excluded.channel, value = excluded.value, task_path = excluded.task_path`,
+  deleteThreadCheckpoints: "DELETE FROM checkpoints WHERE namespace = @namespace AND thread_id = @threadId",
+  deleteThreadBlobs: "DELETE FROM checkpoint_blobs WHERE namespace = @namespace AND thread_id = @threadId",
+  deleteThreadWrites: "DELETE FROM checkpoint_writes WHERE namespace = @namespace AND thread_id = @threadId",
+  threadNamespaces: "SELECT DISTINCT ns FROM checkpoints WHERE namespace = @namespace AND thread_id = @threadId",
+  beyondNewest: `SELECT id FROM checkpoints WHERE namespace = @namespace AND thread_id = @threadId AND ns = @ns
+                 ORDER BY id DESC LIMIT -1 OFFSET @keep`,
+  deleteCheckpoint: `DELETE FROM checkpoints
+                     WHERE namespace = @namespace AND thread_id = @threadId AND ns = @ns AND id = @id`,
+  deleteWrites: `DELETE FROM checkpoint_writes
+                 WHERE namespace = @namespace AND thread_id = @threadId AND ns = @ns AND checkpoint_id = @id`,
+  channelsOf: "SELECT channels FROM checkpoints WHERE namespace = @namespace AND thread_id = @threadId AND ns = @ns",
+  blobsOf: `SELECT channel, version_type AS versionType, version FROM checkpoint_blobs
+            WHERE namespace = @namespace AND thread_id = @threadId AND ns = @ns`,
+  deleteBlob: `DELETE FROM checkpoint_blobs
+               WHERE namespace = @namespace AND thread_id = @threadId AND ns = @ns
+                 AND channel = @channel AND version_type = @versionType AND version = @version`,
+  countThread: `SELECT
+                  (SELECT count(*) FROM checkpoints WHERE namespace = @namespace AND thread_id = @threadId)
+                + (SELECT count(*) FROM checkpoint_blobs WHERE namespace = @namespace AND thread_id = @threadId)
+                + (SELECT count(*) FROM checkpoint_writes WHERE namespace = @namespace AND thread_id = @threadId)
+                AS records`,
+  expired: `SELECT thread_id AS threadId, ns, id FROM checkpoints
+            WHERE namespace = @namespace AND expires_at <= @now LIMIT @limit`,
+  size: `SELECT count(DISTINCT thread_id) AS threads, count(*) AS checkpoints FROM checkpoints
+         WHERE namespace = @namespace`,
+} as const;
+
+type Statements = { [K in keyof typeof SQL]: Database.Statement };
+
+interface CheckpointRow {
+  threadId: string;
+  ns: string;
+  id: string;
+  parentId: string | null;
+  metadata: string;
+  payload: Buffer;
+  channels: string;
+  createdAt: number;
+  expiresAt: number | null;
+}
+
+interface BlobKeyRow {
+  channel: string;
+  versionType: "number" | "string";
+  version: string;
+}
+
+const GC_BATCH = 500;
+
+/** A channel version as two columns, so that 1 and "1" stay different versions. */
+function versionColumns(version: ChannelVersion): { versionType: "number" | "string"; version: string } {
+  return { versionType: typeof version === "number" ? "number" : "string", version: String(version) };
+}
+
+const blobId = (channel: string, versionType: string, version: string) => `${channel}\0${versionType}\0${version}`;
+
+/** One namespace of checkpoints in the shared database file: checkpoints, channel blobs and pending writes. */
+export class SqliteCheckpointDriver implements CheckpointDriver {
+  readonly #file: SqliteFile;
+  readonly #namespace: string;
+  readonly #sql: Statements;
+  /** listPage statements, one per shape of query (thread?, ns?, before?), prepared on first use. */
+  readonly #listStatements = new Map<string, Database.Statement>();
+
+  constructor(file: SqliteFile, namespace: string) {
+    this.#file = file;
+    this.#namespace = namespace;
+    this.#sql = file.use(
+      () => Object.fromEntries(Object.entries(SQL).map(([name, sql]) => [name, file.db.prepare(sql)])) as Statements,
+    );
+  }
+
+  async put(checkpoint: StoredCheckpoint, blobs: readonly StoredBlob[]): Promise<void> {
+    const namespace = this.#namespace;
+    const { threadId, ns } = checkpoint;
+    this.#file.write(() => {
+      for (const blob of blobs) {
+        this.#sql.putBlob.run({
+          namespace,
+          threadId,
+          ns,
+          channel: blob.channel,
+          ...versionColumns(blob.version),
+          value: blob.value,
+        });
+      }
+      this.#sql.putCheckpoint.run({
+        namespace,
+        threadId,
+        ns,
+        id: checkpoint.id,
+        parentId: checkpoint.parentId,
+        metadata: JSON.stringify(checkpoint.metadata),
+        payload: checkpoint.payload,
+        channels: JSON.stringify(checkpoint.channels),
+        createdAt: checkpoint.createdAt,
+        expiresAt: checkpoint.expiresAt,
+      });
+    });
+  }
+
+  async get(threadId: string, ns: string, id: string | undefined): Promise<LoadedCheckpoint | undefined> {
+    const namespace = this.#namespace;
+    return this.#file.read(() => {
+      const now = wallNow();
+      const row = (
+        id === undefined
+          ? this.#sql.latest.get({ namespace, threadId, ns, now })
+          : this.#sql.byId.get({ namespace, threadId, ns, id, now })
+      ) as CheckpointRow | undefined;
+      if (row === undefined) return undefined;
+      const checkpoint = this.#decode(row);
+      const blobs: StoredBlob[] = [];
+      for (const [channel, version] of Object.entries(checkpoint.channels)) {
+        const blob = this.#sql.blob.get({ namespace, threadId, ns, channel, ...versionColumns(version) }) as
+          | { value: Buffer }
+          | undefined;
+        if (blob !== undefined) blobs.push({ channel, version, value: blob.value });
+      }
+      const writes = this.#sql.writes.all({ namespace, threadId, ns, checkpointId: checkpoint.id }) as StoredWrite[];
+      return { ...checkpoint, blobs, writes };
+    });
+  }
+
+  async listPage(query: CheckpointPageQuery): Promise<StoredCheckpoint[]> {
+    const statement = this.#listStatement(query);
+    return this.#file.use(() => {
+      const rows = statement.all({
+        namespace: this.#namespace,
+        now: wallNow(),
+        limit: query.limit,
+        ...(query.threadId !== undefined ? { threadId: query.threadId } : {}),
+        ...(query.ns !== undefined ? { ns: query.ns } : {}),
+        ...(query.before !== undefined ? { before: query.before } : {}),
+      }) as CheckpointRow[];
+      return rows.map((row) => this.#decode(row));
+    });
+  }
+
+  async putWrites(threadId: string, ns: string, checkpointId: string, writes: readonly StoredWrite[]): Promise<void> {
+    const namespace = this.#namespace;
+    this.#file.write(() => {
+      for (const write of writes) {
+        const statement = write.index >= 0 ? this.#sql.appendWrite : this.#sql.replaceWrite;
+        statement.run({
+          namespace,
+          threadId,
+          ns,
+          checkpointId,
+          taskId: write.taskId,
+          index: write.index,
+          channel: write.channel,
+          value: write.value,
+          taskPath: write.taskPath,
+        });
+      }
+    });
+  }
+
+  async deleteThread(threadId: string): Promise<void> {
+    const scope = { namespace: this.#namespace, threadId };
+    this.#file.write(() => {
+      this.#sql.deleteThreadCheckpoints.run(scope);
+      this.#sql.deleteThreadBlobs.run(scope);
+      this.#sql.deleteThreadWrites.run(scope);
+    });
+  }
+
+  async prune(threadId: string, keepLast: number, ns: string | undefined): Promise<number> {
+    const namespace = this.#namespace;
+    return this.#file.write(() => {
+      const namespaces =
+        ns !== undefined
+          ? [ns]
+          : (this.#sql.threadNamespaces.all({ namespace, threadId }) as { ns: string }[]).map((row) => row.ns);
+      let removed = 0;
+      for (const checkpointNs of namespaces) {
+        const doomed = this.#sql.beyondNewest.all({ namespace, threadId, ns: checkpointNs, keep: keepLast }) as {
+          id: string;
+        }[];
+        for (const { id } of doomed) removed += this.#deleteCheckpoint(threadId, checkpointNs, id) > 0 ? 1 : 0;
+        this.#dropOrphanBlobs(threadId, checkpointNs);
+      }
+      return removed;
+    });
+  }
+
+  async countThread(threadId: string): Promise<number> {
+    return this.#file.read(
+      () => (this.#sql.countThread.get({ namespace: this.#namespace, threadId }) as { records: number }).records,
+    );
+  }
+
+  async gc(): Promise<number> {
+    const namespace = this.#namespace;
+    let removed = 0;
+    // Batches in separate transactions, so a large sweep never holds the writer lock for long.
+    for (;;) {
+      const batch = this.#file.write(() => {
+        const expired = this.#sql.expired.all({ namespace, now: wallNow(), limit: GC_BATCH }) as {
+          threadId: string;
+          ns: string;
+          id: string;
+        }[];
+        const touched = new Map<string, { threadId: string; ns: string }>();
+        for (const { threadId, ns, id } of expired) {
+          removed += this.#deleteCheckpoint(threadId, ns, id);
+          touched.set(`${threadId}\0${ns}`, { threadId, ns });
+        }
+        for (const { threadId, ns } of touched.values()) removed += this.#dropOrphanBlobs(threadId, ns);
+        return expired.length;
+      });
+      if (batch < GC_BATCH) return removed;
+    }
+  }
+
+  async size(): Promise<{ threads: number; checkpoints: number }> {
+    return this.#file.use(
+      () => this.#sql.size.get({ namespace: this.#namespace }) as { threads: number; checkpoints: number },
+    );
+  }
+
+  /** Deletes one checkpoint and its writes; returns how many records went. */
+  #deleteCheckpoint(threadId: string, ns: string, id: string): number {
+    const scope = { namespace: this.#namespace, threadId, ns, id };
+    return this.#sql.deleteCheckpoint.run(scope).changes + this.#sql.deleteWrites.run(scope).changes;
+  }
+
+  /** Deletes the blobs of (thread, ns) that no remaining checkpoint names; returns how many. */
+  #dropOrphanBlobs(threadId: string, ns: string): number {
+    const scope = { namespace: this.#namespace, threadId, ns };
+    const named = new Set<string>();
+    for (const { channels } of this.#sql.channelsOf.all(scope) as { channels: string }[]) {
+      for (const [channel, version] of Object.entries(
+        this.#parse(channels, "channels") as Record<string, ChannelVersion>,
+      )) {
+        const columns = versionColumns(version);
+        named.add(blobId(channel, columns.versionType, columns.version));
+      }
+    }
+    let removed = 0;
+    for (const blob of this.#sql.blobsOf.all(scope) as BlobKeyRow[]) {
+      if (named.has(blobId(blob.channel, blob.versionType, blob.version))) continue;
+      removed += this.#sql.deleteBlob.run({ ...scope, ...blob }).changes;
+    }
+    return removed;
+  }
+
+  #listStatement(query: CheckpointPageQuery): Database.Statement {
+    const shape = `${query.threadId !== undefined}${query.ns !== undefined}${query.before !== undefined}`;
+    let statement = this.#listStatements.get(shape);
+    if (statement === undefined) {
+      const where = ["namespace = @namespace"];
+      if (query.threadId !== undefined) where.push("thread_id = @threadId");
+      if (query.ns !== undefined) where.push("ns = @ns");
+      if (query.before !== undefined) where.push("id < @before");
+      where.push(LIVE);
+      // Each shape is a range read of one index, newest first: (thread, ns, id) is the primary key,
+      // (thread, id) and (id) are the checkpoints_by_thread and checkpoints_by_id indexes.
+      const sql = `SELECT ${COLUMNS} FROM checkpoints WHERE ${where.join(" AND ")} ORDER BY id DESC LIMIT @limit`;
+      statement = this.#file.use(() => this.#file.db.prepare(sql));
+      this.#listStatements.set(shape, statement);
+    }
+    return statement;
+  }
+
+  #decode(row: CheckpointRow): StoredCheckpoint {
+    return {
+      threadId: row.threadId,
+      ns: row.ns,
+      id: row.id,
+      parentId: row.parentId,
+      metadata: this.#parse(row.metadata, "metadata") as JsonObject,
+      payload: row.payload,
+      channels: this.#parse(row.channels, "channels") as Record<string, ChannelVersion>,
+      createdAt: row.createdAt,
+      expiresAt: row.expiresAt,
+    };
+  }
+
+  #parse(text: string, column: string): unknown {
+    try {
+      return JSON.parse(text);
+    } catch (error) {
+      throw new CorruptDataError(`checkpoint ${column} in ${this.#file.path} is not valid JSON`, { cause: error });
+    }
+  }
+}

@@ -1,0 +1,63 @@
+import {
+  assertKnownParams,
+  type BackendOpenOptions,
+  ConfigError,
+  localPathFromUrl,
+  parseByteSize,
+  parseChoice,
+  parseDuration,
+} from "@stowage/core";
+
+/**
+ * How the database file is synced. In WAL mode both survive a crash of the process (SIGKILL,
+ * OOM): a committed transaction is in the WAL file, which the OS keeps. "normal" may lose the
+ * last transactions (never corrupt the file) on power loss or an OS crash, because the WAL is
+ * synced only at checkpoints; "full" syncs the WAL on every commit and survives power loss.
+ */
+export type SynchronousMode = "normal" | "full";
+
+/** Everything the SQLite backend can be told, in object form. */
+export interface SqliteOptions {
+  /** The database file; its directory is created owner-only when missing. */
+  path: string;
+  /** Cache size limit in bytes per namespace (least recently used entries go first); undefined = unlimited. */
+  maxSizeBytes?: number;
+  /** Default "normal" (survives process crashes); "full" also survives power loss, at a write cost. */
+  synchronous?: SynchronousMode;
+  /** How long a write waits for another process's write transaction before ERR_BACKEND_UNAVAILABLE (ms, default 5000). */
+  busyTimeoutMs?: number;
+  /** Runs gc() on every namespace this often (ms); undefined (the default) = no timer, call gc() yourself. */
+  sweepEveryMs?: number;
+}
+
+export const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
+
+const PARAMS = ["synchronous", "busyTimeout", "sweepEveryMs"] as const;
+
+/** Reads a sqlite: URL and its parameters (object options win over URL parameters). */
+export function sqliteOptionsFrom(open: BackendOpenOptions): SqliteOptions {
+  assertKnownParams(open.params, PARAMS, "sqlite");
+  for (const name of Object.keys(open.options)) {
+    if (!(PARAMS as readonly string[]).includes(name)) {
+      throw new ConfigError(
+        `options.${name}`,
+        `is not an option of the sqlite backend (allowed: ${PARAMS.join(", ")})`,
+      );
+    }
+  }
+  const pick = (name: (typeof PARAMS)[number]) => open.options[name] ?? open.params.get(name) ?? undefined;
+  const options: SqliteOptions = { path: localPathFromUrl(open.url) };
+  if (open.maxSizeBytes !== undefined) options.maxSizeBytes = parseByteSize(open.maxSizeBytes, "maxSize");
+  const synchronous = pick("synchronous");
+  if (synchronous !== undefined) {
+    options.synchronous = parseChoice<SynchronousMode>(String(synchronous).toLowerCase(), "url.synchronous", [
+      "normal",
+      "full",
+    ]);
+  }
+  const busyTimeout = pick("busyTimeout");
+  if (busyTimeout !== undefined) options.busyTimeoutMs = parseDuration(busyTimeout as string, "url.busyTimeout");
+  const sweepEveryMs = pick("sweepEveryMs");
+  if (sweepEveryMs !== undefined) options.sweepEveryMs = parseDuration(sweepEveryMs as string, "url.sweepEveryMs");
+  return options;
+}

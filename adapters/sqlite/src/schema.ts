@@ -1,0 +1,155 @@
+import { ConfigError, CorruptDataError } from "@stowage/core";
+import type Database from "better-sqlite3";
+
+/** Written to the file header (PRAGMA application_id) so a stowage database is told apart from any other: "STOW". */
+export const APPLICATION_ID = 0x53544f57;
+
+/**
+ * Forward migrations: MIGRATIONS[i] takes the schema from version i to i + 1 (PRAGMA user_version).
+ * Append only; never edit a released step.
+ */
+const MIGRATIONS: readonly string[] = [
+  `
+  -- Cache entries; WITHOUT ROWID so a get is one b-tree lookup on (namespace, key).
+  CREATE TABLE cache_entries (
+    namespace   TEXT    NOT NULL,
+    key         TEXT    NOT NULL,
+    value       BLOB    NOT NULL,
+    expires_at  INTEGER,
+    accessed_at INTEGER NOT NULL,
+    PRIMARY KEY (namespace, key)
+  ) WITHOUT ROWID;
+  CREATE INDEX cache_entries_lru ON cache_entries (namespace, accessed_at);
+  CREATE INDEX cache_entries_expiry ON cache_entries (namespace, expires_at) WHERE expires_at IS NOT NULL;
+
+  -- Size accounting per namespace, kept by triggers in the writer's own transaction so that
+  -- every process sees exact totals without a SUM over the table.
+  CREATE TABLE cache_namespaces (
+    namespace   TEXT    PRIMARY KEY,
+    entries     INTEGER NOT NULL,
+    value_bytes INTEGER NOT NULL,
+    key_bytes   INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE TRIGGER cache_entries_inserted AFTER INSERT ON cache_entries BEGIN
+    INSERT INTO cache_namespaces (namespace, entries, value_bytes, key_bytes)
+    VALUES (NEW.namespace, 1, length(NEW.value), length(CAST(NEW.key AS BLOB)))
+    ON CONFLICT (namespace) DO UPDATE SET
+      entries = entries + 1,
+      value_bytes = value_bytes + excluded.value_bytes,
+      key_bytes = key_bytes + excluded.key_bytes;
+  END;
+  CREATE TRIGGER cache_entries_updated AFTER UPDATE OF value ON cache_entries BEGIN
+    UPDATE cache_namespaces SET value_bytes = value_bytes - length(OLD.value) + length(NEW.value)
+    WHERE namespace = NEW.namespace;
+  END;
+  CREATE TRIGGER cache_entries_deleted AFTER DELETE ON cache_entries BEGIN
+    UPDATE cache_namespaces SET
+      entries = entries - 1,
+      value_bytes = value_bytes - length(OLD.value),
+      key_bytes = key_bytes - length(CAST(OLD.key AS BLOB))
+    WHERE namespace = OLD.namespace;
+  END;
+
+  CREATE TABLE lock_leases (
+    namespace  TEXT    NOT NULL,
+    name       TEXT    NOT NULL,
+    token      INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    PRIMARY KEY (namespace, name)
+  ) WITHOUT ROWID;
+  -- The fencing counter has its own table so that removing a lease never resets it.
+  CREATE TABLE lock_fencing (
+    namespace  TEXT    NOT NULL,
+    name       TEXT    NOT NULL,
+    last_token INTEGER NOT NULL,
+    PRIMARY KEY (namespace, name)
+  ) WITHOUT ROWID;
+
+  -- Processes waiting for a name, oldest first: a free name goes to the oldest live waiter, so that a
+  -- holder that releases and asks again cannot starve pollers in other processes.
+  CREATE TABLE lock_waiters (
+    namespace TEXT    NOT NULL,
+    name      TEXT    NOT NULL,
+    waiter    TEXT    NOT NULL,
+    since     INTEGER NOT NULL,
+    deadline  INTEGER NOT NULL,
+    PRIMARY KEY (namespace, name, waiter)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE checkpoints (
+    namespace  TEXT    NOT NULL,
+    thread_id  TEXT    NOT NULL,
+    ns         TEXT    NOT NULL,
+    id         TEXT    NOT NULL,
+    parent_id  TEXT,
+    metadata   TEXT    NOT NULL,
+    payload    BLOB    NOT NULL,
+    channels   TEXT    NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER,
+    PRIMARY KEY (namespace, thread_id, ns, id)
+  );
+  -- list() reads these ranges newest first: per thread across its namespaces, and across all threads.
+  CREATE INDEX checkpoints_by_thread ON checkpoints (namespace, thread_id, id);
+  CREATE INDEX checkpoints_by_id ON checkpoints (namespace, id);
+  CREATE INDEX checkpoints_expiry ON checkpoints (namespace, expires_at) WHERE expires_at IS NOT NULL;
+
+  CREATE TABLE checkpoint_blobs (
+    namespace    TEXT NOT NULL,
+    thread_id    TEXT NOT NULL,
+    ns           TEXT NOT NULL,
+    channel      TEXT NOT NULL,
+    -- A version keeps its type: 1 and "1" are different versions.
+    version_type TEXT NOT NULL,
+    version      TEXT NOT NULL,
+    value        BLOB NOT NULL,
+    PRIMARY KEY (namespace, thread_id, ns, channel, version_type, version)
+  );
+
+  -- A rowid table: rowid order is the order writes arrived in, which get() returns.
+  CREATE TABLE checkpoint_writes (
+    namespace     TEXT    NOT NULL,
+    thread_id     TEXT    NOT NULL,
+    ns            TEXT    NOT NULL,
+    checkpoint_id TEXT    NOT NULL,
+    task_id       TEXT    NOT NULL,
+    idx           INTEGER NOT NULL,
+    channel       TEXT    NOT NULL,
+    value         BLOB    NOT NULL,
+    task_path     TEXT    NOT NULL,
+    UNIQUE (namespace, thread_id, ns, checkpoint_id, task_id, idx)
+  );
+  `,
+];
+
+/** The schema version this package writes. */
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/**
+ * Brings the file to SCHEMA_VERSION: a fresh file is stamped and created, an older stowage file
+ * is migrated forward; a foreign database or one from a newer release is refused. Runs in one
+ * write transaction so that processes opening the file together migrate it once.
+ */
+export function migrate(db: Database.Database, path: string): void {
+  db.transaction(() => {
+    const applicationId = db.pragma("application_id", { simple: true }) as number;
+    const version = db.pragma("user_version", { simple: true }) as number;
+    if (applicationId !== APPLICATION_ID) {
+      const objects = db.prepare("SELECT count(*) AS n FROM sqlite_schema").get() as { n: number };
+      if (applicationId !== 0 || objects.n > 0 || version !== 0) {
+        throw new CorruptDataError(
+          `${path} is an SQLite database of another application (application_id ${applicationId}, ${objects.n} schema objects), not a stowage store`,
+        );
+      }
+      db.pragma(`application_id = ${APPLICATION_ID}`);
+    }
+    if (version > SCHEMA_VERSION) {
+      throw new ConfigError(
+        "url",
+        `${path} has stowage schema version ${version}, newer than this @stowage/sqlite supports (${SCHEMA_VERSION}); upgrade the package`,
+      );
+    }
+    for (let step = version; step < SCHEMA_VERSION; step++) db.exec(MIGRATIONS[step] as string);
+    if (version !== SCHEMA_VERSION) db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  }).immediate();
+}

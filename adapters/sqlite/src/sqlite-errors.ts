@@ -1,0 +1,18 @@
+import { BackendUnavailableError, CorruptDataError, StowageError } from "@stowage/core";
+import Database from "better-sqlite3";
+
+/** Codes that mean the file is not (or no longer) a readable SQLite database. */
+const CORRUPT_CODES = new Set(["SQLITE_NOTADB", "SQLITE_CORRUPT", "SQLITE_CORRUPT_INDEX", "SQLITE_CORRUPT_SEQUENCE"]);
+
+/** Turns an SQLite failure into the StowageError a caller can act on; other StowageErrors pass through. */
+export function translateSqliteError(error: unknown, path: string): unknown {
+  if (error instanceof StowageError) return error;
+  if (error instanceof Database.SqliteError) {
+    if (CORRUPT_CODES.has(error.code) || error.code.startsWith("SQLITE_CORRUPT")) {
+      return new CorruptDataError(`${path} is corrupt or not an SQLite database: ${error.message}`, { cause: error });
+    }
+    // BUSY past the busy timeout, FULL, IOERR, READONLY, CANTOPEN: the store cannot serve right now.
+    return new BackendUnavailableError(`sqlite ${path}: ${error.message} (${error.code})`, { cause: error });
+  }
+  return error;
+}
