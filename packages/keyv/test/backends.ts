@@ -1,0 +1,98 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createConnection, createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createStorage } from "@stowage/core";
+
+/** One backend the interop suites run on: a URL, or why it is skipped in this run. */
+export interface BackendUnderTest {
+  name: string;
+  url: string;
+  /** Set when the backend cannot open here; the suite prints it and skips the backend. */
+  skip?: string;
+}
+
+/** Temporary directories and servers made for this test file, removed by `releaseBackends`. */
+const cleanups: (() => void)[] = [];
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
+    });
+  });
+}
+
+function answersPing(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host: "127.0.0.1", port }, () => socket.write("PING\r\n"));
+    socket.once("data", (data) => {
+      socket.destroy();
+      resolve(data.toString().startsWith("+PONG"));
+    });
+    socket.once("error", () => resolve(false));
+  });
+}
+
+/** `REDIS_URL`, or a redis-server of our own on a free loopback port (no persistence). */
+async function redisUrl(): Promise<string> {
+  if (process.env.REDIS_URL) return process.env.REDIS_URL;
+  const port = await freePort();
+  const server: ChildProcess = spawn(
+    "redis-server",
+    ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+    { stdio: "ignore" },
+  );
+  const failed = new Promise<never>((_, reject) => server.once("error", reject));
+  cleanups.push(() => server.kill("SIGTERM"));
+  for (let attempt = 0; attempt < 100; attempt++) {
+    if (await Promise.race([answersPing(port), failed])) return `redis://127.0.0.1:${port}`;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`redis-server on port ${port} did not answer PING within 5 s`);
+}
+
+/**
+ * The backends every interop suite runs on. A backend whose adapter package is not built yet
+ * (or whose server is missing) comes back with `skip` set, so the run says so and goes on.
+ */
+export async function backendsUnderTest(label: string): Promise<BackendUnderTest[]> {
+  const dir = mkdtempSync(join(tmpdir(), `stowage-${label}-`));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  const candidates: { name: string; url: () => Promise<string> }[] = [
+    { name: "memory", url: async () => `memory://${label}` },
+    { name: "sqlite", url: async () => `sqlite://${join(dir, "stowage.db")}` },
+    { name: "lmdb", url: async () => `lmdb://${join(dir, "lmdb")}` },
+    { name: "file", url: async () => `file://${join(dir, "files")}` },
+    { name: "redis", url: redisUrl },
+  ];
+  const found: BackendUnderTest[] = [];
+  for (const candidate of candidates) {
+    let url = "";
+    try {
+      url = await candidate.url();
+      const storage = await createStorage(inNamespace(url, `${label}-probe`));
+      await storage.cache.set("probe", 1);
+      await storage.cache.delete("probe");
+      await storage.close();
+      found.push({ name: candidate.name, url });
+    } catch (error) {
+      found.push({ name: candidate.name, url, skip: (error as Error).message.split("\n")[0] ?? "cannot open" });
+    }
+  }
+  return found;
+}
+
+/** Stops the servers and removes the directories `backendsUnderTest` made. */
+export function releaseBackends(): void {
+  for (const cleanup of cleanups.splice(0)) cleanup();
+}
+
+/** `url` with `namespace=` set, so each suite works in its own namespace of a shared backend. */
+export function inNamespace(url: string, namespace: string): string {
+  return `${url}${url.includes("?") ? "&" : "?"}namespace=${namespace}`;
+}
