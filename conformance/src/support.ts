@@ -5,7 +5,7 @@ import type { ConformanceTarget, OpenOptions } from "./target.js";
 
 /** A namespace no other test uses. */
 export function uniqueNamespace(): string {
-  return `t${Date.now().toString(36)}${randomBytes(4).toString("hex")}`;
+  return `stowage-check-${Date.now().toString(36)}${randomBytes(4).toString("hex")}`;
 }
 
 /** Opens a fresh storage (own namespace) before each test and closes everything the test opened after it. */
@@ -19,6 +19,8 @@ export function useStorage(target: ConformanceTarget, options?: OpenOptions) {
     opened.push(current);
   });
   afterEach(async () => {
+    // Leave nothing behind (stowage check runs this on live deployments): entries, threads, expired leftovers.
+    for (const storage of opened) await removeEverything(storage).catch(() => {});
     await Promise.allSettled(opened.splice(0).map((storage) => storage.close()));
   });
   return {
@@ -36,6 +38,15 @@ export function useStorage(target: ConformanceTarget, options?: OpenOptions) {
       return storage;
     },
   };
+}
+
+/** Empties a test's namespace: cache entries, every thread's checkpoints, and expired records. */
+async function removeEverything(storage: Storage): Promise<void> {
+  await storage.cache.clear();
+  const threads = new Set<string>();
+  for await (const checkpoint of storage.checkpoint.list()) threads.add(checkpoint.threadId);
+  for (const threadId of threads) await storage.checkpoint.deleteThread(threadId);
+  await storage.checkpoint.gc();
 }
 
 /** Asserts that `action` rejects with a StowageError of `code`. */
