@@ -1,0 +1,174 @@
+import {
+  type Backend,
+  type BackendHealth,
+  type BackendOpenOptions,
+  BackendUnavailableError,
+  type CacheDriver,
+  type CheckpointDriver,
+  ConfigError,
+  type LockDriver,
+  monotonicNow,
+} from "@stowage/core";
+import type { Redis } from "ioredis";
+import { RedisCacheDriver } from "./cache.js";
+import { RedisCheckpointDriver } from "./checkpoint.js";
+import { connect, primaryClient, type RedisClient, serverClient } from "./client.js";
+import { KeyLayout } from "./key-layout.js";
+import { RedisLockDriver } from "./lock.js";
+import { parseRedisUrl, type RedisConnectionOptions } from "./options.js";
+import { QuorumLockDriver } from "./quorum-lock.js";
+import { CACHE_SCRIPTS } from "./scripts/cache-scripts.js";
+import { CHECKPOINT_SCRIPTS } from "./scripts/checkpoint-scripts.js";
+import { LOCK_SCRIPTS } from "./scripts/lock-scripts.js";
+import { defineScripts } from "./scripts/lua-script.js";
+
+/**
+ * One Redis deployment: a single connection (standalone, Sentinel or Cluster) for all three stores,
+ * or, for redlock://, one connection per independent primary used by the lock store only.
+ */
+export class RedisBackend implements Backend {
+  readonly kind = "redis";
+  readonly options: RedisConnectionOptions;
+  readonly #client: RedisClient | undefined;
+  readonly #quorum: readonly Redis[];
+  #closed = false;
+  readonly #isClosed = () => this.#closed;
+
+  private constructor(options: RedisConnectionOptions, client: RedisClient | undefined, quorum: readonly Redis[]) {
+    this.options = options;
+    this.#client = client;
+    this.#quorum = quorum;
+  }
+
+  /** Connects (failing with ERR_BACKEND_UNAVAILABLE within the connect timeout) and loads nothing else. */
+  static async open(options: RedisConnectionOptions): Promise<RedisBackend> {
+    if (options.topology === "redlock") {
+      const clients = options.hosts.map((host) => serverClient(options, host));
+      for (const client of clients) defineScripts(client, LOCK_SCRIPTS);
+      const connected = await Promise.allSettled(
+        clients.map((client, i) => {
+          const { host, port } = options.hosts[i] as { host: string; port: number };
+          // A primary that is down now keeps reconnecting in the background; redlock needs only a majority.
+          return client.connect().catch((error: unknown) => {
+            throw new Error(`${host}:${port}: ${(error as Error).message}`);
+          });
+        }),
+      );
+      const up = connected.filter((result) => result.status === "fulfilled").length;
+      if (up < Math.floor(clients.length / 2) + 1) {
+        for (const client of clients) client.disconnect();
+        const reasons = connected.flatMap((r) => (r.status === "rejected" ? [(r.reason as Error).message] : []));
+        throw new BackendUnavailableError(
+          `redlock: only ${up} of ${clients.length} primaries answered, a majority is needed: ${reasons.join("; ")}`,
+        );
+      }
+      return new RedisBackend(options, undefined, clients);
+    }
+    const client = primaryClient(options);
+    defineScripts(client, [...CACHE_SCRIPTS, ...LOCK_SCRIPTS, ...CHECKPOINT_SCRIPTS]);
+    await connect(client, `${options.topology} Redis at ${describeHosts(options)}`, options.connectTimeoutMs);
+    return new RedisBackend(options, client, []);
+  }
+
+  cache(namespace: string): CacheDriver {
+    if (!this.#client) return refusing<CacheDriver>("cache");
+    return new RedisCacheDriver(this.#client, new KeyLayout(this.options.prefix, namespace), this.#isClosed);
+  }
+
+  lock(namespace: string): LockDriver {
+    const layout = new KeyLayout(this.options.prefix, namespace);
+    if (this.#quorum.length > 0)
+      return new QuorumLockDriver(this.#quorum, layout, this.#isClosed, this.options.driftFactor);
+    return new RedisLockDriver(this.#client as RedisClient, layout, this.#isClosed);
+  }
+
+  checkpoint(namespace: string): CheckpointDriver {
+    if (!this.#client) return refusing<CheckpointDriver>("checkpoint");
+    return new RedisCheckpointDriver(this.#client, new KeyLayout(this.options.prefix, namespace), this.#isClosed);
+  }
+
+  async health(): Promise<BackendHealth> {
+    const start = monotonicNow();
+    const details: Record<string, unknown> = { topology: this.options.topology, hosts: describeHosts(this.options) };
+    if (this.#closed) return { ok: false, backend: this.kind, latencyMs: 0, error: "closed", details };
+    try {
+      const servers = this.#client ? [this.#client] : this.#quorum;
+      const answers = await Promise.allSettled(servers.map((server) => server.ping()));
+      const up = answers.filter((a) => a.status === "fulfilled").length;
+      const latencyMs = monotonicNow() - start;
+      details.answering = `${up}/${servers.length}`;
+      const needed = this.#client ? 1 : Math.floor(servers.length / 2) + 1;
+      const info =
+        up > 0
+          ? await (servers[answers.findIndex((a) => a.status === "fulfilled")] as RedisClient)
+              .info("server")
+              .catch(() => "")
+          : "";
+      const version = /redis_version:(\S+)/.exec(info)?.[1];
+      const failure = answers.find((a) => a.status === "rejected") as PromiseRejectedResult | undefined;
+      return {
+        ok: up >= needed,
+        backend: this.kind,
+        latencyMs,
+        ...(version ? { version } : {}),
+        ...(up < needed ? { error: String((failure?.reason as Error | undefined)?.message ?? "unreachable") } : {}),
+        details,
+      };
+    } catch (error) {
+      return {
+        ok: false,
+        backend: this.kind,
+        latencyMs: monotonicNow() - start,
+        error: (error as Error).message,
+        details,
+      };
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const clients: RedisClient[] = this.#client ? [this.#client] : [...this.#quorum];
+    await Promise.all(
+      clients.map(async (client) => {
+        try {
+          await client.quit();
+        } catch {
+          // A connection that is already down has nothing to say goodbye to.
+          client.disconnect();
+        }
+      }),
+    );
+  }
+}
+
+/**
+ * A redlock:// backend serves locks only; its cache and checkpoint stores exist (so one URL can
+ * open a whole storage) but every call fails with a ConfigError saying where to point them.
+ */
+function refusing<T extends object>(store: string): T {
+  const error = () =>
+    new ConfigError(
+      `${store}.url`,
+      `redlock:// URLs serve the lock store only; give the ${store} store a redis:// URL`,
+    );
+  return new Proxy({} as T, {
+    get: (_target, property) => {
+      if (property === "then") return undefined;
+      if (property === "keys")
+        return () => ({
+          [Symbol.asyncIterator]: () => ({ next: () => Promise.reject(error()) }),
+        });
+      return () => Promise.reject(error());
+    },
+  });
+}
+
+function describeHosts(options: RedisConnectionOptions): string {
+  return options.hosts.map(({ host, port }) => `${host}:${port}`).join(",");
+}
+
+/** Opens the backend a Redis URL names (the adapter's `open`). */
+export function openRedisBackend(options: BackendOpenOptions): Promise<RedisBackend> {
+  return RedisBackend.open(parseRedisUrl(options.url, options.params, options.options));
+}

@@ -1,0 +1,217 @@
+import {
+  type CacheDriver,
+  ClosedError,
+  type EntryUpdate,
+  SerializationError,
+  type StoredEntry,
+  wallNow,
+} from "@stowage/core";
+import type { RedisClient } from "./client.js";
+import { primaries } from "./client.js";
+import { guard } from "./errors.js";
+import type { KeyLayout } from "./key-layout.js";
+import { cacheCompareAndSet, cacheGet, cacheIncr } from "./scripts/cache-scripts.js";
+import { runScript, runScriptBuffer } from "./scripts/lua-script.js";
+
+const SCAN_COUNT = 500;
+const DELETE_BATCH = 500;
+
+/** Milliseconds left until `expiresAt` for PX, or null for no expiry; 0 when already past. */
+function pxFor(expiresAt: number | null): number | null {
+  return expiresAt === null ? null : Math.max(0, expiresAt - wallNow());
+}
+
+/** One namespace of the cache on Redis: one key per entry, expired by Redis itself (PX). */
+export class RedisCacheDriver implements CacheDriver {
+  readonly #client: RedisClient;
+  readonly #layout: KeyLayout;
+  readonly #isClosed: () => boolean;
+
+  constructor(client: RedisClient, layout: KeyLayout, isClosed: () => boolean) {
+    this.#client = client;
+    this.#layout = layout;
+    this.#isClosed = isClosed;
+  }
+
+  #run<T>(what: string, operation: () => Promise<T>): Promise<T> {
+    if (this.#isClosed()) return Promise.reject(new ClosedError("redis backend"));
+    return guard(`cache ${what}`, operation);
+  }
+
+  async #read(key: string): Promise<StoredEntry | undefined> {
+    const reply = (await runScriptBuffer(this.#client, cacheGet, [this.#layout.cacheKey(key)], [])) as
+      | [Buffer, number]
+      | null;
+    if (!reply) return undefined;
+    const [value, pttl] = reply;
+    return { value, expiresAt: pttl >= 0 ? wallNow() + pttl : null };
+  }
+
+  async #write(key: string, entry: StoredEntry): Promise<void> {
+    const redisKey = this.#layout.cacheKey(key);
+    const px = pxFor(entry.expiresAt);
+    const value = Buffer.from(entry.value.buffer, entry.value.byteOffset, entry.value.byteLength);
+    if (px === null) await this.#client.set(redisKey, value);
+    else if (px > 0) await this.#client.set(redisKey, value, "PX", px);
+    else await this.#client.del(redisKey);
+  }
+
+  get(key: string): Promise<StoredEntry | undefined> {
+    return this.#run("get", () => this.#read(key));
+  }
+
+  getMany(keys: readonly string[]): Promise<(StoredEntry | undefined)[]> {
+    // One command per key: auto-pipelining batches them, and on a Cluster they may live on different primaries.
+    return this.#run("getMany", () => Promise.all(keys.map((key) => this.#read(key))));
+  }
+
+  set(key: string, entry: StoredEntry): Promise<void> {
+    return this.#run("set", () => this.#write(key, entry));
+  }
+
+  setMany(entries: readonly { key: string; entry: StoredEntry }[]): Promise<void> {
+    return this.#run("setMany", async () => {
+      await Promise.all(entries.map(({ key, entry }) => this.#write(key, entry)));
+    });
+  }
+
+  add(key: string, entry: StoredEntry): Promise<boolean> {
+    return this.#run("add", async () => {
+      const px = pxFor(entry.expiresAt);
+      if (px === 0) return false;
+      const value = Buffer.from(entry.value.buffer, entry.value.byteOffset, entry.value.byteLength);
+      const redisKey = this.#layout.cacheKey(key);
+      const reply =
+        px === null
+          ? await this.#client.set(redisKey, value, "NX")
+          : await this.#client.set(redisKey, value, "PX", px, "NX");
+      return reply === "OK";
+    });
+  }
+
+  delete(key: string): Promise<boolean> {
+    return this.#run("delete", async () => (await this.#client.del(this.#layout.cacheKey(key))) > 0);
+  }
+
+  deleteMany(keys: readonly string[]): Promise<number> {
+    return this.#run("deleteMany", async () => {
+      const removed = await Promise.all([...new Set(keys)].map((key) => this.#client.del(this.#layout.cacheKey(key))));
+      return removed.reduce((sum, n) => sum + n, 0);
+    });
+  }
+
+  incr(key: string, by: number, expiresAtIfCreated: number | null): Promise<number> {
+    return this.#run("incr", async () => {
+      const px = pxFor(expiresAtIfCreated);
+      try {
+        const reply = await runScript(
+          this.#client,
+          cacheIncr,
+          [this.#layout.cacheKey(key)],
+          [String(by), px === null ? "" : String(Math.max(1, px))],
+        );
+        return Number(reply);
+      } catch (error) {
+        const message = (error as Error).message ?? "";
+        if (message.startsWith("STOWAGE_NOT_INTEGER"))
+          throw new SerializationError(`incr on "${key}": ${message.replace(/^STOWAGE_NOT_INTEGER /, "")}`);
+        throw error;
+      }
+    });
+  }
+
+  update(key: string, fn: (current: StoredEntry | undefined) => EntryUpdate): Promise<void> {
+    return this.#run("update", async () => {
+      const redisKey = this.#layout.cacheKey(key);
+      // Optimistic: read, compute, and write only if the bytes are still the ones read; retry otherwise.
+      for (let attempt = 0; attempt < 1000; attempt++) {
+        const current = await this.#read(key);
+        const next = fn(current);
+        if (next === undefined) return;
+        const expected = current ? Buffer.from(current.value) : Buffer.alloc(0);
+        let op = "del";
+        let value: Buffer = Buffer.alloc(0);
+        let px = "";
+        if (next !== null) {
+          const ms = pxFor(next.expiresAt);
+          if (ms === 0) op = "del";
+          else {
+            op = "set";
+            value = Buffer.from(next.value.buffer, next.value.byteOffset, next.value.byteLength);
+            px = ms === null ? "" : String(ms);
+          }
+        }
+        const done = await runScript(
+          this.#client,
+          cacheCompareAndSet,
+          [redisKey],
+          [current ? "1" : "0", expected, op, value, px],
+        );
+        if (Number(done) === 1) return;
+      }
+      throw new Error(`update of "${key}" lost the race 1000 times in a row`);
+    });
+  }
+
+  async *keys(prefix: string): AsyncIterable<string> {
+    if (this.#isClosed()) throw new ClosedError("redis backend");
+    const seen = new Set<string>();
+    const match = this.#layout.cachePattern(prefix);
+    for (const node of primaries(this.#client)) {
+      let cursor = "0";
+      do {
+        const [next, found] = await guard("cache keys", () => node.scan(cursor, "MATCH", match, "COUNT", SCAN_COUNT));
+        cursor = next;
+        for (const redisKey of found) {
+          // SCAN may return a key twice; yield each once.
+          if (seen.has(redisKey)) continue;
+          seen.add(redisKey);
+          yield this.#layout.cacheKeyName(redisKey);
+        }
+      } while (cursor !== "0");
+    }
+  }
+
+  clear(): Promise<void> {
+    return this.#run("clear", async () => {
+      const match = this.#layout.cachePattern("");
+      await Promise.all(
+        primaries(this.#client).map(async (node) => {
+          let cursor = "0";
+          do {
+            const [next, found] = await node.scan(cursor, "MATCH", match, "COUNT", SCAN_COUNT);
+            cursor = next;
+            for (let i = 0; i < found.length; i += DELETE_BATCH) {
+              // One key per UNLINK: keys of one primary may still sit in different slots.
+              await Promise.all(found.slice(i, i + DELETE_BATCH).map((redisKey) => node.unlink(redisKey)));
+            }
+          } while (cursor !== "0");
+        }),
+      );
+    });
+  }
+
+  gc(): Promise<number> {
+    // Redis expires keys itself (PX); nothing is left to sweep.
+    return this.#run("gc", async () => 0);
+  }
+
+  size(): Promise<{ entries: number; bytes: number }> {
+    return this.#run("size", async () => {
+      let entries = 0;
+      let bytes = 0;
+      const match = this.#layout.cachePattern("");
+      for (const node of primaries(this.#client)) {
+        let cursor = "0";
+        do {
+          const [next, found] = await node.scan(cursor, "MATCH", match, "COUNT", SCAN_COUNT);
+          cursor = next;
+          const lengths = await Promise.all(found.map((redisKey) => node.strlen(redisKey)));
+          entries += found.length;
+          bytes += lengths.reduce((sum, n) => sum + n, 0);
+        } while (cursor !== "0");
+      }
+      return { entries, bytes };
+    });
+  }
+}

@@ -1,0 +1,102 @@
+import { BackendUnavailableError } from "@stowage/core";
+import { Cluster, type ClusterOptions, Redis, type RedisOptions } from "ioredis";
+import type { RedisConnectionOptions, RedisHost } from "./options.js";
+
+/** A connection the drivers send commands on: one server (standalone or via Sentinel) or a Cluster. */
+export type RedisClient = Redis | Cluster;
+
+/** Options every connection shares: fail fast instead of queueing, reconnect by itself. */
+function failFast(options: RedisConnectionOptions): RedisOptions {
+  return {
+    ...(options.username !== undefined ? { username: options.username } : {}),
+    ...(options.password !== undefined ? { password: options.password } : {}),
+    ...(options.tls ? { tls: options.tls } : {}),
+    connectTimeout: options.connectTimeoutMs,
+    commandTimeout: options.commandTimeoutMs,
+    // No offline queue: a command while disconnected fails at once instead of waiting for a reconnect.
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    autoResendUnfulfilledCommands: false,
+    enableAutoPipelining: true,
+    lazyConnect: true,
+    retryStrategy: (times) => Math.min(50 * times, 1000),
+    // A primary demoted by a failover answers READONLY: reconnect so Sentinel names the new one.
+    reconnectOnError: (error) => error.message.startsWith("READONLY"),
+  };
+}
+
+/** A client for one server (standalone, or one redlock primary). */
+export function serverClient(options: RedisConnectionOptions, host: RedisHost): Redis {
+  return new Redis({ ...failFast(options), host: host.host, port: host.port, db: options.db });
+}
+
+function sentinelClient(options: RedisConnectionOptions): Redis {
+  return new Redis({
+    ...failFast(options),
+    sentinels: options.hosts.map(({ host, port }) => ({ host, port })),
+    name: options.sentinelName as string,
+    role: "master",
+    db: options.db,
+    failoverDetector: true,
+    sentinelRetryStrategy: (times) => Math.min(100 * times, 1000),
+    ...(options.sentinelUsername !== undefined ? { sentinelUsername: options.sentinelUsername } : {}),
+    ...(options.sentinelPassword !== undefined ? { sentinelPassword: options.sentinelPassword } : {}),
+    ...(options.tls ? { enableTLSForSentinelMode: true, sentinelTLS: options.tls } : {}),
+  });
+}
+
+function clusterClient(options: RedisConnectionOptions): Cluster {
+  const { enableOfflineQueue: _queue, lazyConnect: _lazy, ...redisOptions } = failFast(options);
+  const clusterOptions: ClusterOptions = {
+    redisOptions,
+    enableOfflineQueue: false,
+    enableAutoPipelining: true,
+    lazyConnect: true,
+    scaleReads: "master",
+    slotsRefreshTimeout: options.connectTimeoutMs,
+    clusterRetryStrategy: (times) => Math.min(100 * times, 1000),
+    retryDelayOnFailover: 100,
+    retryDelayOnClusterDown: 100,
+    // TLS certificates name the hosts of the URL, so keep them instead of resolving to IPs.
+    ...(options.tls ? { dnsLookup: (address, callback) => callback(null, address) } : {}),
+  };
+  return new Cluster(
+    options.hosts.map(({ host, port }) => ({ host, port })),
+    clusterOptions,
+  );
+}
+
+/** Creates the single connection of a standalone, Sentinel or Cluster URL (not connected yet). */
+export function primaryClient(options: RedisConnectionOptions): RedisClient {
+  switch (options.topology) {
+    case "cluster":
+      return clusterClient(options);
+    case "sentinel":
+      return sentinelClient(options);
+    default:
+      return serverClient(options, options.hosts[0] as RedisHost);
+  }
+}
+
+/** Connects within the connect timeout; on failure the client is shut down and ERR_BACKEND_UNAVAILABLE thrown. */
+export async function connect(client: RedisClient, what: string, timeoutMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      client.connect(),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no connection within ${timeoutMs} ms`)), timeoutMs);
+      }),
+    ]);
+  } catch (error) {
+    client.disconnect();
+    throw new BackendUnavailableError(`${what}: cannot connect: ${(error as Error).message}`, { cause: error });
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The primaries of a Cluster, or the one server otherwise: where SCAN must run to see every key. */
+export function primaries(client: RedisClient): Redis[] {
+  return client instanceof Cluster ? client.nodes("master") : [client];
+}

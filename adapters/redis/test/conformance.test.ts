@@ -1,0 +1,23 @@
+import { describeConformance, openByUrl } from "@stowage/conformance";
+import { afterAll, describe, it } from "vitest";
+import { startStandalone, type TestServer } from "../src/testing/index.js";
+import { availability } from "./servers.js";
+
+// REDIS_URL first (DESIGN's order), else a server started from the binary for this file.
+let server: TestServer | undefined;
+if (availability.mode === "binary") server = await startStandalone();
+afterAll(async () => server?.stop());
+
+const url = availability.mode === "url" ? availability.url : server?.url;
+if (url) {
+  describeConformance({
+    name: availability.mode === "url" ? "redis (REDIS_URL)" : "redis standalone",
+    url,
+    open: openByUrl(url),
+    capabilities: { multiProcess: true, survivesCrash: true, sizeLimit: false },
+  });
+} else {
+  describe("conformance: redis", () => {
+    it.skip(`no Redis server: ${availability.mode === "none" ? availability.reason : ""}`, () => {});
+  });
+}

@@ -1,0 +1,14 @@
+import { type RedisAvailability, redisTestAvailability } from "../src/testing/index.js";
+
+/** Where this run's Redis comes from; when there is none, the one line that says why (printed once per file). */
+export const availability: RedisAvailability = await redisTestAvailability();
+
+/** Why servers cannot be started from the binary here, or undefined when they can. */
+export const noBinary: string | undefined =
+  availability.mode === "none"
+    ? availability.reason
+    : availability.binary
+      ? undefined
+      : "Redis topology tests skipped: REDIS_URL is set but no redis-server binary is on PATH to start Cluster/TLS/Sentinel servers";
+
+if (noBinary) console.warn(`[redis] ${noBinary}`);
