@@ -1,0 +1,46 @@
+import type { JsonObject } from "@stowage/core";
+
+/** True when JSON keeps `value` exactly (what the store needs to filter on metadata). */
+function isPortableJson(value: unknown, depth = 0): boolean {
+  if (depth > 64) return false;
+  switch (typeof value) {
+    case "string":
+    case "boolean":
+      return true;
+    case "number":
+      return Number.isFinite(value);
+    case "object": {
+      if (value === null) return true;
+      if (Array.isArray(value)) return value.every((item) => isPortableJson(item, depth + 1));
+      const proto = Object.getPrototypeOf(value);
+      if (proto !== Object.prototype && proto !== null) return false;
+      return Object.values(value).every((item) => isPortableJson(item, depth + 1));
+    }
+    default:
+      return false;
+  }
+}
+
+/**
+ * Splits LangGraph metadata into what the store filters on (JSON) and, when JSON would change it
+ * (undefined, Dates, class instances), the exact value to keep beside the payload.
+ */
+export function filterableMetadata(metadata: unknown): { filterable: JsonObject; exact: boolean } {
+  if (typeof metadata !== "object" || metadata === null || Array.isArray(metadata))
+    return { filterable: {}, exact: false };
+  if (isPortableJson(metadata)) return { filterable: metadata as JsonObject, exact: true };
+  let copy: JsonObject = {};
+  try {
+    copy = JSON.parse(JSON.stringify(metadata, (_key, value) => (typeof value === "bigint" ? String(value) : value)));
+  } catch {
+    // A cycle: nothing JSON can filter on, the exact copy still round-trips through serde.
+  }
+  return { filterable: copy, exact: false };
+}
+
+/** The filter as JSON: keys whose value is undefined are dropped (JSON cannot hold them). */
+export function jsonFilter(filter: Record<string, unknown> | undefined): JsonObject | undefined {
+  if (!filter) return undefined;
+  const entries = Object.entries(filter).filter(([, value]) => value !== undefined);
+  return entries.length === 0 ? undefined : (Object.fromEntries(entries) as JsonObject);
+}

@@ -1,0 +1,251 @@
+import type { RunnableConfig } from "@langchain/core/runnables";
+import {
+  BaseCheckpointSaver,
+  type ChannelVersions,
+  type Checkpoint,
+  type CheckpointListOptions,
+  type CheckpointMetadata,
+  type CheckpointPendingWrite,
+  type CheckpointTuple,
+  compareWritesSortKeys,
+  getCheckpointId,
+  maxChannelVersion,
+  type PendingWrite,
+  type SerializerProtocol,
+  TASKS,
+  WRITES_IDX_MAP,
+  writesSortKey,
+} from "@langchain/langgraph-checkpoint";
+import type {
+  ChannelBlob,
+  CheckpointWithState,
+  JsonObject,
+  Storage,
+  PendingWrite as StowageWrite,
+} from "@stowage/core";
+import { filterableMetadata, jsonFilter } from "./metadata.js";
+import { dumpValue, loadValue, type StoredTyped, type ValueEncoding } from "./typed-values.js";
+
+/** The checkpoint store contract (core's index exports the class of the same name). */
+type CheckpointStore = Storage["checkpoint"];
+
+/** Options of a saver over a stowage checkpoint store. */
+export interface StowageSaverOptions {
+  /** How serde bytes are kept: "binary" (default; the store needs the msgpack codec) or "text" (any codec). */
+  encoding?: ValueEncoding;
+  /** TTL (ms) of each checkpoint; the store's default (7 days unless configured) when left out. */
+  ttl?: number;
+  /** Run `close` of the store when the saver ends (true when the saver opened it from a URL). */
+  onEnd?: () => Promise<void>;
+}
+
+/** The checkpoint as kept in the payload: everything but channel_values (those are blobs). */
+interface StoredPayload {
+  /** The checkpoint without channel_values, through serde. */
+  c: StoredTyped;
+  /** The metadata through serde, only when JSON would change it. */
+  m?: StoredTyped;
+}
+
+/**
+ * A LangGraph checkpoint saver over any stowage checkpoint store (memory, SQLite, LMDB, files,
+ * Redis). Each channel value is a blob stored once per (thread, ns, channel, version), so a put
+ * writes only the channels whose versions changed; pending writes keep LangGraph's rule that the
+ * special negative indices replace while ordinary ones are written once.
+ */
+export class StowageSaver extends BaseCheckpointSaver {
+  readonly store: CheckpointStore;
+  readonly #encoding: ValueEncoding;
+  readonly #ttl: number | undefined;
+  readonly #onEnd: (() => Promise<void>) | undefined;
+
+  constructor(store: CheckpointStore, options: StowageSaverOptions = {}, serde?: SerializerProtocol) {
+    super(serde);
+    this.store = store;
+    this.#encoding = options.encoding ?? "binary";
+    this.#ttl = options.ttl;
+    this.#onEnd = options.onEnd;
+  }
+
+  async getTuple(config: RunnableConfig): Promise<CheckpointTuple | undefined> {
+    const threadId = config.configurable?.thread_id;
+    if (threadId === undefined || threadId === null || threadId === "") return undefined;
+    const ns: string = config.configurable?.checkpoint_ns ?? "";
+    const id = getCheckpointId(config) || undefined;
+    const loaded = await this.store.get(String(threadId), { ns, ...(id !== undefined ? { id } : {}) });
+    return loaded && this.#tuple(loaded);
+  }
+
+  async *list(config: RunnableConfig, options: CheckpointListOptions = {}): AsyncGenerator<CheckpointTuple> {
+    const { limit, before, filter } = options;
+    if (limit !== undefined && limit <= 0) return;
+    const rawThread = config.configurable?.thread_id;
+    const threadId = rawThread === undefined || rawThread === null || rawThread === "" ? undefined : String(rawThread);
+    const ns: string | undefined = config.configurable?.checkpoint_ns;
+    const beforeId = before?.configurable?.checkpoint_id as string | undefined;
+    const metadataFilter = jsonFilter(filter);
+    const onlyId = config.configurable?.checkpoint_id as string | undefined;
+    if (onlyId) {
+      // One checkpoint asked for by id: list's other conditions still apply to it.
+      if (threadId === undefined || (beforeId !== undefined && onlyId >= beforeId)) return;
+      const loaded = await this.store.get(threadId, { ns: ns ?? "", id: onlyId });
+      if (loaded && matches(loaded.metadata, metadataFilter)) yield await this.#tuple(loaded);
+      return;
+    }
+    for await (const listed of this.store.list({
+      ...(threadId !== undefined ? { threadId } : {}),
+      ...(ns !== undefined ? { ns } : {}),
+      ...(beforeId !== undefined ? { before: beforeId } : {}),
+      ...(limit !== undefined ? { limit } : {}),
+      ...(metadataFilter !== undefined ? { filter: metadataFilter } : {}),
+    })) {
+      // list gives the checkpoint without its blobs and writes; get reads them (it may have expired since).
+      const loaded = await this.store.get(listed.threadId, { ns: listed.ns, id: listed.id });
+      if (loaded) yield await this.#tuple(loaded);
+    }
+  }
+
+  async put(
+    config: RunnableConfig,
+    checkpoint: Checkpoint,
+    metadata: CheckpointMetadata,
+    newVersions: ChannelVersions,
+  ): Promise<RunnableConfig> {
+    if (!config.configurable) throw new Error('put needs config.configurable with a "thread_id"');
+    const rawThread = config.configurable.thread_id;
+    if (rawThread === undefined || rawThread === null || rawThread === "") {
+      throw new Error('put needs a "thread_id" in config.configurable');
+    }
+    const threadId = String(rawThread);
+    const ns: string = config.configurable.checkpoint_ns ?? "";
+    const parentId: string | undefined = config.configurable.checkpoint_id || undefined;
+    const { channel_values: channelValues, ...skeleton } = checkpoint;
+    const blobs: Promise<ChannelBlob>[] = [];
+    for (const [channel, version] of Object.entries(newVersions)) {
+      if (!Object.hasOwn(channelValues, channel)) continue;
+      blobs.push(
+        dumpValue(this.serde, channelValues[channel], this.#encoding).then((value) => ({ channel, version, value })),
+      );
+    }
+    const { filterable, exact } = filterableMetadata(metadata);
+    const [c, m, storedBlobs] = await Promise.all([
+      dumpValue(this.serde, { ...skeleton, channel_values: {} }, this.#encoding),
+      exact ? undefined : dumpValue(this.serde, metadata, this.#encoding),
+      Promise.all(blobs),
+    ]);
+    const payload: StoredPayload = m === undefined ? { c } : { c, m };
+    await this.store.put(
+      {
+        threadId,
+        ns,
+        id: checkpoint.id,
+        parentId: parentId ?? null,
+        metadata: filterable,
+        payload,
+        channels: { ...checkpoint.channel_versions },
+        blobs: storedBlobs,
+      },
+      this.#ttl !== undefined ? { ttl: this.#ttl } : undefined,
+    );
+    return { configurable: { thread_id: threadId, checkpoint_ns: ns, checkpoint_id: checkpoint.id } };
+  }
+
+  async putWrites(config: RunnableConfig, writes: PendingWrite[], taskId: string, taskPath?: string): Promise<void> {
+    const rawThread = config.configurable?.thread_id;
+    if (rawThread === undefined || rawThread === null || rawThread === "") {
+      throw new Error('putWrites needs a "thread_id" in config.configurable');
+    }
+    const checkpointId = config.configurable?.checkpoint_id;
+    if (!checkpointId) throw new Error('putWrites needs a "checkpoint_id" in config.configurable');
+    const stored: StowageWrite[] = await Promise.all(
+      writes.map(async ([channel, value], idx) => ({
+        taskId,
+        // The special channels (error, scheduled, interrupt, resume) take negative indices that replace.
+        index: WRITES_IDX_MAP[channel] ?? idx,
+        channel,
+        value: await dumpValue(this.serde, value, this.#encoding),
+        taskPath: taskPath ?? "",
+      })),
+    );
+    await this.store.putWrites(
+      String(rawThread),
+      { ns: config.configurable?.checkpoint_ns ?? "", checkpointId },
+      stored,
+    );
+  }
+
+  async deleteThread(threadId: string): Promise<void> {
+    await this.store.deleteThread(String(threadId));
+  }
+
+  /** Closes the store when the saver opened it. */
+  async end(): Promise<void> {
+    await this.#onEnd?.();
+  }
+
+  async #tuple(loaded: CheckpointWithState): Promise<CheckpointTuple> {
+    const payload = loaded.payload as StoredPayload;
+    const channelEntries = Object.entries(loaded.channelValues);
+    const [checkpoint, metadata, values, pendingWrites] = await Promise.all([
+      loadValue(this.serde, payload.c) as Promise<Checkpoint>,
+      payload.m === undefined ? loaded.metadata : loadValue(this.serde, payload.m),
+      Promise.all(channelEntries.map(([, value]) => loadValue(this.serde, value))),
+      this.#pendingWrites(loaded.pendingWrites),
+    ]);
+    const channelValues: Record<string, unknown> = {};
+    channelEntries.forEach(([channel], i) => {
+      channelValues[channel] = values[i];
+    });
+    checkpoint.channel_values = channelValues;
+    const configurable = { thread_id: loaded.threadId, checkpoint_ns: loaded.ns };
+    if (checkpoint.v < 4 && loaded.parentId !== null) await this.#migratePendingSends(checkpoint, loaded);
+    const tuple: CheckpointTuple = {
+      config: { configurable: { ...configurable, checkpoint_id: loaded.id } },
+      checkpoint,
+      metadata: metadata as CheckpointMetadata,
+      pendingWrites,
+    };
+    if (loaded.parentId !== null)
+      tuple.parentConfig = { configurable: { ...configurable, checkpoint_id: loaded.parentId } };
+    return tuple;
+  }
+
+  /** Pending writes in writesSortKey order (task path, task id, index), as LangGraph replays them. */
+  async #pendingWrites(writes: readonly StowageWrite[]): Promise<CheckpointPendingWrite[]> {
+    const ordered = [...writes].sort((a, b) =>
+      compareWritesSortKeys(
+        writesSortKey(a.taskPath ?? "", a.taskId, a.index),
+        writesSortKey(b.taskPath ?? "", b.taskId, b.index),
+      ),
+    );
+    return Promise.all(
+      ordered.map(
+        async (write): Promise<CheckpointPendingWrite> => [
+          write.taskId,
+          write.channel,
+          await loadValue(this.serde, write.value),
+        ],
+      ),
+    );
+  }
+
+  /** Checkpoints older than format 4 kept pending sends as the parent's TASKS writes; they become a channel. */
+  async #migratePendingSends(checkpoint: Checkpoint, loaded: CheckpointWithState): Promise<void> {
+    const parent = await this.store.get(loaded.threadId, { ns: loaded.ns, id: loaded.parentId as string });
+    const sends = (await this.#pendingWrites(parent?.pendingWrites ?? []))
+      .filter(([, channel]) => channel === TASKS)
+      .map(([, , value]) => value);
+    checkpoint.channel_values ??= {};
+    checkpoint.channel_values[TASKS] = sends;
+    checkpoint.channel_versions ??= {};
+    const versions = Object.values(checkpoint.channel_versions);
+    checkpoint.channel_versions[TASKS] =
+      versions.length > 0 ? maxChannelVersion(...versions) : this.getNextVersion(undefined);
+  }
+}
+
+function matches(metadata: JsonObject, filter: JsonObject | undefined): boolean {
+  return (
+    !filter || Object.entries(filter).every(([key, value]) => JSON.stringify(metadata[key]) === JSON.stringify(value))
+  );
+}
