@@ -104,6 +104,20 @@ function versionColumns(version: ChannelVersion): { versionType: "number" | "str
 
 const blobId = (channel: string, versionType: string, version: string) => `${channel}\0${versionType}\0${version}`;
 
+/**
+ * The listPage query for a shape of query. Each shape is a range read of one index, newest first,
+ * that stops after @limit live rows: (thread, ns, id) is the primary key, (thread, id) and (id) are
+ * the checkpoints_by_thread and checkpoints_by_id indexes.
+ */
+export function listPageSql(query: { threadId?: string; ns?: string; before?: string }): string {
+  const where = ["namespace = @namespace"];
+  if (query.threadId !== undefined) where.push("thread_id = @threadId");
+  if (query.ns !== undefined) where.push("ns = @ns");
+  if (query.before !== undefined) where.push("id < @before");
+  where.push(LIVE);
+  return `SELECT ${COLUMNS} FROM checkpoints WHERE ${where.join(" AND ")} ORDER BY id DESC LIMIT @limit`;
+}
+
 /** One namespace of checkpoints in the shared database file: checkpoints, channel blobs and pending writes. */
 export class SqliteCheckpointDriver implements CheckpointDriver {
   readonly #file: SqliteFile;
@@ -300,14 +314,7 @@ export class SqliteCheckpointDriver implements CheckpointDriver {
     const shape = `${query.threadId !== undefined}${query.ns !== undefined}${query.before !== undefined}`;
     let statement = this.#listStatements.get(shape);
     if (statement === undefined) {
-      const where = ["namespace = @namespace"];
-      if (query.threadId !== undefined) where.push("thread_id = @threadId");
-      if (query.ns !== undefined) where.push("ns = @ns");
-      if (query.before !== undefined) where.push("id < @before");
-      where.push(LIVE);
-      // Each shape is a range read of one index, newest first: (thread, ns, id) is the primary key,
-      // (thread, id) and (id) are the checkpoints_by_thread and checkpoints_by_id indexes.
-      const sql = `SELECT ${COLUMNS} FROM checkpoints WHERE ${where.join(" AND ")} ORDER BY id DESC LIMIT @limit`;
+      const sql = listPageSql(query);
       statement = this.#file.use(() => this.#file.db.prepare(sql));
       this.#listStatements.set(shape, statement);
     }

@@ -1,0 +1,170 @@
+import { chmodSync, mkdirSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { createStorage, isStowageError, type StowageErrorCode } from "@stowage/core";
+import Database from "better-sqlite3";
+import { describe, expect, it } from "vitest";
+import { createSqliteStorage } from "../src/index.js";
+import { APPLICATION_ID, SCHEMA_VERSION } from "../src/schema.js";
+import { cleanEnv, runFixture, useTempDir } from "./helpers.js";
+
+const mode = (path: string) => statSync(path).mode & 0o777;
+
+async function rejection(action: Promise<unknown>): Promise<{ code?: StowageErrorCode; message: string }> {
+  try {
+    await action;
+  } catch (error) {
+    return { ...(isStowageError(error) ? { code: error.code } : {}), message: (error as Error).message };
+  }
+  throw new Error("expected a rejection");
+}
+
+describe("sqlite files", () => {
+  const tmp = useTempDir();
+
+  it("creates missing directories 0700 and the database, WAL and shm files 0600", async () => {
+    const dir = join(tmp.path, "a", "b");
+    const storage = await createStorage(`sqlite://${join(dir, "stowage.db")}`);
+    await storage.cache.set("k", "v");
+    expect(mode(join(tmp.path, "a")).toString(8)).toBe("700");
+    expect(mode(dir).toString(8)).toBe("700");
+    for (const file of ["stowage.db", "stowage.db-wal", "stowage.db-shm"]) {
+      expect(mode(join(dir, file)).toString(8), file).toBe("600");
+    }
+    await storage.close();
+  });
+
+  it("stamps the file with the stowage application id and the schema version, in WAL mode", async () => {
+    const storage = await createStorage(tmp.url());
+    await storage.close();
+    const db = new Database(join(tmp.path, "stowage.db"), { readonly: true });
+    expect(db.pragma("application_id", { simple: true })).toBe(APPLICATION_ID);
+    expect(db.pragma("user_version", { simple: true })).toBe(SCHEMA_VERSION);
+    expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
+    db.close();
+  });
+
+  it("synchronous is NORMAL by default and FULL when asked", async () => {
+    const normal = await createStorage(tmp.url("normal.db"));
+    const full = await createStorage(`${tmp.url("full.db")}?synchronous=full`);
+    expect((await normal.health()).cache.details?.synchronous).toBe("normal");
+    expect((await full.health()).cache.details?.synchronous).toBe("full");
+    await Promise.all([normal.close(), full.close()]);
+  });
+
+  it("a file of random bytes is ERR_CORRUPT_DATA at open, not a crash", async () => {
+    const path = join(tmp.path, "garbage.db");
+    writeFileSync(path, Buffer.alloc(8192, 0x5a));
+    const error = await rejection(createStorage(`sqlite://${path}`));
+    expect(error.code).toBe("ERR_CORRUPT_DATA");
+    expect(error.message).toContain(path);
+  });
+
+  it("a database whose pages are damaged is ERR_CORRUPT_DATA", async () => {
+    const path = join(tmp.path, "damaged.db");
+    const storage = await createStorage(`sqlite://${path}`);
+    await storage.cache.set("k", "v");
+    await storage.close();
+    const bytes = Buffer.alloc(statSync(path).size, 0xff);
+    Buffer.from("SQLite format 3\0").copy(bytes); // a valid header over garbage pages
+    writeFileSync(path, bytes);
+    expect((await rejection(createStorage(`sqlite://${path}`))).code).toBe("ERR_CORRUPT_DATA");
+  });
+
+  it("another application's SQLite database is ERR_CORRUPT_DATA and is left untouched", async () => {
+    const path = join(tmp.path, "foreign.db");
+    const foreign = new Database(path);
+    foreign.exec("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO users (name) VALUES ('ada');");
+    foreign.close();
+    const error = await rejection(createStorage(`sqlite://${path}`));
+    expect(error.code).toBe("ERR_CORRUPT_DATA");
+    expect(error.message).toContain("another application");
+    const reopened = new Database(path, { readonly: true });
+    expect(reopened.prepare("SELECT count(*) AS n FROM sqlite_schema").get()).toEqual({ n: 1 });
+    expect(reopened.pragma("application_id", { simple: true })).toBe(0);
+    reopened.close();
+  });
+
+  it("a file from a newer schema version is refused with ERR_CONFIG", async () => {
+    const path = join(tmp.path, "future.db");
+    (await createStorage(`sqlite://${path}`)).close();
+    const db = new Database(path);
+    db.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
+    db.close();
+    const error = await rejection(createStorage(`sqlite://${path}`));
+    expect(error.code).toBe("ERR_CONFIG");
+    expect(error.message).toContain("newer");
+  });
+
+  it("a read-only directory is ERR_CONFIG at open, naming the path", () => {
+    const dir = join(tmp.path, "readonly");
+    mkdirSync(dir);
+    chmodSync(tmp.path, 0o755);
+    chmodSync(dir, 0o555);
+    // root ignores directory permissions, so the opener runs as nobody when the tests run as root.
+    const asNobody = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+    const { lines, stderr } = runFixture("open-url.mjs", [`sqlite://${join(dir, "stowage.db")}`], {
+      env: cleanEnv(),
+      ...asNobody,
+    });
+    expect(lines, stderr).toEqual([{ code: "ERR_CONFIG", message: expect.stringContaining(dir) }]);
+  });
+
+  it("unknown parameters, bad values and hosts are ERR_CONFIG naming the field", async () => {
+    const url = tmp.url();
+    expect(await rejection(createStorage(`${url}?journal=off`))).toMatchObject({
+      code: "ERR_CONFIG",
+      message: expect.stringContaining("url.journal"),
+    });
+    expect(await rejection(createStorage(`${url}?synchronous=off`))).toMatchObject({
+      code: "ERR_CONFIG",
+      message: expect.stringContaining("synchronous"),
+    });
+    expect(await rejection(createStorage(`${url}?busyTimeout=-1`))).toMatchObject({ code: "ERR_CONFIG" });
+    expect(await rejection(createStorage("sqlite://example.com/x.db"))).toMatchObject({ code: "ERR_CONFIG" });
+    expect(await rejection(createStorage({ url, cache: { url, options: { colour: "blue" } } }))).toMatchObject({
+      code: "ERR_CONFIG",
+      message: expect.stringContaining("options.colour"),
+    });
+  });
+
+  it("createSqliteStorage opens a path with typed options", async () => {
+    const storage = createSqliteStorage({ path: join(tmp.path, "typed.db"), namespace: "app", synchronous: "full" });
+    await storage.cache.set("k", 1);
+    expect(await storage.cache.get("k")).toBe(1);
+    expect((await storage.health()).cache.details).toMatchObject({ synchronous: "full" });
+    await storage.close();
+    await expect(storage.cache.get("k")).rejects.toMatchObject({ code: "ERR_CLOSED" });
+  });
+
+  it("createStorage() with nothing configured opens SQLite in ./.stowage/, owner-only", () => {
+    const { lines, stderr } = runFixture("default-storage.mjs", [], { cwd: tmp.path, env: cleanEnv() });
+    const path = join(tmp.path, ".stowage", "stowage.db");
+    expect(lines, stderr).toEqual([
+      {
+        backend: "sqlite",
+        lockBackend: "sqlite",
+        path,
+        lockPath: path,
+        value: "hello",
+        modes: { dir: "700", db: "600", wal: "600", shm: "600" },
+      },
+    ]);
+  });
+
+  it("CACHE_DIR and LOCK_DIR put the databases in those directories", () => {
+    const cacheDir = join(tmp.path, "cache");
+    const lockDir = join(tmp.path, "locks");
+    const { lines, stderr } = runFixture("default-storage.mjs", [], {
+      cwd: tmp.path,
+      env: cleanEnv({ CACHE_DIR: cacheDir, LOCK_DIR: lockDir }),
+    });
+    expect(lines, stderr).toEqual([
+      expect.objectContaining({
+        backend: "sqlite",
+        path: join(cacheDir, "stowage.db"),
+        lockPath: join(lockDir, "stowage.db"),
+        modes: { dir: "700", db: "600", wal: "600", shm: "600" },
+      }),
+    ]);
+  });
+});
