@@ -1,0 +1,179 @@
+import {
+  closeSync,
+  fsyncSync,
+  futimesSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from "node:fs";
+import { dirname, join } from "node:path";
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from "@stowage/core";
+
+/** Temporary files older than this are removed by gc() even when their writer's pid looks alive (pid reuse, NFS). */
+const ABANDONED_TEMP_MS = 10 * 60_000;
+
+let sequence = 0;
+
+export function errnoOf(error: unknown): string | undefined {
+  return (error as NodeJS.ErrnoException | undefined)?.code;
+}
+
+/** mkdir -p with owner-only directories. */
+export function ensureDir(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
+}
+
+/**
+ * Writes whole files so that no reader ever sees a torn one: the bytes go to a temporary file in
+ * the store's own `.tmp` directory (same filesystem), then a rename (replace) or a link (create
+ * only when absent) makes them visible in one step.
+ */
+export class AtomicFiles {
+  readonly tmpDir: string;
+  /** fsync the file before it becomes visible and the directory after: durable across power loss, about 10× slower. */
+  readonly fsync: boolean;
+
+  constructor(tmpDir: string, fsync: boolean) {
+    this.tmpDir = tmpDir;
+    this.fsync = fsync;
+    ensureDir(tmpDir);
+  }
+
+  /** Writes `chunks` to a new temporary file (mtime set to `mtimeMs` when given) and returns its path. */
+  writeTemp(chunks: readonly Uint8Array[], mtimeMs?: number): string {
+    const path = join(this.tmpDir, `${process.pid}.${++sequence}.${Math.random().toString(36).slice(2, 10)}.tmp`);
+    let fd: number;
+    try {
+      fd = openSync(path, "wx", PRIVATE_FILE_MODE);
+    } catch (error) {
+      if (errnoOf(error) !== "ENOENT") throw error;
+      ensureDir(this.tmpDir);
+      fd = openSync(path, "wx", PRIVATE_FILE_MODE);
+    }
+    try {
+      for (const chunk of chunks) {
+        let at = 0;
+        while (at < chunk.byteLength) at += writeSync(fd, chunk, at, chunk.byteLength - at);
+      }
+      if (mtimeMs !== undefined) futimesSync(fd, mtimeMs / 1000, mtimeMs / 1000);
+      if (this.fsync) fsyncSync(fd);
+    } catch (error) {
+      closeSync(fd);
+      unlinkQuietly(path);
+      throw error;
+    }
+    closeSync(fd);
+    return path;
+  }
+
+  /** Atomically replaces (or creates) `path` with `chunks`. */
+  replace(path: string, chunks: readonly Uint8Array[], mtimeMs?: number): void {
+    const temp = this.writeTemp(chunks, mtimeMs);
+    try {
+      renameInto(temp, path);
+    } catch (error) {
+      unlinkQuietly(temp);
+      throw error;
+    }
+    if (this.fsync) this.#syncDir(dirname(path));
+  }
+
+  /** Atomically creates `path` with `chunks` only when nothing is there; false when it exists. */
+  create(path: string, chunks: readonly Uint8Array[], mtimeMs?: number): boolean {
+    const temp = this.writeTemp(chunks, mtimeMs);
+    try {
+      try {
+        linkSync(temp, path);
+      } catch (error) {
+        if (errnoOf(error) === "EEXIST") return false;
+        if (errnoOf(error) !== "ENOENT") throw error;
+        ensureDir(dirname(path));
+        try {
+          linkSync(temp, path);
+        } catch (again) {
+          if (errnoOf(again) === "EEXIST") return false;
+          throw again;
+        }
+      }
+    } finally {
+      unlinkQuietly(temp);
+    }
+    if (this.fsync) this.#syncDir(dirname(path));
+    return true;
+  }
+
+  #syncDir(dir: string): void {
+    const fd = openSync(dir, "r");
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /**
+   * Removes temporary files a crashed writer left: those whose writer process is gone, and any
+   * older than ten minutes. Returns how many went.
+   */
+  sweep(): number {
+    let names: string[];
+    try {
+      names = readdirSync(this.tmpDir);
+    } catch (error) {
+      if (errnoOf(error) === "ENOENT") return 0;
+      throw error;
+    }
+    let removed = 0;
+    const now = Date.now();
+    for (const name of names) {
+      const pid = Number(name.split(".", 1)[0]);
+      const path = join(this.tmpDir, name);
+      let abandoned = Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && !isAlive(pid);
+      if (!abandoned) {
+        try {
+          abandoned = now - statSync(path).mtimeMs > ABANDONED_TEMP_MS;
+        } catch {
+          continue;
+        }
+      }
+      if (abandoned && unlinkQuietly(path)) removed++;
+    }
+    return removed;
+  }
+}
+
+/** rename(2), creating the target's directory when it is missing. */
+export function renameInto(from: string, to: string): void {
+  try {
+    renameSync(from, to);
+  } catch (error) {
+    if (errnoOf(error) !== "ENOENT") throw error;
+    ensureDir(dirname(to));
+    renameSync(from, to);
+  }
+}
+
+/** Unlinks a file; true when it was there. */
+export function unlinkQuietly(path: string): boolean {
+  try {
+    unlinkSync(path);
+    return true;
+  } catch (error) {
+    if (errnoOf(error) === "ENOENT") return false;
+    throw error;
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return errnoOf(error) === "EPERM";
+  }
+}

@@ -1,0 +1,153 @@
+import { accessSync, constants } from "node:fs";
+import { join } from "node:path";
+import {
+  assertKnownParams,
+  type Backend,
+  type BackendHealth,
+  type BackendOpenOptions,
+  type CacheDriver,
+  type CheckpointDriver,
+  ClosedError,
+  ConfigError,
+  ensurePrivateDir,
+  type LockDriver,
+  localPathFromUrl,
+  monotonicNow,
+  parseBoolean,
+  parseDuration,
+} from "@stowage/core";
+import { AtomicFiles } from "./atomic-file.js";
+import { FsCacheDriver } from "./cache.js";
+import { FsCheckpointDriver } from "./checkpoint.js";
+import { KeyMutex } from "./key-mutex.js";
+import { FsLockDriver } from "./lock.js";
+
+/** How often expired entries and crash leftovers are swept in the background unless told otherwise. */
+export const DEFAULT_SWEEP_EVERY_MS = 10 * 60_000;
+
+export interface FsBackendOptions {
+  /** The store's directory (created 0700 when missing). */
+  dir: string;
+  /** fsync every file and its directory before a write returns: survives power loss, much slower. Default false. */
+  fsync?: boolean;
+  /** Cache size limit per namespace in bytes; least recently used entries go past it. */
+  maxSizeBytes?: number;
+  /** Background gc() period in ms; 0 turns it off. Default 10 minutes. */
+  sweepEveryMs?: number;
+}
+
+/**
+ * Namespace directory names: upper-case letters become "_" + lower case ("_" itself "__"), so two
+ * namespaces that differ only in case stay apart on case-insensitive filesystems.
+ */
+function namespaceDir(namespace: string): string {
+  return namespace.replace(/[A-Z_]/g, (c) => (c === "_" ? "__" : `_${c.toLowerCase()}`));
+}
+
+/** Plain files in a directory tree: `<dir>/<namespace>/{cache,cache-mutex,locks,checkpoints}` and `<dir>/~tmp`. */
+export class FsBackend implements Backend {
+  readonly kind = "file";
+  readonly dir: string;
+  readonly #files: AtomicFiles;
+  readonly #maxSizeBytes: number | undefined;
+  readonly #caches = new Map<string, FsCacheDriver>();
+  readonly #locks = new Map<string, FsLockDriver>();
+  readonly #checkpoints = new Map<string, FsCheckpointDriver>();
+  readonly #sweeper: NodeJS.Timeout | undefined;
+  #closed = false;
+  readonly #assertOpen = () => {
+    if (this.#closed) throw new ClosedError(`file backend ${this.dir}`);
+  };
+
+  constructor(options: FsBackendOptions) {
+    this.dir = options.dir;
+    ensurePrivateDir(this.dir);
+    this.#files = new AtomicFiles(join(this.dir, "~tmp"), options.fsync ?? false);
+    this.#maxSizeBytes = options.maxSizeBytes;
+    const every = options.sweepEveryMs ?? DEFAULT_SWEEP_EVERY_MS;
+    if (every > 0) {
+      this.#sweeper = setInterval(() => void this.#sweep(), every);
+      this.#sweeper.unref();
+    }
+  }
+
+  async #sweep(): Promise<void> {
+    for (const driver of [...this.#caches.values(), ...this.#checkpoints.values()]) {
+      if (this.#closed) return;
+      await driver.gc().catch(() => 0);
+    }
+  }
+
+  cache(namespace: string): CacheDriver {
+    let driver = this.#caches.get(namespace);
+    if (!driver) {
+      const base = join(this.dir, namespaceDir(namespace));
+      const mutex = new KeyMutex(join(base, "cache-mutex"));
+      driver = new FsCacheDriver(join(base, "cache"), this.#files, mutex, this.#maxSizeBytes, this.#assertOpen);
+      this.#caches.set(namespace, driver);
+    }
+    return driver;
+  }
+
+  lock(namespace: string): LockDriver {
+    let driver = this.#locks.get(namespace);
+    if (!driver) {
+      driver = new FsLockDriver(join(this.dir, namespaceDir(namespace), "locks"), this.#assertOpen);
+      this.#locks.set(namespace, driver);
+    }
+    return driver;
+  }
+
+  checkpoint(namespace: string): CheckpointDriver {
+    let driver = this.#checkpoints.get(namespace);
+    if (!driver) {
+      const dir = join(this.dir, namespaceDir(namespace), "checkpoints");
+      driver = new FsCheckpointDriver(dir, this.#files, this.#assertOpen);
+      this.#checkpoints.set(namespace, driver);
+    }
+    return driver;
+  }
+
+  async health(): Promise<BackendHealth> {
+    const start = monotonicNow();
+    const details = { dir: this.dir, fsync: this.#files.fsync, maxSizeBytes: this.#maxSizeBytes ?? null };
+    if (this.#closed) return { ok: false, backend: this.kind, latencyMs: 0, error: "closed", details };
+    try {
+      accessSync(this.dir, constants.R_OK | constants.W_OK | constants.X_OK);
+      return { ok: true, backend: this.kind, latencyMs: monotonicNow() - start, version: process.version, details };
+    } catch (error) {
+      const message = (error as Error).message;
+      return { ok: false, backend: this.kind, latencyMs: monotonicNow() - start, error: message, details };
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    if (this.#sweeper) clearInterval(this.#sweeper);
+  }
+}
+
+const PARAMS = ["fsync", "sweepEveryMs"] as const;
+
+function sweepOption(raw: unknown, field: string): number {
+  if (raw === 0 || raw === "0" || raw === "off") return 0;
+  if (typeof raw !== "string" && typeof raw !== "number") throw new ConfigError(field, "must be milliseconds or off");
+  return parseDuration(raw, field);
+}
+
+/** Opens `file:///abs/dir` (or `file:relative/dir`); parameters fsync=true|false and sweepEveryMs=<ms>|off. */
+export function openFsBackend(options: BackendOpenOptions): FsBackend {
+  assertKnownParams(options.params, PARAMS, "file");
+  const dir = localPathFromUrl(options.url);
+  const fsyncRaw = options.options.fsync ?? options.params.get("fsync") ?? undefined;
+  if (fsyncRaw !== undefined && typeof fsyncRaw !== "string" && typeof fsyncRaw !== "boolean") {
+    throw new ConfigError("fsync", "must be true or false");
+  }
+  const sweepRaw = options.options.sweepEveryMs ?? options.params.get("sweepEveryMs") ?? undefined;
+  return new FsBackend({
+    dir,
+    ...(fsyncRaw !== undefined ? { fsync: parseBoolean(fsyncRaw, "fsync") } : {}),
+    ...(sweepRaw !== undefined ? { sweepEveryMs: sweepOption(sweepRaw, "sweepEveryMs") } : {}),
+    ...(options.maxSizeBytes !== undefined ? { maxSizeBytes: options.maxSizeBytes } : {}),
+  });
+}

@@ -1,0 +1,62 @@
+import { readFileSync } from "node:fs";
+import { CorruptDataError, type StoredCheckpoint, type StoredWrite } from "@stowage/core";
+import { errnoOf } from "./atomic-file.js";
+
+/**
+ * Checkpoint and pending-write files: a 4-byte big-endian length, that many bytes of JSON
+ * (everything but the opaque bytes), then the opaque bytes (payload or value).
+ */
+function encode(head: unknown, body: Uint8Array): Uint8Array[] {
+  const json = Buffer.from(JSON.stringify(head), "utf8");
+  const length = Buffer.allocUnsafe(4);
+  length.writeUInt32BE(json.byteLength, 0);
+  return [length, json, body];
+}
+
+function decode(bytes: Buffer, path: string): { head: Record<string, unknown>; body: Uint8Array } {
+  const length = bytes.byteLength >= 4 ? bytes.readUInt32BE(0) : -1;
+  if (length < 0 || 4 + length > bytes.byteLength) throw new CorruptDataError(`${path} is cut short`);
+  let head: unknown;
+  try {
+    head = JSON.parse(bytes.subarray(4, 4 + length).toString("utf8"));
+  } catch (error) {
+    throw new CorruptDataError(`${path} has a damaged header`, { cause: error });
+  }
+  if (typeof head !== "object" || head === null) throw new CorruptDataError(`${path} has a damaged header`);
+  return { head: head as Record<string, unknown>, body: bytes.subarray(4 + length) };
+}
+
+/** The bytes of a file, or undefined when it does not exist. */
+export function readIfExists(path: string): Buffer | undefined {
+  try {
+    return readFileSync(path);
+  } catch (error) {
+    if (errnoOf(error) === "ENOENT" || errnoOf(error) === "ENOTDIR") return undefined;
+    throw error;
+  }
+}
+
+export function encodeCheckpoint(checkpoint: StoredCheckpoint): Uint8Array[] {
+  const { payload, ...head } = checkpoint;
+  return encode(head, payload);
+}
+
+export function decodeCheckpoint(bytes: Buffer, path: string): StoredCheckpoint {
+  const { head, body } = decode(bytes, path);
+  return { ...(head as Omit<StoredCheckpoint, "payload">), payload: body };
+}
+
+/** A pending write with the stamp that orders it among its checkpoint's writes (first insertion order). */
+export interface StampedWrite extends StoredWrite {
+  stamp: number;
+}
+
+export function encodeWrite(write: StoredWrite, stamp: number): Uint8Array[] {
+  const { value, ...head } = write;
+  return encode({ ...head, stamp }, value);
+}
+
+export function decodeWrite(bytes: Buffer, path: string): StampedWrite {
+  const { head, body } = decode(bytes, path);
+  return { ...(head as Omit<StampedWrite, "value">), value: body };
+}

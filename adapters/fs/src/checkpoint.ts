@@ -1,0 +1,333 @@
+import { createHash } from "node:crypto";
+import { readdirSync, renameSync, rmdirSync, rmSync, statSync } from "node:fs";
+import { dirname, join } from "node:path";
+import {
+  type CheckpointDriver,
+  type CheckpointPageQuery,
+  isExpired,
+  type LoadedCheckpoint,
+  type StoredBlob,
+  type StoredCheckpoint,
+  type StoredWrite,
+} from "@stowage/core";
+import { type AtomicFiles, errnoOf, unlinkQuietly } from "./atomic-file.js";
+import { decodeCheckpoint, decodeWrite, encodeCheckpoint, encodeWrite, readIfExists } from "./checkpoint-file.js";
+import { shardOf, toHex, toRelativePath } from "./path-codec.js";
+import { lruStamp } from "./size-limit.js";
+import { type Leaf, leaves, leavesDescending, pruneEmptyDirs } from "./tree-walk.js";
+
+/** Index directories are grouped by the first 6 characters of the id: a uuid6 prefix that turns over every ~2 hours. */
+const INDEX_FIRST_SEGMENT = 12;
+let trashSequence = 0;
+
+const blobName = (channel: string, version: string | number) => JSON.stringify([channel, version]);
+
+/**
+ * One namespace of checkpoints. Each thread is one directory, so deleteThread is one rename and
+ * one rm -rf:
+ *
+ *   threads/<shard>/<thread>.t/<ns>.n/checkpoints/<id>.c      the checkpoint (metadata + payload)
+ *                                     blobs/<[channel,version]>.b   one file per channel version
+ *                                     writes/<id>.w/<[task,index]>.x
+ *   index/<id>.i/<hash of thread and ns>                        for listing across threads
+ *
+ * Names are hex (path-codec.ts), so a sorted readdir of checkpoints/ is the thread's history
+ * and a page reads only the files it returns.
+ */
+export class FsCheckpointDriver implements CheckpointDriver {
+  readonly #threads: string;
+  readonly #index: string;
+  readonly #files: AtomicFiles;
+  readonly #open: () => void;
+
+  constructor(dir: string, files: AtomicFiles, open: () => void) {
+    this.#threads = join(dir, "threads");
+    this.#index = join(dir, "index");
+    this.#files = files;
+    this.#open = open;
+  }
+
+  #threadDir(threadId: string): string {
+    return join(this.#threads, shardOf(threadId), toRelativePath(threadId, ".t"));
+  }
+
+  #nsDir(threadId: string, ns: string): string {
+    return join(this.#threadDir(threadId), toRelativePath(ns, ".n"));
+  }
+
+  #indexEntry(threadId: string, ns: string, id: string): string {
+    const owner = createHash("sha1").update(threadId).update("\0").update(ns).digest("hex").slice(0, 24);
+    return join(this.#index, toRelativePath(id, ".i", INDEX_FIRST_SEGMENT), owner);
+  }
+
+  #readCheckpoint(path: string): StoredCheckpoint | undefined {
+    const bytes = readIfExists(path);
+    return bytes && decodeCheckpoint(bytes, path);
+  }
+
+  /** The (ns, directory) pairs of a thread, or only `ns`'s. */
+  #nsDirs(threadId: string, ns: string | undefined): { ns: string; dir: string }[] {
+    if (ns !== undefined) return [{ ns, dir: this.#nsDir(threadId, ns) }];
+    return [...leaves(this.#threadDir(threadId), ".n")].map((leaf) => ({ ns: leaf.text, dir: leaf.path }));
+  }
+
+  async put(checkpoint: StoredCheckpoint, blobs: readonly StoredBlob[]): Promise<void> {
+    this.#open();
+    const dir = this.#nsDir(checkpoint.threadId, checkpoint.ns);
+    for (const blob of blobs) {
+      this.#files.replace(join(dir, "blobs", toRelativePath(blobName(blob.channel, blob.version), ".b")), [blob.value]);
+    }
+    // Index first: a checkpoint that can be read is always listed; a crash leaves at most a dangling index entry.
+    const owner = Buffer.from(JSON.stringify([checkpoint.threadId, checkpoint.ns]), "utf8");
+    this.#files.replace(this.#indexEntry(checkpoint.threadId, checkpoint.ns, checkpoint.id), [owner]);
+    this.#files.replace(
+      join(dir, "checkpoints", toRelativePath(checkpoint.id, ".c")),
+      encodeCheckpoint(checkpoint),
+    );
+  }
+
+  async get(threadId: string, ns: string, id: string | undefined): Promise<LoadedCheckpoint | undefined> {
+    this.#open();
+    const dir = this.#nsDir(threadId, ns);
+    let found: StoredCheckpoint | undefined;
+    if (id !== undefined) {
+      found = this.#readCheckpoint(join(dir, "checkpoints", toRelativePath(id, ".c")));
+      if (found && isExpired(found.expiresAt)) found = undefined;
+    } else {
+      for (const leaf of leavesDescending(join(dir, "checkpoints"), ".c")) {
+        found = this.#readCheckpoint(leaf.path);
+        if (found && !isExpired(found.expiresAt)) break;
+        found = undefined;
+      }
+    }
+    if (!found) return undefined;
+    const blobs: StoredBlob[] = [];
+    for (const [channel, version] of Object.entries(found.channels)) {
+      const value = readIfExists(join(dir, "blobs", toRelativePath(blobName(channel, version), ".b")));
+      if (value) blobs.push({ channel, version, value });
+    }
+    const writes = [...leaves(join(dir, "writes", toRelativePath(found.id, ".w")), ".x")]
+      .map((leaf) => {
+        const bytes = readIfExists(leaf.path);
+        return bytes && decodeWrite(bytes, leaf.path);
+      })
+      .filter((write) => write !== undefined)
+      .sort((a, b) => a.stamp - b.stamp)
+      .map(({ stamp: _stamp, ...write }) => write);
+    return { ...found, blobs, writes };
+  }
+
+  async listPage(query: CheckpointPageQuery): Promise<StoredCheckpoint[]> {
+    this.#open();
+    const belowHex = query.before === undefined ? undefined : toHex(query.before);
+    if (query.threadId === undefined) return this.#listAcrossThreads(query, belowHex);
+    const page: StoredCheckpoint[] = [];
+    for (const { dir } of this.#nsDirs(query.threadId, query.ns)) {
+      let taken = 0;
+      for (const leaf of leavesDescending(join(dir, "checkpoints"), ".c", belowHex)) {
+        const checkpoint = this.#readCheckpoint(leaf.path);
+        if (!checkpoint || isExpired(checkpoint.expiresAt)) continue;
+        page.push(checkpoint);
+        if (++taken >= query.limit) break;
+      }
+    }
+    return page.sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0)).slice(0, query.limit);
+  }
+
+  #listAcrossThreads(query: CheckpointPageQuery, belowHex: string | undefined): StoredCheckpoint[] {
+    const page: StoredCheckpoint[] = [];
+    for (const entry of leavesDescending(this.#index, ".i", belowHex, "")) {
+      for (const owner of listNames(entry.path)) {
+        const bytes = readIfExists(join(entry.path, owner));
+        if (!bytes) continue;
+        const [threadId, ns] = JSON.parse(bytes.toString("utf8")) as [string, string];
+        if (query.ns !== undefined && ns !== query.ns) continue;
+        const checkpoint = this.#readCheckpoint(
+          join(this.#nsDir(threadId, ns), "checkpoints", toRelativePath(entry.text, ".c")),
+        );
+        if (checkpoint && !isExpired(checkpoint.expiresAt)) page.push(checkpoint);
+      }
+      if (page.length >= query.limit) break;
+    }
+    return page.slice(0, query.limit);
+  }
+
+  async putWrites(threadId: string, ns: string, checkpointId: string, writes: readonly StoredWrite[]): Promise<void> {
+    this.#open();
+    const dir = join(this.#nsDir(threadId, ns), "writes", toRelativePath(checkpointId, ".w"));
+    for (const write of writes) {
+      const path = join(dir, toRelativePath(JSON.stringify([write.taskId, write.index]), ".x"));
+      if (write.index >= 0) {
+        // Kept when (taskId, index) is already there: a link that fails on an existing file decides it.
+        this.#files.create(path, encodeWrite(write, lruStamp()));
+      } else {
+        const existing = readIfExists(path);
+        const stamp = existing ? decodeWrite(existing, path).stamp : lruStamp();
+        this.#files.replace(path, encodeWrite(write, stamp));
+      }
+    }
+  }
+
+  async deleteThread(threadId: string): Promise<void> {
+    this.#open();
+    const threadDir = this.#threadDir(threadId);
+    for (const { ns, dir } of this.#nsDirs(threadId, undefined)) {
+      for (const leaf of leaves(join(dir, "checkpoints"), ".c")) this.#unindex(threadId, ns, leaf.text);
+    }
+    const trash = join(this.#files.tmpDir, `${process.pid}.thread.${++trashSequence}`);
+    try {
+      renameSync(threadDir, trash);
+    } catch (error) {
+      if (errnoOf(error) === "ENOENT") return;
+      throw error;
+    }
+    rmSync(trash, { recursive: true, force: true });
+    removeEmptyParents(dirname(threadDir), this.#threads);
+  }
+
+  #unindex(threadId: string, ns: string, id: string): void {
+    const entry = this.#indexEntry(threadId, ns, id);
+    unlinkQuietly(entry);
+    removeEmptyParents(dirname(entry), this.#index);
+  }
+
+  /** Removes a checkpoint's file, writes and index entry; returns how many records went. */
+  #dropCheckpoint(threadId: string, ns: string, dir: string, checkpoint: Leaf): number {
+    const writesDir = join(dir, "writes", toRelativePath(checkpoint.text, ".w"));
+    const writes = [...leaves(writesDir, ".x")].length;
+    rmSync(writesDir, { recursive: true, force: true });
+    this.#unindex(threadId, ns, checkpoint.text);
+    return (unlinkQuietly(checkpoint.path) ? 1 : 0) + writes;
+  }
+
+  /** Removes blobs of an ns directory that none of `kept` names; returns how many. */
+  #dropOrphanBlobs(dir: string, kept: readonly StoredCheckpoint[]): number {
+    const named = new Set<string>();
+    for (const checkpoint of kept) {
+      for (const [channel, version] of Object.entries(checkpoint.channels)) named.add(blobName(channel, version));
+    }
+    let removed = 0;
+    for (const blob of leaves(join(dir, "blobs"), ".b")) {
+      if (!named.has(blob.text) && unlinkQuietly(blob.path)) removed++;
+    }
+    return removed;
+  }
+
+  async prune(threadId: string, keepLast: number, ns: string | undefined): Promise<number> {
+    this.#open();
+    let removed = 0;
+    for (const { ns: checkpointNs, dir } of this.#nsDirs(threadId, ns)) {
+      const all = [...leavesDescending(join(dir, "checkpoints"), ".c")];
+      for (const doomed of all.slice(keepLast)) {
+        if (this.#dropCheckpoint(threadId, checkpointNs, dir, doomed) > 0) removed++;
+      }
+      const kept = all
+        .slice(0, keepLast)
+        .map((leaf) => this.#readCheckpoint(leaf.path))
+        .filter((c) => c !== undefined);
+      this.#dropOrphanBlobs(dir, kept);
+    }
+    this.#removeIfEmpty(threadId);
+    return removed;
+  }
+
+  async countThread(threadId: string): Promise<number> {
+    this.#open();
+    let count = 0;
+    for (const { ns, dir } of this.#nsDirs(threadId, undefined)) {
+      for (const checkpoint of leaves(join(dir, "checkpoints"), ".c")) {
+        count++;
+        if (exists(this.#indexEntry(threadId, ns, checkpoint.text))) count++;
+      }
+      count += [...leaves(join(dir, "blobs"), ".b")].length;
+      for (const writes of leaves(join(dir, "writes"), ".w")) count += [...leaves(writes.path, ".x")].length;
+    }
+    return count;
+  }
+
+  async gc(): Promise<number> {
+    this.#open();
+    let removed = this.#files.sweep();
+    const now = Date.now();
+    for (const thread of this.#allThreads()) {
+      for (const { ns, dir } of this.#nsDirs(thread.text, undefined)) {
+        const kept: StoredCheckpoint[] = [];
+        for (const leaf of leaves(join(dir, "checkpoints"), ".c")) {
+          const checkpoint = this.#readCheckpoint(leaf.path);
+          if (!checkpoint) continue;
+          if (isExpired(checkpoint.expiresAt, now)) removed += this.#dropCheckpoint(thread.text, ns, dir, leaf);
+          else kept.push(checkpoint);
+        }
+        removed += this.#dropOrphanBlobs(dir, kept);
+      }
+      this.#removeIfEmpty(thread.text);
+    }
+    return removed;
+  }
+
+  async size(): Promise<{ threads: number; checkpoints: number }> {
+    this.#open();
+    let threads = 0;
+    let checkpoints = 0;
+    for (const thread of this.#allThreads()) {
+      threads++;
+      for (const { dir } of this.#nsDirs(thread.text, undefined)) {
+        checkpoints += [...leaves(join(dir, "checkpoints"), ".c")].length;
+      }
+    }
+    return { threads, checkpoints };
+  }
+
+  *#allThreads(): Generator<Leaf> {
+    for (const shard of listNames(this.#threads)) {
+      if (/^[0-9a-f]{2}$/.test(shard)) yield* leaves(join(this.#threads, shard), ".t");
+    }
+  }
+
+  /** Drops the thread's directory when no checkpoint, blob or write is left in it. */
+  #removeIfEmpty(threadId: string): void {
+    const threadDir = this.#threadDir(threadId);
+    for (const { dir } of this.#nsDirs(threadId, undefined)) {
+      pruneEmptyDirs(dir);
+      try {
+        rmdirSync(dir);
+      } catch {}
+    }
+    pruneEmptyDirs(threadDir);
+    try {
+      rmdirSync(threadDir);
+    } catch {
+      return;
+    }
+    removeEmptyParents(dirname(threadDir), this.#threads);
+  }
+}
+
+function listNames(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch (error) {
+    if (errnoOf(error) === "ENOENT" || errnoOf(error) === "ENOTDIR") return [];
+    throw error;
+  }
+}
+
+function exists(path: string): boolean {
+  try {
+    statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** rmdir `dir` and its parents up to (not including) `stop` while they are empty. */
+function removeEmptyParents(dir: string, stop: string): void {
+  for (let at = dir; at.length > stop.length && at.startsWith(stop); at = dirname(at)) {
+    try {
+      rmdirSync(at);
+    } catch {
+      return;
+    }
+  }
+}

@@ -1,0 +1,79 @@
+import { closeSync, futimesSync, openSync, readSync } from "node:fs";
+import { CorruptDataError, type StoredEntry } from "@stowage/core";
+import { errnoOf } from "./atomic-file.js";
+
+/**
+ * A cache entry file: "STW1", the expiry (float64 ms since epoch, NaN = never), the value's
+ * length (float64), then the value. The length makes a file cut short by a power loss without
+ * fsync show up as ERR_CORRUPT_DATA instead of a shorter value.
+ */
+const MAGIC = 0x53545731;
+export const HEADER_BYTES = 20;
+const FIRST_READ = 64 * 1024;
+const scratch = Buffer.allocUnsafe(FIRST_READ);
+
+export function encodeEntry(entry: StoredEntry): Uint8Array[] {
+  const header = Buffer.allocUnsafe(HEADER_BYTES);
+  header.writeUInt32BE(MAGIC, 0);
+  header.writeDoubleLE(entry.expiresAt ?? Number.NaN, 4);
+  header.writeDoubleLE(entry.value.byteLength, 12);
+  return [header, entry.value];
+}
+
+function parseHeader(header: Buffer, got: number, path: string): { expiresAt: number | null; length: number } {
+  if (got < HEADER_BYTES || header.readUInt32BE(0) !== MAGIC) {
+    throw new CorruptDataError(`cache file ${path} is not a stowage entry (cut short or foreign)`);
+  }
+  const expires = header.readDoubleLE(4);
+  const length = header.readDoubleLE(12);
+  if (!Number.isSafeInteger(length) || length < 0) throw new CorruptDataError(`cache file ${path} has a bad length`);
+  return { expiresAt: Number.isNaN(expires) ? null : expires, length };
+}
+
+/**
+ * Reads an entry file whole (undefined when there is none). With `touchMs`, sets the file's
+ * times to it: the access record the size limit's LRU eviction sorts by.
+ */
+export function readEntry(path: string, touchMs?: number): StoredEntry | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, "r");
+  } catch (error) {
+    if (errnoOf(error) === "ENOENT" || errnoOf(error) === "ENOTDIR") return undefined;
+    throw error;
+  }
+  try {
+    const got = readSync(fd, scratch, 0, FIRST_READ, 0);
+    const { expiresAt, length } = parseHeader(scratch, got, path);
+    const value = Buffer.allocUnsafe(length);
+    const inFirst = Math.min(length, got - HEADER_BYTES);
+    scratch.copy(value, 0, HEADER_BYTES, HEADER_BYTES + inFirst);
+    let at = inFirst;
+    while (at < length) {
+      const n = readSync(fd, value, at, length - at, HEADER_BYTES + at);
+      if (n === 0) throw new CorruptDataError(`cache file ${path} is cut short`);
+      at += n;
+    }
+    if (touchMs !== undefined) futimesSync(fd, touchMs / 1000, touchMs / 1000);
+    return { value, expiresAt };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Reads only an entry's expiry and length (undefined when there is none). */
+export function readEntryHeader(path: string): { expiresAt: number | null; length: number } | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, "r");
+  } catch (error) {
+    if (errnoOf(error) === "ENOENT" || errnoOf(error) === "ENOTDIR") return undefined;
+    throw error;
+  }
+  try {
+    const got = readSync(fd, scratch, 0, HEADER_BYTES, 0);
+    return parseHeader(scratch, got, path);
+  } finally {
+    closeSync(fd);
+  }
+}

@@ -1,0 +1,29 @@
+import { type Storage, type StowageAdapter, storageFromBackend } from "@stowage/core";
+import { FsBackend, type FsBackendOptions, openFsBackend } from "./backend.js";
+
+export { FsBackend, type FsBackendOptions } from "./backend.js";
+
+/** Opens `file:` URLs for createStorage. */
+export const adapter: StowageAdapter = {
+  schemes: ["file"],
+  open: async (options) => openFsBackend(options),
+};
+
+/** A storage in plain files under `dir`: one directory per namespace, shared safely by every process on the machine. */
+export function createFsStorage(
+  options: FsBackendOptions & {
+    namespace?: string;
+    codec?: "json" | "msgpack";
+    cacheTtl?: number;
+    checkpointTtl?: number;
+  },
+): Storage {
+  const { dir, fsync, maxSizeBytes, sweepEveryMs, ...rest } = options;
+  const backend = new FsBackend({
+    dir,
+    ...(fsync !== undefined ? { fsync } : {}),
+    ...(maxSizeBytes !== undefined ? { maxSizeBytes } : {}),
+    ...(sweepEveryMs !== undefined ? { sweepEveryMs } : {}),
+  });
+  return storageFromBackend(backend, rest);
+}

@@ -1,0 +1,47 @@
+import { join } from "node:path";
+import { BackendUnavailableError, monotonicNow, sleep, wallNow } from "@stowage/core";
+import { LeaseLog } from "./lease-log.js";
+import { toRelativePath } from "./path-codec.js";
+
+/** Lease of a read-modify-write; the work under it is a few synchronous file operations. */
+const LEASE_MS = 10_000;
+/** A writer that found the key busy this long gives up: the holder is stuck or the disk is. */
+const GIVE_UP_MS = 30_000;
+
+/**
+ * Serialises read-modify-writes of one cache key across processes (incr, add over an expired
+ * entry, json.set) with the same lease log as the locks, so a crashed writer blocks the key
+ * for at most LEASE_MS.
+ */
+export class KeyMutex {
+  readonly #dir: string;
+
+  constructor(dir: string) {
+    this.#dir = dir;
+  }
+
+  /** Runs `fn` (synchronous) while holding the key's lease. */
+  async run<T>(shard: string, key: string, fn: () => T): Promise<T> {
+    const log = new LeaseLog(join(this.#dir, shard, toRelativePath(key, ".m")));
+    const begin = monotonicNow();
+    for (let pause = 1; ; pause = Math.min(pause * 2, 20)) {
+      const state = log.read();
+      const startedAt = monotonicNow();
+      const now = wallNow();
+      const token = state.token + 1n;
+      if (state.expiresAt <= now && log.write(state, token, now + LEASE_MS)) {
+        const held = { seq: state.seq + 1, token, expiresAt: now + LEASE_MS };
+        try {
+          return fn();
+        } finally {
+          // Released only when still ours and well inside the lease; otherwise expiry frees it.
+          if (monotonicNow() - startedAt < LEASE_MS / 2) log.write(held, held.token, 0);
+        }
+      }
+      if (monotonicNow() - begin > GIVE_UP_MS) {
+        throw new BackendUnavailableError(`cache key "${key}" stayed locked by another writer for ${GIVE_UP_MS} ms`);
+      }
+      await sleep(Math.max(1, Math.round(pause * (0.5 + Math.random()))));
+    }
+  }
+}

@@ -1,0 +1,116 @@
+import { readdirSync, readlinkSync, symlinkSync } from "node:fs";
+import { join } from "node:path";
+import { CorruptDataError } from "@stowage/core";
+import { ensureDir, errnoOf, unlinkQuietly } from "./atomic-file.js";
+
+/** The state of a lease: its fencing token and wall-clock expiry (0 = released). */
+export interface LeaseState {
+  /** Sequence number of the log entry holding this state (0 = the log is empty). */
+  seq: number;
+  token: bigint;
+  expiresAt: number;
+}
+
+const EMPTY: LeaseState = { seq: 0, token: 0n, expiresAt: 0 };
+
+/**
+ * A lease as an append-only log of states in one directory: entry `n` is a symlink whose target
+ * is "token:expiresAt:pid". The newest entry is the state. A process moves the lease from state
+ * `n` to `n+1` by creating symlink `n+1`, which exactly one process can do (symlink fails with
+ * EEXIST), so every change — acquire, takeover of an expired lease, extend, release — is a
+ * compare-and-swap on the state it read, and no two processes can both win one takeover.
+ * (proper-lockfile's takeover is rmdir-then-mkdir: a process that judged the old lock stale can
+ * rmdir the lock a faster process has just taken, and both hold it.) A symlink is written with
+ * its content in one step, so a reader never sees a half-written state.
+ *
+ * Entries below the newest are removed (the newest never is, so the fencing token never goes
+ * back); a slow process that re-creates a removed entry is caught by the check in write().
+ * A release entry grants nothing, so one re-created late is harmless: it is never the newest.
+ */
+export class LeaseLog {
+  readonly dir: string;
+
+  constructor(dir: string) {
+    this.dir = dir;
+  }
+
+  /** The current state (the empty state when the log was never written). */
+  read(): LeaseState {
+    for (let attempt = 0; ; attempt++) {
+      const newest = this.#newest();
+      if (newest === 0) return EMPTY;
+      let target: string;
+      try {
+        target = readlinkSync(join(this.dir, String(newest)));
+      } catch (error) {
+        // Removed between readdir and readlink: a newer entry exists; read again.
+        if (errnoOf(error) === "ENOENT" && attempt < 100) continue;
+        throw error;
+      }
+      return parseState(newest, target, this.dir);
+    }
+  }
+
+  /**
+   * Moves the lease from `from` to a new state; false when another process changed it first.
+   * A state that grants the lease (`expiresAt` in the future) is valid only while no newer entry
+   * exists, and none can legitimately follow it before it expires or is released, so a newer
+   * entry seen right after creating it means ours re-created a removed one: it is withdrawn.
+   */
+  write(from: LeaseState, token: bigint, expiresAt: number): boolean {
+    const seq = from.seq + 1;
+    const entry = join(this.dir, String(seq));
+    const target = `${token}:${expiresAt}:${process.pid}`;
+    try {
+      symlinkSync(target, entry);
+    } catch (error) {
+      if (errnoOf(error) === "EEXIST") return false;
+      if (errnoOf(error) !== "ENOENT") throw error;
+      if (from.seq !== 0) return false;
+      ensureDir(this.dir);
+      try {
+        symlinkSync(target, entry);
+      } catch (again) {
+        if (errnoOf(again) === "EEXIST") return false;
+        throw again;
+      }
+    }
+    const names = this.#sequences();
+    if (expiresAt !== 0 && names.some((n) => n > seq)) {
+      unlinkQuietly(entry);
+      return false;
+    }
+    for (const n of names) if (n < seq) unlinkQuietly(join(this.dir, String(n)));
+    return true;
+  }
+
+  #sequences(): number[] {
+    let names: string[];
+    try {
+      names = readdirSync(this.dir);
+    } catch (error) {
+      if (errnoOf(error) === "ENOENT") return [];
+      throw error;
+    }
+    const sequences: number[] = [];
+    for (const name of names) {
+      const n = Number(name);
+      if (Number.isSafeInteger(n) && n > 0) sequences.push(n);
+    }
+    return sequences;
+  }
+
+  #newest(): number {
+    let newest = 0;
+    for (const n of this.#sequences()) if (n > newest) newest = n;
+    return newest;
+  }
+}
+
+function parseState(seq: number, target: string, dir: string): LeaseState {
+  const [token, expiresAt] = target.split(":");
+  if (token === undefined || expiresAt === undefined || !/^\d+$/.test(token) || !/^\d+$/.test(expiresAt)) {
+    throw new CorruptDataError(`lease entry ${join(dir, String(seq))} is not "token:expiresAt:pid": ${target}`);
+  }
+  return { seq, token: BigInt(token), expiresAt: Number(expiresAt) };
+}

@@ -1,0 +1,97 @@
+import { watch } from "node:fs";
+import { join } from "node:path";
+import { type LeaseGrant, type LockDriver, sleep, wallNow } from "@stowage/core";
+import { LeaseLog } from "./lease-log.js";
+import { shardOf, toRelativePath } from "./path-codec.js";
+
+/** A few re-reads when another process changed the lease between our read and our write. */
+const RETRIES = 4;
+
+/**
+ * One namespace of locks: a lease log directory per name (see lease-log.ts) whose entries carry
+ * the fencing token, so the counter lives as long as the directory, which nothing removes.
+ */
+export class FsLockDriver implements LockDriver {
+  readonly #dir: string;
+  readonly #open: () => void;
+  readonly #logs = new Map<string, LeaseLog>();
+
+  constructor(dir: string, assertOpen: () => void) {
+    this.#dir = dir;
+    this.#open = assertOpen;
+  }
+
+  #log(name: string): LeaseLog {
+    let log = this.#logs.get(name);
+    if (!log) {
+      if (this.#logs.size > 10_000) this.#logs.clear();
+      log = new LeaseLog(join(this.#dir, shardOf(name), toRelativePath(name, ".l")));
+      this.#logs.set(name, log);
+    }
+    return log;
+  }
+
+  async tryAcquire(name: string, ttlMs: number): Promise<LeaseGrant | undefined> {
+    this.#open();
+    const log = this.#log(name);
+    for (let attempt = 0; attempt < RETRIES; attempt++) {
+      const state = log.read();
+      const now = wallNow();
+      if (state.expiresAt > now) return undefined;
+      const token = state.token + 1n;
+      if (log.write(state, token, now + ttlMs)) return { token };
+    }
+    return undefined;
+  }
+
+  async extend(name: string, token: bigint, ttlMs: number): Promise<boolean> {
+    this.#open();
+    const log = this.#log(name);
+    for (let attempt = 0; attempt < RETRIES; attempt++) {
+      const state = log.read();
+      const now = wallNow();
+      if (state.token !== token || state.expiresAt <= now) return false;
+      if (log.write(state, token, now + ttlMs)) return true;
+    }
+    return false;
+  }
+
+  async release(name: string, token: bigint): Promise<boolean> {
+    this.#open();
+    const log = this.#log(name);
+    for (let attempt = 0; attempt < RETRIES; attempt++) {
+      const state = log.read();
+      if (state.token !== token || state.expiresAt <= wallNow()) return false;
+      if (log.write(state, token, 0)) return true;
+    }
+    return false;
+  }
+
+  async inspect(name: string): Promise<{ token: bigint; expiresAt: number } | undefined> {
+    this.#open();
+    const state = this.#log(name).read();
+    return state.expiresAt > wallNow() ? { token: state.token, expiresAt: state.expiresAt } : undefined;
+  }
+
+  /** Woken by inotify (or the platform's equivalent) when any process writes the lease's log. */
+  async waitForRelease(name: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    const controller = new AbortController();
+    const onAbort = () => controller.abort(signal?.reason);
+    signal?.addEventListener("abort", onAbort, { once: true });
+    let watcher: ReturnType<typeof watch> | undefined;
+    try {
+      try {
+        watcher = watch(this.#log(name).dir, { persistent: false }, () => controller.abort("changed"));
+        watcher.on("error", () => controller.abort("watch failed"));
+      } catch {
+        // No log directory yet or no watch support: plain polling.
+      }
+      await sleep(timeoutMs, controller.signal);
+    } catch {
+      if (signal?.aborted) throw signal.reason;
+    } finally {
+      watcher?.close();
+      signal?.removeEventListener("abort", onAbort);
+    }
+  }
+}

@@ -1,0 +1,58 @@
+import { join } from "node:path";
+
+/**
+ * Names on disk are lowercase hex of the UTF-8 bytes: injective, reversible, free of "/", "."
+ * and NUL, identical on case-insensitive filesystems, and sorted like the strings they encode.
+ */
+export function toHex(text: string): string {
+  return Buffer.from(text, "utf8").toString("hex");
+}
+
+/** The string a hex name encodes ("" for the empty name); undefined for a name that is not ours. */
+export function fromHex(hex: string): string | undefined {
+  if (hex.length % 2 !== 0 || !/^[0-9a-f]*$/.test(hex)) return undefined;
+  return Buffer.from(hex, "hex").toString("utf8");
+}
+
+/** Hex characters per path segment: well under NAME_MAX (255) with room for a suffix. */
+export const SEGMENT = 200;
+
+/**
+ * Splits the hex name of `text` into path segments: directories of exactly SEGMENT characters
+ * (the first one `first` characters long when given), then a leaf carrying `suffix`, so a
+ * 1024-byte key never makes a file name longer than NAME_MAX. Directory names have no suffix and
+ * leaves always do, so a short key's leaf never collides with a long key's directory.
+ */
+export function toSegments(text: string, suffix: string, first = SEGMENT): string[] {
+  const hex = toHex(text);
+  const segments: string[] = [];
+  let at = 0;
+  let size = first;
+  while (hex.length - at > size) {
+    segments.push(hex.slice(at, at + size));
+    at += size;
+    size = SEGMENT;
+  }
+  segments.push(hex.slice(at) + suffix);
+  return segments;
+}
+
+/** The relative path of `text` under a store directory. */
+export function toRelativePath(text: string, suffix: string, first = SEGMENT): string {
+  return join(...toSegments(text, suffix, first));
+}
+
+/** The string a list of segments (as toSegments made them) encodes; undefined when they are not ours. */
+export function fromSegments(segments: readonly string[], suffix: string): string | undefined {
+  const leaf = segments[segments.length - 1];
+  if (leaf === undefined || !leaf.endsWith(suffix)) return undefined;
+  return fromHex(segments.slice(0, -1).join("") + leaf.slice(0, leaf.length - suffix.length));
+}
+
+/** A stable 2-hex-digit shard (FNV-1a of the UTF-8 bytes), so no directory holds every key of a store. */
+export function shardOf(text: string): string {
+  let hash = 0x811c9dc5;
+  const bytes = Buffer.from(text, "utf8");
+  for (const byte of bytes) hash = Math.imul(hash ^ byte, 0x01000193);
+  return ((hash >>> 24) ^ (hash & 0xff)).toString(16).padStart(2, "0");
+}
