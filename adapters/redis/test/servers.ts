@@ -1,3 +1,5 @@
+import { parseMultiHostUrl } from "@stowage/core";
+import { describe, it } from "vitest";
 import { type RedisAvailability, redisTestAvailability } from "../src/testing/index.js";
 
 /** Where this run's Redis comes from; when there is none, the one line that says why (printed once per file). */
@@ -12,3 +14,17 @@ export const noBinary: string | undefined =
       : "Redis topology tests skipped: REDIS_URL is set but no redis-server binary is on PATH to start Cluster/TLS/Sentinel servers";
 
 if (noBinary) console.warn(`[redis] ${noBinary}`);
+
+/** Registers one skipped test whose name says why, when servers cannot be started. */
+export function skipWithoutBinary(what: string): boolean {
+  if (!noBinary) return false;
+  describe(what, () => {
+    it.skip(noBinary, () => {});
+  });
+  return true;
+}
+
+/** A multi-host URL in the form WHATWG URL accepts (host list percent-encoded), for code that calls `new URL`. */
+export function portableUrl(url: string): string {
+  return parseMultiHostUrl(url).href;
+}
