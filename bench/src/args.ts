@@ -64,10 +64,10 @@ function list(raw: string): string[] {
     .filter(Boolean);
 }
 
-/** Splits a backend list on the commas that start a new URL, so redis+cluster://h1,h2 stays whole. */
+/** Splits a backend list on the commas that start a new URL (or all/none), so redis+cluster://h1,h2 stays whole. */
 export function splitUrls(raw: string): string[] {
   return raw
-    .split(/,(?=\s*[a-z][a-z0-9+.-]*:)/i)
+    .split(/,(?=\s*(?:[a-z][a-z0-9+.-]*:\/\/|(?:all|none)\s*(?:,|$)))/i)
     .map((url) => url.trim())
     .filter(Boolean);
 }

@@ -22,7 +22,9 @@ async function openProperLockfile(): Promise<OpenSubject> {
         const release = await lockfile.lock(join(dir, encodeURIComponent(name)), {
           realpath: false,
           stale: STALE_MS,
-          retries: waitMs > 0 ? { retries: 1_000_000, minTimeout: 5, maxTimeout: 20, maxRetryTime: waitMs } : 0,
+          // retry precomputes every delay, so the count stays near what waitMs can use rather than "forever".
+          retries:
+            waitMs > 0 ? { retries: Math.ceil(waitMs / 5), minTimeout: 5, maxTimeout: 20, maxRetryTime: waitMs } : 0,
         });
         return { release };
       },
