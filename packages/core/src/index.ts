@@ -19,6 +19,18 @@ export type * from "./contracts.js";
 export { addToCounter, decodeCounter, encodeCounter } from "./counter-text.js";
 export type * from "./drivers/index.js";
 export * from "./errors.js";
+export { type BusMessage, type CacheBus, parseBusMessage } from "./hybrid/bus.js";
+export { type BreakerState, CircuitBreaker, type CircuitBreakerOptions } from "./hybrid/circuit-breaker.js";
+export {
+  createHybridCache,
+  HybridCache,
+  type HybridCacheOptions,
+  type HybridCacheStats,
+  type L2Store,
+} from "./hybrid/hybrid-cache.js";
+export { HybridCacheDriver, type HybridStats } from "./hybrid/hybrid-driver.js";
+export { InProcessBus, InProcessBusEnd } from "./hybrid/in-process-bus.js";
+export { MEMORY_TIER_DEFAULTS, MemoryTier, type MemoryTierOptions } from "./hybrid/memory-tier.js";
 export type { JsonObject, JsonValue } from "./json.js";
 export { deleteAtPath, getAtPath, type PathSegment, parseJsonPath, setAtPath } from "./json-path.js";
 export { assertKey, assertKeys, assertNamespace, assertPrefix, MAX_KEY_BYTES } from "./keys.js";

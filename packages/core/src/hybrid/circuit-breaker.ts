@@ -1,0 +1,80 @@
+import { monotonicNow } from "../clock.js";
+import { BackendUnavailableError, isStowageError } from "../errors.js";
+
+export type BreakerState = "closed" | "open" | "half-open";
+
+/** When the breaker opens and how long it stays open before one probe call may try again. */
+export interface CircuitBreakerOptions {
+  /** Consecutive unavailability failures that open it (default 3). */
+  failureThreshold?: number;
+  /** Ms it stays open before letting one probe through (default 1,000). */
+  openMs?: number;
+}
+
+/**
+ * Stops calling a dead L2: closed lets calls through; after `failureThreshold` consecutive
+ * ERR_BACKEND_UNAVAILABLE failures it opens and rejects at once; after `openMs` one call goes
+ * through as a probe (half-open), closing it on success and reopening it on failure.
+ */
+export class CircuitBreaker {
+  readonly #threshold: number;
+  readonly #openMs: number;
+  readonly #what: string;
+  #state: BreakerState = "closed";
+  #failures = 0;
+  #openedAt = 0;
+  #probing = false;
+  /** Calls rejected without reaching the backend. */
+  rejected = 0;
+
+  constructor(what: string, options: CircuitBreakerOptions = {}) {
+    this.#what = what;
+    this.#threshold = options.failureThreshold ?? 3;
+    this.#openMs = options.openMs ?? 1_000;
+  }
+
+  get state(): BreakerState {
+    if (this.#state === "open" && monotonicNow() - this.#openedAt >= this.#openMs) return "half-open";
+    return this.#state;
+  }
+
+  /** True while calls go through normally (not open, not probing). */
+  get closed(): boolean {
+    return this.#state === "closed";
+  }
+
+  /** Runs `call` unless the breaker is open (then ERR_BACKEND_UNAVAILABLE without calling it). */
+  async run<T>(call: () => Promise<T>): Promise<T> {
+    const state = this.state;
+    if (state === "open" || (state === "half-open" && this.#probing)) {
+      this.rejected++;
+      throw new BackendUnavailableError(`${this.#what}: circuit open after repeated failures; retrying after a probe`);
+    }
+    const probe = state === "half-open";
+    if (probe) this.#probing = true;
+    try {
+      const result = await call();
+      this.#succeeded();
+      return result;
+    } catch (error) {
+      if (isStowageError(error, "ERR_BACKEND_UNAVAILABLE")) this.#failed(probe);
+      else this.#succeeded(); // the backend answered, even if with a refusal
+      throw error;
+    } finally {
+      if (probe) this.#probing = false;
+    }
+  }
+
+  #succeeded(): void {
+    this.#failures = 0;
+    this.#state = "closed";
+  }
+
+  #failed(probe: boolean): void {
+    this.#failures++;
+    if (probe || this.#failures >= this.#threshold) {
+      this.#state = "open";
+      this.#openedAt = monotonicNow();
+    }
+  }
+}

@@ -1,0 +1,416 @@
+import { randomUUID } from "node:crypto";
+import { monotonicNow, wallNow } from "../clock.js";
+import type { CacheDriver, EntryUpdate, StoredEntry } from "../drivers/cache-driver.js";
+import { isStowageError } from "../errors.js";
+import type { BusMessage, CacheBus } from "./bus.js";
+import { CircuitBreaker, type CircuitBreakerOptions } from "./circuit-breaker.js";
+import { FillGuard } from "./fill-guard.js";
+import { type QueuedWrite, WriteBehindQueue } from "./write-behind.js";
+
+/** Counters of the two tiers and the bus, in this process. */
+export interface HybridStats {
+  l1Hits: number;
+  l2Hits: number;
+  misses: number;
+  /** Reads answered from L1 while L2 or the bus was unreachable (within the grace period). */
+  staleServes: number;
+  busSent: number;
+  busReceived: number;
+  /** Messages that could not be sent (the write itself succeeded). */
+  busSendErrors: number;
+  /** Times L1 was emptied because the bus reconnected or another instance cleared the namespace. */
+  l1Clears: number;
+  /** Writes waiting in the write-behind queue. */
+  writeBehindQueued: number;
+}
+
+/** What the tiers need; createHybridCache fills in the defaults. */
+export interface HybridDriverOptions {
+  namespace: string;
+  l1: CacheDriver;
+  l2: CacheDriver;
+  bus?: CacheBus | undefined;
+  /** How long after L2 or the bus became unreachable L1 entries may still be served. */
+  graceMs: number;
+  /** Longest time an entry stays in L1 whatever its TTL in L2 (bounds staleness if a message is lost). */
+  l1MaxTtlMs?: number | undefined;
+  breaker?: CircuitBreakerOptions | undefined;
+  /** Keeps up to `maxEntries` keys of writes while L2 is down and replays them when it is back. */
+  writeBehind?: { maxEntries: number; retryMs?: number } | undefined;
+}
+
+const isUnavailable = (error: unknown) => isStowageError(error, "ERR_BACKEND_UNAVAILABLE");
+
+/**
+ * The two tiers behind one CacheDriver: reads try L1, then L2 (filling L1 with L2's expiry);
+ * writes go to L2, then L1, then the bus. Core's CacheStore wraps it for validation and codecs.
+ */
+export class HybridCacheDriver implements CacheDriver {
+  readonly namespace: string;
+  readonly instanceId = randomUUID();
+  readonly l1: CacheDriver;
+  readonly l2: CacheDriver;
+  readonly breaker: CircuitBreaker;
+  readonly #bus: CacheBus | undefined;
+  readonly #graceMs: number;
+  readonly #l1MaxTtlMs: number | undefined;
+  readonly #guard = new FillGuard();
+  readonly #queue: WriteBehindQueue | undefined;
+  readonly #retryMs: number;
+  readonly #unsubscribe: (() => void)[] = [];
+  readonly #counters = {
+    l1Hits: 0,
+    l2Hits: 0,
+    misses: 0,
+    staleServes: 0,
+    busSent: 0,
+    busReceived: 0,
+    busSendErrors: 0,
+    l1Clears: 0,
+  };
+  #seq = 0;
+  /** Monotonic ms since L2 or the bus became unreachable; undefined while both answer. */
+  #outageSince: number | undefined;
+  #flushTimer: NodeJS.Timeout | undefined;
+
+  constructor(options: HybridDriverOptions) {
+    this.namespace = options.namespace;
+    this.l1 = options.l1;
+    this.l2 = options.l2;
+    this.#bus = options.bus;
+    this.#graceMs = options.graceMs;
+    this.#l1MaxTtlMs = options.l1MaxTtlMs;
+    this.breaker = new CircuitBreaker(`hybrid cache "${options.namespace}" L2`, options.breaker);
+    this.#queue = options.writeBehind ? new WriteBehindQueue(options.writeBehind.maxEntries) : undefined;
+    this.#retryMs = options.writeBehind?.retryMs ?? options.breaker?.openMs ?? 1_000;
+    const bus = options.bus;
+    if (bus) {
+      this.#unsubscribe.push(
+        bus.subscribe((message) => this.#received(message)),
+        bus.onReconnect(() => void this.#emptyL1(true)),
+        bus.onDisconnect(() => this.#outage()),
+      );
+      if (!bus.connected) this.#outage();
+    }
+  }
+
+  /** L1 answers alone only while invalidations arrive and L2 is believed up. */
+  get #l1Trusted(): boolean {
+    return (this.#bus === undefined || this.#bus.connected) && this.breaker.closed;
+  }
+
+  get busConnected(): boolean | undefined {
+    return this.#bus?.connected;
+  }
+
+  stats(): HybridStats {
+    return { ...this.#counters, writeBehindQueued: this.#queue?.size ?? 0 };
+  }
+
+  #outage(): void {
+    this.#outageSince ??= monotonicNow();
+  }
+
+  #withinGrace(): boolean {
+    return this.#outageSince !== undefined && monotonicNow() - this.#outageSince <= this.#graceMs;
+  }
+
+  /** Runs an L2 call through the breaker, noting when L2 stops or starts answering. */
+  async #l2<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      const result = await this.breaker.run(call);
+      if (this.#bus === undefined || this.#bus.connected) this.#outageSince = undefined;
+      if (this.#queue?.size) this.#scheduleFlush(0);
+      return result;
+    } catch (error) {
+      if (isUnavailable(error)) this.#outage();
+      throw error;
+    }
+  }
+
+  #l1Entry(entry: StoredEntry): StoredEntry {
+    if (this.#l1MaxTtlMs === undefined) return entry;
+    const cap = wallNow() + this.#l1MaxTtlMs;
+    return entry.expiresAt !== null && entry.expiresAt <= cap ? entry : { value: entry.value, expiresAt: cap };
+  }
+
+  async #emptyL1(counted: boolean): Promise<void> {
+    this.#guard.emptied();
+    if (counted) this.#counters.l1Clears++;
+    await this.l1.clear();
+  }
+
+  #received(message: BusMessage): void {
+    if (message.source === this.instanceId || message.namespace !== this.namespace) return;
+    this.#counters.busReceived++;
+    if (message.clear) {
+      void this.#emptyL1(true);
+      return;
+    }
+    for (const key of message.keys) this.#guard.changed(key);
+    void this.l1.deleteMany(message.keys);
+  }
+
+  /** Tells the other instances to drop `keys`; a failed send is counted, not thrown (L2 already changed). */
+  async #publish(keys: string[], clear = false): Promise<void> {
+    if (!this.#bus) return;
+    const message: BusMessage = { source: this.instanceId, seq: ++this.#seq, namespace: this.namespace, keys };
+    if (clear) message.clear = true;
+    try {
+      await this.#bus.publish(message);
+      this.#counters.busSent++;
+    } catch {
+      this.#counters.busSendErrors++;
+    }
+  }
+
+  async get(key: string): Promise<StoredEntry | undefined> {
+    if (this.#queue?.has(key)) return this.#queue.read(key);
+    if (this.#l1Trusted) {
+      const local = await this.l1.get(key);
+      if (local !== undefined) {
+        this.#counters.l1Hits++;
+        return local;
+      }
+    }
+    const ticket = this.#guard.begin(key);
+    let entry: StoredEntry | undefined;
+    try {
+      entry = await this.#l2(() => this.l2.get(key));
+    } catch (error) {
+      this.#guard.end(ticket, false);
+      return this.#staleOrThrow(key, error);
+    }
+    if (this.#guard.end(ticket, false)) {
+      if (entry) await this.l1.set(key, this.#l1Entry(entry));
+      else await this.l1.delete(key);
+    }
+    if (entry) this.#counters.l2Hits++;
+    else this.#counters.misses++;
+    return entry;
+  }
+
+  async #staleOrThrow(key: string, error: unknown): Promise<StoredEntry | undefined> {
+    if (isUnavailable(error) && this.#withinGrace()) {
+      const local = await this.l1.get(key);
+      if (local !== undefined) {
+        this.#counters.staleServes++;
+        return local;
+      }
+    }
+    throw error;
+  }
+
+  async getMany(keys: readonly string[]): Promise<(StoredEntry | undefined)[]> {
+    const results: (StoredEntry | undefined)[] = new Array(keys.length);
+    const fromL2: number[] = [];
+    const trusted = this.#l1Trusted;
+    const local = trusted ? await this.l1.getMany(keys) : [];
+    keys.forEach((key, i) => {
+      if (this.#queue?.has(key)) results[i] = this.#queue.read(key);
+      else if (local[i] !== undefined) {
+        this.#counters.l1Hits++;
+        results[i] = local[i];
+      } else fromL2.push(i);
+    });
+    if (fromL2.length === 0) return results;
+    const wanted = fromL2.map((i) => keys[i] as string);
+    const tickets = wanted.map((key) => this.#guard.begin(key));
+    let entries: (StoredEntry | undefined)[];
+    try {
+      entries = await this.#l2(() => this.l2.getMany(wanted));
+    } catch (error) {
+      for (const ticket of tickets) this.#guard.end(ticket, false);
+      for (const i of fromL2) results[i] = await this.#staleOrThrow(keys[i] as string, error);
+      return results;
+    }
+    for (const [j, i] of fromL2.entries()) {
+      const entry = entries[j];
+      const key = keys[i] as string;
+      if (this.#guard.end(tickets[j] as ReturnType<FillGuard["begin"]>, false)) {
+        if (entry) await this.l1.set(key, this.#l1Entry(entry));
+        else await this.l1.delete(key);
+      }
+      if (entry) this.#counters.l2Hits++;
+      else this.#counters.misses++;
+      results[i] = entry;
+    }
+    return results;
+  }
+
+  /**
+   * The one write path: L2 first; on success L1 takes the new entry (or drops the key) unless
+   * another change of the key overtook this one; then the bus. On failure L1 drops the key, so
+   * it never disagrees with L2, unless the write-behind queue takes the write.
+   */
+  async #write<T>(
+    keys: readonly string[],
+    call: () => Promise<T>,
+    after: (result: T) => { l1: (QueuedWrite | undefined)[]; publish: boolean },
+    queued?: QueuedWrite[],
+  ): Promise<T> {
+    const tickets = keys.map((key) => this.#guard.begin(key));
+    let result: T;
+    try {
+      result = await this.#l2(call);
+    } catch (error) {
+      for (const ticket of tickets) this.#guard.end(ticket, true);
+      await this.l1.deleteMany(keys);
+      if (queued && this.#queue && isUnavailable(error)) {
+        for (const [i, key] of keys.entries()) {
+          const write = queued[i] as QueuedWrite;
+          this.#queue.put(key, write, error);
+          if (write) await this.l1.set(key, this.#l1Entry(write));
+        }
+        this.#scheduleFlush(this.#retryMs);
+        return undefined as T;
+      }
+      if (!isUnavailable(error)) throw error;
+      void this.#publish([...keys]); // the write may have landed before the connection broke
+      throw error;
+    }
+    const { l1, publish } = after(result);
+    for (const [i, key] of keys.entries()) {
+      this.#queue?.settle(key);
+      const clean = this.#guard.end(tickets[i] as ReturnType<FillGuard["begin"]>, publish);
+      const next = l1[i];
+      if (next === undefined) continue;
+      if (clean && next !== null) await this.l1.set(key, this.#l1Entry(next));
+      else await this.l1.delete(key);
+    }
+    if (publish) await this.#publish([...keys]);
+    return result;
+  }
+
+  async set(key: string, entry: StoredEntry): Promise<void> {
+    await this.#write(
+      [key],
+      () => this.l2.set(key, entry),
+      () => ({ l1: [entry], publish: true }),
+      [entry],
+    );
+  }
+
+  async setMany(entries: readonly { key: string; entry: StoredEntry }[]): Promise<void> {
+    const keys = entries.map(({ key }) => key);
+    const values = entries.map(({ entry }) => entry);
+    await this.#write(
+      keys,
+      () => this.l2.setMany(entries),
+      () => ({ l1: values, publish: true }),
+      values,
+    );
+  }
+
+  async add(key: string, entry: StoredEntry): Promise<boolean> {
+    return this.#write(
+      [key],
+      () => this.l2.add(key, entry),
+      (stored) => ({ l1: [stored ? entry : null], publish: stored }),
+    );
+  }
+
+  async delete(key: string): Promise<boolean> {
+    const hadLocal = this.#queue ? (await this.l1.get(key)) !== undefined : false;
+    const removed = await this.#write(
+      [key],
+      () => this.l2.delete(key),
+      () => ({ l1: [null], publish: true }),
+      [null],
+    );
+    return removed === undefined ? hadLocal : removed;
+  }
+
+  async deleteMany(keys: readonly string[]): Promise<number> {
+    const unique = [...new Set(keys)];
+    const removed = await this.#write(
+      unique,
+      () => this.l2.deleteMany(unique),
+      () => ({ l1: unique.map(() => null), publish: true }),
+      unique.map(() => null),
+    );
+    return removed ?? 0;
+  }
+
+  async incr(key: string, by: number, expiresAtIfCreated: number | null): Promise<number> {
+    // L2 keeps the counter's expiry, which L1 does not know: drop the key rather than guess it.
+    return this.#write(
+      [key],
+      () => this.l2.incr(key, by, expiresAtIfCreated),
+      () => ({ l1: [null], publish: true }),
+    );
+  }
+
+  async update(key: string, fn: (current: StoredEntry | undefined) => EntryUpdate): Promise<void> {
+    let last: EntryUpdate;
+    await this.#write(
+      [key],
+      () =>
+        this.l2.update(key, (current) => {
+          last = fn(current);
+          return last;
+        }),
+      () => ({ l1: [last], publish: last !== undefined }),
+    );
+  }
+
+  keys(prefix: string): AsyncIterable<string> {
+    return this.l2.keys(prefix);
+  }
+
+  async clear(): Promise<void> {
+    await this.#l2(() => this.l2.clear());
+    this.#queue?.clear();
+    await this.#emptyL1(false);
+    await this.#publish([], true);
+  }
+
+  async gc(): Promise<number> {
+    await this.l1.gc();
+    return this.#l2(() => this.l2.gc());
+  }
+
+  size(): Promise<{ entries: number; bytes: number }> {
+    return this.#l2(() => this.l2.size());
+  }
+
+  /** Replays queued writes in order once L2 answers again; stops at the first failure and retries later. */
+  #scheduleFlush(delayMs: number): void {
+    if (this.#flushTimer || !this.#queue) return;
+    this.#flushTimer = setTimeout(() => {
+      this.#flushTimer = undefined;
+      void this.#flush();
+    }, delayMs);
+    this.#flushTimer.unref();
+  }
+
+  async #flush(): Promise<void> {
+    const queue = this.#queue;
+    if (!queue) return;
+    for (let next = queue.first(); next; next = queue.first()) {
+      const [key, write] = next;
+      try {
+        await this.breaker.run(() => (write ? this.l2.set(key, write) : this.l2.delete(key).then(() => undefined)));
+      } catch (error) {
+        if (isUnavailable(error)) {
+          this.#scheduleFlush(this.#retryMs);
+          return;
+        }
+        // L2 refused this write for good (not for being down): retrying would block the rest.
+      }
+      queue.settle(key, write);
+      await this.#publish([key]);
+    }
+  }
+
+  /** Queued writes not yet in L2. */
+  get pendingWrites(): number {
+    return this.#queue?.size ?? 0;
+  }
+
+  async close(): Promise<void> {
+    for (const stop of this.#unsubscribe.splice(0)) stop();
+    clearTimeout(this.#flushTimer);
+    this.#flushTimer = undefined;
+  }
+}

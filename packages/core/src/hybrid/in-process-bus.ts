@@ -1,0 +1,84 @@
+import { BackendUnavailableError } from "../errors.js";
+import type { BusMessage, CacheBus } from "./bus.js";
+
+/**
+ * A bus between hybrid caches of one process (tests, and several caches sharing one L2 in one
+ * service). `connect()` gives each instance its own end; `disconnect`/`reconnect` on an end
+ * simulate a lost connection, during which that end neither sends nor receives.
+ */
+export class InProcessBus {
+  readonly #ends = new Set<InProcessBusEnd>();
+
+  /** A new end of the bus, connected. */
+  connect(): InProcessBusEnd {
+    const end = new InProcessBusEnd(this.#ends);
+    this.#ends.add(end);
+    return end;
+  }
+}
+
+/** One instance's end of an InProcessBus. */
+export class InProcessBusEnd implements CacheBus {
+  readonly #ends: Set<InProcessBusEnd>;
+  readonly #handlers = new Set<(message: BusMessage) => void>();
+  readonly #reconnectHandlers = new Set<() => void>();
+  readonly #disconnectHandlers = new Set<() => void>();
+  #connected = true;
+
+  constructor(ends: Set<InProcessBusEnd>) {
+    this.#ends = ends;
+  }
+
+  get connected(): boolean {
+    return this.#connected;
+  }
+
+  async publish(message: BusMessage): Promise<void> {
+    if (!this.#connected) throw new BackendUnavailableError("in-process bus: this end is disconnected");
+    const text = JSON.stringify(message);
+    // Delivered on a later tick, like a network bus: a sender never sees its effect synchronously.
+    queueMicrotask(() => {
+      for (const end of this.#ends) if (end !== this) end.#deliver(JSON.parse(text) as BusMessage);
+    });
+  }
+
+  #deliver(message: BusMessage): void {
+    if (!this.#connected) return;
+    for (const handler of this.#handlers) handler(message);
+  }
+
+  subscribe(handler: (message: BusMessage) => void): () => void {
+    this.#handlers.add(handler);
+    return () => this.#handlers.delete(handler);
+  }
+
+  onReconnect(handler: () => void): () => void {
+    this.#reconnectHandlers.add(handler);
+    return () => this.#reconnectHandlers.delete(handler);
+  }
+
+  onDisconnect(handler: () => void): () => void {
+    this.#disconnectHandlers.add(handler);
+    return () => this.#disconnectHandlers.delete(handler);
+  }
+
+  /** Simulates losing the connection: messages sent meanwhile never arrive here. */
+  disconnect(): void {
+    if (!this.#connected) return;
+    this.#connected = false;
+    for (const handler of this.#disconnectHandlers) handler();
+  }
+
+  /** Simulates the connection coming back. */
+  reconnect(): void {
+    if (this.#connected) return;
+    this.#connected = true;
+    for (const handler of this.#reconnectHandlers) handler();
+  }
+
+  async close(): Promise<void> {
+    this.#connected = false;
+    this.#handlers.clear();
+    this.#ends.delete(this);
+  }
+}

@@ -1,0 +1,116 @@
+import { LRUCache } from "lru-cache";
+import { addToCounter, decodeCounter, encodeCounter } from "../counter-text.js";
+import type { CacheDriver, EntryUpdate, StoredEntry } from "../drivers/cache-driver.js";
+import { isExpired } from "../ttl.js";
+
+/** Bounds of the in-memory L1: both apply, the least recently used entry goes first. */
+export interface MemoryTierOptions {
+  /** Most entries kept (default 10,000). */
+  maxEntries?: number;
+  /** Most bytes kept, counting values, keys and a fixed overhead per entry (default 64 MiB). */
+  maxBytes?: number;
+}
+
+export const MEMORY_TIER_DEFAULTS = { maxEntries: 10_000, maxBytes: 64 * 1024 * 1024 } as const;
+
+/** What one entry costs beyond its value: two bytes per key character plus the map's bookkeeping. */
+const entryCost = (entry: StoredEntry, key: string) => entry.value.byteLength + key.length * 2 + 48;
+
+/**
+ * The default L1 of a hybrid cache: an LRU map bounded by entries and bytes. Core cannot import
+ * @stowage/memory (core depends on no adapter), and that driver bounds bytes only.
+ */
+export class MemoryTier implements CacheDriver {
+  readonly #entries: LRUCache<string, StoredEntry>;
+
+  constructor(options: MemoryTierOptions = {}) {
+    this.#entries = new LRUCache<string, StoredEntry>({
+      max: options.maxEntries ?? MEMORY_TIER_DEFAULTS.maxEntries,
+      maxSize: options.maxBytes ?? MEMORY_TIER_DEFAULTS.maxBytes,
+      sizeCalculation: entryCost,
+    });
+  }
+
+  /** The live entry, synchronously (the hybrid's L1-hit fast path). */
+  peek(key: string): StoredEntry | undefined {
+    const entry = this.#entries.get(key);
+    if (entry === undefined) return undefined;
+    if (entry.expiresAt !== null && isExpired(entry.expiresAt)) {
+      this.#entries.delete(key);
+      return undefined;
+    }
+    return entry;
+  }
+
+  async get(key: string): Promise<StoredEntry | undefined> {
+    return this.peek(key);
+  }
+
+  async getMany(keys: readonly string[]): Promise<(StoredEntry | undefined)[]> {
+    return keys.map((key) => this.peek(key));
+  }
+
+  async set(key: string, entry: StoredEntry): Promise<void> {
+    this.#entries.set(key, entry);
+  }
+
+  async setMany(entries: readonly { key: string; entry: StoredEntry }[]): Promise<void> {
+    for (const { key, entry } of entries) this.#entries.set(key, entry);
+  }
+
+  async add(key: string, entry: StoredEntry): Promise<boolean> {
+    if (this.peek(key) !== undefined) return false;
+    this.#entries.set(key, entry);
+    return true;
+  }
+
+  async delete(key: string): Promise<boolean> {
+    const live = this.peek(key) !== undefined;
+    this.#entries.delete(key);
+    return live;
+  }
+
+  async deleteMany(keys: readonly string[]): Promise<number> {
+    let removed = 0;
+    for (const key of new Set(keys)) if (await this.delete(key)) removed++;
+    return removed;
+  }
+
+  async incr(key: string, by: number, expiresAtIfCreated: number | null): Promise<number> {
+    const current = this.peek(key);
+    const next = addToCounter(current ? decodeCounter(current.value, key) : 0, by, key);
+    this.#entries.set(key, { value: encodeCounter(next), expiresAt: current ? current.expiresAt : expiresAtIfCreated });
+    return next;
+  }
+
+  async update(key: string, fn: (current: StoredEntry | undefined) => EntryUpdate): Promise<void> {
+    const next = fn(this.peek(key));
+    if (next === null) this.#entries.delete(key);
+    else if (next !== undefined) this.#entries.set(key, next);
+  }
+
+  async *keys(prefix: string): AsyncIterable<string> {
+    for (const key of [...this.#entries.keys()]) {
+      if (key.startsWith(prefix) && this.peek(key) !== undefined) yield key;
+    }
+  }
+
+  async clear(): Promise<void> {
+    this.#entries.clear();
+  }
+
+  async gc(): Promise<number> {
+    let removed = 0;
+    for (const [key, entry] of [...this.#entries.entries()]) {
+      if (isExpired(entry.expiresAt)) {
+        this.#entries.delete(key);
+        removed++;
+      }
+    }
+    return removed;
+  }
+
+  async size(): Promise<{ entries: number; bytes: number }> {
+    return { entries: this.#entries.size, bytes: this.#entries.calculatedSize };
+  }
+}

@@ -1,0 +1,61 @@
+import type { StoredEntry } from "../drivers/cache-driver.js";
+import { BackendUnavailableError } from "../errors.js";
+import { isExpired } from "../ttl.js";
+
+/** A write L2 has not taken yet: the entry to set, or null to delete. */
+export type QueuedWrite = StoredEntry | null;
+
+/**
+ * Writes held while L2 is unreachable, latest per key, flushed in the order keys were first
+ * queued. Bounded: past `maxEntries` a write fails instead of growing memory without limit.
+ */
+export class WriteBehindQueue {
+  readonly maxEntries: number;
+  readonly #writes = new Map<string, QueuedWrite>();
+
+  constructor(maxEntries: number) {
+    this.maxEntries = maxEntries;
+  }
+
+  get size(): number {
+    return this.#writes.size;
+  }
+
+  /** Queues the write, or throws ERR_BACKEND_UNAVAILABLE when the queue is full. */
+  put(key: string, write: QueuedWrite, cause: unknown): void {
+    if (!this.#writes.has(key) && this.#writes.size >= this.maxEntries) {
+      throw new BackendUnavailableError(
+        `hybrid cache: L2 is unavailable and the write-behind queue is full (${this.maxEntries} keys)`,
+        { cause },
+      );
+    }
+    this.#writes.set(key, write);
+  }
+
+  /** True when a write of `key` is queued; `read` gives what a reader should see. */
+  has(key: string): boolean {
+    return this.#writes.has(key);
+  }
+
+  /** The queued entry as a read sees it: undefined when deleted or expired. */
+  read(key: string): StoredEntry | undefined {
+    const write = this.#writes.get(key);
+    if (!write || isExpired(write.expiresAt)) return undefined;
+    return write;
+  }
+
+  /** The oldest queued write. */
+  first(): [string, QueuedWrite] | undefined {
+    const next = this.#writes.entries().next();
+    return next.done ? undefined : next.value;
+  }
+
+  /** Forgets the write of `key` if it is still `write` (a newer one stays queued). */
+  settle(key: string, write?: QueuedWrite): void {
+    if (write === undefined || this.#writes.get(key) === write) this.#writes.delete(key);
+  }
+
+  clear(): void {
+    this.#writes.clear();
+  }
+}

@@ -1,0 +1,291 @@
+import { afterEach, describe, expect, it } from "vitest";
+import type { CacheDriver, StoredEntry } from "../src/drivers/cache-driver.js";
+import { BackendUnavailableError, isStowageError } from "../src/errors.js";
+import { createHybridCache, type HybridCache, type HybridCacheOptions } from "../src/hybrid/hybrid-cache.js";
+import { InProcessBus, type InProcessBusEnd } from "../src/hybrid/in-process-bus.js";
+import { MemoryTier } from "../src/hybrid/memory-tier.js";
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const tick = () => sleep(5);
+
+/** A real in-memory L2 that can be taken down or slowed, counting the calls that reach it. */
+class SharedL2 extends MemoryTier {
+  down = false;
+  readDelayMs = 0;
+  calls = 0;
+  #enter(): void {
+    this.calls++;
+    if (this.down) throw new BackendUnavailableError("L2 is down (test)");
+  }
+  override async get(key: string): Promise<StoredEntry | undefined> {
+    this.#enter();
+    const entry = await super.get(key);
+    if (this.readDelayMs) await sleep(this.readDelayMs);
+    return entry;
+  }
+  override async set(key: string, entry: StoredEntry): Promise<void> {
+    this.#enter();
+    return super.set(key, entry);
+  }
+  override async delete(key: string): Promise<boolean> {
+    this.#enter();
+    return super.delete(key);
+  }
+  override async incr(key: string, by: number, expiresAtIfCreated: number | null): Promise<number> {
+    this.#enter();
+    return super.incr(key, by, expiresAtIfCreated);
+  }
+}
+
+async function expectUnavailable(action: Promise<unknown>): Promise<void> {
+  const error = await action.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(isStowageError(error, "ERR_BACKEND_UNAVAILABLE"), String(error)).toBe(true);
+}
+
+describe("hybrid cache (in-process bus, memory L2)", () => {
+  const opened: HybridCache[] = [];
+  const instance = (l2: CacheDriver, bus?: InProcessBusEnd, options: Partial<HybridCacheOptions> = {}) => {
+    const cache = createHybridCache({ l2, ...(bus ? { bus } : {}), namespace: "t", ...options });
+    opened.push(cache);
+    return cache;
+  };
+  afterEach(async () => {
+    await Promise.all(opened.splice(0).map((cache) => cache.close()));
+  });
+
+  it("a read that misses L1 fills it from L2 with L2's remaining TTL", async () => {
+    const l2 = new SharedL2();
+    const writer = instance(l2);
+    const reader = instance(l2);
+    await writer.set("k", { v: 1 }, { ttl: 5_000 });
+    await sleep(50);
+    expect(await reader.get("k")).toEqual({ v: 1 });
+    const local = await reader.tiers.l1.get("k");
+    const remote = await l2.get("k");
+    expect(local?.expiresAt).toBe(remote?.expiresAt);
+    const callsBefore = l2.calls;
+    expect(await reader.get("k")).toEqual({ v: 1 });
+    expect(l2.calls).toBe(callsBefore);
+    const stats = await reader.stats();
+    expect([stats.l2Hits, stats.l1Hits]).toEqual([1, 1]);
+  });
+
+  it("a write in one instance drops the key from the other's L1, and the sender ignores its own message", async () => {
+    const l2 = new SharedL2();
+    const bus = new InProcessBus();
+    const a = instance(l2, bus.connect());
+    const b = instance(l2, bus.connect());
+    await a.set("k", "old");
+    expect(await b.get("k")).toBe("old");
+    await a.set("k", "new");
+    await tick();
+    expect(await b.get("k")).toBe("new");
+    await a.delete("k");
+    await tick();
+    expect(await b.get("k")).toBeUndefined();
+    await a.incr("n");
+    await b.get("n");
+    await a.incr("n");
+    await tick();
+    expect(await b.get("n")).toBe(2);
+    const [sa, sb] = [await a.stats(), await b.stats()];
+    expect(sa.busSent).toBe(5);
+    expect(sa.busReceived).toBe(0);
+    expect(sb.busReceived).toBe(5);
+  });
+
+  it("clear() in one instance empties every instance's L1 of that namespace", async () => {
+    const l2 = new SharedL2();
+    const bus = new InProcessBus();
+    const a = instance(l2, bus.connect());
+    const b = instance(l2, bus.connect());
+    await a.set("k", 1);
+    await b.get("k");
+    await a.clear();
+    await tick();
+    expect((await b.stats()).l1Entries).toBe(0);
+    expect(await b.get("k")).toBeUndefined();
+  });
+
+  it("a bus reconnect empties L1 (messages sent while it was away are lost)", async () => {
+    const l2 = new SharedL2();
+    const bus = new InProcessBus();
+    const endB = bus.connect();
+    const a = instance(l2, bus.connect());
+    const b = instance(l2, endB);
+    await a.set("k", "old");
+    expect(await b.get("k")).toBe("old");
+    endB.disconnect();
+    await a.set("k", "new"); // b misses this message
+    await tick();
+    expect((await b.tiers.l1.get("k")) !== undefined).toBe(true);
+    endB.reconnect();
+    await tick();
+    expect((await b.stats()).l1Entries).toBe(0);
+    expect((await b.stats()).l1Clears).toBe(1);
+    expect(await b.get("k")).toBe("new");
+  });
+
+  it("an L2 read that overlaps a write never puts the older value into L1", async () => {
+    const l2 = new SharedL2();
+    const cache = instance(l2);
+    await l2.set("k", { value: new TextEncoder().encode('"old"'), expiresAt: null });
+    l2.readDelayMs = 50;
+    const slowRead = cache.get("k");
+    await sleep(10);
+    l2.readDelayMs = 0;
+    await cache.set("k", "new");
+    expect(await slowRead).toBe("old");
+    expect(await cache.get("k")).toBe("new");
+  });
+
+  it("an invalidation that arrives during an L2 read keeps the read's answer out of L1", async () => {
+    const l2 = new SharedL2();
+    const bus = new InProcessBus();
+    const a = instance(l2, bus.connect());
+    const b = instance(l2, bus.connect());
+    await a.set("k", "old");
+    l2.readDelayMs = 60;
+    const slowRead = b.get("k"); // reads "old" from L2, then waits
+    await sleep(10);
+    l2.readDelayMs = 0;
+    await a.set("k", "new");
+    expect(await slowRead).toBe("old");
+    expect(await b.tiers.l1.get("k")).toBeUndefined();
+    expect(await b.get("k")).toBe("new");
+  });
+
+  it("an L2 write that fails drops the key from this instance's L1 and rejects with ERR_BACKEND_UNAVAILABLE", async () => {
+    const l2 = new SharedL2();
+    const cache = instance(l2);
+    await cache.set("k", "v1");
+    expect(await cache.tiers.l1.get("k")).toBeDefined();
+    l2.down = true;
+    await expectUnavailable(cache.set("k", "v2"));
+    expect(await cache.tiers.l1.get("k")).toBeUndefined();
+    l2.down = false;
+    expect(await cache.get("k")).toBe("v1");
+  });
+
+  it("with L2 down, reads serve L1 as stale within the grace period, then fail; the breaker stops calling L2", async () => {
+    const l2 = new SharedL2();
+    const bus = new InProcessBus();
+    const end = bus.connect();
+    const cache = instance(l2, end, { graceMs: 300, breaker: { failureThreshold: 2, openMs: 60_000 } });
+    await cache.set("k", "v");
+    l2.down = true;
+    end.disconnect(); // the bus runs on the same server as L2
+    expect(await cache.get("k")).toBe("v");
+    expect(await cache.get("k")).toBe("v");
+    expect(await cache.get("k")).toBe("v");
+    await expectUnavailable(cache.get("absent"));
+    const stats = await cache.tiers.stats();
+    expect(stats.staleServes).toBe(3);
+    expect(cache.tiers.breaker.state).toBe("open");
+    const callsWhileOpen = l2.calls;
+    await sleep(400);
+    await expectUnavailable(cache.get("k"));
+    expect(l2.calls).toBe(callsWhileOpen);
+  });
+
+  it("after L2 comes back, a probe closes the breaker and the same cache works again", async () => {
+    const l2 = new SharedL2();
+    const bus = new InProcessBus();
+    const end = bus.connect();
+    const cache = instance(l2, end, { graceMs: 0, breaker: { failureThreshold: 1, openMs: 100 } });
+    await cache.set("k", "v");
+    l2.down = true;
+    end.disconnect();
+    await expectUnavailable(cache.get("other"));
+    expect(cache.tiers.breaker.state).toBe("open");
+    await expectUnavailable(cache.set("k", "x"));
+    l2.down = false;
+    end.reconnect();
+    await sleep(150);
+    expect(cache.tiers.breaker.state).toBe("half-open");
+    expect(await cache.get("k")).toBe("v");
+    expect(cache.tiers.breaker.state).toBe("closed");
+    await cache.set("k", "w");
+    expect(await cache.get("k")).toBe("w");
+  });
+
+  it("a bounded write-behind queue takes writes while L2 is down and replays them when it is back", async () => {
+    const l2 = new SharedL2();
+    const cache = instance(l2, undefined, {
+      writeBehind: { maxEntries: 2, retryMs: 50 },
+      breaker: { failureThreshold: 1, openMs: 50 },
+    });
+    await cache.set("gone", 0);
+    l2.down = true;
+    await cache.set("a", 1);
+    await cache.delete("gone");
+    expect(await cache.get("a")).toBe(1);
+    expect(await cache.get("gone")).toBeUndefined();
+    await expectUnavailable(cache.set("b", 2)); // a third key does not fit
+    expect((await cache.tiers.stats()).writeBehindQueued).toBe(2);
+    l2.down = false;
+    for (let i = 0; i < 40 && cache.tiers.pendingWrites > 0; i++) await sleep(50);
+    expect(cache.tiers.pendingWrites).toBe(0);
+    expect(await l2.get("a")).toBeDefined();
+    expect(await l2.get("gone")).toBeUndefined();
+    expect(await l2.get("b")).toBeUndefined();
+  });
+
+  it("100 concurrent getOrSet callers of one key run one load", async () => {
+    const l2 = new SharedL2();
+    l2.readDelayMs = 5;
+    const cache = instance(l2);
+    let loads = 0;
+    const load = async () => {
+      loads++;
+      await sleep(20);
+      return { computed: true };
+    };
+    const results = await Promise.all(Array.from({ length: 100 }, () => cache.getOrSet("k", load, { ttl: 10_000 })));
+    expect(loads).toBe(1);
+    expect(results.every((r) => r.computed)).toBe(true);
+    expect((await cache.stats()).sharedLoads).toBe(99);
+  });
+
+  it("stale-while-revalidate answers at once near expiry and reloads once in the background", async () => {
+    const l2 = new SharedL2();
+    const cache = instance(l2, undefined, { staleWhileRevalidateMs: 2_000 });
+    let version = 0;
+    const load = async () => {
+      version++;
+      await sleep(30);
+      return version;
+    };
+    expect(await cache.getOrSet("k", load, { ttl: 100 })).toBe(1);
+    await sleep(150); // past the ttl, inside the stale window
+    const answers = await Promise.all(Array.from({ length: 10 }, () => cache.getOrSet("k", load, { ttl: 100 })));
+    expect(answers.every((a) => a === 1)).toBe(true);
+    await sleep(80);
+    expect(version).toBe(2);
+    expect(await cache.getOrSet("k", load, { ttl: 100 })).toBe(2);
+    expect((await cache.stats()).revalidations).toBeGreaterThanOrEqual(1);
+  });
+
+  it("the default memory L1 is bounded by entries and by bytes", async () => {
+    const byEntries = instance(new SharedL2(), undefined, { l1: { maxEntries: 10 } });
+    for (let i = 0; i < 50; i++) await byEntries.set(`k${i}`, i);
+    expect((await byEntries.stats()).l1Entries).toBe(10);
+    const byBytes = instance(new SharedL2(), undefined, { l1: { maxBytes: 10_000 } });
+    for (let i = 0; i < 50; i++) await byBytes.set(`k${i}`, "x".repeat(1_000));
+    const stats = await byBytes.stats();
+    expect(stats.l1Bytes).toBeLessThanOrEqual(10_000);
+    expect(stats.l1Entries).toBeLessThan(50);
+    expect(stats.entries).toBe(50);
+  });
+
+  it("an expired entry is never returned from L1", async () => {
+    const l2 = new SharedL2();
+    const cache = instance(l2);
+    await cache.set("k", "v", { ttl: 50 });
+    await sleep(120);
+    expect(await cache.get("k")).toBeUndefined();
+  });
+});
