@@ -1,0 +1,135 @@
+import { type Checkpoint, ERROR, emptyCheckpoint, MemorySaver, uuid6 } from "@langchain/langgraph-checkpoint";
+import { createStorage, isStowageError, type Storage } from "@stowage/core";
+import { afterEach, describe, expect, it } from "vitest";
+import { StowageSaver } from "../src/index.js";
+
+const opened: Storage[] = [];
+afterEach(async () => {
+  for (const storage of opened.splice(0)) await storage.close();
+});
+
+async function openStorage(codec: "json" | "msgpack" = "msgpack"): Promise<Storage> {
+  const storage = await createStorage({
+    cache: "memory://",
+    lock: "memory://",
+    checkpoint: { url: "memory://", codec },
+  });
+  opened.push(storage);
+  return storage;
+}
+
+function checkpointWith(values: Record<string, unknown>, versions: Record<string, number>): Checkpoint {
+  return { ...emptyCheckpoint(), id: uuid6(-1), channel_values: values, channel_versions: versions };
+}
+
+const meta = { source: "loop" as const, step: 0, parents: {} };
+
+describe("StowageSaver", () => {
+  it("a put stores one blob per channel whose version changed, and none for the others", async () => {
+    const storage = await openStorage();
+    const saver = new StowageSaver(storage.checkpoint);
+    const big = "x".repeat(10_000);
+    const first = checkpointWith({ messages: big, step: 1, flag: true }, { messages: 1, step: 1, flag: 1 });
+    const config = await saver.put({ configurable: { thread_id: "t" } }, first, meta, first.channel_versions);
+    expect(await storage.checkpoint.countThread("t")).toBe(1 + 3);
+    const second = checkpointWith({ messages: big, step: 2, flag: true }, { messages: 1, step: 2, flag: 1 });
+    await saver.put(config, second, { ...meta, step: 1 }, { step: 2 });
+    expect(await storage.checkpoint.countThread("t")).toBe(2 + 4);
+    const loaded = await saver.getTuple({ configurable: { thread_id: "t" } });
+    expect(loaded?.checkpoint.channel_values).toEqual({ messages: big, step: 2, flag: true });
+    expect(loaded?.parentConfig?.configurable?.checkpoint_id).toBe(first.id);
+  });
+
+  it("ordinary writes are kept once per (task, index); the special error write replaces", async () => {
+    const storage = await openStorage();
+    const saver = new StowageSaver(storage.checkpoint);
+    const config = await saver.put({ configurable: { thread_id: "w" } }, checkpointWith({}, {}), meta, {});
+    await saver.putWrites(config, [["out", "first"]], "task-1");
+    await saver.putWrites(config, [["out", "second"]], "task-1");
+    await saver.putWrites(config, [[ERROR, "boom 1"]], "task-1");
+    await saver.putWrites(config, [[ERROR, "boom 2"]], "task-1");
+    const tuple = await saver.getTuple(config);
+    // Same task path and task: the error write's index (-1) sorts before index 0.
+    expect(tuple?.pendingWrites).toEqual([
+      ["task-1", ERROR, "boom 2"],
+      ["task-1", "out", "first"],
+    ]);
+  });
+
+  it("returns pending writes in LangGraph's (task path, task id, index) order", async () => {
+    const storage = await openStorage();
+    const saver = new StowageSaver(storage.checkpoint);
+    const config = await saver.put({ configurable: { thread_id: "o" } }, checkpointWith({}, {}), meta, {});
+    await saver.putWrites(
+      config,
+      [
+        ["c", "b-0"],
+        ["c", "b-1"],
+      ],
+      "task-b",
+      "~path:2",
+    );
+    await saver.putWrites(config, [["c", "a-0"]], "task-a", "~path:10");
+    await saver.putWrites(config, [["c", "input"]], "task-z");
+    const tuple = await saver.getTuple(config);
+    expect(tuple?.pendingWrites?.map(([, , value]) => value)).toEqual(["input", "a-0", "b-0", "b-1"]);
+  });
+
+  it("deleteThread leaves no checkpoint, blob or write of the thread", async () => {
+    const storage = await openStorage();
+    const saver = new StowageSaver(storage.checkpoint);
+    const first = checkpointWith({ a: 1 }, { a: 1 });
+    const config = await saver.put({ configurable: { thread_id: "d", checkpoint_ns: "sub" } }, first, meta, { a: 1 });
+    await saver.putWrites(config, [["a", 2]], "task");
+    await saver.put({ configurable: { thread_id: "keep" } }, checkpointWith({ a: 1 }, { a: 1 }), meta, { a: 1 });
+    expect(await storage.checkpoint.countThread("d")).toBe(3);
+    await saver.deleteThread("d");
+    expect(await storage.checkpoint.countThread("d")).toBe(0);
+    expect(await saver.getTuple({ configurable: { thread_id: "keep" } })).toBeDefined();
+  });
+
+  it("metadata that JSON would change comes back as from MemorySaver, and filters on its JSON part", async () => {
+    const storage = await openStorage();
+    const saver = new StowageSaver(storage.checkpoint);
+    const reference = new MemorySaver();
+    const metadata = { ...meta, source: "update" as const, when: new Date(0), big: 2n ** 70n, owner: "ana" };
+    const checkpoint = checkpointWith({}, {});
+    await saver.put({ configurable: { thread_id: "m" } }, checkpoint, metadata, {});
+    await reference.put({ configurable: { thread_id: "m" } }, checkpoint, metadata, {});
+    const listed = [];
+    for await (const tuple of saver.list({ configurable: { thread_id: "m" } }, { filter: { owner: "ana" } })) {
+      listed.push(tuple);
+    }
+    expect(listed).toHaveLength(1);
+    const expected = await reference.getTuple({ configurable: { thread_id: "m" } });
+    expect(listed[0]?.metadata).toEqual(expected?.metadata);
+  });
+
+  it("binary values in a store with the JSON codec fail with a SerializationError that names msgpack", async () => {
+    const storage = await openStorage("json");
+    const saver = new StowageSaver(storage.checkpoint);
+    const put = saver.put({ configurable: { thread_id: "j" } }, checkpointWith({ a: 1 }, { a: 1 }), meta, { a: 1 });
+    await expect(put).rejects.toSatisfy((error) => isStowageError(error, "ERR_SERIALIZATION"));
+    await expect(put).rejects.toThrow(/msgpack/);
+  });
+
+  it("text values work in a store with the JSON codec", async () => {
+    const storage = await openStorage("json");
+    const saver = new StowageSaver(storage.checkpoint, { encoding: "text" });
+    const bytes = new Uint8Array([0, 1, 2, 255]);
+    const checkpoint = checkpointWith({ a: { nested: [1, "two"] }, raw: bytes }, { a: 1, raw: 1 });
+    await saver.put({ configurable: { thread_id: "x" } }, checkpoint, meta, { a: 1, raw: 1 });
+    const tuple = await saver.getTuple({ configurable: { thread_id: "x" } });
+    expect(tuple?.checkpoint.channel_values.a).toEqual({ nested: [1, "two"] });
+    expect(new Uint8Array(tuple?.checkpoint.channel_values.raw as Uint8Array)).toEqual(bytes);
+  });
+
+  it("put without a thread_id and putWrites without a checkpoint_id are refused", async () => {
+    const storage = await openStorage();
+    const saver = new StowageSaver(storage.checkpoint);
+    await expect(saver.put({ configurable: {} }, checkpointWith({}, {}), meta, {})).rejects.toThrow(/thread_id/);
+    await expect(saver.putWrites({ configurable: { thread_id: "t" } }, [["a", 1]], "task")).rejects.toThrow(
+      /checkpoint_id/,
+    );
+  });
+});
