@@ -21,12 +21,14 @@ export function urlHosts(url: URL): { host: string; port: number | undefined }[]
     const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
     return host ? [{ host, port: url.port ? Number(url.port) : undefined }] : [];
   }
-  return decodeURIComponent(url.hostname)
+  const entries = decodeURIComponent(url.hostname)
     .split(",")
-    .filter((entry) => entry !== "")
-    .map((entry) => {
-      const match = /^(?:\[([^\]]+)\]|([^:]+))(?::(\d+))?$/.exec(entry);
-      if (!match) return { host: entry, port: undefined };
-      return { host: (match[1] ?? match[2]) as string, port: match[3] !== undefined ? Number(match[3]) : undefined };
-    });
+    .filter((entry) => entry !== "");
+  // `h1,h2:7001` parses as one URL whose port belongs to the last host.
+  if (url.port && entries.length > 0) entries[entries.length - 1] += `:${url.port}`;
+  return entries.map((entry) => {
+    const match = /^(?:\[([^\]]+)\]|([^:]+))(?::(\d+))?$/.exec(entry);
+    if (!match) return { host: entry, port: undefined };
+    return { host: (match[1] ?? match[2]) as string, port: match[3] !== undefined ? Number(match[3]) : undefined };
+  });
 }
