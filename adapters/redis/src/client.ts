@@ -25,9 +25,15 @@ function failFast(options: RedisConnectionOptions): RedisOptions {
   };
 }
 
+/** Connection errors surface on the commands that fail; without a listener ioredis would also print each one. */
+function quiet<T extends RedisClient>(client: T): T {
+  client.on("error", () => {});
+  return client;
+}
+
 /** A client for one server (standalone, or one redlock primary). */
 export function serverClient(options: RedisConnectionOptions, host: RedisHost): Redis {
-  return new Redis({ ...failFast(options), host: host.host, port: host.port, db: options.db });
+  return quiet(new Redis({ ...failFast(options), host: host.host, port: host.port, db: options.db }));
 }
 
 function sentinelClient(options: RedisConnectionOptions): Redis {
@@ -70,9 +76,9 @@ function clusterClient(options: RedisConnectionOptions): Cluster {
 export function primaryClient(options: RedisConnectionOptions): RedisClient {
   switch (options.topology) {
     case "cluster":
-      return clusterClient(options);
+      return quiet(clusterClient(options));
     case "sentinel":
-      return sentinelClient(options);
+      return quiet(sentinelClient(options));
     default:
       return serverClient(options, options.hosts[0] as RedisHost);
   }

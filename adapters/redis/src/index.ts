@@ -3,6 +3,7 @@ import { openRedisBackend, RedisBackend } from "./backend.js";
 import { parseRedisUrl } from "./options.js";
 
 export { RedisBackend } from "./backend.js";
+export { openBus, RedisBus, type RedisBusOptions } from "./bus/redis-bus.js";
 export type { RedisConnectionOptions, RedisTopology } from "./options.js";
 
 /** Opens `redis:`, `rediss:`, `redis+cluster:`, `redis+sentinel:` (and their TLS forms) and `redlock:` URLs. */

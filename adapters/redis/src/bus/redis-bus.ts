@@ -1,0 +1,144 @@
+import {
+  type BackendOpenOptions,
+  BackendUnavailableError,
+  type BusMessage,
+  type CacheBus,
+  ConfigError,
+  parseBusMessage,
+  parseMultiHostUrl,
+} from "@stowage/core";
+import { connect, primaryClient, type RedisClient } from "../client.js";
+import { parseRedisUrl, type RedisConnectionOptions } from "../options.js";
+
+/** Where the bus runs and on which channel. */
+export interface RedisBusOptions {
+  connection: RedisConnectionOptions;
+  /** The pub/sub channel (default `<prefix>:hybrid`); every namespace shares it, messages name theirs. */
+  channel?: string;
+}
+
+type Handlers<T> = Set<T>;
+
+/**
+ * Invalidations over Redis pub/sub: one connection subscribed to one channel, one to publish.
+ * Classic PUBLISH reaches the subscribers of every node of a Cluster (each node relays it on the
+ * cluster bus), so one channel works on standalone, Sentinel and Cluster alike, on any Redis version.
+ * Pub/sub delivers at most once: after the subscriber reconnects it resubscribes first and only
+ * then tells its listeners, so that they empty L1 once nothing more can be missed.
+ */
+export class RedisBus implements CacheBus {
+  readonly channel: string;
+  readonly #subscriber: RedisClient;
+  readonly #publisher: RedisClient;
+  readonly #messageHandlers: Handlers<(message: BusMessage) => void> = new Set();
+  readonly #reconnectHandlers: Handlers<() => void> = new Set();
+  readonly #disconnectHandlers: Handlers<() => void> = new Set();
+  #connected = false;
+  #closed = false;
+
+  private constructor(subscriber: RedisClient, publisher: RedisClient, channel: string) {
+    this.#subscriber = subscriber;
+    this.#publisher = publisher;
+    this.channel = channel;
+  }
+
+  /** Connects both connections and subscribes; ERR_BACKEND_UNAVAILABLE within the connect timeout otherwise. */
+  static async open(options: RedisBusOptions): Promise<RedisBus> {
+    const { connection } = options;
+    if (connection.topology === "redlock")
+      throw new ConfigError("bus", "redlock:// names independent primaries; give the bus one redis:// deployment");
+    const channel = options.channel ?? `${connection.prefix}:hybrid`;
+    const subscriber = primaryClient(connection);
+    const publisher = primaryClient(connection);
+    const bus = new RedisBus(subscriber, publisher, channel);
+    try {
+      await Promise.all([
+        connect(subscriber, "hybrid bus subscriber", connection.connectTimeoutMs),
+        connect(publisher, "hybrid bus publisher", connection.connectTimeoutMs),
+      ]);
+      await subscriber.subscribe(channel);
+    } catch (error) {
+      subscriber.disconnect();
+      publisher.disconnect();
+      throw error instanceof BackendUnavailableError
+        ? error
+        : new BackendUnavailableError(`hybrid bus: cannot subscribe: ${(error as Error).message}`, { cause: error });
+    }
+    bus.#listen();
+    return bus;
+  }
+
+  #listen(): void {
+    this.#connected = true;
+    this.#subscriber.on("message", (channel: string, text: string) => {
+      if (channel !== this.channel) return;
+      const message = parseBusMessage(text);
+      if (message) for (const handler of this.#messageHandlers) handler(message);
+    });
+    this.#subscriber.on("close", () => {
+      if (!this.#connected) return;
+      this.#connected = false;
+      for (const handler of this.#disconnectHandlers) handler();
+    });
+    this.#subscriber.on("ready", () => void this.#resubscribed());
+  }
+
+  async #resubscribed(): Promise<void> {
+    if (this.#closed || this.#connected) return;
+    try {
+      // ioredis resubscribes by itself, but says "ready" before the server confirms it.
+      await this.#subscriber.subscribe(this.channel);
+    } catch {
+      return; // the connection dropped again; the next "ready" retries
+    }
+    this.#connected = true;
+    for (const handler of this.#reconnectHandlers) handler();
+  }
+
+  get connected(): boolean {
+    return this.#connected;
+  }
+
+  async publish(message: BusMessage): Promise<void> {
+    if (this.#closed) throw new BackendUnavailableError("hybrid bus: closed");
+    try {
+      await this.#publisher.publish(this.channel, JSON.stringify(message));
+    } catch (error) {
+      throw new BackendUnavailableError(`hybrid bus: cannot publish: ${(error as Error).message}`, { cause: error });
+    }
+  }
+
+  subscribe(handler: (message: BusMessage) => void): () => void {
+    this.#messageHandlers.add(handler);
+    return () => this.#messageHandlers.delete(handler);
+  }
+
+  onReconnect(handler: () => void): () => void {
+    this.#reconnectHandlers.add(handler);
+    return () => this.#reconnectHandlers.delete(handler);
+  }
+
+  onDisconnect(handler: () => void): () => void {
+    this.#disconnectHandlers.add(handler);
+    return () => this.#disconnectHandlers.delete(handler);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#connected = false;
+    this.#messageHandlers.clear();
+    this.#subscriber.disconnect();
+    this.#publisher.disconnect();
+  }
+}
+
+/** Opens a bus on the deployment a Redis URL names (for `hybrid+redis://…` and for code that has a URL). */
+export async function openBus(options: Pick<BackendOpenOptions, "url" | "params" | "options">): Promise<RedisBus> {
+  const url = typeof options.url === "string" ? parseMultiHostUrl(options.url) : options.url;
+  const { channel, ...rest } = options.options as { channel?: string };
+  return RedisBus.open({
+    connection: parseRedisUrl(url, options.params, rest),
+    ...(typeof channel === "string" ? { channel } : {}),
+  });
+}
