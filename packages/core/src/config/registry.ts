@@ -23,6 +23,11 @@ export function registerAdapter(adapter: StowageAdapter): void {
   for (const scheme of adapter.schemes) registered.set(scheme, adapter);
 }
 
+/** The package that opens a built-in scheme, or undefined. */
+export function packageFor(scheme: string): string | undefined {
+  return BUILTIN[scheme];
+}
+
 /** The schemes createStorage understands. */
 export function knownSchemes(): string[] {
   return [...new Set([...Object.keys(BUILTIN), ...registered.keys()])].sort();
@@ -32,6 +37,7 @@ export function knownSchemes(): string[] {
 export async function adapterFor(scheme: string, field: string): Promise<StowageAdapter> {
   const ready = registered.get(scheme);
   if (ready) return ready;
+  if (scheme.startsWith("hybrid+")) return (await import("../hybrid/hybrid-adapter.js")).hybridAdapter(scheme, field);
   const specifier = BUILTIN[scheme];
   if (!specifier) {
     throw new ConfigError(

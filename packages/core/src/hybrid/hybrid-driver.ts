@@ -68,6 +68,7 @@ export class HybridCacheDriver implements CacheDriver {
     busSendErrors: 0,
     l1Clears: 0,
   };
+  readonly #dropping = new Map<string, number>();
   #seq = 0;
   /** Monotonic ms since L2 or the bus became unreachable; undefined while both answer. */
   #outageSince: number | undefined;
@@ -147,8 +148,21 @@ export class HybridCacheDriver implements CacheDriver {
       void this.#emptyL1(true);
       return;
     }
-    for (const key of message.keys) this.#guard.changed(key);
-    void this.l1.deleteMany(message.keys);
+    for (const key of message.keys) {
+      this.#guard.changed(key);
+      this.#dropping.set(key, (this.#dropping.get(key) ?? 0) + 1);
+    }
+    // A disk L1 deletes asynchronously: until it has, reads of these keys skip L1.
+    void this.l1
+      .deleteMany(message.keys)
+      .catch(() => this.#emptyL1(false))
+      .finally(() => {
+        for (const key of message.keys) {
+          const left = (this.#dropping.get(key) ?? 1) - 1;
+          if (left === 0) this.#dropping.delete(key);
+          else this.#dropping.set(key, left);
+        }
+      });
   }
 
   /** Tells the other instances to drop `keys`; a failed send is counted, not thrown (L2 already changed). */
@@ -166,7 +180,7 @@ export class HybridCacheDriver implements CacheDriver {
 
   async get(key: string): Promise<StoredEntry | undefined> {
     if (this.#queue?.has(key)) return this.#queue.read(key);
-    if (this.#l1Trusted) {
+    if (this.#l1Trusted && !(this.#dropping.size > 0 && this.#dropping.has(key))) {
       const local = await this.l1.get(key);
       if (local !== undefined) {
         this.#counters.l1Hits++;
@@ -208,7 +222,7 @@ export class HybridCacheDriver implements CacheDriver {
     const local = trusted ? await this.l1.getMany(keys) : [];
     keys.forEach((key, i) => {
       if (this.#queue?.has(key)) results[i] = this.#queue.read(key);
-      else if (local[i] !== undefined) {
+      else if (local[i] !== undefined && !this.#dropping.has(key)) {
         this.#counters.l1Hits++;
         results[i] = local[i];
       } else fromL2.push(i);

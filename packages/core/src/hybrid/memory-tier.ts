@@ -72,7 +72,10 @@ export class MemoryTier implements CacheDriver {
 
   async deleteMany(keys: readonly string[]): Promise<number> {
     let removed = 0;
-    for (const key of new Set(keys)) if (await this.delete(key)) removed++;
+    for (const key of new Set(keys)) {
+      if (this.peek(key) !== undefined) removed++;
+      this.#entries.delete(key);
+    }
     return removed;
   }
 
