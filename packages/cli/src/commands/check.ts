@@ -1,0 +1,104 @@
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createStorage } from "@stowage/core";
+import type { Reporter, TestCase, TestModule } from "vitest/node";
+import { contractOf } from "../check/contract-of.js";
+import { EXIT } from "../exit-codes.js";
+import { type Output, table } from "../output.js";
+import { redact } from "../target-url.js";
+
+const CHECK_FILE = fileURLToPath(new URL("../check/conformance.check.js", import.meta.url));
+
+interface Tally {
+  passed: number;
+  failed: number;
+  skipped: number;
+  failures: { test: string; error: string }[];
+}
+
+/** Runs the conformance suite on `url` (its own namespaces, cleaned after) and prints a pass/fail matrix per contract. */
+export async function check(givenUrl: string, only: string[], out: Output): Promise<number> {
+  // Plain memory:// gives every open its own store; the suite needs instances that share one.
+  const url = givenUrl === "memory://" || givenUrl === "memory:" ? "memory://stowage-check" : givenUrl;
+  // Fail fast, with the backend's own one-line error, before starting a test run.
+  const probe = await createStorage({ url, namespace: "stowage-check-probe" });
+  try {
+    const health = await probe.health();
+    if (!health.ok) {
+      out.result({ ok: false, url: redact(url), error: health.cache.error }, () =>
+        out.line(`stowage: ${redact(url)} is not reachable: ${health.cache.error ?? "health check failed"}`),
+      );
+      return EXIT.unavailable;
+    }
+  } finally {
+    await probe.close();
+  }
+
+  const tallies = new Map<string, Tally>();
+  let progress: ReturnType<Output["progress"]> | undefined;
+  const reporter: Reporter = {
+    onTestModuleCollected(module: TestModule) {
+      progress = out.progress("conformance", [...module.children.allTests()].length);
+    },
+    onTestCaseResult(test: TestCase) {
+      progress?.tick();
+      const group = test.parent.type === "suite" ? test.parent.name : "";
+      const contract = contractOf(group);
+      const tally = tallies.get(contract) ?? { passed: 0, failed: 0, skipped: 0, failures: [] };
+      tallies.set(contract, tally);
+      const result = test.result();
+      if (result.state === "passed") tally.passed++;
+      else if (result.state === "failed") {
+        tally.failed++;
+        tally.failures.push({
+          test: `${group} > ${test.name}`,
+          error: result.errors?.[0]?.message?.split("\n")[0] ?? "failed",
+        });
+      } else tally.skipped++;
+    },
+  };
+
+  process.env.STOWAGE_CHECK_URL = url;
+  process.env.STOWAGE_CHECK_ONLY = only.join(",");
+  const { startVitest } = await import("vitest/node");
+  const vitest = await startVitest(
+    "test",
+    [],
+    {
+      config: false,
+      root: dirname(CHECK_FILE),
+      include: [join(dirname(CHECK_FILE), "conformance.check.js")],
+      watch: false,
+      reporters: [reporter],
+      silent: true,
+      testTimeout: 240_000,
+      hookTimeout: 120_000,
+      pool: "forks",
+    },
+    { logLevel: "silent" },
+  );
+  await vitest.close();
+  progress?.stop();
+
+  const contracts = ["cache", "lock", "checkpoint", "durability"].filter((c) => tallies.has(c));
+  const failed = contracts.reduce((sum, c) => sum + (tallies.get(c)?.failed ?? 0), 0);
+  const total = contracts.reduce((sum, c) => sum + (tallies.get(c)?.passed ?? 0), 0);
+  const ok = failed === 0 && total > 0;
+  out.result({ ok, url: redact(url), contracts: Object.fromEntries(contracts.map((c) => [c, tallies.get(c)])) }, () => {
+    out.line(`conformance of ${redact(url)}`);
+    out.line(
+      table([
+        ["contract", "passed", "failed", "skipped", ""],
+        ...contracts.map((c) => {
+          const t = tallies.get(c) as Tally;
+          return [c, t.passed, t.failed, t.skipped, t.failed ? "FAIL" : "ok"];
+        }),
+      ]),
+    );
+    for (const c of contracts)
+      for (const failure of tallies.get(c)?.failures ?? [])
+        out.line(`  ✗ ${c}: ${failure.test}\n      ${failure.error}`);
+    out.line(ok ? "all promises kept" : `${failed} failed`);
+  });
+  return ok ? EXIT.ok : EXIT.failed;
+}

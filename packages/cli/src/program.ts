@@ -1,0 +1,182 @@
+import { ConfigError } from "@stowage/core";
+import { Command, CommanderError, Option } from "commander";
+import { bench } from "./commands/bench.js";
+import { check } from "./commands/check.js";
+import { demo } from "./commands/demo.js";
+import { gc } from "./commands/gc.js";
+import { health } from "./commands/health.js";
+import { migrate } from "./commands/migrate.js";
+import { describeError, EXIT, exitCodeFor } from "./exit-codes.js";
+import { createOutput } from "./output.js";
+import { resolveUrl } from "./target-url.js";
+
+const EXIT_HELP = `
+Exit codes:
+  0   success
+  1   a check failed, a migration did not verify, or a store is unhealthy
+  2   bad arguments, URL or configuration
+  3   a backend could not be reached
+  4   stored data is corrupt or not stowage's
+  70  an internal error (STOWAGE_DEBUG=1 prints the stack)
+
+URL: an argument, else STOWAGE_URL (or CACHE_DIR/LOCK_DIR), else SQLite in ./.stowage/.`;
+
+function parseList<T extends string>(flag: string, allowed: readonly T[]) {
+  return (value: string): T[] => {
+    const items = value
+      .split(",")
+      .map((item) => item.trim())
+      .filter(Boolean);
+    for (const item of items) {
+      if (!(allowed as readonly string[]).includes(item)) {
+        throw new ConfigError(flag, `must be a comma-separated list of ${allowed.join(", ")}, got "${item}"`);
+      }
+    }
+    if (items.length === 0) throw new ConfigError(flag, "is empty");
+    return items as T[];
+  };
+}
+
+function parsePositive(flag: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n <= 0) throw new ConfigError(flag, `must be a positive integer, got "${value}"`);
+    return n;
+  };
+}
+
+/** Builds the `stowage` program; each action resolves to the exit code. */
+export function buildProgram(setExit: (code: number) => void): Command {
+  const program = new Command("stowage")
+    .description("One interface for a cache, a lock and a checkpoint store on memory, SQLite, LMDB, files or Redis.")
+    .showHelpAfterError(false)
+    .addHelpText("after", EXIT_HELP)
+    .exitOverride()
+    .configureOutput({
+      writeErr: (text) => process.stderr.write(text.startsWith("error:") ? `stowage: ${text.slice(7)}` : text),
+    });
+
+  const json = new Option("--json", "print one JSON document instead of text");
+  const namespace = new Option("-n, --namespace <name>", "store namespace").default("default");
+
+  program
+    .command("demo")
+    .description("show a cache, a lock and a checkpoint store working (namespace stowage-demo, cleaned up)")
+    .argument("[url]", "backend URL")
+    .addOption(json)
+    .addHelpText("after", "\nExamples:\n  stowage demo\n  stowage demo redis://127.0.0.1:6379")
+    .action(async (url: string | undefined, opts: { json?: boolean }) =>
+      setExit(await demo(resolveUrl(url), createOutput(!!opts.json))),
+    );
+
+  program
+    .command("check")
+    .description("run the conformance suite against a backend and print a pass/fail matrix per contract")
+    .argument("[url]", "backend URL")
+    .option(
+      "--only <contracts>",
+      "cache,lock,checkpoint",
+      parseList("--only", ["cache", "lock", "checkpoint"] as const),
+    )
+    .addOption(json)
+    .addHelpText(
+      "after",
+      "\nIt works in namespaces of its own (stowage-check-*) and removes what it wrote; only the fencing\ncounters of its test locks remain, because tokens must never repeat.\n\nExamples:\n  stowage check\n  stowage check sqlite:///var/lib/app/stowage.db\n  stowage check rediss://user:token@my-cache.example:6379 --only cache,lock --json",
+    )
+    .action(async (url: string | undefined, opts: { only?: string[]; json?: boolean }) =>
+      setExit(await check(resolveUrl(url), opts.only ?? ["cache", "lock", "checkpoint"], createOutput(!!opts.json))),
+    );
+
+  program
+    .command("health")
+    .description("reachability, latency, version and what is stored, per store")
+    .argument("[url]", "backend URL")
+    .addOption(namespace)
+    .addOption(json)
+    .addHelpText("after", "\nExamples:\n  stowage health\n  stowage health redis://127.0.0.1:6379 --json")
+    .action(async (url: string | undefined, opts: { namespace: string; json?: boolean }) =>
+      setExit(await health(resolveUrl(url), opts.namespace, createOutput(!!opts.json))),
+    );
+
+  program
+    .command("gc")
+    .description("sweep expired entries, temporary files and expired checkpoints; report what was removed")
+    .argument("[url]", "backend URL")
+    .addOption(namespace)
+    .addOption(json)
+    .addHelpText("after", "\nExamples:\n  stowage gc\n  stowage gc file:///var/cache/app --namespace jobs")
+    .action(async (url: string | undefined, opts: { namespace: string; json?: boolean }) =>
+      setExit(await gc(resolveUrl(url), opts.namespace, createOutput(!!opts.json))),
+    );
+
+  program
+    .command("migrate")
+    .description("copy cache entries (with remaining TTL) and checkpoints from one backend to another, then verify")
+    .requiredOption("--from <url>", "source backend URL")
+    .requiredOption("--to <url>", "target backend URL")
+    .option("--only <stores>", "cache,checkpoint", parseList("--only", ["cache", "checkpoint"] as const))
+    .option("--namespaces <names>", "comma-separated namespaces to copy", "default")
+    .option("--batch <n>", "entries per batch", parsePositive("--batch"), 500)
+    .option("--dry-run", "count what would be copied; write nothing")
+    .addOption(json)
+    .addHelpText(
+      "after",
+      "\nIdempotent and resumable: after an interruption, run the same command again.\n\nExamples:\n  stowage migrate --from sqlite:///var/lib/app/stowage.db --to rediss://user:token@my-cache.example:6379\n  stowage migrate --from redis://old:6379 --to lmdb:///var/lib/app/stowage --only cache --dry-run",
+    )
+    .action(
+      async (opts: {
+        from: string;
+        to: string;
+        only?: ("cache" | "checkpoint")[];
+        namespaces: string;
+        batch: number;
+        dryRun?: boolean;
+        json?: boolean;
+      }) =>
+        setExit(
+          await migrate(
+            {
+              from: resolveUrl(opts.from),
+              to: resolveUrl(opts.to),
+              only: opts.only ?? ["cache", "checkpoint"],
+              namespaces: opts.namespaces
+                .split(",")
+                .map((n) => n.trim())
+                .filter(Boolean),
+              dryRun: !!opts.dryRun,
+              batch: opts.batch,
+            },
+            createOutput(!!opts.json),
+          ),
+        ),
+    );
+
+  program
+    .command("bench")
+    .description("the benchmark harness (same arguments as npm run bench; --help for them)")
+    .allowUnknownOption()
+    .helpOption(false)
+    .argument("[args...]")
+    .action(async (args: string[]) => setExit(await bench(args)));
+
+  return program;
+}
+
+/** Runs the program; returns the exit code (errors become one line on stderr). */
+export async function runCli(argv: string[]): Promise<number> {
+  let code: number = EXIT.ok;
+  const program = buildProgram((c) => {
+    code = c;
+  });
+  try {
+    await program.parseAsync(argv);
+    return code;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (["commander.helpDisplayed", "commander.version", "commander.help"].includes(error.code)) return EXIT.ok;
+      return EXIT.usage;
+    }
+    process.stderr.write(`${describeError(error)}\n`);
+    return exitCodeFor(error);
+  }
+}
