@@ -10,10 +10,12 @@ import {
 import { CacheLru, entryBytes } from "./cache-lru.js";
 import { decodeRecord, encodeRecord, recordExpiresAt } from "./cache-record.js";
 import type { LmdbDatabases } from "./environment.js";
-import { guard } from "./errors.js";
+import { guard, toStowageError, toStowageWriteError } from "./errors.js";
 import { appendString, decodeTuple, encodeTuple, stringPrefixRange, tupleRange } from "./keys/tuple.js";
 
 const KEYS_PAGE = 512;
+/** Reads build their key here: lmdb copies a key during a synchronous get, so one buffer serves every read. */
+const readKey = Buffer.allocUnsafe(8192);
 /** How long a read's use may wait to be written when no write comes first. */
 const READ_FLUSH_MS = 100;
 
@@ -104,11 +106,16 @@ export class LmdbCacheDriver implements CacheDriver {
     return !isExpired(recordExpiresAt(previous));
   }
 
-  async get(key: string): Promise<StoredEntry | undefined> {
-    this.#assertOpen();
-    const entry = await guard(this.#where, () => this.#live(key));
-    if (entry !== undefined) this.#noteRead(key);
-    return entry;
+  get(key: string): Promise<StoredEntry | undefined> {
+    // Not async and no guard(): the hot path, kept to one settled promise.
+    try {
+      this.#assertOpen();
+      const entry = this.#live(key, appendString(this.#prefix, key, readKey));
+      if (entry !== undefined && this.#lru) this.#noteRead(key);
+      return Promise.resolve(entry);
+    } catch (error) {
+      return Promise.reject(toStowageError(error, this.#where));
+    }
   }
 
   async getMany(keys: readonly string[]): Promise<(StoredEntry | undefined)[]> {
@@ -120,14 +127,20 @@ export class LmdbCacheDriver implements CacheDriver {
     return entries;
   }
 
-  async set(key: string, entry: StoredEntry): Promise<void> {
-    if (!this.#lru) {
+  set(key: string, entry: StoredEntry): Promise<void> {
+    if (this.#lru) return this.#write(() => this.#putInTxn(key, this.#key(key), encodeRecord(entry)));
+    try {
       this.#assertOpen();
       // lmdb batches every put of this event turn into one commit, off the main thread.
-      await guard(this.#where, () => this.#dbs.cache.put(this.#key(key), encodeRecord(entry)));
-      return;
+      return this.#dbs.cache.put(this.#key(key), encodeRecord(entry)).then(
+        () => {},
+        async (error: unknown) => {
+          throw await toStowageWriteError(error, this.#where);
+        },
+      );
+    } catch (error) {
+      return Promise.reject(toStowageError(error, this.#where));
     }
-    await this.#write(() => this.#putInTxn(key, this.#key(key), encodeRecord(entry)));
   }
 
   async setMany(entries: readonly { key: string; entry: StoredEntry }[]): Promise<void> {

@@ -4,9 +4,17 @@ import { BackendUnavailableError, CorruptDataError, isStowageError, type Stowage
 const CORRUPT = ["MDB_CORRUPTED", "MDB_PAGE_NOTFOUND", "MDB_INVALID", "MDB_VERSION_MISMATCH", "MDB_BAD_DBI"];
 const DISK_FULL = ["ENOSPC", "No space left", "MDB_MAP_FULL"];
 
+/** lmdb-js rejects a failed commit with an error whose `commitError` is a promise of the real cause. */
+function commitCause(error: unknown): Promise<unknown> | undefined {
+  const cause = (error as { commitError?: unknown } | null)?.commitError;
+  return cause instanceof Promise ? cause : undefined;
+}
+
 /** Turns what lmdb throws into the StowageError a caller can act on. */
 export function toStowageError(error: unknown, where: string): StowageError {
   if (isStowageError(error)) return error;
+  // Handled here so that a failed commit does not also surface as an unhandled rejection.
+  commitCause(error)?.catch(() => {});
   const message = error instanceof Error ? error.message : String(error);
   const code = (error as { code?: unknown } | null)?.code;
   const text = `${String(code ?? "")} ${message}`;
@@ -22,11 +30,28 @@ export function toStowageError(error: unknown, where: string): StowageError {
   return new BackendUnavailableError(`lmdb at ${where} failed: ${message}`, { cause: error });
 }
 
+/** toStowageError for a rejected write: a failed commit is explained by its real cause (I/O error, disk full). */
+export async function toStowageWriteError(error: unknown, where: string): Promise<StowageError> {
+  const pending = commitCause(error);
+  if (!pending) return toStowageError(error, where);
+  const cause = await pending.then(
+    () => undefined,
+    (reason: unknown) => reason,
+  );
+  const code = (cause as { code?: unknown } | undefined)?.code;
+  // lmdb reports a write the file system refused as EIO (5) or ENOSPC (28).
+  const text = cause instanceof Error ? cause.message : String(cause);
+  return new BackendUnavailableError(
+    `lmdb at ${where}: the write was not committed (${text}${code === 5 || code === 28 ? "; is the disk full?" : ""})`,
+    { cause: cause ?? error },
+  );
+}
+
 /** Runs `fn`, rethrowing any lmdb failure as a StowageError. */
 export async function guard<T>(where: string, fn: () => T | Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (error) {
-    throw toStowageError(error, where);
+    throw await toStowageWriteError(error, where);
   }
 }

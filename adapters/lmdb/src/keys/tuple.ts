@@ -53,8 +53,9 @@ export function encodeTuple(parts: readonly TuplePart[]): Buffer {
  * encodeTuple([...prefixParts, last]) for a string `last`, given encodeTuple(prefixParts): the
  * hot path of every cache read and write, so it avoids building an intermediate array.
  */
-export function appendString(prefix: Buffer, last: string): Buffer {
-  const key = Buffer.allocUnsafe(prefix.length + 2 + last.length * 3);
+export function appendString(prefix: Buffer, last: string, into?: Buffer): Buffer {
+  const size = prefix.length + 2 + last.length * 3;
+  const key = into && into.length >= size ? into : Buffer.allocUnsafe(size);
   prefix.copy(key, 0);
   key[prefix.length] = STRING;
   const start = prefix.length + 1;
@@ -101,17 +102,27 @@ export function decodeTuple(key: Uint8Array): TuplePart[] {
       parts.push(scratch.getFloat64(0));
       i += 8;
     } else if (tag === STRING) {
-      const bytes: number[] = [];
+      let end = i;
+      let escaped = false;
       for (;;) {
-        if (i >= key.length) throw new CorruptDataError("lmdb key: unterminated string");
-        const byte = key[i++] as number;
-        if (byte !== 0) bytes.push(byte);
-        else if (key[i] === 0xff) {
-          bytes.push(0);
-          i++;
-        } else break;
+        if (end >= key.length) throw new CorruptDataError("lmdb key: unterminated string");
+        if (key[end] === 0) {
+          if (key[end + 1] !== 0xff) break;
+          escaped = true;
+          end += 2;
+        } else end++;
       }
-      parts.push(Buffer.from(bytes).toString("utf8"));
+      const bytes = Buffer.from(key.buffer, key.byteOffset + i, end - i);
+      if (!escaped) parts.push(bytes.toString("utf8"));
+      else {
+        const unescaped: number[] = [];
+        for (let j = 0; j < bytes.length; j++) {
+          unescaped.push(bytes[j] as number);
+          if (bytes[j] === 0) j++;
+        }
+        parts.push(Buffer.from(unescaped).toString("utf8"));
+      }
+      i = end + 1;
     } else throw new CorruptDataError(`lmdb key: unknown part tag ${String(tag)}`);
   }
   return parts;

@@ -1,0 +1,73 @@
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { createStorage } from "@stowage/core";
+import { afterAll, describe, expect, it } from "vitest";
+
+const dir = mkdtempSync(join(tmpdir(), "stowage-lmdb-durability-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
+
+/** Starts a fixture and resolves its lines as they come; `until` decides when to SIGKILL it. */
+function runUntilKilled(script: string, args: string[], until: (lines: string[]) => boolean): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [script, ...args], { stdio: ["ignore", "pipe", "inherit"] });
+    const lines: string[] = [];
+    createInterface({ input: child.stdout }).on("line", (line) => {
+      lines.push(line);
+      if (until(lines) && child.exitCode === null) child.kill("SIGKILL");
+    });
+    child.once("error", reject);
+    child.once("exit", (code, signal) => {
+      if (signal === "SIGKILL") resolve(lines);
+      else reject(new Error(`${script} exited with ${code} before it was killed`));
+    });
+  });
+}
+
+describe("lmdb durability: what an acknowledged write survives", () => {
+  for (const sync of ["full", "overlapping", "off"] as const) {
+    it(`sync=${sync}: a writer killed with SIGKILL mid-stream loses no write it acknowledged`, async () => {
+      const url = `lmdb://${join(dir, `kill-${sync}`)}?sync=${sync}&namespace=durable`;
+      // Kill at a moment that depends on the scheduler, not at a fixed count.
+      const killAfter = 200 + Math.floor(Math.random() * 200);
+      const printed = await runUntilKilled(fixture("writer.mjs"), [url], (lines) => lines.length >= killAfter);
+      expect(printed.length).toBeGreaterThanOrEqual(killAfter);
+      const reopened = await createStorage(url);
+      try {
+        const values = (await reopened.cache.getMany(printed)) as ({ i: number } | undefined)[];
+        const lost = printed.filter((key, i) => values[i]?.i !== Number(key.slice(4)));
+        expect(lost, "acknowledged keys missing after the kill").toEqual([]);
+      } finally {
+        await reopened.close();
+      }
+    }, 60_000);
+  }
+
+  it("a process killed inside a write transaction leaves nothing half-written and does not block other writers", async () => {
+    const path = join(dir, "stuck");
+    const storage = await createStorage(`lmdb://${path}?namespace=stuck`);
+    try {
+      await storage.cache.set("before", 1);
+      await runUntilKilled(fixture("stuck-writer.mjs"), [path], (lines) => lines.includes("in-transaction"));
+      // LMDB's writer mutex is robust: the dead holder's transaction is aborted, not inherited.
+      const lease = await storage.lock.tryAcquire("after-crash", { ttl: 5_000 });
+      expect(lease).toBeDefined();
+      await storage.cache.set("after", 2);
+      expect(await storage.cache.getMany(["before", "after"])).toEqual([1, 2]);
+    } finally {
+      await storage.close();
+    }
+    const { open } = await import("lmdb");
+    const raw = open({ path, noSubdir: false, readOnly: true });
+    try {
+      expect(raw.get("half-written")).toBeUndefined();
+    } finally {
+      await raw.close();
+    }
+  }, 60_000);
+});

@@ -1,0 +1,111 @@
+import {
+  closeSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+  writeSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createStorage, isStowageError } from "@stowage/core";
+import { afterAll, describe, expect, it } from "vitest";
+import { createLmdbStorage } from "../src/index.js";
+
+const dir = mkdtempSync(join(tmpdir(), "stowage-lmdb-files-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function codeOf(action: () => Promise<unknown>): Promise<string | undefined> {
+  try {
+    await action();
+  } catch (error) {
+    if (isStowageError(error)) return error.code;
+    throw error;
+  }
+  return undefined;
+}
+
+describe("lmdb files", () => {
+  it("creates its directory 0700 and its files 0600", async () => {
+    const path = join(dir, "private", "store");
+    const storage = await createStorage(`lmdb://${path}`);
+    await storage.cache.set("k", "v");
+    await storage.close();
+    expect(statSync(path).mode & 0o777).toBe(0o700);
+    for (const file of ["data.mdb", "lock.mdb"]) expect(statSync(join(path, file)).mode & 0o777).toBe(0o600);
+  });
+
+  it("a data file that is not LMDB is ERR_CORRUPT_DATA at open, not a crash", async () => {
+    const path = join(dir, "garbage");
+    mkdirSync(path);
+    writeFileSync(join(path, "data.mdb"), Buffer.from("this is not an lmdb file ".repeat(2000)));
+    expect(await codeOf(() => createStorage(`lmdb://${path}`))).toBe("ERR_CORRUPT_DATA");
+  });
+
+  it("a truncated data file is ERR_CORRUPT_DATA at open", async () => {
+    const path = join(dir, "truncated");
+    const storage = await createStorage(`lmdb://${path}`);
+    await storage.cache.set("k", "v");
+    await storage.close();
+    // The first meta page stays valid; the second is cut off.
+    truncateSync(join(path, "data.mdb"), 8192 + 100);
+    expect(await codeOf(() => createStorage(`lmdb://${path}`))).toBe("ERR_CORRUPT_DATA");
+  });
+
+  it("damaged pages inside the tree are ERR_CORRUPT_DATA when read", async () => {
+    const path = join(dir, "damaged");
+    const storage = createLmdbStorage({ path, namespace: "d" });
+    await storage.cache.setMany(Array.from({ length: 3000 }, (_, i) => ({ key: `k${i}`, value: "v".repeat(200) })));
+    await storage.close();
+    // Overwrite pages after the two meta pages (8 KiB each) with bytes that point nowhere.
+    const fd = openSync(join(path, "data.mdb"), "r+");
+    const junk = Buffer.alloc(8192 * 40, 0x41);
+    writeSync(fd, junk, 0, junk.length, 8192 * 3);
+    closeSync(fd);
+    const reopened = createLmdbStorage({ path, namespace: "d" });
+    try {
+      const code = await codeOf(async () => {
+        for (let i = 0; i < 3000; i += 97) await reopened.cache.get(`k${i}`);
+        await reopened.cache.stats();
+      });
+      expect(code).toBe("ERR_CORRUPT_DATA");
+    } finally {
+      await reopened.close().catch(() => {});
+    }
+  });
+});
+
+describe("lmdb configuration", () => {
+  const bad = async (url: string) => codeOf(() => createStorage(url));
+
+  it("rejects unknown and malformed URL options with ERR_CONFIG", async () => {
+    expect(await bad(`lmdb://${join(dir, "c1")}?bogus=1`)).toBe("ERR_CONFIG");
+    expect(await bad(`lmdb://${join(dir, "c2")}?sync=sometimes`)).toBe("ERR_CONFIG");
+    expect(await bad(`lmdb://${join(dir, "c3")}?mapSize=huge`)).toBe("ERR_CONFIG");
+    expect(await bad(`lmdb://${join(dir, "c4")}?sweepEveryMs=-5`)).toBe("ERR_CONFIG");
+    expect(await bad("lmdb://somehost/var/data")).toBe("ERR_CONFIG");
+  });
+
+  it("accepts sync=true|false as full|off and reports the mode in health", async () => {
+    for (const [given, mode] of [
+      ["true", "full"],
+      ["false", "off"],
+      ["overlapping", "overlapping"],
+    ] as const) {
+      const storage = await createStorage(`lmdb://${join(dir, `sync-${given}`)}?sync=${given}`);
+      const health = await storage.health();
+      expect(health.ok).toBe(true);
+      expect(health.cache.details?.sync).toBe(mode);
+      await storage.close();
+    }
+  });
+
+  it("a path under a regular file is ERR_CONFIG", async () => {
+    const file = join(dir, "plain-file");
+    writeFileSync(file, "x");
+    expect(await bad(`lmdb://${file}/store`)).toBe("ERR_CONFIG");
+  });
+});
