@@ -80,10 +80,7 @@ export class FsCheckpointDriver implements CheckpointDriver {
     // Index first: a checkpoint that can be read is always listed; a crash leaves at most a dangling index entry.
     const owner = Buffer.from(JSON.stringify([checkpoint.threadId, checkpoint.ns]), "utf8");
     this.#files.replace(this.#indexEntry(checkpoint.threadId, checkpoint.ns, checkpoint.id), [owner]);
-    this.#files.replace(
-      join(dir, "checkpoints", toRelativePath(checkpoint.id, ".c")),
-      encodeCheckpoint(checkpoint),
-    );
+    this.#files.replace(join(dir, "checkpoints", toRelativePath(checkpoint.id, ".c")), encodeCheckpoint(checkpoint));
   }
 
   async get(threadId: string, ns: string, id: string | undefined): Promise<LoadedCheckpoint | undefined> {

@@ -1,4 +1,4 @@
-import { watch } from "node:fs";
+import { readlinkSync, watch } from "node:fs";
 import { join } from "node:path";
 import { type LeaseGrant, type LockDriver, sleep, wallNow } from "@stowage/core";
 import { LeaseLog } from "./lease-log.js";
@@ -73,15 +73,21 @@ export class FsLockDriver implements LockDriver {
     return state.expiresAt > wallNow() ? { token: state.token, expiresAt: state.expiresAt } : undefined;
   }
 
-  /** Woken by inotify (or the platform's equivalent) when any process writes the lease's log. */
+  /**
+   * Woken by inotify (or the platform's equivalent) when a release entry appears in the lease's
+   * log; acquisitions and removals of old entries wake nobody, so waiters do not stampede.
+   */
   async waitForRelease(name: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
     const controller = new AbortController();
     const onAbort = () => controller.abort(signal?.reason);
     signal?.addEventListener("abort", onAbort, { once: true });
+    const dir = this.#log(name).dir;
     let watcher: ReturnType<typeof watch> | undefined;
     try {
       try {
-        watcher = watch(this.#log(name).dir, { persistent: false }, () => controller.abort("changed"));
+        watcher = watch(dir, { persistent: false }, (_event, entry) => {
+          if (entry === null || isRelease(join(dir, entry.toString()))) controller.abort("released");
+        });
         watcher.on("error", () => controller.abort("watch failed"));
       } catch {
         // No log directory yet or no watch support: plain polling.
@@ -93,5 +99,14 @@ export class FsLockDriver implements LockDriver {
       watcher?.close();
       signal?.removeEventListener("abort", onAbort);
     }
+  }
+}
+
+/** True when a log entry (still) exists and records a release. */
+function isRelease(entry: string): boolean {
+  try {
+    return readlinkSync(entry).split(":")[1] === "0";
+  } catch {
+    return false;
   }
 }

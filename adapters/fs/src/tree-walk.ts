@@ -46,7 +46,11 @@ export function* leavesDescending(dir: string, suffix: string, belowHex?: string
   const items: { key: string; leaf: boolean; name: string }[] = [];
   for (const item of list(dir)) {
     if (item.name.endsWith(suffix)) {
-      items.push({ key: prefixHex + item.name.slice(0, item.name.length - suffix.length), leaf: true, name: item.name });
+      items.push({
+        key: prefixHex + item.name.slice(0, item.name.length - suffix.length),
+        leaf: true,
+        name: item.name,
+      });
     } else if (item.isDirectory() && /^[0-9a-f]+$/.test(item.name)) {
       items.push({ key: prefixHex + item.name, leaf: false, name: item.name });
     }

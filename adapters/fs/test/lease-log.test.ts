@@ -1,0 +1,89 @@
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { FsBackend } from "../src/backend.js";
+import { LeaseLog } from "../src/lease-log.js";
+import { type Child, startFixture } from "./child-process.js";
+
+const root = mkdtempSync(join(tmpdir(), "stowage-fs-lease-"));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+let dirs = 0;
+const freshLog = () => new LeaseLog(join(root, `log-${++dirs}`));
+
+describe("lease log (the compare-and-swap under every fs lock)", () => {
+  it("of two takers that both saw the same expired lease, exactly one wins", () => {
+    const a = freshLog();
+    const b = new LeaseLog(a.dir);
+    expect(a.write(a.read(), 1n, Date.now() - 1)).toBe(true);
+    const seenByA = a.read();
+    const seenByB = b.read();
+    expect(seenByA.expiresAt).toBeLessThan(Date.now());
+    // proper-lockfile's rmdir+mkdir lets both through here; the log lets only the first.
+    expect(b.write(seenByB, seenByB.token + 1n, Date.now() + 10_000)).toBe(true);
+    expect(a.write(seenByA, seenByA.token + 1n, Date.now() + 10_000)).toBe(false);
+    expect(a.read().token).toBe(2n);
+  });
+
+  it("a slow process cannot re-create a removed entry and take a lease someone else holds", () => {
+    const slow = freshLog();
+    const fast = new LeaseLog(slow.dir);
+    expect(slow.write(slow.read(), 1n, 0)).toBe(true);
+    const stale = slow.read();
+    // Meanwhile others take and release the lease several times; old entries are removed.
+    for (let i = 0; i < 3; i++) {
+      const state = fast.read();
+      expect(fast.write(state, state.token + 1n, Date.now() + 10_000)).toBe(true);
+      const held = fast.read();
+      expect(fast.write(held, held.token, 0)).toBe(true);
+    }
+    const holder = fast.read();
+    expect(fast.write(holder, holder.token + 1n, Date.now() + 10_000)).toBe(true);
+    expect(readdirSync(slow.dir)).not.toContain(String(stale.seq + 1));
+    // The slow process acts on what it read long ago: the entry it creates is not the newest.
+    expect(slow.write(stale, stale.token + 1n, Date.now() + 10_000)).toBe(false);
+    expect(slow.read().token).toBe(holder.token + 1n);
+    expect(readdirSync(slow.dir)).toHaveLength(1);
+  });
+
+  it("the fencing token survives every entry being rewritten many times", () => {
+    const log = freshLog();
+    for (let i = 1; i <= 50; i++) {
+      const state = log.read();
+      expect(log.write(state, state.token + 1n, Date.now() + 1000)).toBe(true);
+      expect(log.write(log.read(), BigInt(i), 0)).toBe(true);
+    }
+    expect(log.read().token).toBe(50n);
+    expect(readdirSync(log.dir)).toHaveLength(1);
+  });
+
+  it("two processes racing to take over the same expired lease: exactly one wins, every round", async () => {
+    const dir = join(root, "race");
+    const rounds = 150;
+    const lock = new FsBackend({ dir, sweepEveryMs: 0 }).lock("race");
+    const racers: Child[] = [0, 1].map(() => startFixture("takeover-racer.mjs", [dir, "race", "contested"]));
+    try {
+      await Promise.all(racers.map((racer) => racer.next((m) => m.ready === true)));
+      let lastToken = 0n;
+      for (let round = 0; round < rounds; round++) {
+        // A lease that expires at once: both racers find it expired and try to take it over.
+        const expiring = await lock.tryAcquire("contested", 1);
+        expect(expiring, `round ${round}: the name was free`).toBeDefined();
+        await new Promise((resolve) => setTimeout(resolve, 3));
+        const at = Date.now() + 10;
+        for (const racer of racers) racer.send(`go ${round} ${at}`);
+        const results = await Promise.all(racers.map((racer) => racer.next((m) => m.round === round)));
+        const winners = results.filter((r) => r.token !== null);
+        expect(winners, `round ${round}: ${JSON.stringify(results)}`).toHaveLength(1);
+        const token = BigInt(winners[0]?.token as string);
+        expect(token).toBeGreaterThan((expiring?.token ?? 0n) > lastToken ? (expiring?.token ?? 0n) : lastToken);
+        lastToken = token;
+        const winner = racers[results.indexOf(winners[0] as Record<string, unknown>)] as Child;
+        winner.send(`release ${round}`);
+        expect((await winner.next((m) => m.released === round)).ok).toBe(true);
+      }
+    } finally {
+      for (const racer of racers) racer.process.kill("SIGKILL");
+    }
+  }, 60_000);
+});
