@@ -1,25 +1,5 @@
 import type { JsonObject } from "@stowage/core";
-
-/** True when JSON keeps `value` exactly (what the store needs to filter on metadata). */
-function isPortableJson(value: unknown, depth = 0): boolean {
-  if (depth > 64) return false;
-  switch (typeof value) {
-    case "string":
-    case "boolean":
-      return true;
-    case "number":
-      return Number.isFinite(value);
-    case "object": {
-      if (value === null) return true;
-      if (Array.isArray(value)) return value.every((item) => isPortableJson(item, depth + 1));
-      const proto = Object.getPrototypeOf(value);
-      if (proto !== Object.prototype && proto !== null) return false;
-      return Object.values(value).every((item) => isPortableJson(item, depth + 1));
-    }
-    default:
-      return false;
-  }
-}
+import { isPortableJson } from "./portable-json.js";
 
 /**
  * Splits LangGraph metadata into what the store filters on (JSON) and, when JSON would change it

@@ -24,7 +24,7 @@ import type {
   PendingWrite as StowageWrite,
 } from "@stowage/core";
 import { filterableMetadata, jsonFilter } from "./metadata.js";
-import { dumpValue, loadValue, type StoredTyped, type ValueEncoding } from "./typed-values.js";
+import { dumpValue, loadValue, type StoredTyped, skipsSerde, type ValueEncoding } from "./typed-values.js";
 
 /** The checkpoint store contract (core's index exports the class of the same name). */
 type CheckpointStore = Storage["checkpoint"];
@@ -56,6 +56,7 @@ interface StoredPayload {
 export class StowageSaver extends BaseCheckpointSaver {
   readonly store: CheckpointStore;
   readonly #encoding: ValueEncoding;
+  readonly #plainJson: boolean;
   readonly #ttl: number | undefined;
   readonly #onEnd: (() => Promise<void>) | undefined;
 
@@ -63,6 +64,7 @@ export class StowageSaver extends BaseCheckpointSaver {
     super(serde);
     this.store = store;
     this.#encoding = options.encoding ?? "binary";
+    this.#plainJson = skipsSerde(this.serde);
     this.#ttl = options.ttl;
     this.#onEnd = options.onEnd;
   }
@@ -124,13 +126,17 @@ export class StowageSaver extends BaseCheckpointSaver {
     for (const [channel, version] of Object.entries(newVersions)) {
       if (!Object.hasOwn(channelValues, channel)) continue;
       blobs.push(
-        dumpValue(this.serde, channelValues[channel], this.#encoding).then((value) => ({ channel, version, value })),
+        dumpValue(this.serde, channelValues[channel], this.#encoding, this.#plainJson).then((value) => ({
+          channel,
+          version,
+          value,
+        })),
       );
     }
     const { filterable, exact } = filterableMetadata(metadata);
     const [c, m, storedBlobs] = await Promise.all([
-      dumpValue(this.serde, { ...skeleton, channel_values: {} }, this.#encoding),
-      exact ? undefined : dumpValue(this.serde, metadata, this.#encoding),
+      dumpValue(this.serde, { ...skeleton, channel_values: {} }, this.#encoding, this.#plainJson),
+      exact ? undefined : dumpValue(this.serde, metadata, this.#encoding, this.#plainJson),
       Promise.all(blobs),
     ]);
     const payload: StoredPayload = m === undefined ? { c } : { c, m };
@@ -163,7 +169,7 @@ export class StowageSaver extends BaseCheckpointSaver {
         // The special channels (error, scheduled, interrupt, resume) take negative indices that replace.
         index: WRITES_IDX_MAP[channel] ?? idx,
         channel,
-        value: await dumpValue(this.serde, value, this.#encoding),
+        value: await dumpValue(this.serde, value, this.#encoding, this.#plainJson),
         taskPath: taskPath ?? "",
       })),
     );

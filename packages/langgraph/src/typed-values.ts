@@ -1,4 +1,5 @@
-import type { SerializerProtocol } from "@langchain/langgraph-checkpoint";
+import { JsonPlusSerializer, type SerializerProtocol } from "@langchain/langgraph-checkpoint";
+import { isPortableJson } from "./portable-json.js";
 
 /**
  * How serde output (`[type, bytes]`) is kept in the checkpoint store. "binary" keeps the bytes
@@ -7,8 +8,20 @@ import type { SerializerProtocol } from "@langchain/langgraph-checkpoint";
  */
 export type ValueEncoding = "binary" | "text";
 
-/** A serde value as the store keeps it: `[type, bytes]`, `[type, text]` or `[type, base64, "b64"]`. */
-export type StoredTyped = [string, Uint8Array] | [string, string] | [string, string, "b64"];
+/**
+ * A value as the store keeps it: `[type, bytes]`, `[type, text]` or `[type, base64, "b64"]` from
+ * serde, or `{ v }` for plain JSON that the default serde would give back unchanged.
+ */
+export type StoredTyped = [string, Uint8Array] | [string, string] | [string, string, "b64"] | { v: unknown };
+
+/**
+ * Plain JSON skips the default serde: its stringify, parse and reviver walk cost more than the
+ * store itself on small values, and give back exactly what a portable value was. A custom serde
+ * (encryption, another format) always runs.
+ */
+export function skipsSerde(serde: SerializerProtocol): boolean {
+  return Object.getPrototypeOf(serde) === JsonPlusSerializer.prototype;
+}
 
 const utf8 = new TextDecoder();
 
@@ -17,7 +30,9 @@ export async function dumpValue(
   serde: SerializerProtocol,
   value: unknown,
   encoding: ValueEncoding,
+  plainJson: boolean,
 ): Promise<StoredTyped> {
+  if (plainJson && isPortableJson(value, true)) return { v: value };
   const [type, bytes] = await serde.dumpsTyped(value);
   if (encoding === "binary") return [type, bytes];
   if (type === "json") return [type, utf8.decode(bytes)];
@@ -26,9 +41,11 @@ export async function dumpValue(
 
 /** Reads a value written by dumpValue (in either encoding). */
 export function loadValue(serde: SerializerProtocol, stored: unknown): Promise<unknown> {
-  if (!Array.isArray(stored) || typeof stored[0] !== "string") {
-    return Promise.reject(new TypeError("a stored LangGraph value is not [type, data]"));
+  if (!Array.isArray(stored)) {
+    if (typeof stored === "object" && stored !== null && "v" in stored) return Promise.resolve(stored.v);
+    return Promise.reject(new TypeError("a stored LangGraph value is neither [type, data] nor { v }"));
   }
+  if (typeof stored[0] !== "string") return Promise.reject(new TypeError("a stored LangGraph value has no type"));
   const [type, data, form] = stored as [string, Uint8Array | string, string?];
   if (form === "b64" && typeof data === "string") return serde.loadsTyped(type, Buffer.from(data, "base64"));
   return serde.loadsTyped(type, data);

@@ -108,7 +108,9 @@ describe("StowageSaver", () => {
   it("binary values in a store with the JSON codec fail with a SerializationError that names msgpack", async () => {
     const storage = await openStorage("json");
     const saver = new StowageSaver(storage.checkpoint);
-    const put = saver.put({ configurable: { thread_id: "j" } }, checkpointWith({ a: 1 }, { a: 1 }), meta, { a: 1 });
+    // A Set is not plain JSON, so it goes through serde and comes out as bytes.
+    const checkpoint = checkpointWith({ a: new Set([1]) }, { a: 1 });
+    const put = saver.put({ configurable: { thread_id: "j" } }, checkpoint, meta, { a: 1 });
     await expect(put).rejects.toSatisfy((error) => isStowageError(error, "ERR_SERIALIZATION"));
     await expect(put).rejects.toThrow(/msgpack/);
   });
@@ -117,11 +119,31 @@ describe("StowageSaver", () => {
     const storage = await openStorage("json");
     const saver = new StowageSaver(storage.checkpoint, { encoding: "text" });
     const bytes = new Uint8Array([0, 1, 2, 255]);
-    const checkpoint = checkpointWith({ a: { nested: [1, "two"] }, raw: bytes }, { a: 1, raw: 1 });
-    await saver.put({ configurable: { thread_id: "x" } }, checkpoint, meta, { a: 1, raw: 1 });
+    const values = { a: { nested: [1, "two"] }, raw: bytes, set: new Set(["s"]) };
+    const checkpoint = checkpointWith(values, { a: 1, raw: 1, set: 1 });
+    await saver.put({ configurable: { thread_id: "x" } }, checkpoint, meta, { a: 1, raw: 1, set: 1 });
     const tuple = await saver.getTuple({ configurable: { thread_id: "x" } });
     expect(tuple?.checkpoint.channel_values.a).toEqual({ nested: [1, "two"] });
+    expect(tuple?.checkpoint.channel_values.set).toEqual(new Set(["s"]));
     expect(new Uint8Array(tuple?.checkpoint.channel_values.raw as Uint8Array)).toEqual(bytes);
+  });
+
+  it("plain JSON that looks like a serde record still goes through serde and loads as MemorySaver loads it", async () => {
+    const storage = await openStorage();
+    const saver = new StowageSaver(storage.checkpoint);
+    const reference = new MemorySaver();
+    const values = {
+      undef: { lc: 2, type: "undefined" },
+      send: { lg_name: "Send", node: "n", args: 1 },
+      plain: { a: [1] },
+    };
+    const checkpoint = checkpointWith(values, { undef: 1, send: 1, plain: 1 });
+    for (const target of [saver, reference]) {
+      await target.put({ configurable: { thread_id: "s" } }, checkpoint, meta, checkpoint.channel_versions);
+    }
+    const ours = await saver.getTuple({ configurable: { thread_id: "s" } });
+    const theirs = await reference.getTuple({ configurable: { thread_id: "s" } });
+    expect(ours?.checkpoint.channel_values).toEqual(theirs?.checkpoint.channel_values);
   });
 
   it("put without a thread_id and putWrites without a checkpoint_id are refused", async () => {
