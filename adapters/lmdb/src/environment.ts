@@ -58,6 +58,9 @@ export function openEnvironment(dir: string, options: LmdbOptions): LmdbDatabase
       pageSize: 8192,
       maxDbs: 16,
       keyEncoding: "binary",
+      // Without it lmdb runs every queued put before any queued transaction callback, so
+      // delete(k) then set(k) issued together would end with k deleted.
+      strictAsyncOrder: true,
       ...syncFlags(options.sync),
       ...(options.mapSize !== undefined ? { mapSize: options.mapSize } : {}),
     });

@@ -83,6 +83,21 @@ describe("lmdb store behaviour", () => {
     }
   });
 
+  it("operations issued together by one process take effect in the order they were called", async () => {
+    const storage = createLmdbStorage({ path: join(dir, "order"), namespace: "order" });
+    try {
+      await storage.cache.set("k", 1);
+      await Promise.all([storage.cache.delete("k"), storage.cache.set("k", 2)]);
+      expect(await storage.cache.get("k")).toBe(2);
+      await Promise.all([storage.cache.incr("n"), storage.cache.set("n", 10)]);
+      expect(await storage.cache.get("n")).toBe(10);
+      await Promise.all([storage.cache.set("m", 10), storage.cache.incr("m")]);
+      expect(await storage.cache.get("m")).toBe(11);
+    } finally {
+      await storage.close();
+    }
+  });
+
   it("the sweeper removes expired entries without anyone calling gc", async () => {
     const storage = createLmdbStorage({ path: join(dir, "sweep"), namespace: "sweep", sweepEveryMs: 100 });
     try {
