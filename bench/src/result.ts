@@ -5,6 +5,8 @@ export interface ResultRow {
   row: string;
   subject: string;
   kind: "backend" | "peer";
+  /** For a raw-driver peer: the backend scheme whose ceiling it is. */
+  ceilingOf?: string;
   /** Row parameters that are part of its identity (concurrency, value size, workers). */
   params: Record<string, number>;
   status: "ok" | "skipped";

@@ -43,6 +43,7 @@ export async function runBench(
             row: plan.row,
             subject: subject.name,
             kind: subject.kind,
+            ...(subject.ceilingOf ? { ceilingOf: subject.ceilingOf } : {}),
             params: plan.params,
             status: "skipped",
             reason,

@@ -30,7 +30,7 @@ function row(
 
 const ROWS: ResultRow[] = [
   row("memory://", "backend", 40_000),
-  row("raw-better-sqlite3", "peer", 20_000),
+  row("raw-better-sqlite3", "peer", 20_000, { ceilingOf: "sqlite" }),
   row("keyv-<redis>", "peer", 80_000),
   {
     scenario: "seed",
@@ -73,12 +73,37 @@ describe("ratios", () => {
   it("divides each backend's ops/s by each peer's on the same row only", () => {
     const found = ratios(ROWS);
     expect(found).toEqual([
-      { scenario: "seed", row: "cache_get", backend: "memory://", peer: "raw-better-sqlite3", ratio: 2 },
-      { scenario: "seed", row: "cache_get", backend: "memory://", peer: "keyv-<redis>", ratio: 0.5 },
+      {
+        scenario: "seed",
+        row: "cache_get",
+        backend: "memory://",
+        peer: "raw-better-sqlite3",
+        ratio: 2,
+        ceiling: false,
+      },
+      { scenario: "seed", row: "cache_get", backend: "memory://", peer: "keyv-<redis>", ratio: 0.5, ceiling: false },
     ]);
     const tables = ratioTables(found);
     expect(tables).toContain("seed: memory:// ops/s ÷ peer ops/s");
     expect(tables).toMatch(/\| cache_get \| +2\.00x \| +0\.50x \|/);
+  });
+
+  it("marks the backend's own raw driver as its ceiling and puts it first", () => {
+    const rows = [
+      row("sqlite:///tmp/b.db", "backend", 30_000),
+      row("keyv-sqlite", "peer", 10_000),
+      row("raw-better-sqlite3", "peer", 60_000, { ceilingOf: "sqlite" }),
+      row("rediss://h:6380", "backend", 5_000),
+      row("raw-ioredis", "peer", 10_000, { ceilingOf: "redis" }),
+    ];
+    const found = ratios(rows);
+    expect(found.filter((ratio) => ratio.ceiling).map((ratio) => [ratio.backend, ratio.peer, ratio.ratio])).toEqual([
+      ["sqlite:///tmp/b.db", "raw-better-sqlite3", 0.5],
+      ["rediss://h:6380", "raw-ioredis", 0.5],
+    ]);
+    const sqliteTable = ratioTables(found.filter((ratio) => ratio.backend.startsWith("sqlite")));
+    expect(sqliteTable).toMatch(/\| row +\| raw-better-sqlite3 \(ceiling\) \| keyv-sqlite \| raw-ioredis \|/);
+    expect(sqliteTable).toMatch(/\| cache_get \| +0\.50x \| +3\.00x \| +3\.00x \|/);
   });
 });
 

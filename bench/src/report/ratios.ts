@@ -9,6 +9,14 @@ export interface Ratio {
   peer: string;
   /** Backend ops/s ÷ peer ops/s: above 1 the backend is faster. */
   ratio: number;
+  /** True when the peer is the raw driver under this backend: the ratio is then the share of the ceiling kept. */
+  ceiling: boolean;
+}
+
+/** True when `peer` is the raw driver of the backend named by `subject` (a URL such as rediss://… or sqlite://…). */
+function isCeiling(subject: string, peer: ResultRow): boolean {
+  const scheme = subject.split(":")[0] ?? "";
+  return peer.ceilingOf !== undefined && scheme.replace(/^rediss/, "redis").startsWith(peer.ceilingOf);
 }
 
 /** Backend ÷ peer throughput for every row both measured. */
@@ -25,6 +33,7 @@ export function ratios(rows: readonly ResultRow[]): Ratio[] {
         backend: backend.subject,
         peer: peer.subject,
         ratio: (backend.opsPerSec as number) / (peer.opsPerSec as number),
+        ceiling: isCeiling(backend.subject, peer),
       });
     }
   }
@@ -41,13 +50,18 @@ export function ratioTables(found: readonly Ratio[]): string {
   }
   for (const [key, group] of groups) {
     const [scenario, backend] = key.split("\u0000") as [string, string];
-    const peers = [...new Set(group.map((ratio) => ratio.peer))];
+    // The backend's own raw driver comes first: the share of the ceiling it keeps.
+    const ceilings = new Set(group.filter((ratio) => ratio.ceiling).map((ratio) => ratio.peer));
+    const peers = [...new Set(group.map((ratio) => ratio.peer))].sort(
+      (a, b) => Number(ceilings.has(b)) - Number(ceilings.has(a)),
+    );
     const labels = [...new Set(group.map((ratio) => ratio.row))];
     const body = labels.map((label) => [
       label,
       ...peers.map((peer) => formatRatio(group.find((ratio) => ratio.row === label && ratio.peer === peer)?.ratio)),
     ]);
-    const table = markdownTable(["row", ...peers], body, new Set(peers.map((_, i) => i + 1)));
+    const header = peers.map((peer) => (ceilings.has(peer) ? `${peer} (ceiling)` : peer));
+    const table = markdownTable(["row", ...header], body, new Set(peers.map((_, i) => i + 1)));
     blocks.push(`${scenario}: ${backend} ops/s ÷ peer ops/s (above 1 = ${backend} is faster)\n\n${table}`);
   }
   return blocks.join("\n\n");

@@ -54,6 +54,7 @@ export function okRow(
     row: planned.row,
     subject: subject.name,
     kind: subject.kind,
+    ...(subject.ceilingOf ? { ceilingOf: subject.ceilingOf } : {}),
     params: planned.params,
     status: "ok",
     n: summary.n,

@@ -11,6 +11,7 @@ export async function resolveSubjects(
   peers: readonly string[],
 ): Promise<{ subjects: Subject[]; cleanup(): Promise<void> }> {
   const urls: string[] = [];
+  const names = new Map<string, string>();
   let scratch: Awaited<ReturnType<typeof scratchDir>> | undefined;
   for (const url of backends) {
     if (url !== "all") {
@@ -18,14 +19,21 @@ export async function resolveSubjects(
       continue;
     }
     scratch ??= await scratchDir("backends");
-    urls.push(
-      "memory://",
-      `sqlite://${join(scratch.path, "bench.db")}`,
-      `lmdb://${join(scratch.path, "lmdb")}`,
-      `file://${join(scratch.path, "files")}`,
-      redisUrl(),
-    );
+    urls.push("memory://");
+    for (const [scheme, path] of [
+      ["sqlite", "bench.db"],
+      ["lmdb", "lmdb"],
+      ["file", "files"],
+    ] as const) {
+      const local = `${scheme}://${join(scratch.path, path)}`;
+      names.set(local, `${scheme}://$TMP/${path}`);
+      urls.push(local);
+    }
+    urls.push(redisUrl());
   }
-  const subjects = [...[...new Set(urls)].map(stowageSubject), ...PEERS.filter((peer) => peers.includes(peer.name))];
+  const subjects = [
+    ...[...new Set(urls)].map((url) => stowageSubject(url, names.get(url))),
+    ...PEERS.filter((peer) => peers.includes(peer.name)),
+  ];
   return { subjects, cleanup: async () => scratch?.remove() };
 }

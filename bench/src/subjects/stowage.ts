@@ -48,11 +48,11 @@ export async function openStowage(url: string, namespace = freshNamespace()): Pr
   };
 }
 
-/** A stowage backend named by URL. */
-export function stowageSubject(url: string): Subject {
+/** A stowage backend named by URL (shown as `name`, e.g. with a scratch directory shortened). */
+export function stowageSubject(url: string, name = url): Subject {
   const multiProcess = !url.startsWith("memory:");
   return {
-    name: url,
+    name,
     kind: "backend",
     capabilities: ["cache", "lock", "checkpoint", "checkpointList"],
     open: () => openStowage(url),
