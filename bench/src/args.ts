@@ -35,8 +35,9 @@ export const DEFAULTS = {
 export const USAGE = `Usage: npm run bench -- [options]
 
   --scenario <names>   comma-separated: ${SCENARIOS.map((s) => s.name).join(", ")}, or all (default ${DEFAULTS.scenario})
-  --backends <urls>    comma-separated stowage URLs, e.g. memory://,sqlite:///tmp/b.db; "all" = every
-                       backend in a scratch directory plus Redis at REDIS_URL (default ${DEFAULTS.backends})
+  --backends <urls>    comma-separated stowage URLs, e.g. memory://,sqlite:///tmp/b.db; "all" = memory,
+                       sqlite, lmdb and file in a scratch directory, redis at REDIS_URL (else
+                       127.0.0.1:6379) and hybrid+redis over it (default ${DEFAULTS.backends})
   --peers <names>      comma-separated: ${PEERS.map((p) => p.name).join(", ")}; all; none (default)
   --n <ops>            operations per row (default ${DEFAULTS.n})
   --repeats <runs>     measured runs per row; the median is reported (default ${DEFAULTS.repeats})

@@ -1,3 +1,4 @@
+import { sleep } from "@stowage/core";
 import { open } from "lmdb";
 import type { OpenSubject, Subject } from "../subjects/subject.js";
 import { sortableId } from "./checkpoint-ids.js";
@@ -13,6 +14,7 @@ interface Entry {
 
 async function openRawLmdb(): Promise<OpenSubject> {
   const dir = await scratchDir("raw-lmdb");
+  // lmdb-js defaults (overlappingSync on Linux), as the lmdb adapter's default sync mode "overlapping".
   const root = open<Entry, string>({ path: dir.path });
   const locks = root.openDB<{ token: number; expiresAt: number }, string>({ name: "locks" });
   const checkpoints = root.openDB<Entry, [string, string]>({ name: "checkpoints" });
@@ -39,7 +41,7 @@ async function openRawLmdb(): Promise<OpenSubject> {
         const deadline = performance.now() + waitMs;
         while (!take()) {
           if (performance.now() >= deadline) throw new Error(`lock ${name} still held after ${waitMs} ms`);
-          await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 10));
+          await sleep(5 + Math.random() * 10);
         }
         return {
           release: async () =>

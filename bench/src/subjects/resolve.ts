@@ -5,7 +5,10 @@ import { scratchDir } from "../peers/temp-dir.js";
 import { stowageSubject } from "./stowage.js";
 import type { Subject } from "./subject.js";
 
-/** The subjects of a run: backends (with "all" expanded into a scratch directory) then peers. */
+/**
+ * The subjects of a run: backends, then peers. "all" expands to memory://, SQLite, LMDB and
+ * files in a scratch directory, Redis at REDIS_URL, and the hybrid cache (memory L1) over it.
+ */
 export async function resolveSubjects(
   backends: readonly string[],
   peers: readonly string[],
@@ -29,7 +32,7 @@ export async function resolveSubjects(
       names.set(local, `${scheme}://$TMP/${path}`);
       urls.push(local);
     }
-    urls.push(redisUrl());
+    urls.push(redisUrl(), `hybrid+${redisUrl()}`);
   }
   const subjects = [
     ...[...new Set(urls)].map((url) => stowageSubject(url, names.get(url))),
