@@ -218,16 +218,33 @@ export class LmdbCacheDriver implements CacheDriver {
   }
 
   async gc(): Promise<number> {
-    return this.#write(() => {
+    this.#assertOpen();
+    const range = tupleRange([this.#namespace]);
+    let start = range.start;
+    let removed = 0;
+    // Pages of reads, then one short write per page: a sweep never holds the writer lock for long.
+    for (;;) {
+      const page = await guard(this.#where, () =>
+        Array.from(this.#dbs.cache.getRange({ start, end: range.end, limit: KEYS_PAGE })),
+      );
       const now = Date.now();
-      let removed = 0;
-      for (const { key, value } of Array.from(this.#dbs.cache.getRange(tupleRange([this.#namespace])))) {
-        if (!isExpired(recordExpiresAt(value), now)) continue;
-        this.#removeInTxn(decodeTuple(key)[1] as string, key);
-        removed++;
+      const expired = page.filter(({ value }) => isExpired(recordExpiresAt(value), now)).map(({ key }) => key);
+      if (expired.length > 0) {
+        removed += await this.#write(() => {
+          let count = 0;
+          for (const keyBuffer of expired) {
+            const record = this.#dbs.cache.getBinary(keyBuffer);
+            // Re-checked inside the transaction: another process may have rewritten the entry.
+            if (record === undefined || !isExpired(recordExpiresAt(record))) continue;
+            this.#removeInTxn(decodeTuple(keyBuffer)[1] as string, keyBuffer);
+            count++;
+          }
+          return count;
+        });
       }
-      return removed;
-    });
+      if (page.length < KEYS_PAGE) return removed;
+      start = Buffer.concat([(page[page.length - 1] as { key: Buffer }).key, Buffer.from([0])]);
+    }
   }
 
   async size(): Promise<{ entries: number; bytes: number }> {

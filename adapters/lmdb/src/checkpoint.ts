@@ -12,6 +12,8 @@ import type { LmdbDatabases } from "./environment.js";
 import { guard } from "./errors.js";
 import { decodeTuple, encodeTuple, tupleRange } from "./keys/tuple.js";
 
+const GC_PAGE = 256;
+
 /** A reverse range read of the tuples under `parts`, from just below `before` (or the top) down. */
 function newestFirst(parts: readonly string[], before: string | undefined) {
   const range = tupleRange(parts);
@@ -233,19 +235,36 @@ export class LmdbCheckpointDriver implements CheckpointDriver {
   }
 
   async gc(): Promise<number> {
-    return this.#write(() => {
+    this.#assertOpen();
+    const range = tupleRange([this.#namespace]);
+    let start = range.start;
+    let removed = 0;
+    // Pages of reads, then one short write per page: a sweep never holds the writer lock for long.
+    for (;;) {
+      const page = await this.#read(() =>
+        Array.from(this.#dbs.checkpoint.getRange({ start, end: range.end, limit: GC_PAGE })),
+      );
       const now = Date.now();
-      let removed = 0;
-      const touched = new Map<string, [string, string]>();
-      for (const { key, value } of Array.from(this.#dbs.checkpoint.getRange(tupleRange([this.#namespace])))) {
-        if (!isExpired((value as CheckpointRow).expiresAt, now)) continue;
-        const [, threadId, ns, id] = decodeTuple(key) as [string, string, string, string];
-        removed += this.#removeCheckpoint(threadId, ns, id);
-        touched.set(`${threadId}\0${ns}`, [threadId, ns]);
+      const expired = page
+        .filter(({ value }) => isExpired((value as CheckpointRow).expiresAt, now))
+        .map(({ key }) => decodeTuple(key) as [string, string, string, string]);
+      if (expired.length > 0) {
+        removed += await this.#write(() => {
+          let count = 0;
+          const touched = new Map<string, [string, string]>();
+          for (const [, threadId, ns, id] of expired) {
+            const row = this.#row(threadId, ns, id);
+            if (!row || !isExpired(row.expiresAt)) continue;
+            count += this.#removeCheckpoint(threadId, ns, id);
+            touched.set(`${threadId}\0${ns}`, [threadId, ns]);
+          }
+          for (const [threadId, ns] of touched.values()) count += this.#dropOrphanBlobs(threadId, ns);
+          return count;
+        });
       }
-      for (const [threadId, ns] of touched.values()) removed += this.#dropOrphanBlobs(threadId, ns);
-      return removed;
-    });
+      if (page.length < GC_PAGE) return removed;
+      start = Buffer.concat([(page[page.length - 1] as { key: Buffer }).key, Buffer.from([0])]);
+    }
   }
 
   async size(): Promise<{ threads: number; checkpoints: number }> {
