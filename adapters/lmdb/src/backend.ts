@@ -109,6 +109,8 @@ export class LmdbBackend implements Backend {
 
   /** Removes expired cache entries and checkpoints of every namespace this backend opened; returns how many. */
   async sweep(): Promise<number> {
+    // Frees reader slots of processes that died holding a read transaction, so their old snapshot stops pinning pages.
+    (this.#dbs.root as unknown as { readerCheck(): number }).readerCheck();
     let removed = 0;
     for (const driver of [...this.#caches.values(), ...this.#checkpoints.values()]) {
       if (this.#closed) break;

@@ -16,37 +16,36 @@ const END = 0xff;
 
 const scratch = new DataView(new ArrayBuffer(8));
 
-function pushString(out: number[], value: string, terminate: boolean): void {
-  out.push(STRING);
-  const bytes = Buffer.from(value, "utf8");
-  if (bytes.indexOf(0) === -1) for (const byte of bytes) out.push(byte);
-  else
-    for (const byte of bytes) {
-      out.push(byte);
-      if (byte === 0) out.push(0xff);
-    }
-  if (terminate) out.push(0);
-}
-
-function pushNumber(out: number[], value: number): void {
-  out.push(NUMBER);
-  scratch.setFloat64(0, value);
-  // Flip the sign bit of positives and every bit of negatives, so bytes compare like the numbers.
-  const negative = (scratch.getUint8(0) & 0x80) !== 0;
-  for (let i = 0; i < 8; i++) {
-    const byte = scratch.getUint8(i);
-    out.push(negative ? ~byte & 0xff : i === 0 ? byte ^ 0x80 : byte);
-  }
-}
-
 /** The key for a tuple. */
 export function encodeTuple(parts: readonly TuplePart[]): Buffer {
-  const out: number[] = [];
+  // A UTF-16 unit is at most 3 bytes of UTF-8, and an escaped NUL is 2: the size is an upper bound.
+  let size = 0;
+  for (const part of parts) size += typeof part === "number" ? 9 : part.length * 3 + 2;
+  const key = Buffer.allocUnsafe(size);
+  let at = 0;
   for (const part of parts) {
-    if (typeof part === "number") pushNumber(out, part);
-    else pushString(out, part, true);
+    if (typeof part === "number") {
+      key[at] = NUMBER;
+      scratch.setFloat64(0, part);
+      // Flip the sign bit of positives and every bit of negatives, so bytes compare like the numbers.
+      const negative = (scratch.getUint8(0) & 0x80) !== 0;
+      for (let i = 0; i < 8; i++) {
+        const byte = scratch.getUint8(i);
+        key[at + 1 + i] = negative ? ~byte & 0xff : i === 0 ? byte ^ 0x80 : byte;
+      }
+      at += 9;
+      continue;
+    }
+    key[at++] = STRING;
+    if (!part.includes("\0")) at += key.write(part, at, "utf8");
+    else
+      for (const byte of Buffer.from(part, "utf8")) {
+        key[at++] = byte;
+        if (byte === 0) key[at++] = 0xff;
+      }
+    key[at++] = 0;
   }
-  return Buffer.from(out);
+  return key.subarray(0, at);
 }
 
 /**
@@ -80,9 +79,9 @@ export function tupleRange(parts: readonly TuplePart[]): { start: Buffer; end: B
 
 /** The range of tuples `[...parts, s, …]` whose next string part `s` starts with `prefix`. */
 export function stringPrefixRange(parts: readonly TuplePart[], prefix: string): { start: Buffer; end: Buffer } {
-  const out: number[] = [...encodeTuple(parts)];
-  pushString(out, prefix, false);
-  const start = Buffer.from(out);
+  const withTerminator = appendString(encodeTuple(parts), prefix);
+  // Without the terminator, so every longer string that starts with `prefix` falls inside.
+  const start = withTerminator.subarray(0, withTerminator.length - 1);
   return { start, end: Buffer.concat([start, Buffer.from([END])]) };
 }
 
