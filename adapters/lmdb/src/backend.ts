@@ -5,6 +5,7 @@ import {
   type CacheDriver,
   type CheckpointDriver,
   ClosedError,
+  ConfigError,
   type LockDriver,
   monotonicNow,
 } from "@stowage/core";
@@ -24,13 +25,21 @@ import type { LmdbOptions } from "./options.js";
  * One environment per directory per process: LMDB forbids opening the same environment twice
  * in one process (closing either would drop the other's file locks), so openers share it.
  */
-const environments = new Map<string, { dbs: LmdbDatabases; users: number; released: EventEmitter }>();
+const environments = new Map<
+  string,
+  { dbs: LmdbDatabases; options: LmdbOptions; users: number; released: EventEmitter }
+>();
 
 function acquireEnvironment(dir: string, options: LmdbOptions) {
   let shared = environments.get(dir);
   if (!shared) {
-    shared = { dbs: openEnvironment(dir, options), users: 0, released: new EventEmitter().setMaxListeners(0) };
+    shared = { dbs: openEnvironment(dir, options), options, users: 0, released: new EventEmitter().setMaxListeners(0) };
     environments.set(dir, shared);
+  } else if (shared.options.sync !== options.sync) {
+    throw new ConfigError(
+      "sync",
+      `${dir} is already open in this process with sync=${shared.options.sync}; one environment has one sync mode`,
+    );
   }
   shared.users++;
   return shared;

@@ -103,6 +103,18 @@ describe("lmdb configuration", () => {
     }
   });
 
+  it("one process cannot open one directory with two sync modes", async () => {
+    const path = join(dir, "two-modes");
+    const first = await createStorage(`lmdb://${path}?sync=full`);
+    try {
+      expect(await bad(`lmdb://${path}?sync=off`)).toBe("ERR_CONFIG");
+      const same = await createStorage(`lmdb://${path}?sync=full&namespace=other`);
+      await same.close();
+    } finally {
+      await first.close();
+    }
+  });
+
   it("a path under a regular file is ERR_CONFIG", async () => {
     const file = join(dir, "plain-file");
     writeFileSync(file, "x");
