@@ -28,9 +28,12 @@ const SQL = {
   keysAfter: `SELECT key, expires_at AS expiresAt FROM cache_entries
               WHERE namespace = ? AND key > ? ORDER BY key LIMIT ?`,
   clear: "DELETE FROM cache_entries WHERE namespace = ?",
-  sweep: `DELETE FROM cache_entries WHERE namespace = ? AND key IN (
-            SELECT key FROM cache_entries WHERE namespace = ? AND expires_at <= ? LIMIT ?)`,
+  scan: `SELECT key, expires_at AS expiresAt FROM cache_entries
+         WHERE namespace = ? AND key > ? ORDER BY key LIMIT ?`,
+  deleteExpired: "DELETE FROM cache_entries WHERE namespace = ? AND key = ? AND expires_at <= ?",
   size: "SELECT entries, value_bytes AS valueBytes, key_bytes AS keyBytes FROM cache_namespaces WHERE namespace = ?",
+  countedSize: `SELECT count(*) AS entries, coalesce(sum(length(value)), 0) AS valueBytes, 0 AS keyBytes
+                FROM cache_entries WHERE namespace = ?`,
   oldest: "SELECT key FROM cache_entries WHERE namespace = ? ORDER BY accessed_at LIMIT ?",
 } as const;
 
@@ -42,7 +45,7 @@ interface EntryRow {
 }
 
 const KEYS_PAGE = 256;
-const SWEEP_BATCH = 1_000;
+const GC_CHUNK = 1_000;
 const EVICT_BATCH = 32;
 
 const isLive = (expiresAt: number | null, now: number) => expiresAt === null || expiresAt > now;
@@ -68,8 +71,8 @@ export class SqliteCacheDriver implements CacheDriver {
   #live(key: string, now: number): StoredEntry | undefined {
     const row = this.#sql.get.get(this.#namespace, key) as EntryRow | undefined;
     if (row === undefined || !isLive(row.expiresAt, now)) return undefined;
-    this.touches.touch(key);
-    return { value: row.value, expiresAt: row.expiresAt };
+    if (this.#file.sizeLimitsOn(now)) this.touches.touch(key);
+    return row;
   }
 
   #store(key: string, entry: StoredEntry): void {
@@ -175,33 +178,42 @@ export class SqliteCacheDriver implements CacheDriver {
   }
 
   async gc(): Promise<number> {
-    return this.#file.use(() => {
-      let removed = 0;
-      // Small batches, each its own transaction, so a big sweep never holds the writer lock for long.
-      for (;;) {
-        const now = wallNow();
-        const { changes } = this.#sql.sweep.run(this.#namespace, this.#namespace, now, SWEEP_BATCH);
-        removed += changes;
-        if (changes < SWEEP_BATCH) return removed;
+    // Reads the namespace in key-ordered chunks and deletes what expired, one short write
+    // transaction per chunk, so a sweep never holds the writer lock for long.
+    let removed = 0;
+    let after = "";
+    for (;;) {
+      const chunk = this.#file.use(() => this.#sql.scan.all(this.#namespace, after, GC_CHUNK)) as EntryKeyRow[];
+      const now = wallNow();
+      const expired = chunk.filter((row) => !isLive(row.expiresAt, now));
+      if (expired.length > 0) {
+        removed += this.#file.write(() => {
+          let changes = 0;
+          for (const { key } of expired) changes += this.#sql.deleteExpired.run(this.#namespace, key, now).changes;
+          return changes;
+        });
       }
-    });
+      const last = chunk[chunk.length - 1];
+      if (chunk.length < GC_CHUNK || last === undefined) return removed;
+      after = last.key;
+    }
   }
 
   async size(): Promise<{ entries: number; bytes: number }> {
     return this.#file.use(() => {
-      const row = this.#sql.size.get(this.#namespace) as SizeRow | undefined;
+      // Kept totals when a size limit is in use; otherwise a count over this namespace's rows.
+      const sql = this.#file.sizeLimitsOn(wallNow()) ? this.#sql.size : this.#sql.countedSize;
+      const row = sql.get(this.#namespace) as SizeRow | undefined;
       return { entries: row?.entries ?? 0, bytes: row?.valueBytes ?? 0 };
     });
   }
 
-  /** Removes expired entries, then least recently used ones, until keys and values fit in `maxBytes`. */
+  /** Removes least recently used entries until this namespace's keys and values fit in `maxBytes`. */
   #evict(maxBytes: number): void {
     const used = () => {
       const row = this.#sql.size.get(this.#namespace) as SizeRow | undefined;
       return row === undefined ? 0 : row.valueBytes + row.keyBytes;
     };
-    if (used() <= maxBytes) return;
-    this.#sql.sweep.run(this.#namespace, this.#namespace, wallNow(), SWEEP_BATCH);
     while (used() > maxBytes) {
       const oldest = this.#sql.oldest.all(this.#namespace, EVICT_BATCH) as { key: string }[];
       if (oldest.length === 0) return;

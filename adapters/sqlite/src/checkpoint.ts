@@ -69,8 +69,11 @@ const SQL = {
                 + (SELECT count(*) FROM checkpoint_blobs WHERE namespace = @namespace AND thread_id = @threadId)
                 + (SELECT count(*) FROM checkpoint_writes WHERE namespace = @namespace AND thread_id = @threadId)
                 AS records`,
-  expired: `SELECT thread_id AS threadId, ns, id FROM checkpoints
-            WHERE namespace = @namespace AND expires_at <= @now LIMIT @limit`,
+  // No expiry index (one less b-tree per put): gc walks the table in rowid chunks.
+  scan: `SELECT rowid AS cursor, thread_id AS threadId, ns, id, expires_at AS expiresAt FROM checkpoints
+         WHERE rowid > @after AND namespace = @namespace ORDER BY rowid LIMIT @limit`,
+  deleteExpired: `DELETE FROM checkpoints
+                  WHERE namespace = @namespace AND thread_id = @threadId AND ns = @ns AND id = @id AND expires_at <= @now`,
   size: `SELECT count(DISTINCT thread_id) AS threads, count(*) AS checkpoints FROM checkpoints
          WHERE namespace = @namespace`,
 } as const;
@@ -95,7 +98,15 @@ interface BlobKeyRow {
   version: string;
 }
 
-const GC_BATCH = 500;
+const GC_CHUNK = 1_000;
+
+interface ScanRow {
+  cursor: number;
+  threadId: string;
+  ns: string;
+  id: string;
+  expiresAt: number | null;
+}
 
 /** A channel version as two columns, so that 1 and "1" stay different versions. */
 function versionColumns(version: ChannelVersion): { versionType: "number" | "string"; version: string } {
@@ -258,23 +269,29 @@ export class SqliteCheckpointDriver implements CheckpointDriver {
   async gc(): Promise<number> {
     const namespace = this.#namespace;
     let removed = 0;
-    // Batches in separate transactions, so a large sweep never holds the writer lock for long.
-    for (;;) {
-      const batch = this.#file.write(() => {
-        const expired = this.#sql.expired.all({ namespace, now: wallNow(), limit: GC_BATCH }) as {
-          threadId: string;
-          ns: string;
-          id: string;
-        }[];
-        const touched = new Map<string, { threadId: string; ns: string }>();
-        for (const { threadId, ns, id } of expired) {
-          removed += this.#deleteCheckpoint(threadId, ns, id);
-          touched.set(`${threadId}\0${ns}`, { threadId, ns });
-        }
-        for (const { threadId, ns } of touched.values()) removed += this.#dropOrphanBlobs(threadId, ns);
-        return expired.length;
-      });
-      if (batch < GC_BATCH) return removed;
+    // Reads in chunks and deletes in one short write transaction per chunk, so a large sweep
+    // never holds the writer lock for long.
+    for (let after = 0; ; ) {
+      const chunk = this.#file.use(() => this.#sql.scan.all({ namespace, after, limit: GC_CHUNK })) as ScanRow[];
+      const now = wallNow();
+      const expired = chunk.filter((row) => row.expiresAt !== null && row.expiresAt <= now);
+      if (expired.length > 0) {
+        removed += this.#file.write(() => {
+          let records = 0;
+          const touched = new Map<string, { threadId: string; ns: string }>();
+          for (const { threadId, ns, id } of expired) {
+            const scope = { namespace, threadId, ns, id };
+            if (this.#sql.deleteExpired.run({ ...scope, now }).changes === 0) continue;
+            records += 1 + this.#sql.deleteWrites.run(scope).changes;
+            touched.set(`${threadId}\0${ns}`, { threadId, ns });
+          }
+          for (const { threadId, ns } of touched.values()) records += this.#dropOrphanBlobs(threadId, ns);
+          return records;
+        });
+      }
+      const last = chunk[chunk.length - 1];
+      if (chunk.length < GC_CHUNK || last === undefined) return removed;
+      after = last.cursor;
     }
   }
 

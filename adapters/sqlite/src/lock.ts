@@ -6,8 +6,7 @@ import type { SqliteFile } from "./sqlite-file.js";
 
 const SQL = {
   lease: "SELECT token, expires_at AS expiresAt FROM lock_leases WHERE namespace = ? AND name = ?",
-  firstWaiter: `SELECT waiter FROM lock_waiters WHERE namespace = ? AND name = ? AND deadline > ?
-                ORDER BY since, waiter LIMIT 1`,
+  waiters: "SELECT waiter, deadline FROM lock_waiters WHERE namespace = ? AND name = ? ORDER BY since, waiter",
   nextToken: `INSERT INTO lock_fencing (namespace, name, last_token) VALUES (?, ?, 1)
               ON CONFLICT (namespace, name) DO UPDATE SET last_token = last_token + 1
               RETURNING last_token AS token`,
@@ -56,22 +55,24 @@ export class SqliteLockDriver implements LockDriver {
     });
   }
 
-  /** True when the name is free and no other process waits ahead of this one. */
-  #mayTake(name: string, now: number): boolean {
+  /** Whether the name is free and no other process waits ahead of this one, and whether the queue has rows at all. */
+  #turn(name: string, now: number): { mayTake: boolean; queued: boolean } {
     const lease = this.#sql.lease.get(this.#namespace, name) as { expiresAt: bigint } | undefined;
-    if (lease !== undefined && Number(lease.expiresAt) > now) return false;
-    const first = this.#sql.firstWaiter.get(this.#namespace, name, now) as { waiter: string } | undefined;
-    return first === undefined || first.waiter === this.#waiter;
+    if (lease !== undefined && Number(lease.expiresAt) > now) return { mayTake: false, queued: true };
+    const waiters = this.#sql.waiters.all(this.#namespace, name) as { waiter: string; deadline: number }[];
+    const first = waiters.find((row) => row.deadline > now);
+    return { mayTake: first === undefined || first.waiter === this.#waiter, queued: waiters.length > 0 };
   }
 
   async tryAcquire(name: string, ttlMs: number): Promise<LeaseGrant | undefined> {
     return this.#file.write(() => {
       // The clock is read after the writer lock is taken: a wait for the lock must not shorten the lease.
       const now = wallNow();
-      if (!this.#mayTake(name, now)) return undefined;
+      const turn = this.#turn(name, now);
+      if (!turn.mayTake) return undefined;
       const { token } = this.#sql.nextToken.get(this.#namespace, name) as { token: bigint };
       this.#sql.grant.run(this.#namespace, name, token, now + ttlMs);
-      this.#sql.leaveQueue.run(this.#namespace, name, this.#waiter, now);
+      if (turn.queued) this.#sql.leaveQueue.run(this.#namespace, name, this.#waiter, now);
       return { token };
     });
   }
@@ -121,7 +122,7 @@ export class SqliteLockDriver implements LockDriver {
     try {
       for (let left = timeoutMs; left > 0; left = until - monotonicNow()) {
         await sleep(Math.min(step, left), woken.signal);
-        if (this.#file.use(() => this.#mayTake(name, wallNow()))) return;
+        if (this.#file.use(() => this.#turn(name, wallNow()).mayTake)) return;
       }
     } catch {
       if (signal?.aborted) {

@@ -10,7 +10,8 @@ export const APPLICATION_ID = 0x53544f57;
  */
 const MIGRATIONS: readonly string[] = [
   `
-  -- Cache entries; WITHOUT ROWID so a get is one b-tree lookup on (namespace, key).
+  -- Cache entries; WITHOUT ROWID so a get is one b-tree lookup on (namespace, key). No expiry
+  -- index: each index is one more page written per set, so gc() scans in chunks instead.
   CREATE TABLE cache_entries (
     namespace   TEXT    NOT NULL,
     key         TEXT    NOT NULL,
@@ -19,36 +20,13 @@ const MIGRATIONS: readonly string[] = [
     accessed_at INTEGER NOT NULL,
     PRIMARY KEY (namespace, key)
   ) WITHOUT ROWID;
-  CREATE INDEX cache_entries_lru ON cache_entries (namespace, accessed_at);
-  CREATE INDEX cache_entries_expiry ON cache_entries (namespace, expires_at) WHERE expires_at IS NOT NULL;
-
-  -- Size accounting per namespace, kept by triggers in the writer's own transaction so that
-  -- every process sees exact totals without a SUM over the table.
+  -- Filled only once a store with a size limit has opened the file (see SIZE_LIMIT_SQL).
   CREATE TABLE cache_namespaces (
     namespace   TEXT    PRIMARY KEY,
     entries     INTEGER NOT NULL,
     value_bytes INTEGER NOT NULL,
     key_bytes   INTEGER NOT NULL
   ) WITHOUT ROWID;
-  CREATE TRIGGER cache_entries_inserted AFTER INSERT ON cache_entries BEGIN
-    INSERT INTO cache_namespaces (namespace, entries, value_bytes, key_bytes)
-    VALUES (NEW.namespace, 1, length(NEW.value), length(CAST(NEW.key AS BLOB)))
-    ON CONFLICT (namespace) DO UPDATE SET
-      entries = entries + 1,
-      value_bytes = value_bytes + excluded.value_bytes,
-      key_bytes = key_bytes + excluded.key_bytes;
-  END;
-  CREATE TRIGGER cache_entries_updated AFTER UPDATE OF value ON cache_entries BEGIN
-    UPDATE cache_namespaces SET value_bytes = value_bytes - length(OLD.value) + length(NEW.value)
-    WHERE namespace = NEW.namespace;
-  END;
-  CREATE TRIGGER cache_entries_deleted AFTER DELETE ON cache_entries BEGIN
-    UPDATE cache_namespaces SET
-      entries = entries - 1,
-      value_bytes = value_bytes - length(OLD.value),
-      key_bytes = key_bytes - length(CAST(OLD.key AS BLOB))
-    WHERE namespace = OLD.namespace;
-  END;
 
   CREATE TABLE lock_leases (
     namespace  TEXT    NOT NULL,
@@ -92,7 +70,6 @@ const MIGRATIONS: readonly string[] = [
   -- list() reads these ranges newest first: per thread across its namespaces, and across all threads.
   CREATE INDEX checkpoints_by_thread ON checkpoints (namespace, thread_id, id);
   CREATE INDEX checkpoints_by_id ON checkpoints (namespace, id);
-  CREATE INDEX checkpoints_expiry ON checkpoints (namespace, expires_at) WHERE expires_at IS NOT NULL;
 
   CREATE TABLE checkpoint_blobs (
     namespace    TEXT NOT NULL,
@@ -121,6 +98,53 @@ const MIGRATIONS: readonly string[] = [
   );
   `,
 ];
+
+/**
+ * What a size limit needs, created by the first store with a limit that opens the file and kept from
+ * then on: an index on recency for eviction, and per-namespace totals kept by triggers in every
+ * writer's own transaction (so they stay exact with several processes writing), seeded from the
+ * rows in the same transaction. Files never used with a limit do not pay for them on each set.
+ */
+const SIZE_LIMIT_SQL = `
+  CREATE INDEX cache_entries_lru ON cache_entries (namespace, accessed_at);
+  CREATE TRIGGER cache_entries_inserted AFTER INSERT ON cache_entries BEGIN
+    INSERT INTO cache_namespaces (namespace, entries, value_bytes, key_bytes)
+    VALUES (NEW.namespace, 1, length(NEW.value), length(CAST(NEW.key AS BLOB)))
+    ON CONFLICT (namespace) DO UPDATE SET
+      entries = entries + 1,
+      value_bytes = value_bytes + excluded.value_bytes,
+      key_bytes = key_bytes + excluded.key_bytes;
+  END;
+  CREATE TRIGGER cache_entries_updated AFTER UPDATE OF value ON cache_entries BEGIN
+    UPDATE cache_namespaces SET value_bytes = value_bytes - length(OLD.value) + length(NEW.value)
+    WHERE namespace = NEW.namespace;
+  END;
+  CREATE TRIGGER cache_entries_deleted AFTER DELETE ON cache_entries BEGIN
+    UPDATE cache_namespaces SET
+      entries = entries - 1,
+      value_bytes = value_bytes - length(OLD.value),
+      key_bytes = key_bytes - length(CAST(OLD.key AS BLOB))
+    WHERE namespace = OLD.namespace;
+  END;
+  DELETE FROM cache_namespaces;
+  INSERT INTO cache_namespaces (namespace, entries, value_bytes, key_bytes)
+    SELECT namespace, count(*), sum(length(value)), sum(length(CAST(key AS BLOB)))
+    FROM cache_entries GROUP BY namespace;
+`;
+
+const SIZE_LIMIT_MARK = "cache_entries_lru";
+
+/** True once a store with a size limit has opened the file (recency and size totals are kept). */
+export function sizeLimitsEnabled(db: Database.Database): boolean {
+  return db.prepare("SELECT 1 FROM sqlite_schema WHERE name = ?").get(SIZE_LIMIT_MARK) !== undefined;
+}
+
+/** Creates the size-limit objects unless another process already has. */
+export function enableSizeLimits(db: Database.Database): void {
+  db.transaction(() => {
+    if (!sizeLimitsEnabled(db)) db.exec(SIZE_LIMIT_SQL);
+  }).immediate();
+}
 
 /** The schema version this package writes. */
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -2,8 +2,10 @@ import { accessSync, closeSync, constants, openSync, statSync } from "node:fs";
 import { ClosedError, ConfigError, ensurePrivateParent, PRIVATE_FILE_MODE } from "@stowage/core";
 import Database from "better-sqlite3";
 import { DEFAULT_BUSY_TIMEOUT_MS, type SqliteOptions } from "./options.js";
-import { migrate } from "./schema.js";
+import { enableSizeLimits, migrate, sizeLimitsEnabled } from "./schema.js";
 import { translateSqliteError } from "./sqlite-errors.js";
+
+const SIZE_LIMIT_RECHECK_MS = 1_000;
 
 /** One open database file: the connection, its closed state, and the two ways drivers run SQL on it. */
 export class SqliteFile {
@@ -11,6 +13,8 @@ export class SqliteFile {
   readonly db: Database.Database;
   readonly synchronous: "normal" | "full";
   #closed = false;
+  #sizeLimits = false;
+  #sizeLimitsCheckedAt = Number.NEGATIVE_INFINITY;
   readonly #transaction: Database.Transaction<(body: () => unknown) => unknown>;
 
   private constructor(path: string, db: Database.Database, synchronous: "normal" | "full") {
@@ -33,11 +37,23 @@ export class SqliteFile {
       db.pragma("journal_mode = WAL");
       db.pragma(`synchronous = ${options.synchronous === "full" ? "FULL" : "NORMAL"}`);
       migrate(db, path);
+      if (options.maxSizeBytes !== undefined) enableSizeLimits(db);
       return new SqliteFile(path, db, options.synchronous ?? "normal");
     } catch (error) {
       db?.close();
       throw translateSqliteError(error, path);
     }
+  }
+
+  /**
+   * True once any store with a size limit has opened this file, in any process: only then do reads
+   * keep recency. Rechecked at most once a second, so another process's new limit is seen within one.
+   */
+  sizeLimitsOn(now: number): boolean {
+    if (this.#sizeLimits || now - this.#sizeLimitsCheckedAt < SIZE_LIMIT_RECHECK_MS) return this.#sizeLimits;
+    this.#sizeLimitsCheckedAt = now;
+    this.#sizeLimits = sizeLimitsEnabled(this.db);
+    return this.#sizeLimits;
   }
 
   get closed(): boolean {

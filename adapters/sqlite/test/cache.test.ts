@@ -55,19 +55,38 @@ describe("sqlite cache", () => {
     expect(valueBytes).toBeGreaterThan(0);
   }, 60_000);
 
-  it("without a limit the accounting is kept too, so a later opener with a limit starts from exact totals", async () => {
+  it("a file used without a limit gets exact totals when a limited store opens it, kept by unlimited writers after", async () => {
     const url = `${tmp.url()}?namespace=open`;
-    const exits = await Promise.all([7, 8].map((seed) => run("cache-churn.mjs", [url, "300", String(seed)])));
-    expect(exits).toEqual([0, 0]);
-    const { kept, counted } = accounting(join(tmp.path, "stowage.db"), "open");
-    expect(kept).toEqual(counted);
-    const limited = await createStorage(`${url}&maxSize=2000`);
+    const path = join(tmp.path, "stowage.db");
+    expect(await Promise.all([7, 8].map((seed) => run("cache-churn.mjs", [url, "300", String(seed)])))).toEqual([0, 0]);
+    // No limit yet: writers pay for no totals and no recency index.
+    expect(accounting(path, "open").kept).toBeUndefined();
+    const limited = await createStorage(`${url}&maxSize=20000`);
     await limited.cache.set("one-more", "z");
-    expect((await limited.cache.stats()).bytes).toBeLessThanOrEqual(2000);
-    await limited.close();
-    const after = accounting(join(tmp.path, "stowage.db"), "open");
+    expect((await limited.cache.stats()).bytes).toBeLessThanOrEqual(20_000);
+    const seeded = accounting(path, "open");
+    expect(seeded.kept).toEqual(seeded.counted);
+    // Processes without a limit now keep the totals too, because the triggers live in the file.
+    expect(await Promise.all([9, 10].map((seed) => run("cache-churn.mjs", [url, "300", String(seed)])))).toEqual([
+      0, 0,
+    ]);
+    const after = accounting(path, "open");
     expect(after.kept).toEqual(after.counted);
+    await limited.close();
   }, 60_000);
+
+  it("reads in another process count for eviction once flushed: a hot entry read elsewhere survives", async () => {
+    const value = "v".repeat(500);
+    const limited = await createStorage(`${tmp.url()}?namespace=lru&maxSize=8000`);
+    const reader = await createStorage(`${tmp.url()}?namespace=lru`);
+    await limited.cache.set("hot", value);
+    for (let i = 0; i < 10; i++) await limited.cache.set(`cold:${i}`, value);
+    expect(await reader.cache.get("hot")).toBe(value);
+    await reader.close(); // a reader's recency reaches the file within a second, and at close
+    for (let i = 10; i < 20; i++) await limited.cache.set(`cold:${i}`, value);
+    expect(await limited.cache.getMany(["hot", "cold:0", "cold:19"])).toEqual([value, undefined, value]);
+    await limited.close();
+  });
 
   it("gc removes expired rows from the file and reports how many; they were never returned before", async () => {
     const storage = await createStorage(`${tmp.url()}?namespace=gc`);
