@@ -18,7 +18,7 @@ async function openObjectForm(url: string, namespace: string, options: OpenOptio
   const codec = options.codec ?? "json";
   const l2 = await createStorage({ url, namespace, codec });
   const bus = await openBus({ url: new URL(url), params: new URLSearchParams(), options: {} });
-  const cache = createHybridCache({ l2: l2.cache as never, bus, codec, graceMs: 5_000 });
+  const cache = createHybridCache({ l2: l2.cache, bus, codec, graceMs: 5_000 });
   const close = async () => {
     await cache.close();
     await bus.close();

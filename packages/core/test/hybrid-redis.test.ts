@@ -106,7 +106,7 @@ describe.skipIf(skipReason !== undefined)("hybrid cache on real Redis", () => {
   ): Promise<{ cache: HybridCache; bus: RedisBus; l2: Storage }> {
     const l2 = await createStorage({ url: `${server.url}?timeout=500&connectTimeout=500`, namespace: ns });
     const bus = await openBus({ url: new URL(server.url), params: new URLSearchParams(), options: {} });
-    const cache = createHybridCache({ l2: l2.cache as never, bus, ...options });
+    const cache = createHybridCache({ l2: l2.cache, bus, ...options });
     cleanups.push(
       () => l2.close(),
       () => bus.close(),

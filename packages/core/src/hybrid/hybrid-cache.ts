@@ -2,7 +2,7 @@ import { CacheStore, DEFAULT_MAX_VALUE_BYTES } from "../cache/cache-store.js";
 import { SingleFlight } from "../cache/single-flight.js";
 import type { Codec } from "../codecs/codec.js";
 import { resolveCodec } from "../codecs/index.js";
-import type { CacheStats, SetOptions } from "../contracts.js";
+import type { Cache, CacheStats, SetOptions } from "../contracts.js";
 import type { BackendHealth } from "../drivers/backend.js";
 import type { CacheDriver } from "../drivers/cache-driver.js";
 import { InvalidArgumentError } from "../errors.js";
@@ -23,8 +23,8 @@ export interface L2Store {
 
 /** Options of createHybridCache. */
 export interface HybridCacheOptions {
-  /** The shared tier: a cache store (e.g. `(await createStorage("redis://…")).cache`) or a driver. */
-  l2: L2Store | CacheDriver;
+  /** The shared tier: a cache store stowage opened (e.g. `(await createStorage("redis://…")).cache`) or a driver. */
+  l2: Cache | L2Store | CacheDriver;
   /** The local tier: a driver (e.g. an LMDB or SQLite backend's cache driver) or bounds of the default memory tier. */
   l1?: CacheDriver | MemoryTierOptions;
   /** Carries invalidations between instances; leave out for a single instance. */
@@ -64,6 +64,18 @@ export type HybridCacheStats = CacheStats &
   };
 
 const isDriver = (l2: L2Store | CacheDriver): l2 is CacheDriver => !("driver" in l2);
+
+/** The store or driver behind `l2`: the hybrid needs entries with their expiry, which only a driver gives. */
+function asTier(l2: unknown): L2Store | CacheDriver {
+  if (typeof l2 === "object" && l2 !== null) {
+    if ("driver" in l2 && typeof (l2 as L2Store).driver?.get === "function") return l2 as L2Store;
+    if (typeof (l2 as CacheDriver).update === "function" && typeof (l2 as CacheDriver).get === "function")
+      return l2 as CacheDriver;
+  }
+  throw new InvalidArgumentError(
+    "l2 must be a cache store opened by stowage (createStorage(…).cache) or a CacheDriver",
+  );
+}
 
 /** A cache with a local tier in front of a shared one, kept honest across instances by a bus. */
 export class HybridCache extends CacheStore {
@@ -155,9 +167,8 @@ export class HybridCache extends CacheStore {
  * (usually Redis). Reads try L1, then L2; writes go to L2, then L1, then the bus.
  */
 export function createHybridCache(options: HybridCacheOptions): HybridCache {
-  const { l2, bus } = options;
-  if (typeof l2 !== "object" || l2 === null)
-    throw new InvalidArgumentError("createHybridCache needs l2: a cache store or driver");
+  const { bus } = options;
+  const l2 = asTier(options.l2);
   const l1 =
     options.l1 === undefined || !("get" in options.l1)
       ? new MemoryTier((options.l1 as MemoryTierOptions | undefined) ?? {})

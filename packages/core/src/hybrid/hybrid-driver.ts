@@ -39,6 +39,9 @@ export interface HybridDriverOptions {
   writeBehind?: { maxEntries: number; retryMs?: number } | undefined;
 }
 
+/** Keeps one bus message under about 1 MiB even with the longest keys. */
+const MAX_KEYS_PER_MESSAGE = 1_000;
+
 const isUnavailable = (error: unknown) => isStowageError(error, "ERR_BACKEND_UNAVAILABLE");
 
 /**
@@ -69,6 +72,8 @@ export class HybridCacheDriver implements CacheDriver {
     l1Clears: 0,
   };
   readonly #dropping = new Map<string, number>();
+  readonly #outgoing = new Set<string>();
+  #outgoingSent: Promise<void> | undefined;
   #seq = 0;
   /** Monotonic ms since L2 or the bus became unreachable; undefined while both answer. */
   #outageSince: number | undefined;
@@ -165,8 +170,29 @@ export class HybridCacheDriver implements CacheDriver {
       });
   }
 
-  /** Tells the other instances to drop `keys`; a failed send is counted, not thrown (L2 already changed). */
-  async #publish(keys: string[], clear = false): Promise<void> {
+  /**
+   * Tells the other instances to drop `keys`. Keys changed in the same turn of the event loop go
+   * out in one message (concurrent writers then cost one PUBLISH, not one each). A failed send is
+   * counted, not thrown: L2 has already changed.
+   */
+  #publish(keys: string[]): Promise<void> {
+    if (!this.#bus) return Promise.resolve();
+    for (const key of keys) this.#outgoing.add(key);
+    this.#outgoingSent ??= new Promise<void>((resolve) => {
+      setImmediate(() => {
+        const batch = [...this.#outgoing];
+        this.#outgoing.clear();
+        this.#outgoingSent = undefined;
+        const sends: Promise<void>[] = [];
+        for (let i = 0; i < batch.length; i += MAX_KEYS_PER_MESSAGE)
+          sends.push(this.#send(batch.slice(i, i + MAX_KEYS_PER_MESSAGE), false));
+        void Promise.all(sends).then(() => resolve());
+      });
+    });
+    return this.#outgoingSent;
+  }
+
+  async #send(keys: string[], clear: boolean): Promise<void> {
     if (!this.#bus) return;
     const message: BusMessage = { source: this.instanceId, seq: ++this.#seq, namespace: this.namespace, keys };
     if (clear) message.clear = true;
@@ -376,7 +402,7 @@ export class HybridCacheDriver implements CacheDriver {
     await this.#l2(() => this.l2.clear());
     this.#queue?.clear();
     await this.#emptyL1(false);
-    await this.#publish([], true);
+    await this.#send([], true);
   }
 
   async gc(): Promise<number> {
