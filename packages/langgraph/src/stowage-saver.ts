@@ -26,6 +26,9 @@ import type {
 import { filterableMetadata, jsonFilter } from "./metadata.js";
 import { dumpValue, loadValue, type StoredTyped, skipsSerde, type ValueEncoding } from "./typed-values.js";
 
+/** How many listed checkpoints list() reads ahead of the one it yields. */
+const LIST_READ_AHEAD = 8;
+
 /** The checkpoint store contract (core's index exports the class of the same name). */
 type CheckpointStore = Storage["checkpoint"];
 
@@ -94,17 +97,37 @@ export class StowageSaver extends BaseCheckpointSaver {
       if (loaded && matches(loaded.metadata, metadataFilter)) yield await this.#tuple(loaded);
       return;
     }
-    for await (const listed of this.store.list({
+    const listed = this.store.list({
       ...(threadId !== undefined ? { threadId } : {}),
       ...(ns !== undefined ? { ns } : {}),
       ...(beforeId !== undefined ? { before: beforeId } : {}),
       ...(limit !== undefined ? { limit } : {}),
       ...(metadataFilter !== undefined ? { filter: metadataFilter } : {}),
-    })) {
-      // list gives the checkpoint without its blobs and writes; get reads them (it may have expired since).
-      const loaded = await this.store.get(listed.threadId, { ns: listed.ns, id: listed.id });
-      if (loaded) yield await this.#tuple(loaded);
+    });
+    // list gives checkpoints without blobs and writes; a few gets run ahead so a networked store overlaps them.
+    const ahead: Promise<CheckpointTuple | undefined>[] = [];
+    try {
+      for await (const checkpoint of listed) {
+        const tuple = this.#tupleOf(checkpoint.threadId, checkpoint.ns, checkpoint.id);
+        tuple.catch(() => undefined);
+        ahead.push(tuple);
+        if (ahead.length < LIST_READ_AHEAD) continue;
+        const next = await ahead.shift();
+        if (next) yield next;
+      }
+      while (ahead.length > 0) {
+        const next = await ahead.shift();
+        if (next) yield next;
+      }
+    } finally {
+      ahead.length = 0;
     }
+  }
+
+  /** The full tuple of a listed checkpoint (undefined when it expired or went since it was listed). */
+  async #tupleOf(threadId: string, ns: string, id: string): Promise<CheckpointTuple | undefined> {
+    const loaded = await this.store.get(threadId, { ns, id });
+    return loaded && this.#tuple(loaded);
   }
 
   async put(
