@@ -3,8 +3,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import KeyvSqlite from "@keyv/sqlite";
 import { createStorage, isStowageError, type Storage } from "@stowage/core";
+import Keyv from "keyv";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createKeyvStorage, type KeyvStoreLike, unregisterKeyvStore, useKeyvStore } from "../src/index.js";
+import {
+  createKeyvStorage,
+  createKeyvStore,
+  type KeyvStoreLike,
+  unregisterKeyvStore,
+  useKeyvStore,
+} from "../src/index.js";
 
 const dir = mkdtempSync(join(tmpdir(), "stowage-keyv-backend-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -164,5 +171,17 @@ describe("a Keyv store that cannot iterate", () => {
     })();
     await expect(listing).rejects.toThrow(/cannot list its keys/);
     await storage.close();
+  });
+});
+
+describe("createKeyvStore", () => {
+  it("opens a stowage cache from a URL for Keyv and closes it when Keyv disconnects", async () => {
+    const store = await createKeyvStore("memory://");
+    const keyv = new Keyv({ store });
+    await keyv.set("k", { v: 1 }, 60_000);
+    expect(await keyv.get("k")).toEqual({ v: 1 });
+    expect(await store.cache.ttl("keyv:k")).toBeGreaterThan(50_000);
+    await keyv.disconnect();
+    await expect(store.cache.get("keyv:k")).rejects.toSatisfy((error) => isStowageError(error, "ERR_CLOSED"));
   });
 });
