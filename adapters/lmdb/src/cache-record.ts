@@ -10,10 +10,13 @@ export function encodeRecord(entry: StoredEntry): Buffer {
   return record;
 }
 
-export function decodeRecord(record: Buffer, key: string): StoredEntry {
+/** The entry in a record read with getBinaryFast, whose buffer lmdb reuses on the next read: the value is copied out. */
+export function decodeSharedRecord(record: Buffer, key: string): StoredEntry {
   if (record.length < HEADER) throw new CorruptDataError(`lmdb cache record of "${key}" is ${record.length} bytes`);
   const expiresAt = record.readDoubleLE(0);
-  return { value: record.subarray(HEADER), expiresAt: expiresAt === 0 ? null : expiresAt };
+  const value = Buffer.allocUnsafe(record.length - HEADER);
+  record.copy(value, 0, HEADER);
+  return { value, expiresAt: expiresAt === 0 ? null : expiresAt };
 }
 
 /** The expiry of a record without copying its value. */

@@ -8,7 +8,7 @@ import {
   type StoredEntry,
 } from "@stowage/core";
 import { CacheLru, entryBytes } from "./cache-lru.js";
-import { decodeRecord, encodeRecord, recordExpiresAt } from "./cache-record.js";
+import { decodeSharedRecord, encodeRecord, recordExpiresAt } from "./cache-record.js";
 import type { LmdbDatabases } from "./environment.js";
 import { guard, toStowageError, toStowageWriteError } from "./errors.js";
 import { appendString, decodeTuple, encodeTuple, stringPrefixRange, tupleRange } from "./keys/tuple.js";
@@ -50,10 +50,10 @@ export class LmdbCacheDriver implements CacheDriver {
 
   /** The live entry, read in the current transaction when called inside one. */
   #live(key: string, keyBuffer = this.#key(key)): StoredEntry | undefined {
-    const record = this.#dbs.cache.getBinary(keyBuffer);
-    if (record === undefined) return undefined;
-    const entry = decodeRecord(record, key);
-    return isExpired(entry.expiresAt) ? undefined : entry;
+    // The fast read returns lmdb's reused buffer; the expiry is checked before any copy.
+    const record = this.#dbs.cache.getBinaryFast(keyBuffer);
+    if (record === undefined || isExpired(recordExpiresAt(record))) return undefined;
+    return decodeSharedRecord(record, key);
   }
 
   #noteRead(key: string): void {

@@ -59,7 +59,7 @@ export function appendString(prefix: Buffer, last: string, into?: Buffer): Buffe
   key[prefix.length] = STRING;
   const start = prefix.length + 1;
   let end = start + key.write(last, start, "utf8");
-  if (key.subarray(start, end).indexOf(0) !== -1) {
+  if (last.includes("\0")) {
     const escaped: number[] = [];
     for (let i = start; i < end; i++) {
       escaped.push(key[i] as number);
