@@ -3,7 +3,7 @@
 //
 //   npx tsc -b packages/langgraph && node packages/langgraph/bench/saver-bench.mjs [--threads 100] [--steps 10]
 //
-// Workload (an agent with retrieval): per thread, step 0 stores a 5 KB retrieved context that
+// Workload (an agent with retrieval): per thread, step 0 stores a retrieved context (--context-kb, 5) that
 // never changes again; every step appends a ~200-byte message and bumps `step` and `node`, so
 // each put changes 3 of 4 channels. `--all-change` makes every channel change on every step.
 // Prints one JSON object; ratios are stowage ops/s over SqliteSaver ops/s.
@@ -23,6 +23,7 @@ const { values: args } = parseArgs({
     backends: { type: "string", default: "sqlite,memory,lmdb,file" },
     redis: { type: "string" },
     "all-change": { type: "boolean", default: false },
+    "context-kb": { type: "string", default: "5" },
   },
 });
 const threads = Number(args.threads);
@@ -30,7 +31,8 @@ const steps = Number(args.steps);
 const listSize = Number(args["list-size"]);
 const dir = mkdtempSync(join(tmpdir(), "stowage-saver-bench-"));
 
-const context = "retrieved passage ".repeat(280); // ~5 KB
+const contextKb = Number(args["context-kb"]);
+const context = "retrieved passage ".repeat(Math.round((contextKb * 1024) / 18));
 const message = (thread, step) => ({
   role: step % 2 ? "ai" : "user",
   content: `t${thread} s${step} ${"m".repeat(180)}`,
@@ -140,7 +142,14 @@ async function measureList(saver) {
 }
 
 const results = {
-  workload: { threads, steps, checkpoints: threads * steps, allChannelsChange: args["all-change"], listSize },
+  workload: {
+    threads,
+    steps,
+    checkpoints: threads * steps,
+    contextKb,
+    allChannelsChange: args["all-change"],
+    listSize,
+  },
   node: process.version,
   savers: {},
 };
