@@ -10,6 +10,7 @@ import {
   statSync,
   unlinkSync,
   writeSync,
+  writevSync,
 } from "node:fs";
 import { dirname, join } from "node:path";
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from "@stowage/core";
@@ -56,10 +57,7 @@ export class AtomicFiles {
       fd = openSync(path, "wx", PRIVATE_FILE_MODE);
     }
     try {
-      for (const chunk of chunks) {
-        let at = 0;
-        while (at < chunk.byteLength) at += writeSync(fd, chunk, at, chunk.byteLength - at);
-      }
+      writeAll(fd, chunks);
       if (mtimeMs !== undefined) futimesSync(fd, mtimeMs / 1000, mtimeMs / 1000);
       if (this.fsync) fsyncSync(fd);
     } catch (error) {
@@ -69,6 +67,37 @@ export class AtomicFiles {
     }
     closeSync(fd);
     return path;
+  }
+
+  /**
+   * Creates `path` and writes `chunks` into it directly (no temporary file, no rename); false
+   * when it exists. Readers see the file before it is whole, so only formats that carry their
+   * own length use it.
+   */
+  createInPlace(path: string, chunks: readonly Uint8Array[], mtimeMs?: number): boolean {
+    let fd: number;
+    try {
+      fd = openSync(path, "wx", PRIVATE_FILE_MODE);
+    } catch (error) {
+      if (errnoOf(error) === "EEXIST") return false;
+      if (errnoOf(error) !== "ENOENT") throw error;
+      ensureDir(dirname(path));
+      try {
+        fd = openSync(path, "wx", PRIVATE_FILE_MODE);
+      } catch (again) {
+        if (errnoOf(again) === "EEXIST") return false;
+        throw again;
+      }
+    }
+    try {
+      writeAll(fd, chunks);
+      if (mtimeMs !== undefined) futimesSync(fd, mtimeMs / 1000, mtimeMs / 1000);
+      if (this.fsync) fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    if (this.fsync) this.#syncDir(dirname(path));
+    return true;
   }
 
   /** Atomically replaces (or creates) `path` with `chunks`. */
@@ -144,6 +173,22 @@ export class AtomicFiles {
       if (abandoned && unlinkQuietly(path)) removed++;
     }
     return removed;
+  }
+}
+
+function writeAll(fd: number, chunks: readonly Uint8Array[]): void {
+  const total = chunks.reduce((sum, chunk) => sum + chunk.byteLength, 0);
+  // One writev for the usual small entry; a short write (rare, huge values) finishes chunk by chunk.
+  let written = writevSync(fd, chunks as Uint8Array[]);
+  if (written === total) return;
+  for (const chunk of chunks) {
+    if (written >= chunk.byteLength) {
+      written -= chunk.byteLength;
+      continue;
+    }
+    let at = written;
+    written = 0;
+    while (at < chunk.byteLength) at += writeSync(fd, chunk, at, chunk.byteLength - at);
   }
 }
 

@@ -11,13 +11,15 @@ import {
   type StoredEntry,
 } from "@stowage/core";
 import { type AtomicFiles, ensureDir, errnoOf, unlinkQuietly } from "./atomic-file.js";
-import { encodeEntry, HEADER_BYTES, readEntry, readEntryHeader } from "./entry-file.js";
+import { type EntryHeader, encodeEntry, HEADER_BYTES, readEntry, readEntryHeader } from "./entry-file.js";
 import type { KeyMutex } from "./key-mutex.js";
 import { shardOf, toRelativePath } from "./path-codec.js";
 import { lruStamp, SizeLimit } from "./size-limit.js";
 import { type Leaf, leaves, pruneEmptyDirs } from "./tree-walk.js";
 
 const SUFFIX = ".v";
+/** A file written in place that is still not whole after this long was cut short by a crash. */
+const INCOMPLETE_AFTER_MS = 60_000;
 let trashSequence = 0;
 
 /**
@@ -51,25 +53,27 @@ export class FsCacheDriver implements CacheDriver {
     return entry && !isExpired(entry.expiresAt) ? entry : undefined;
   }
 
-  /** Writes an entry file (replacing, or only when absent); keeps the size limit's books. */
-  #write(path: string, entry: StoredEntry, mode: "replace" | "create"): boolean {
+  /**
+   * Writes an entry file; keeps the size limit's books. "set": a new key's file is written in
+   * place (three syscalls; readers skip it until it is whole), an existing one is replaced by
+   * rename. "replace": always by rename. "create": only when absent, by link, whole at once.
+   */
+  #write(path: string, entry: StoredEntry, mode: "set" | "replace" | "create"): boolean {
     const chunks = encodeEntry(entry);
-    if (!this.#limit) {
-      if (mode === "create") return this.#files.create(path, chunks);
-      this.#files.replace(path, chunks);
-      return true;
-    }
-    const before = mode === "replace" ? sizeOf(path) : 0;
-    const stamp = lruStamp();
+    const stamp = this.#limit ? lruStamp() : undefined;
+    let before = 0;
     if (mode === "create") {
       if (!this.#files.create(path, chunks, stamp)) return false;
-    } else this.#files.replace(path, chunks, stamp);
-    this.#limit.wrote(HEADER_BYTES + entry.value.byteLength - before);
+    } else if (mode === "replace" || !this.#files.createInPlace(path, chunks, stamp)) {
+      if (this.#limit) before = sizeOf(path);
+      this.#files.replace(path, chunks, stamp);
+    }
+    this.#limit?.wrote(HEADER_BYTES + entry.value.byteLength - before);
     return true;
   }
 
   /** Moves the file aside and reads what it held: the answer is exact even when a writer races. */
-  #remove(path: string): { expiresAt: number | null } | undefined {
+  #remove(path: string): EntryHeader | undefined {
     const trash = join(this.#files.tmpDir, `${process.pid}.trash.${++trashSequence}`);
     try {
       renameSync(path, trash);
@@ -99,12 +103,12 @@ export class FsCacheDriver implements CacheDriver {
 
   async set(key: string, entry: StoredEntry): Promise<void> {
     this.#open();
-    this.#write(this.#path(key), entry, "replace");
+    this.#write(this.#path(key), entry, "set");
   }
 
   async setMany(entries: readonly { key: string; entry: StoredEntry }[]): Promise<void> {
     this.#open();
-    for (const { key, entry } of entries) this.#write(this.#path(key), entry, "replace");
+    for (const { key, entry } of entries) this.#write(this.#path(key), entry, "set");
   }
 
   async add(key: string, entry: StoredEntry): Promise<boolean> {
@@ -114,7 +118,7 @@ export class FsCacheDriver implements CacheDriver {
     if (this.#write(path, entry, "create")) return true;
     return this.#mutex.run(shardOf(key), key, () => {
       const current = readEntryHeader(path);
-      if (current && !isExpired(current.expiresAt)) return false;
+      if (isLive(current)) return false;
       return this.#write(path, entry, current ? "replace" : "create");
     });
   }
@@ -123,15 +127,14 @@ export class FsCacheDriver implements CacheDriver {
     this.#open();
     const removed = this.#remove(this.#path(key));
     if (removed) this.#limit?.forget();
-    return removed !== undefined && !isExpired(removed.expiresAt);
+    return isLive(removed);
   }
 
   async deleteMany(keys: readonly string[]): Promise<number> {
     this.#open();
     let count = 0;
     for (const key of new Set(keys)) {
-      const removed = this.#remove(this.#path(key));
-      if (removed && !isExpired(removed.expiresAt)) count++;
+      if (isLive(this.#remove(this.#path(key)))) count++;
     }
     this.#limit?.forget();
     return count;
@@ -141,13 +144,14 @@ export class FsCacheDriver implements CacheDriver {
     this.#open();
     const path = this.#path(key);
     return this.#mutex.run(shardOf(key), key, () => {
-      for (;;) {
+      // An absent key is created by link, so a lock-free add that landed meanwhile is seen, not
+      // overwritten; a file that is there but not whole (a set in progress) is replaced.
+      for (let there = false; ; there = true) {
         const current = readEntry(path);
         const live = current && !isExpired(current.expiresAt) ? current : undefined;
         const next = addToCounter(live ? decodeCounter(live.value, key) : 0, by, key);
         const entry = { value: encodeCounter(next), expiresAt: live ? live.expiresAt : expiresAtIfCreated };
-        // An absent key is created by link, so a lock-free add that landed meanwhile is seen, not overwritten.
-        if (this.#write(path, entry, current ? "replace" : "create")) return next;
+        if (this.#write(path, entry, current || there ? "replace" : "create")) return next;
       }
     });
   }
@@ -156,7 +160,7 @@ export class FsCacheDriver implements CacheDriver {
     this.#open();
     const path = this.#path(key);
     await this.#mutex.run(shardOf(key), key, () => {
-      for (;;) {
+      for (let there = false; ; there = true) {
         const current = readEntry(path);
         const next = fn(current && !isExpired(current.expiresAt) ? current : undefined);
         if (next === undefined) return;
@@ -164,7 +168,7 @@ export class FsCacheDriver implements CacheDriver {
           if (current) this.#remove(path);
           return;
         }
-        if (this.#write(path, next, current ? "replace" : "create")) return;
+        if (this.#write(path, next, current || there ? "replace" : "create")) return;
       }
     });
   }
@@ -173,14 +177,14 @@ export class FsCacheDriver implements CacheDriver {
     this.#open();
     for (const leaf of this.#allFiles()) {
       if (!leaf.text.startsWith(prefix)) continue;
-      let header: { expiresAt: number | null } | undefined;
+      let header: EntryHeader | undefined;
       try {
         header = readEntryHeader(leaf.path);
       } catch (error) {
         if (isCorrupt(error)) continue;
         throw error;
       }
-      if (header && !isExpired(header.expiresAt)) yield leaf.text;
+      if (isLive(header)) yield leaf.text;
     }
   }
 
@@ -204,23 +208,22 @@ export class FsCacheDriver implements CacheDriver {
     let removed = this.#files.sweep();
     const now = Date.now();
     for (const leaf of this.#allFiles()) {
-      let expired: boolean;
+      let doomed: boolean;
       try {
-        const header = readEntryHeader(leaf.path);
-        expired = header !== undefined && isExpired(header.expiresAt, now);
+        doomed = isDoomed(readEntryHeader(leaf.path), now);
       } catch (error) {
         if (!isCorrupt(error)) throw error;
-        expired = true;
+        doomed = true;
       }
-      if (expired && this.#removeIfStillExpired(leaf.path)) removed++;
+      if (doomed && this.#removeIfStillDoomed(leaf.path)) removed++;
     }
     pruneEmptyDirs(this.#dir);
     this.#limit?.forget();
     return removed;
   }
 
-  /** Moves an expired file aside; if a writer replaced it meanwhile, the fresh one goes back unless a newer one is there. */
-  #removeIfStillExpired(path: string): boolean {
+  /** Moves a doomed file aside; if a writer replaced it meanwhile, the fresh one goes back unless a newer one is there. */
+  #removeIfStillDoomed(path: string): boolean {
     const trash = join(this.#files.tmpDir, `${process.pid}.gc.${++trashSequence}`);
     try {
       renameSync(path, trash);
@@ -229,13 +232,13 @@ export class FsCacheDriver implements CacheDriver {
       throw error;
     }
     try {
-      let header: { expiresAt: number | null } | undefined;
+      let doomed = true;
       try {
-        header = readEntryHeader(trash);
+        doomed = isDoomed(readEntryHeader(trash), Date.now());
       } catch (error) {
         if (!isCorrupt(error)) throw error;
       }
-      if (header === undefined || isExpired(header.expiresAt)) return true;
+      if (doomed) return true;
       try {
         linkSync(trash, path);
       } catch (error) {
@@ -278,6 +281,17 @@ export class FsCacheDriver implements CacheDriver {
   *#allFiles(): Generator<Leaf> {
     for (const shard of this.#shards()) yield* leaves(join(this.#dir, shard), SUFFIX);
   }
+}
+
+/** An entry file written whole and not expired. */
+function isLive(header: EntryHeader | undefined): boolean {
+  return header?.complete === true && !isExpired(header.expiresAt);
+}
+
+/** What gc removes: expired entries, and files left incomplete (by a crash) for longer than any write takes. */
+function isDoomed(header: EntryHeader | undefined, now: number): boolean {
+  if (header === undefined) return false;
+  return isExpired(header.expiresAt, now) || (!header.complete && now - header.mtimeMs > INCOMPLETE_AFTER_MS);
 }
 
 function isCorrupt(error: unknown): boolean {

@@ -36,14 +36,19 @@ export function readIfExists(path: string): Buffer | undefined {
   }
 }
 
+/** Checkpoint files carry their payload's length: a new one is written in place, and one not yet whole reads as absent. */
 export function encodeCheckpoint(checkpoint: StoredCheckpoint): Uint8Array[] {
   const { payload, ...head } = checkpoint;
-  return encode(head, payload);
+  return encode({ ...head, payloadBytes: payload.byteLength }, payload);
 }
 
-export function decodeCheckpoint(bytes: Buffer, path: string): StoredCheckpoint {
+/** The checkpoint a file holds, or undefined while it is not whole (being written, or cut short by a crash). */
+export function decodeCheckpoint(bytes: Buffer, path: string): StoredCheckpoint | undefined {
+  if (bytes.byteLength < 4 || bytes.byteLength < 4 + bytes.readUInt32BE(0)) return undefined;
   const { head, body } = decode(bytes, path);
-  return { ...(head as Omit<StoredCheckpoint, "payload">), payload: body };
+  const { payloadBytes, ...checkpoint } = head as Omit<StoredCheckpoint, "payload"> & { payloadBytes: number };
+  if (body.byteLength < payloadBytes) return undefined;
+  return { ...checkpoint, payload: body };
 }
 
 /** A pending write with the stamp that orders it among its checkpoint's writes (first insertion order). */

@@ -26,13 +26,14 @@ const blobName = (channel: string, version: string | number) => JSON.stringify([
  * One namespace of checkpoints. Each thread is one directory, so deleteThread is one rename and
  * one rm -rf:
  *
- *   threads/<shard>/<thread>.t/<ns>.n/checkpoints/<id>.c      the checkpoint (metadata + payload)
- *                                     blobs/<[channel,version]>.b   one file per channel version
- *                                     writes/<id>.w/<[task,index]>.x
- *   index/<id>.i/<hash of thread and ns>                        for listing across threads
+ *   threads/<shard>/<thread>.t/<ns>.n/<id>.c                 the checkpoint (metadata + payload)
+ *                                     <[channel,version]>.b    one file per channel version
+ *                                     <id>.w/<[task,index]>.x  its pending writes
+ *   index/<id>.<hash of thread and ns>.i                       for listing across threads
  *
- * Names are hex (path-codec.ts), so a sorted readdir of checkpoints/ is the thread's history
- * and a page reads only the files it returns.
+ * Names are hex (path-codec.ts) and tagged by kind, so a sorted readdir of the ns directory is
+ * the thread's history and a page reads only the files it returns. A new checkpoint and its
+ * index entry are written in place (their formats carry their length); replacing goes by rename.
  */
 export class FsCheckpointDriver implements CheckpointDriver {
   readonly #threads: string;
@@ -57,7 +58,7 @@ export class FsCheckpointDriver implements CheckpointDriver {
 
   #indexEntry(threadId: string, ns: string, id: string): string {
     const owner = createHash("sha1").update(threadId).update("\0").update(ns).digest("hex").slice(0, 24);
-    return join(this.#index, toRelativePath(id, ".i", INDEX_FIRST_SEGMENT), owner);
+    return join(this.#index, toRelativePath(id, `.${owner}.i`, INDEX_FIRST_SEGMENT));
   }
 
   #readCheckpoint(path: string): StoredCheckpoint | undefined {
@@ -75,12 +76,16 @@ export class FsCheckpointDriver implements CheckpointDriver {
     this.#open();
     const dir = this.#nsDir(checkpoint.threadId, checkpoint.ns);
     for (const blob of blobs) {
-      this.#files.replace(join(dir, "blobs", toRelativePath(blobName(blob.channel, blob.version), ".b")), [blob.value]);
+      this.#files.replace(join(dir, toRelativePath(blobName(blob.channel, blob.version), ".b")), [blob.value]);
     }
     // Index first: a checkpoint that can be read is always listed; a crash leaves at most a dangling index entry.
     const owner = Buffer.from(JSON.stringify([checkpoint.threadId, checkpoint.ns]), "utf8");
-    this.#files.replace(this.#indexEntry(checkpoint.threadId, checkpoint.ns, checkpoint.id), [owner]);
-    this.#files.replace(join(dir, "checkpoints", toRelativePath(checkpoint.id, ".c")), encodeCheckpoint(checkpoint));
+    this.#writeNewOrReplace(this.#indexEntry(checkpoint.threadId, checkpoint.ns, checkpoint.id), [owner]);
+    this.#writeNewOrReplace(join(dir, toRelativePath(checkpoint.id, ".c")), encodeCheckpoint(checkpoint));
+  }
+
+  #writeNewOrReplace(path: string, chunks: readonly Uint8Array[]): void {
+    if (!this.#files.createInPlace(path, chunks)) this.#files.replace(path, chunks);
   }
 
   async get(threadId: string, ns: string, id: string | undefined): Promise<LoadedCheckpoint | undefined> {
@@ -88,10 +93,10 @@ export class FsCheckpointDriver implements CheckpointDriver {
     const dir = this.#nsDir(threadId, ns);
     let found: StoredCheckpoint | undefined;
     if (id !== undefined) {
-      found = this.#readCheckpoint(join(dir, "checkpoints", toRelativePath(id, ".c")));
+      found = this.#readCheckpoint(join(dir, toRelativePath(id, ".c")));
       if (found && isExpired(found.expiresAt)) found = undefined;
     } else {
-      for (const leaf of leavesDescending(join(dir, "checkpoints"), ".c")) {
+      for (const leaf of leavesDescending(dir, ".c")) {
         found = this.#readCheckpoint(leaf.path);
         if (found && !isExpired(found.expiresAt)) break;
         found = undefined;
@@ -100,10 +105,10 @@ export class FsCheckpointDriver implements CheckpointDriver {
     if (!found) return undefined;
     const blobs: StoredBlob[] = [];
     for (const [channel, version] of Object.entries(found.channels)) {
-      const value = readIfExists(join(dir, "blobs", toRelativePath(blobName(channel, version), ".b")));
+      const value = readIfExists(join(dir, toRelativePath(blobName(channel, version), ".b")));
       if (value) blobs.push({ channel, version, value });
     }
-    const writes = [...leaves(join(dir, "writes", toRelativePath(found.id, ".w")), ".x")]
+    const writes = [...leaves(join(dir, toRelativePath(found.id, ".w")), ".x")]
       .map((leaf) => {
         const bytes = readIfExists(leaf.path);
         return bytes && decodeWrite(bytes, leaf.path);
@@ -121,7 +126,7 @@ export class FsCheckpointDriver implements CheckpointDriver {
     const page: StoredCheckpoint[] = [];
     for (const { dir } of this.#nsDirs(query.threadId, query.ns)) {
       let taken = 0;
-      for (const leaf of leavesDescending(join(dir, "checkpoints"), ".c", belowHex)) {
+      for (const leaf of leavesDescending(dir, ".c", belowHex)) {
         const checkpoint = this.#readCheckpoint(leaf.path);
         if (!checkpoint || isExpired(checkpoint.expiresAt)) continue;
         page.push(checkpoint);
@@ -133,25 +138,21 @@ export class FsCheckpointDriver implements CheckpointDriver {
 
   #listAcrossThreads(query: CheckpointPageQuery, belowHex: string | undefined): StoredCheckpoint[] {
     const page: StoredCheckpoint[] = [];
-    for (const entry of leavesDescending(this.#index, ".i", belowHex, "")) {
-      for (const owner of listNames(entry.path)) {
-        const bytes = readIfExists(join(entry.path, owner));
-        if (!bytes) continue;
-        const [threadId, ns] = JSON.parse(bytes.toString("utf8")) as [string, string];
-        if (query.ns !== undefined && ns !== query.ns) continue;
-        const checkpoint = this.#readCheckpoint(
-          join(this.#nsDir(threadId, ns), "checkpoints", toRelativePath(entry.text, ".c")),
-        );
-        if (checkpoint && !isExpired(checkpoint.expiresAt)) page.push(checkpoint);
-      }
+    for (const entry of leavesDescending(this.#index, ".i", belowHex)) {
+      const owner = readOwner(entry.path);
+      if (!owner || (query.ns !== undefined && owner.ns !== query.ns)) continue;
+      const checkpoint = this.#readCheckpoint(
+        join(this.#nsDir(owner.threadId, owner.ns), toRelativePath(entry.text, ".c")),
+      );
+      if (checkpoint && !isExpired(checkpoint.expiresAt)) page.push(checkpoint);
       if (page.length >= query.limit) break;
     }
-    return page.slice(0, query.limit);
+    return page;
   }
 
   async putWrites(threadId: string, ns: string, checkpointId: string, writes: readonly StoredWrite[]): Promise<void> {
     this.#open();
-    const dir = join(this.#nsDir(threadId, ns), "writes", toRelativePath(checkpointId, ".w"));
+    const dir = join(this.#nsDir(threadId, ns), toRelativePath(checkpointId, ".w"));
     for (const write of writes) {
       const path = join(dir, toRelativePath(JSON.stringify([write.taskId, write.index]), ".x"));
       if (write.index >= 0) {
@@ -169,7 +170,7 @@ export class FsCheckpointDriver implements CheckpointDriver {
     this.#open();
     const threadDir = this.#threadDir(threadId);
     for (const { ns, dir } of this.#nsDirs(threadId, undefined)) {
-      for (const leaf of leaves(join(dir, "checkpoints"), ".c")) this.#unindex(threadId, ns, leaf.text);
+      for (const leaf of leaves(dir, ".c")) this.#unindex(threadId, ns, leaf.text);
     }
     const trash = join(this.#files.tmpDir, `${process.pid}.thread.${++trashSequence}`);
     try {
@@ -190,7 +191,7 @@ export class FsCheckpointDriver implements CheckpointDriver {
 
   /** Removes a checkpoint's file, writes and index entry; returns how many records went. */
   #dropCheckpoint(threadId: string, ns: string, dir: string, checkpoint: Leaf): number {
-    const writesDir = join(dir, "writes", toRelativePath(checkpoint.text, ".w"));
+    const writesDir = join(dir, toRelativePath(checkpoint.text, ".w"));
     const writes = [...leaves(writesDir, ".x")].length;
     rmSync(writesDir, { recursive: true, force: true });
     this.#unindex(threadId, ns, checkpoint.text);
@@ -204,7 +205,7 @@ export class FsCheckpointDriver implements CheckpointDriver {
       for (const [channel, version] of Object.entries(checkpoint.channels)) named.add(blobName(channel, version));
     }
     let removed = 0;
-    for (const blob of leaves(join(dir, "blobs"), ".b")) {
+    for (const blob of leaves(dir, ".b")) {
       if (!named.has(blob.text) && unlinkQuietly(blob.path)) removed++;
     }
     return removed;
@@ -214,7 +215,7 @@ export class FsCheckpointDriver implements CheckpointDriver {
     this.#open();
     let removed = 0;
     for (const { ns: checkpointNs, dir } of this.#nsDirs(threadId, ns)) {
-      const all = [...leavesDescending(join(dir, "checkpoints"), ".c")];
+      const all = [...leavesDescending(dir, ".c")];
       for (const doomed of all.slice(keepLast)) {
         if (this.#dropCheckpoint(threadId, checkpointNs, dir, doomed) > 0) removed++;
       }
@@ -232,12 +233,12 @@ export class FsCheckpointDriver implements CheckpointDriver {
     this.#open();
     let count = 0;
     for (const { ns, dir } of this.#nsDirs(threadId, undefined)) {
-      for (const checkpoint of leaves(join(dir, "checkpoints"), ".c")) {
+      for (const checkpoint of leaves(dir, ".c")) {
         count++;
         if (exists(this.#indexEntry(threadId, ns, checkpoint.text))) count++;
       }
-      count += [...leaves(join(dir, "blobs"), ".b")].length;
-      for (const writes of leaves(join(dir, "writes"), ".w")) count += [...leaves(writes.path, ".x")].length;
+      count += [...leaves(dir, ".b")].length;
+      for (const writes of leaves(dir, ".w")) count += [...leaves(writes.path, ".x")].length;
     }
     return count;
   }
@@ -249,11 +250,11 @@ export class FsCheckpointDriver implements CheckpointDriver {
     for (const thread of this.#allThreads()) {
       for (const { ns, dir } of this.#nsDirs(thread.text, undefined)) {
         const kept: StoredCheckpoint[] = [];
-        for (const leaf of leaves(join(dir, "checkpoints"), ".c")) {
+        for (const leaf of leaves(dir, ".c")) {
           const checkpoint = this.#readCheckpoint(leaf.path);
-          if (!checkpoint) continue;
-          if (isExpired(checkpoint.expiresAt, now)) removed += this.#dropCheckpoint(thread.text, ns, dir, leaf);
-          else kept.push(checkpoint);
+          if (checkpoint ? isExpired(checkpoint.expiresAt, now) : leftIncomplete(leaf.path, now)) {
+            removed += this.#dropCheckpoint(thread.text, ns, dir, leaf);
+          } else if (checkpoint) kept.push(checkpoint);
         }
         removed += this.#dropOrphanBlobs(dir, kept);
       }
@@ -269,7 +270,7 @@ export class FsCheckpointDriver implements CheckpointDriver {
     for (const thread of this.#allThreads()) {
       threads++;
       for (const { dir } of this.#nsDirs(thread.text, undefined)) {
-        checkpoints += [...leaves(join(dir, "checkpoints"), ".c")].length;
+        checkpoints += [...leaves(dir, ".c")].length;
       }
     }
     return { threads, checkpoints };
@@ -306,6 +307,27 @@ function listNames(dir: string): string[] {
   } catch (error) {
     if (errnoOf(error) === "ENOENT" || errnoOf(error) === "ENOTDIR") return [];
     throw error;
+  }
+}
+
+/** The (thread, ns) an index entry points at; undefined while it is being written. */
+function readOwner(path: string): { threadId: string; ns: string } | undefined {
+  const bytes = readIfExists(path);
+  if (!bytes) return undefined;
+  try {
+    const [threadId, ns] = JSON.parse(bytes.toString("utf8")) as [string, string];
+    return { threadId, ns };
+  } catch {
+    return undefined;
+  }
+}
+
+/** A checkpoint file written in place that is still not whole a minute later was cut short by a crash. */
+function leftIncomplete(path: string, now: number): boolean {
+  try {
+    return now - statSync(path).mtimeMs > 60_000;
+  } catch {
+    return false;
   }
 }
 

@@ -1,6 +1,6 @@
-import { readdirSync, readlinkSync, symlinkSync } from "node:fs";
-import { join } from "node:path";
-import { CorruptDataError } from "@stowage/core";
+import { mkdirSync, readdirSync, readlinkSync, symlinkSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { CorruptDataError, PRIVATE_DIR_MODE } from "@stowage/core";
 import { ensureDir, errnoOf, unlinkQuietly } from "./atomic-file.js";
 
 /** The state of a lease: its fencing token and wall-clock expiry (0 = released). */
@@ -9,9 +9,11 @@ export interface LeaseState {
   seq: number;
   token: bigint;
   expiresAt: number;
+  /** The entries the read saw, the newest included: those below a new entry are removed after it. */
+  seen: readonly number[];
 }
 
-const EMPTY: LeaseState = { seq: 0, token: 0n, expiresAt: 0 };
+const EMPTY: LeaseState = { seq: 0, token: 0n, expiresAt: 0, seen: [] };
 
 /**
  * A lease as an append-only log of states in one directory: entry `n` is a symlink whose target
@@ -37,7 +39,9 @@ export class LeaseLog {
   /** The current state (the empty state when the log was never written). */
   read(): LeaseState {
     for (let attempt = 0; ; attempt++) {
-      const newest = this.#newest();
+      const seen = this.#sequences();
+      let newest = 0;
+      for (const n of seen) if (n > newest) newest = n;
       if (newest === 0) return EMPTY;
       let target: string;
       try {
@@ -47,7 +51,7 @@ export class LeaseLog {
         if (errnoOf(error) === "ENOENT" && attempt < 100) continue;
         throw error;
       }
-      return parseState(newest, target, this.dir);
+      return parseState(newest, target, this.dir, seen);
     }
   }
 
@@ -61,13 +65,15 @@ export class LeaseLog {
     const seq = from.seq + 1;
     const entry = join(this.dir, String(seq));
     const target = `${token}:${expiresAt}:${process.pid}`;
+    // A log directory this call created cannot hold a removed entry: no check needed after it.
+    let fresh = false;
     try {
       symlinkSync(target, entry);
     } catch (error) {
       if (errnoOf(error) === "EEXIST") return false;
       if (errnoOf(error) !== "ENOENT") throw error;
       if (from.seq !== 0) return false;
-      ensureDir(this.dir);
+      fresh = this.#createDir();
       try {
         symlinkSync(target, entry);
       } catch (again) {
@@ -75,13 +81,30 @@ export class LeaseLog {
         throw again;
       }
     }
-    const names = this.#sequences();
-    if (expiresAt !== 0 && names.some((n) => n > seq)) {
-      unlinkQuietly(entry);
-      return false;
+    let older = from.seen;
+    if (expiresAt !== 0 && !fresh) {
+      older = this.#sequences();
+      if (older.some((n) => n > seq)) {
+        unlinkQuietly(entry);
+        return false;
+      }
     }
-    for (const n of names) if (n < seq) unlinkQuietly(join(this.dir, String(n)));
+    for (const n of older) if (n < seq) unlinkQuietly(join(this.dir, String(n)));
     return true;
+  }
+
+  /** Creates the log directory; true when this call made it. */
+  #createDir(): boolean {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        mkdirSync(this.dir, { mode: PRIVATE_DIR_MODE });
+        return true;
+      } catch (error) {
+        if (errnoOf(error) === "EEXIST") return false;
+        if (errnoOf(error) !== "ENOENT" || attempt > 0) throw error;
+        ensureDir(dirname(this.dir));
+      }
+    }
   }
 
   #sequences(): number[] {
@@ -99,18 +122,12 @@ export class LeaseLog {
     }
     return sequences;
   }
-
-  #newest(): number {
-    let newest = 0;
-    for (const n of this.#sequences()) if (n > newest) newest = n;
-    return newest;
-  }
 }
 
-function parseState(seq: number, target: string, dir: string): LeaseState {
+function parseState(seq: number, target: string, dir: string, seen: readonly number[]): LeaseState {
   const [token, expiresAt] = target.split(":");
   if (token === undefined || expiresAt === undefined || !/^\d+$/.test(token) || !/^\d+$/.test(expiresAt)) {
     throw new CorruptDataError(`lease entry ${join(dir, String(seq))} is not "token:expiresAt:pid": ${target}`);
   }
-  return { seq, token: BigInt(token), expiresAt: Number(expiresAt) };
+  return { seq, token: BigInt(token), expiresAt: Number(expiresAt), seen };
 }

@@ -29,7 +29,7 @@ export function* leaves(dir: string, suffix: string, prefixHex = ""): Generator<
   for (const item of list(dir)) {
     const path = join(dir, item.name);
     if (item.name.endsWith(suffix)) {
-      const hex = prefixHex + item.name.slice(0, item.name.length - suffix.length);
+      const hex = prefixHex + hexPart(item.name);
       const text = fromHex(hex);
       if (text !== undefined) yield { text, hex, path };
     } else if (item.isDirectory() && /^[0-9a-f]+$/.test(item.name)) {
@@ -46,11 +46,7 @@ export function* leavesDescending(dir: string, suffix: string, belowHex?: string
   const items: { key: string; leaf: boolean; name: string }[] = [];
   for (const item of list(dir)) {
     if (item.name.endsWith(suffix)) {
-      items.push({
-        key: prefixHex + item.name.slice(0, item.name.length - suffix.length),
-        leaf: true,
-        name: item.name,
-      });
+      items.push({ key: prefixHex + hexPart(item.name), leaf: true, name: item.name });
     } else if (item.isDirectory() && /^[0-9a-f]+$/.test(item.name)) {
       items.push({ key: prefixHex + item.name, leaf: false, name: item.name });
     }
@@ -68,6 +64,11 @@ export function* leavesDescending(dir: string, suffix: string, belowHex?: string
       yield* leavesDescending(path, suffix, belowHex, item.key);
     }
   }
+}
+
+/** A leaf's name is its last hex segment, then "."-separated tags ending in the suffix. */
+function hexPart(name: string): string {
+  return name.slice(0, name.indexOf("."));
 }
 
 /** Removes empty directories under `dir` (not `dir` itself); a directory a writer refills meanwhile stays. */
