@@ -1,9 +1,14 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import type { CacheStore } from "../src/cache/cache-store.js";
 import type { CacheDriver, StoredEntry } from "../src/drivers/cache-driver.js";
 import { BackendUnavailableError, isStowageError } from "../src/errors.js";
 import { createHybridCache, type HybridCache, type HybridCacheOptions } from "../src/hybrid/hybrid-cache.js";
 import { InProcessBus, type InProcessBusEnd } from "../src/hybrid/in-process-bus.js";
 import { MemoryTier } from "../src/hybrid/memory-tier.js";
+import { createStorage } from "../src/storage.js";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const tick = () => sleep(5);
@@ -287,5 +292,38 @@ describe("hybrid cache (in-process bus, memory L2)", () => {
     await cache.set("k", "v", { ttl: 50 });
     await sleep(120);
     expect(await cache.get("k")).toBeUndefined();
+  });
+
+  it("a disk L1 (LMDB) keeps its entries across a restart without a bus, and is emptied at start with one", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "stowage-hybrid-l1-"));
+    const openL1 = () => createStorage({ url: `lmdb://${dir}`, namespace: "l1" });
+    const l2 = new SharedL2();
+    try {
+      const first = await openL1();
+      const before = instance(l2, undefined, { l1: first.cache });
+      await before.set("k", "kept");
+      await before.close();
+      await first.close();
+
+      const second = await openL1();
+      const single = instance(l2, undefined, { l1: second.cache });
+      const calls = l2.calls;
+      expect(await single.get("k")).toBe("kept");
+      expect(l2.calls).toBe(calls); // answered by the L1 that survived the restart
+      await single.close();
+      await second.close();
+
+      const third = await openL1();
+      const bus = new InProcessBus();
+      const shared = instance(l2, bus.connect(), { l1: third.cache });
+      await tick();
+      expect((await (third.cache as CacheStore).driver.size()).entries).toBe(0);
+      expect(await shared.get("k")).toBe("kept"); // from L2 this time
+      expect((await shared.stats()).l2Hits).toBe(1);
+      await shared.close();
+      await third.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -25,8 +25,12 @@ export interface L2Store {
 export interface HybridCacheOptions {
   /** The shared tier: a cache store stowage opened (e.g. `(await createStorage("redis://…")).cache`) or a driver. */
   l2: Cache | L2Store | CacheDriver;
-  /** The local tier: a driver (e.g. an LMDB or SQLite backend's cache driver) or bounds of the default memory tier. */
-  l1?: CacheDriver | MemoryTierOptions;
+  /**
+   * The local tier: bounds of the default memory tier, or a local store that survives restarts
+   * (e.g. `(await createStorage("lmdb:///var/cache/app")).cache`, or its driver). With a bus, such
+   * a store is emptied when the cache starts: invalidations sent while this process was down were lost.
+   */
+  l1?: Cache | CacheDriver | MemoryTierOptions;
   /** Carries invalidations between instances; leave out for a single instance. */
   bus?: CacheBus;
   /** Namespace of the bus messages; the L2 store's namespace by default. */
@@ -169,10 +173,13 @@ export class HybridCache extends CacheStore {
 export function createHybridCache(options: HybridCacheOptions): HybridCache {
   const { bus } = options;
   const l2 = asTier(options.l2);
-  const l1 =
-    options.l1 === undefined || !("get" in options.l1)
-      ? new MemoryTier((options.l1 as MemoryTierOptions | undefined) ?? {})
-      : options.l1;
+  const given = options.l1;
+  const l1: CacheDriver =
+    given === undefined || !("get" in given)
+      ? new MemoryTier((given as MemoryTierOptions | undefined) ?? {})
+      : "driver" in given
+        ? (asTier(given) as L2Store).driver
+        : (given as CacheDriver);
   const l2Driver = isDriver(l2) ? l2 : l2.driver;
   const namespace = options.namespace ?? (isDriver(l2) ? undefined : l2.namespace) ?? "default";
   const graceMs = options.graceMs ?? 30_000;

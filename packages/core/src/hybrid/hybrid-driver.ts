@@ -5,6 +5,7 @@ import { isStowageError } from "../errors.js";
 import type { BusMessage, CacheBus } from "./bus.js";
 import { CircuitBreaker, type CircuitBreakerOptions } from "./circuit-breaker.js";
 import { FillGuard } from "./fill-guard.js";
+import { MemoryTier } from "./memory-tier.js";
 import { type QueuedWrite, WriteBehindQueue } from "./write-behind.js";
 
 /** Counters of the two tiers and the bus, in this process. */
@@ -75,6 +76,7 @@ export class HybridCacheDriver implements CacheDriver {
   readonly #outgoing = new Set<string>();
   #outgoingSent: Promise<void> | undefined;
   #seq = 0;
+  #l1Emptying = false;
   /** Monotonic ms since L2 or the bus became unreachable; undefined while both answer. */
   #outageSince: number | undefined;
   #flushTimer: NodeJS.Timeout | undefined;
@@ -97,12 +99,24 @@ export class HybridCacheDriver implements CacheDriver {
         bus.onDisconnect(() => this.#outage()),
       );
       if (!bus.connected) this.#outage();
+      // A persistent L1 holds entries from before this process started, and every message sent
+      // since then was missed: keep L1 out of reads until it is empty.
+      if (!(this.l1 instanceof MemoryTier)) {
+        this.#l1Emptying = true;
+        this.#guard.emptied();
+        this.l1
+          .clear()
+          .then(() => {
+            this.#l1Emptying = false;
+          })
+          .catch(() => {}); // left untrusted: reads keep going to L2
+      }
     }
   }
 
   /** L1 answers alone only while invalidations arrive and L2 is believed up. */
   get #l1Trusted(): boolean {
-    return (this.#bus === undefined || this.#bus.connected) && this.breaker.closed;
+    return (this.#bus === undefined || this.#bus.connected) && this.breaker.closed && !this.#l1Emptying;
   }
 
   get busConnected(): boolean | undefined {
@@ -231,7 +245,7 @@ export class HybridCacheDriver implements CacheDriver {
   }
 
   async #staleOrThrow(key: string, error: unknown): Promise<StoredEntry | undefined> {
-    if (isUnavailable(error) && this.#withinGrace()) {
+    if (isUnavailable(error) && this.#withinGrace() && !this.#l1Emptying) {
       const local = await this.l1.get(key);
       if (local !== undefined) {
         this.#counters.staleServes++;

@@ -1,0 +1,205 @@
+/**
+ * Hybrid cache figures for issue 8, in one process run, on a redis-server started for the run:
+ * L1-hit get ops/s and two-tier getOrSet ops/s of stowage's hybrid cache, bentocache (memory L1,
+ * Redis L2, Redis bus) and cacheable (memory primary, Keyv on Redis secondary), then the RSS of
+ * a process holding 100,000 L1 entries (a child process, so the peers' modules do not count).
+ *
+ *   npx tsc -b packages/core adapters/redis && node packages/core/bench-hybrid/hybrid-bench.mjs
+ *
+ * Env: HYBRID_BENCH_OPS (ops per measurement, default 200000), HYBRID_BENCH_ROUNDS (default 3; the best round is kept).
+ */
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import KeyvRedis from "@keyv/redis";
+import { createHybridCache, createStorage } from "@stowage/core";
+import { openBus } from "@stowage/redis";
+import { startStandalone } from "@stowage/redis/testing";
+import { BentoCache, bentostore } from "bentocache";
+import { memoryDriver } from "bentocache/drivers/memory";
+import { redisBusDriver, redisDriver } from "bentocache/drivers/redis";
+import { Cacheable } from "cacheable";
+import { Redis } from "ioredis";
+import { Keyv } from "keyv";
+
+if (process.argv[2] === "rss") await rssChild(process.argv[3]);
+else await main();
+
+function value(i) {
+  return { id: i, name: `item-${i}`, status: "running", tags: ["a", "b"], score: i * 0.5 };
+}
+
+/** The three subjects, each with its own connections and key prefix. */
+async function openSubjects(url, run) {
+  const port = new URL(url).port;
+  const stowage = async () => {
+    const l2 = await createStorage({ url, namespace: `bench-${run}` });
+    const bus = await openBus({ url: new URL(url), params: new URLSearchParams(), options: {} });
+    const cache = createHybridCache({ l2: l2.cache, bus, l1: { maxEntries: 100_000 } });
+    return {
+      get: (key) => cache.get(key),
+      set: (key, v, ttl) => cache.set(key, v, { ttl }),
+      getOrSet: (key, load, ttl) => cache.getOrSet(key, load, { ttl }),
+      close: async () => {
+        await cache.close();
+        await bus.close();
+        await l2.close();
+      },
+    };
+  };
+  const bentocache = async () => {
+    const client = new Redis(Number(port), "127.0.0.1");
+    const busClient = new Redis(Number(port), "127.0.0.1");
+    const bento = new BentoCache({
+      default: "tiered",
+      prefix: `bento-${run}`,
+      stores: {
+        tiered: bentostore()
+          .useL1Layer(memoryDriver({ maxItems: 100_000, maxSize: "200mb" }))
+          .useL2Layer(redisDriver({ connection: client }))
+          .useBus(redisBusDriver({ connection: busClient })),
+      },
+    });
+    return {
+      get: (key) => bento.get({ key }),
+      set: (key, v, ttl) => bento.set({ key, value: v, ttl }),
+      getOrSet: (key, load, ttl) => bento.getOrSet({ key, factory: load, ttl }),
+      close: async () => {
+        await bento.disconnectAll().catch(() => {});
+        client.disconnect();
+        busClient.disconnect();
+      },
+    };
+  };
+  const cacheable = async () => {
+    const namespace = `cacheable-${run}`;
+    const secondary = new Keyv({ store: new KeyvRedis(url, { namespace }), namespace });
+    secondary.on("error", () => {});
+    const cache = new Cacheable({ secondary });
+    return {
+      get: (key) => cache.get(key),
+      set: (key, v, ttl) => cache.set(key, v, ttl),
+      getOrSet: (key, load, ttl) => cache.getOrSet(key, load, { ttl }),
+      close: () => cache.disconnect(),
+    };
+  };
+  return { "stowage hybrid": stowage, bentocache, cacheable };
+}
+
+/** Runs `op(i)` `total` times with `concurrency` callers; returns ops/s. */
+async function measure(total, concurrency, op) {
+  let next = 0;
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      for (let i = next++; i < total; i = next++) await op(i);
+    }),
+  );
+  return total / ((performance.now() - start) / 1000);
+}
+
+async function main() {
+  const ops = Number(process.env.HYBRID_BENCH_OPS ?? 200_000);
+  const rounds = Number(process.env.HYBRID_BENCH_ROUNDS ?? 3);
+  const server = await startStandalone();
+  const results = {};
+  try {
+    const KEYS = 1_000;
+    const TTL = 600_000;
+    for (let round = 0; round < rounds; round++) {
+      const subjects = await openSubjects(server.url, `r${round}`);
+      for (const [name, open] of Object.entries(subjects)) {
+        const writer = await open();
+        const reader = await open();
+        results[name] ??= { l1Get: 0, l1Get32: 0, l2GetOrSet: 0, missGetOrSet: 0 };
+        const row = results[name];
+        // L1-hit get: every key read once so it sits in L1, then `ops` reads over the key set.
+        for (let i = 0; i < KEYS; i++) await writer.set(`hot:${i}`, value(i), TTL);
+        for (let i = 0; i < KEYS; i++) await writer.get(`hot:${i}`);
+        row.l1Get = Math.max(row.l1Get, await measure(ops, 1, (i) => writer.get(`hot:${i % KEYS}`)));
+        row.l1Get32 = Math.max(row.l1Get32, await measure(ops, 32, (i) => writer.get(`hot:${i % KEYS}`)));
+        // Two-tier getOrSet: keys another instance wrote, absent from this instance's L1: L2 hit, L1 fill.
+        const twoTier = Math.min(ops / 10, 20_000);
+        for (let i = 0; i < twoTier; i += 500) {
+          await Promise.all(
+            Array.from({ length: Math.min(500, twoTier - i) }, (_, j) =>
+              writer.set(`warm:${i + j}`, value(i + j), TTL),
+            ),
+          );
+        }
+        let loads = 0;
+        const load = async () => {
+          loads++;
+          return value(-1);
+        };
+        row.l2GetOrSet = Math.max(
+          row.l2GetOrSet,
+          await measure(twoTier, 32, (i) => reader.getOrSet(`warm:${i}`, load, TTL)),
+        );
+        if (loads !== 0) throw new Error(`${name}: ${loads} loads on keys present in L2`);
+        // Miss getOrSet: new keys: load, write L2 and L1, publish an invalidation.
+        row.missGetOrSet = Math.max(
+          row.missGetOrSet,
+          await measure(twoTier, 32, (i) => reader.getOrSet(`miss:${round}:${i}`, () => value(i), TTL)),
+        );
+        await writer.close();
+        await reader.close();
+      }
+      const admin = new Redis(server.port, "127.0.0.1");
+      await admin.flushall();
+      admin.disconnect();
+    }
+  } finally {
+    await server.stop();
+  }
+  const fmt = (n) => Math.round(n).toLocaleString("en-US");
+  const ours = results["stowage hybrid"];
+  console.log(`node ${process.version}, ${ops} ops per measurement, best of ${rounds} rounds, values ~100 B JSON`);
+  console.log(
+    "subject          | L1-hit get (1 caller) | L1-hit get (32) | two-tier getOrSet L2 hit (32) | getOrSet miss (32)",
+  );
+  for (const [name, row] of Object.entries(results)) {
+    console.log(
+      `${name.padEnd(16)} | ${fmt(row.l1Get).padStart(21)} | ${fmt(row.l1Get32).padStart(15)} | ${fmt(row.l2GetOrSet).padStart(29)} | ${fmt(row.missGetOrSet).padStart(18)}`,
+    );
+  }
+  for (const peer of ["bentocache", "cacheable"]) {
+    const row = results[peer];
+    console.log(
+      `stowage / ${peer}: L1-hit get ${(ours.l1Get / row.l1Get).toFixed(2)}x (32 callers ${(ours.l1Get32 / row.l1Get32).toFixed(2)}x), ` +
+        `two-tier getOrSet ${(ours.l2GetOrSet / row.l2GetOrSet).toFixed(2)}x, miss getOrSet ${(ours.missGetOrSet / row.missGetOrSet).toFixed(2)}x`,
+    );
+  }
+  const child = spawnSync(process.execPath, ["--expose-gc", fileURLToPath(import.meta.url), "rss", ""], {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  process.stdout.write(child.stdout);
+}
+
+/** Child: fills one hybrid cache's L1 with 100,000 entries and reports RSS before and after. */
+async function rssChild() {
+  const server = await startStandalone();
+  try {
+    const l2 = await createStorage({ url: server.url, namespace: "rss" });
+    const bus = await openBus({ url: new URL(server.url), params: new URLSearchParams(), options: {} });
+    const cache = createHybridCache({ l2: l2.cache, bus, l1: { maxEntries: 100_000, maxBytes: 512 * 1024 * 1024 } });
+    global.gc();
+    const before = process.memoryUsage();
+    for (let i = 0; i < 100_000; i += 1_000) {
+      await cache.setMany(Array.from({ length: 1_000 }, (_, j) => ({ key: `entry:${i + j}`, value: value(i + j) })));
+    }
+    global.gc();
+    const after = process.memoryUsage();
+    const stats = await cache.stats();
+    const mb = (n) => (n / 1024 / 1024).toFixed(1);
+    console.log(
+      `RSS with ${stats.l1Entries} L1 entries (~${Math.round(stats.l1Bytes / stats.l1Entries)} B each as L1 counts them): ` +
+        `${mb(after.rss)} MiB (process before filling: ${mb(before.rss)} MiB; heap used ${mb(before.heapUsed)} -> ${mb(after.heapUsed)} MiB)`,
+    );
+    await cache.close();
+    await bus.close();
+    await l2.close();
+  } finally {
+    await server.stop();
+  }
+}
