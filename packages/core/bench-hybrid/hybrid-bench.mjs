@@ -194,7 +194,8 @@ async function rssChild() {
     const mb = (n) => (n / 1024 / 1024).toFixed(1);
     console.log(
       `RSS with ${stats.l1Entries} L1 entries (~${Math.round(stats.l1Bytes / stats.l1Entries)} B each as L1 counts them): ` +
-        `${mb(after.rss)} MiB (process before filling: ${mb(before.rss)} MiB; heap used ${mb(before.heapUsed)} -> ${mb(after.heapUsed)} MiB)`,
+        `${mb(after.rss)} MiB (process before filling: ${mb(before.rss)} MiB; heap used ${mb(before.heapUsed)} -> ${mb(after.heapUsed)} MiB, ` +
+        `array buffers ${mb(before.arrayBuffers)} -> ${mb(after.arrayBuffers)} MiB)`,
     );
     await cache.close();
     await bus.close();

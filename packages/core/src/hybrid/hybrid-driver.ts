@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { monotonicNow, wallNow } from "../clock.js";
 import type { CacheDriver, EntryUpdate, StoredEntry } from "../drivers/cache-driver.js";
-import { isStowageError } from "../errors.js";
+import { BackendUnavailableError, isStowageError } from "../errors.js";
 import type { BusMessage, CacheBus } from "./bus.js";
 import { CircuitBreaker, type CircuitBreakerOptions } from "./circuit-breaker.js";
 import { FillGuard } from "./fill-guard.js";
@@ -303,6 +303,15 @@ export class HybridCacheDriver implements CacheDriver {
     after: (result: T) => { l1: (QueuedWrite | undefined)[]; publish: boolean },
     queued?: QueuedWrite[],
   ): Promise<T> {
+    const queue = this.#queue;
+    if (queue?.size && keys.some((key) => queue.has(key))) {
+      // An older write of the key is still queued: going to L2 directly could land before it.
+      if (!queued)
+        throw new BackendUnavailableError(
+          `hybrid cache: a queued write of ${JSON.stringify(keys.find((key) => queue.has(key)))} has not reached L2 yet`,
+        );
+      return this.#enqueue(keys, queued, undefined) as T;
+    }
     const tickets = keys.map((key) => this.#guard.begin(key));
     let result: T;
     try {
@@ -310,15 +319,7 @@ export class HybridCacheDriver implements CacheDriver {
     } catch (error) {
       for (const ticket of tickets) this.#guard.end(ticket, true);
       await this.l1.deleteMany(keys);
-      if (queued && this.#queue && isUnavailable(error)) {
-        for (const [i, key] of keys.entries()) {
-          const write = queued[i] as QueuedWrite;
-          this.#queue.put(key, write, error);
-          if (write) await this.l1.set(key, this.#l1Entry(write));
-        }
-        this.#scheduleFlush(this.#retryMs);
-        return undefined as T;
-      }
+      if (queued && this.#queue && isUnavailable(error)) return this.#enqueue(keys, queued, error) as T;
       if (!isUnavailable(error)) throw error;
       void this.#publish([...keys]); // the write may have landed before the connection broke
       throw error;
@@ -334,6 +335,21 @@ export class HybridCacheDriver implements CacheDriver {
     }
     if (publish) await this.#publish([...keys]);
     return result;
+  }
+
+  /** Puts writes in the write-behind queue and L1; resolves undefined (L2 has not said what it removed). */
+  async #enqueue(keys: readonly string[], writes: QueuedWrite[], cause: unknown): Promise<undefined> {
+    const queue = this.#queue as WriteBehindQueue;
+    queue.assertRoom(keys, cause);
+    for (const [i, key] of keys.entries()) {
+      const write = writes[i] as QueuedWrite;
+      queue.put(key, write);
+      this.#guard.changed(key);
+      if (write) await this.l1.set(key, this.#l1Entry(write));
+      else await this.l1.delete(key);
+    }
+    this.#scheduleFlush(this.#retryMs);
+    return undefined;
   }
 
   async set(key: string, entry: StoredEntry): Promise<void> {

@@ -21,14 +21,19 @@ export class WriteBehindQueue {
     return this.#writes.size;
   }
 
-  /** Queues the write, or throws ERR_BACKEND_UNAVAILABLE when the queue is full. */
-  put(key: string, write: QueuedWrite, cause: unknown): void {
-    if (!this.#writes.has(key) && this.#writes.size >= this.maxEntries) {
+  /** Throws ERR_BACKEND_UNAVAILABLE unless writes of all `keys` fit. */
+  assertRoom(keys: readonly string[], cause: unknown): void {
+    const added = new Set(keys.filter((key) => !this.#writes.has(key))).size;
+    if (this.#writes.size + added > this.maxEntries) {
       throw new BackendUnavailableError(
         `hybrid cache: L2 is unavailable and the write-behind queue is full (${this.maxEntries} keys)`,
         { cause },
       );
     }
+  }
+
+  /** Queues the write (call assertRoom first). */
+  put(key: string, write: QueuedWrite): void {
     this.#writes.set(key, write);
   }
 
