@@ -13,6 +13,7 @@ import type { Redis } from "ioredis";
 import { RedisCacheDriver } from "./cache.js";
 import { RedisCheckpointDriver } from "./checkpoint.js";
 import { connect, primaryClient, type RedisClient, serverClient } from "./client.js";
+import { RedisConnection } from "./connection.js";
 import { KeyLayout } from "./key-layout.js";
 import { RedisLockDriver } from "./lock.js";
 import { parseRedisUrl, type RedisConnectionOptions } from "./options.js";
@@ -29,21 +30,25 @@ import { defineScripts } from "./scripts/lua-script.js";
 export class RedisBackend implements Backend {
   readonly kind = "redis";
   readonly options: RedisConnectionOptions;
-  readonly #client: RedisClient | undefined;
+  readonly #connection: RedisConnection | undefined;
   readonly #quorum: readonly Redis[];
   #closed = false;
   readonly #isClosed = () => this.#closed;
 
-  private constructor(options: RedisConnectionOptions, client: RedisClient | undefined, quorum: readonly Redis[]) {
+  private constructor(
+    options: RedisConnectionOptions,
+    connection: RedisConnection | undefined,
+    quorum: readonly Redis[],
+  ) {
     this.options = options;
-    this.#client = client;
+    this.#connection = connection;
     this.#quorum = quorum;
   }
 
   /** Connects (failing with ERR_BACKEND_UNAVAILABLE within the connect timeout) and loads nothing else. */
   static async open(options: RedisConnectionOptions): Promise<RedisBackend> {
     if (options.topology === "redlock") {
-      const clients = options.hosts.map((host) => serverClient(options, host));
+      const clients = options.hosts.map((host) => serverClient({ ...options, autoPipelining: false }, host));
       for (const client of clients) defineScripts(client, LOCK_SCRIPTS);
       const connected = await Promise.allSettled(
         clients.map((client, i) => {
@@ -64,27 +69,36 @@ export class RedisBackend implements Backend {
       }
       return new RedisBackend(options, undefined, clients);
     }
-    const client = primaryClient(options);
-    defineScripts(client, [...CACHE_SCRIPTS, ...LOCK_SCRIPTS, ...CHECKPOINT_SCRIPTS]);
-    await connect(client, `${options.topology} Redis at ${describeHosts(options)}`, options.connectTimeoutMs);
-    return new RedisBackend(options, client, []);
+    const direct = primaryClient({ ...options, autoPipelining: false });
+    const batched = options.autoPipelining ? primaryClient(options) : direct;
+    const connection = new RedisConnection(direct, batched);
+    const what = `${options.topology} Redis at ${describeHosts(options)}`;
+    for (const client of connection.clients())
+      defineScripts(client, [...CACHE_SCRIPTS, ...LOCK_SCRIPTS, ...CHECKPOINT_SCRIPTS]);
+    try {
+      await Promise.all(connection.clients().map((client) => connect(client, what, options.connectTimeoutMs)));
+    } catch (error) {
+      for (const client of connection.clients()) client.disconnect();
+      throw error;
+    }
+    return new RedisBackend(options, connection, []);
   }
 
   cache(namespace: string): CacheDriver {
-    if (!this.#client) return refusing<CacheDriver>("cache");
-    return new RedisCacheDriver(this.#client, new KeyLayout(this.options.prefix, namespace), this.#isClosed);
+    if (!this.#connection) return refusing<CacheDriver>("cache");
+    return new RedisCacheDriver(this.#connection, new KeyLayout(this.options.prefix, namespace), this.#isClosed);
   }
 
   lock(namespace: string): LockDriver {
     const layout = new KeyLayout(this.options.prefix, namespace);
     if (this.#quorum.length > 0)
       return new QuorumLockDriver(this.#quorum, layout, this.#isClosed, this.options.driftFactor);
-    return new RedisLockDriver(this.#client as RedisClient, layout, this.#isClosed);
+    return new RedisLockDriver(this.#connection as RedisConnection, layout, this.#isClosed);
   }
 
   checkpoint(namespace: string): CheckpointDriver {
-    if (!this.#client) return refusing<CheckpointDriver>("checkpoint");
-    return new RedisCheckpointDriver(this.#client, new KeyLayout(this.options.prefix, namespace), this.#isClosed);
+    if (!this.#connection) return refusing<CheckpointDriver>("checkpoint");
+    return new RedisCheckpointDriver(this.#connection, new KeyLayout(this.options.prefix, namespace), this.#isClosed);
   }
 
   async health(): Promise<BackendHealth> {
@@ -92,12 +106,12 @@ export class RedisBackend implements Backend {
     const details: Record<string, unknown> = { topology: this.options.topology, hosts: describeHosts(this.options) };
     if (this.#closed) return { ok: false, backend: this.kind, latencyMs: 0, error: "closed", details };
     try {
-      const servers = this.#client ? [this.#client] : this.#quorum;
+      const servers = this.#connection ? [this.#connection.direct] : this.#quorum;
       const answers = await Promise.allSettled(servers.map((server) => server.ping()));
       const up = answers.filter((a) => a.status === "fulfilled").length;
       const latencyMs = monotonicNow() - start;
       details.answering = `${up}/${servers.length}`;
-      const needed = this.#client ? 1 : Math.floor(servers.length / 2) + 1;
+      const needed = this.#connection ? 1 : Math.floor(servers.length / 2) + 1;
       const info =
         up > 0
           ? await (servers[answers.findIndex((a) => a.status === "fulfilled")] as RedisClient)
@@ -128,7 +142,7 @@ export class RedisBackend implements Backend {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    const clients: RedisClient[] = this.#client ? [this.#client] : [...this.#quorum];
+    const clients: RedisClient[] = this.#connection ? this.#connection.clients() : [...this.#quorum];
     await Promise.all(
       clients.map(async (client) => {
         try {

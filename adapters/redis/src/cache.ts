@@ -7,8 +7,8 @@ import {
   wallNow,
 } from "@stowage/core";
 import type { RedisClient } from "./client.js";
-import { primaries } from "./client.js";
-import { guard } from "./errors.js";
+import type { RedisConnection } from "./connection.js";
+import { guard, toStowageError } from "./errors.js";
 import type { KeyLayout } from "./key-layout.js";
 import { cacheCompareAndSet, cacheGet, cacheIncr } from "./scripts/cache-scripts.js";
 import { runScript, runScriptBuffer } from "./scripts/lua-script.js";
@@ -23,23 +23,27 @@ function pxFor(expiresAt: number | null): number | null {
 
 /** One namespace of the cache on Redis: one key per entry, expired by Redis itself (PX). */
 export class RedisCacheDriver implements CacheDriver {
-  readonly #client: RedisClient;
+  readonly #connection: RedisConnection;
   readonly #layout: KeyLayout;
   readonly #isClosed: () => boolean;
 
-  constructor(client: RedisClient, layout: KeyLayout, isClosed: () => boolean) {
-    this.#client = client;
+  constructor(connection: RedisConnection, layout: KeyLayout, isClosed: () => boolean) {
+    this.#connection = connection;
     this.#layout = layout;
     this.#isClosed = isClosed;
   }
 
-  #run<T>(what: string, operation: () => Promise<T>): Promise<T> {
-    if (this.#isClosed()) return Promise.reject(new ClosedError("redis backend"));
-    return guard(`cache ${what}`, operation);
+  async #run<T>(what: string, operation: (client: RedisClient) => Promise<T>, batch = false): Promise<T> {
+    if (this.#isClosed()) throw new ClosedError("redis backend");
+    try {
+      return await this.#connection.use(operation, batch);
+    } catch (error) {
+      throw toStowageError(error, `cache ${what}`);
+    }
   }
 
-  async #read(key: string): Promise<StoredEntry | undefined> {
-    const reply = (await runScriptBuffer(this.#client, cacheGet, [this.#layout.cacheKey(key)], [])) as
+  async #read(client: RedisClient, key: string): Promise<StoredEntry | undefined> {
+    const reply = (await runScriptBuffer(client, cacheGet, [this.#layout.cacheKey(key)], [])) as
       | [Buffer, number]
       | null;
     if (!reply) return undefined;
@@ -47,65 +51,71 @@ export class RedisCacheDriver implements CacheDriver {
     return { value, expiresAt: pttl >= 0 ? wallNow() + pttl : null };
   }
 
-  async #write(key: string, entry: StoredEntry): Promise<void> {
+  async #write(client: RedisClient, key: string, entry: StoredEntry): Promise<void> {
     const redisKey = this.#layout.cacheKey(key);
     const px = pxFor(entry.expiresAt);
     const value = Buffer.from(entry.value.buffer, entry.value.byteOffset, entry.value.byteLength);
-    if (px === null) await this.#client.set(redisKey, value);
-    else if (px > 0) await this.#client.set(redisKey, value, "PX", px);
-    else await this.#client.del(redisKey);
+    if (px === null) await client.set(redisKey, value);
+    else if (px > 0) await client.set(redisKey, value, "PX", px);
+    else await client.del(redisKey);
   }
 
   get(key: string): Promise<StoredEntry | undefined> {
-    return this.#run("get", () => this.#read(key));
+    return this.#run("get", (client) => this.#read(client, key));
   }
 
   getMany(keys: readonly string[]): Promise<(StoredEntry | undefined)[]> {
     // One command per key: auto-pipelining batches them, and on a Cluster they may live on different primaries.
-    return this.#run("getMany", () => Promise.all(keys.map((key) => this.#read(key))));
+    return this.#run("getMany", (client) => Promise.all(keys.map((key) => this.#read(client, key))), true);
   }
 
   set(key: string, entry: StoredEntry): Promise<void> {
-    return this.#run("set", () => this.#write(key, entry));
+    return this.#run("set", (client) => this.#write(client, key, entry));
   }
 
   setMany(entries: readonly { key: string; entry: StoredEntry }[]): Promise<void> {
-    return this.#run("setMany", async () => {
-      await Promise.all(entries.map(({ key, entry }) => this.#write(key, entry)));
-    });
+    return this.#run(
+      "setMany",
+      async (client) => {
+        await Promise.all(entries.map(({ key, entry }) => this.#write(client, key, entry)));
+      },
+      true,
+    );
   }
 
   add(key: string, entry: StoredEntry): Promise<boolean> {
-    return this.#run("add", async () => {
+    return this.#run("add", async (client) => {
       const px = pxFor(entry.expiresAt);
       if (px === 0) return false;
       const value = Buffer.from(entry.value.buffer, entry.value.byteOffset, entry.value.byteLength);
       const redisKey = this.#layout.cacheKey(key);
       const reply =
-        px === null
-          ? await this.#client.set(redisKey, value, "NX")
-          : await this.#client.set(redisKey, value, "PX", px, "NX");
+        px === null ? await client.set(redisKey, value, "NX") : await client.set(redisKey, value, "PX", px, "NX");
       return reply === "OK";
     });
   }
 
   delete(key: string): Promise<boolean> {
-    return this.#run("delete", async () => (await this.#client.del(this.#layout.cacheKey(key))) > 0);
+    return this.#run("delete", async (client) => (await client.del(this.#layout.cacheKey(key))) > 0);
   }
 
   deleteMany(keys: readonly string[]): Promise<number> {
-    return this.#run("deleteMany", async () => {
-      const removed = await Promise.all([...new Set(keys)].map((key) => this.#client.del(this.#layout.cacheKey(key))));
-      return removed.reduce((sum, n) => sum + n, 0);
-    });
+    return this.#run(
+      "deleteMany",
+      async (client) => {
+        const removed = await Promise.all([...new Set(keys)].map((key) => client.del(this.#layout.cacheKey(key))));
+        return removed.reduce((sum, n) => sum + n, 0);
+      },
+      true,
+    );
   }
 
   incr(key: string, by: number, expiresAtIfCreated: number | null): Promise<number> {
-    return this.#run("incr", async () => {
+    return this.#run("incr", async (client) => {
       const px = pxFor(expiresAtIfCreated);
       try {
         const reply = await runScript(
-          this.#client,
+          client,
           cacheIncr,
           [this.#layout.cacheKey(key)],
           [String(by), px === null ? "" : String(Math.max(1, px))],
@@ -121,11 +131,11 @@ export class RedisCacheDriver implements CacheDriver {
   }
 
   update(key: string, fn: (current: StoredEntry | undefined) => EntryUpdate): Promise<void> {
-    return this.#run("update", async () => {
+    return this.#run("update", async (client) => {
       const redisKey = this.#layout.cacheKey(key);
       // Optimistic: read, compute, and write only if the bytes are still the ones read; retry otherwise.
       for (let attempt = 0; attempt < 1000; attempt++) {
-        const current = await this.#read(key);
+        const current = await this.#read(client, key);
         const next = fn(current);
         if (next === undefined) return;
         const expected = current ? Buffer.from(current.value) : Buffer.alloc(0);
@@ -142,7 +152,7 @@ export class RedisCacheDriver implements CacheDriver {
           }
         }
         const done = await runScript(
-          this.#client,
+          client,
           cacheCompareAndSet,
           [redisKey],
           [current ? "1" : "0", expected, op, value, px],
@@ -157,7 +167,7 @@ export class RedisCacheDriver implements CacheDriver {
     if (this.#isClosed()) throw new ClosedError("redis backend");
     const seen = new Set<string>();
     const match = this.#layout.cachePattern(prefix);
-    for (const node of primaries(this.#client)) {
+    for (const node of this.#connection.primaries()) {
       let cursor = "0";
       do {
         const [next, found] = await guard("cache keys", () => node.scan(cursor, "MATCH", match, "COUNT", SCAN_COUNT));
@@ -176,7 +186,7 @@ export class RedisCacheDriver implements CacheDriver {
     return this.#run("clear", async () => {
       const match = this.#layout.cachePattern("");
       await Promise.all(
-        primaries(this.#client).map(async (node) => {
+        this.#connection.primaries().map(async (node) => {
           let cursor = "0";
           do {
             const [next, found] = await node.scan(cursor, "MATCH", match, "COUNT", SCAN_COUNT);
@@ -201,7 +211,7 @@ export class RedisCacheDriver implements CacheDriver {
       let entries = 0;
       let bytes = 0;
       const match = this.#layout.cachePattern("");
-      for (const node of primaries(this.#client)) {
+      for (const node of this.#connection.primaries()) {
         let cursor = "0";
         do {
           const [next, found] = await node.scan(cursor, "MATCH", match, "COUNT", SCAN_COUNT);

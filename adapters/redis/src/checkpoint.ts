@@ -12,7 +12,8 @@ import {
   wallNow,
 } from "@stowage/core";
 import type { RedisClient } from "./client.js";
-import { guard } from "./errors.js";
+import type { RedisConnection } from "./connection.js";
+import { toStowageError } from "./errors.js";
 import type { KeyLayout } from "./key-layout.js";
 import {
   checkpointCount,
@@ -80,19 +81,23 @@ function parseWrite(stored: Buffer): { seq: number; write: StoredWrite } {
  * global sorted set (another slot) indexes checkpoints across threads by id.
  */
 export class RedisCheckpointDriver implements CheckpointDriver {
-  readonly #client: RedisClient;
+  readonly #connection: RedisConnection;
   readonly #layout: KeyLayout;
   readonly #isClosed: () => boolean;
 
-  constructor(client: RedisClient, layout: KeyLayout, isClosed: () => boolean) {
-    this.#client = client;
+  constructor(connection: RedisConnection, layout: KeyLayout, isClosed: () => boolean) {
+    this.#connection = connection;
     this.#layout = layout;
     this.#isClosed = isClosed;
   }
 
-  #run<T>(what: string, operation: () => Promise<T>): Promise<T> {
-    if (this.#isClosed()) return Promise.reject(new ClosedError("redis backend"));
-    return guard(`checkpoint ${what}`, operation);
+  async #run<T>(what: string, operation: (client: RedisClient) => Promise<T>): Promise<T> {
+    if (this.#isClosed()) throw new ClosedError("redis backend");
+    try {
+      return await this.#connection.use(operation);
+    } catch (error) {
+      throw toStowageError(error, `checkpoint ${what}`);
+    }
   }
 
   #toCheckpoint(threadId: string, ns: string, id: string, header: Buffer, payload: Buffer): StoredCheckpoint {
@@ -111,7 +116,7 @@ export class RedisCheckpointDriver implements CheckpointDriver {
   }
 
   put(checkpoint: StoredCheckpoint, blobs: readonly StoredBlob[]): Promise<void> {
-    return this.#run("put", async () => {
+    return this.#run("put", async (client) => {
       const { threadId, ns, id } = checkpoint;
       const px = checkpoint.expiresAt === null ? "" : String(Math.max(1, checkpoint.expiresAt - wallNow()));
       const header: Header = {
@@ -124,10 +129,12 @@ export class RedisCheckpointDriver implements CheckpointDriver {
       const blobFields = Object.entries(checkpoint.channels).map(([channel, version]) => blobField(channel, version));
       const blobArgs = blobs.flatMap((blob) => [blobField(blob.channel, blob.version), bytes(blob.value)]);
       // The global index first: a crash in between leaves an entry that list skips, never a checkpoint list cannot find.
-      await this.#client.zadd(this.#layout.checkpointIndexKey(), 0, globalMember(id, threadId, ns));
-      await this.#client.sadd(this.#layout.threadsKey(), threadId);
+      await Promise.all([
+        client.zadd(this.#layout.checkpointIndexKey(), 0, globalMember(id, threadId, ns)),
+        client.sadd(this.#layout.threadsKey(), threadId),
+      ]);
       await runScript(
-        this.#client,
+        client,
         checkpointPut,
         [this.#layout.threadBase(threadId)],
         [id, ns, px, JSON.stringify(header), bytes(checkpoint.payload), JSON.stringify(blobFields), ...blobArgs],
@@ -136,9 +143,9 @@ export class RedisCheckpointDriver implements CheckpointDriver {
   }
 
   get(threadId: string, ns: string, id: string | undefined): Promise<LoadedCheckpoint | undefined> {
-    return this.#run("get", async () => {
+    return this.#run("get", async (client) => {
       const reply = (await runScriptBuffer(
-        this.#client,
+        client,
         checkpointGet,
         [this.#layout.threadBase(threadId)],
         [ns, id ?? ""],
@@ -160,13 +167,15 @@ export class RedisCheckpointDriver implements CheckpointDriver {
   }
 
   listPage(query: CheckpointPageQuery): Promise<StoredCheckpoint[]> {
-    return this.#run("list", () => (query.threadId === undefined ? this.#listAll(query) : this.#listThread(query)));
+    return this.#run("list", (client) =>
+      query.threadId === undefined ? this.#listAll(client, query) : this.#listThread(client, query),
+    );
   }
 
-  async #listThread(query: CheckpointPageQuery): Promise<StoredCheckpoint[]> {
+  async #listThread(client: RedisClient, query: CheckpointPageQuery): Promise<StoredCheckpoint[]> {
     const threadId = query.threadId as string;
     const reply = (await runScriptBuffer(
-      this.#client,
+      client,
       checkpointListThread,
       [this.#layout.threadBase(threadId)],
       [query.ns ?? "", query.before ?? "", query.limit, query.ns === undefined ? "all" : "ns"],
@@ -187,18 +196,18 @@ export class RedisCheckpointDriver implements CheckpointDriver {
   }
 
   /** Walks the global index newest first, reading each candidate from its thread; skips (and drops) entries of gone checkpoints. */
-  async #listAll(query: CheckpointPageQuery): Promise<StoredCheckpoint[]> {
+  async #listAll(client: RedisClient, query: CheckpointPageQuery): Promise<StoredCheckpoint[]> {
     const index = this.#layout.checkpointIndexKey();
     const page: StoredCheckpoint[] = [];
     let max = query.before !== undefined ? `(${query.before}` : "+";
     while (page.length < query.limit) {
-      const members = await this.#client.zrevrangebylex(index, max, "-", "LIMIT", 0, GLOBAL_PAGE);
+      const members = await client.zrevrangebylex(index, max, "-", "LIMIT", 0, GLOBAL_PAGE);
       if (members.length === 0) break;
       max = `(${members[members.length - 1]}`;
       const candidates = members.map(parseGlobalMember).filter(({ ns }) => query.ns === undefined || ns === query.ns);
       const records = await Promise.all(
         candidates.map(({ threadId, ns, id }) =>
-          this.#client.hmgetBuffer(`${this.#layout.threadBase(threadId)}cp:${ns}${NUL}${id}`, "h", "d"),
+          client.hmgetBuffer(`${this.#layout.threadBase(threadId)}cp:${ns}${NUL}${id}`, "h", "d"),
         ),
       );
       const stale: string[] = [];
@@ -210,13 +219,13 @@ export class RedisCheckpointDriver implements CheckpointDriver {
         }
         if (page.length < query.limit) page.push(this.#toCheckpoint(threadId, ns, id, header, payload));
       });
-      if (stale.length > 0) await this.#client.zrem(index, ...stale);
+      if (stale.length > 0) await client.zrem(index, ...stale);
     }
     return page;
   }
 
   putWrites(threadId: string, ns: string, checkpointId: string, writes: readonly StoredWrite[]): Promise<void> {
-    return this.#run("putWrites", async () => {
+    return this.#run("putWrites", async (client) => {
       if (writes.length === 0) return;
       const args = writes.flatMap((write) => [
         `${write.taskId}${NUL}${write.index}`,
@@ -226,74 +235,69 @@ export class RedisCheckpointDriver implements CheckpointDriver {
           bytes(write.value),
         ]),
       ]);
-      await runScript(
-        this.#client,
-        checkpointPutWrites,
-        [this.#layout.threadBase(threadId)],
-        [ns, checkpointId, ...args],
-      );
+      await runScript(client, checkpointPutWrites, [this.#layout.threadBase(threadId)], [ns, checkpointId, ...args]);
     });
   }
 
   deleteThread(threadId: string): Promise<void> {
-    return this.#run("deleteThread", async () => {
+    return this.#run("deleteThread", async (client) => {
       const members = (await runScript(
-        this.#client,
+        client,
         checkpointDeleteThread,
         [this.#layout.threadBase(threadId)],
         [],
       )) as string[];
-      await this.#dropFromGlobalIndex(threadId, members);
-      await this.#client.srem(this.#layout.threadsKey(), threadId);
+      await this.#dropFromGlobalIndex(client, threadId, members);
+      await client.srem(this.#layout.threadsKey(), threadId);
     });
   }
 
-  async #dropFromGlobalIndex(threadId: string, threadMembers: readonly string[]): Promise<void> {
+  async #dropFromGlobalIndex(client: RedisClient, threadId: string, threadMembers: readonly string[]): Promise<void> {
     const index = this.#layout.checkpointIndexKey();
     for (let i = 0; i < threadMembers.length; i += 500) {
       const batch = threadMembers.slice(i, i + 500).map((member) => {
         const cut = member.indexOf(NUL);
         return globalMember(member.slice(0, cut), threadId, member.slice(cut + 1));
       });
-      await this.#client.zrem(index, ...batch);
+      await client.zrem(index, ...batch);
     }
   }
 
   prune(threadId: string, keepLast: number, ns: string | undefined): Promise<number> {
-    return this.#run("prune", async () => {
+    return this.#run("prune", async (client) => {
       const [removed, gone] = (await runScript(
-        this.#client,
+        client,
         checkpointPrune,
         [this.#layout.threadBase(threadId)],
         [keepLast, ns ?? "", ns === undefined ? "all" : "ns"],
       )) as [number, string[]];
-      await this.#dropFromGlobalIndex(threadId, gone);
+      await this.#dropFromGlobalIndex(client, threadId, gone);
       return Number(removed);
     });
   }
 
   countThread(threadId: string): Promise<number> {
-    return this.#run("countThread", async () =>
-      Number(await runScript(this.#client, checkpointCount, [this.#layout.threadBase(threadId)], [])),
+    return this.#run("countThread", async (client) =>
+      Number(await runScript(client, checkpointCount, [this.#layout.threadBase(threadId)], [])),
     );
   }
 
   /** Redis expires records itself; gc drops what expired checkpoints left in the indexes, and their writes. */
   gc(): Promise<number> {
-    return this.#run("gc", async () => {
+    return this.#run("gc", async (client) => {
       const index = this.#layout.checkpointIndexKey();
       let removed = 0;
       let max = "+";
       const touchedThreads = new Set<string>();
       for (;;) {
-        const members = await this.#client.zrevrangebylex(index, max, "-", "LIMIT", 0, 500);
+        const members = await client.zrevrangebylex(index, max, "-", "LIMIT", 0, 500);
         if (members.length === 0) break;
         max = `(${members[members.length - 1]}`;
         const results = await Promise.all(
           members.map(async (member) => {
             const { threadId, ns, id } = parseGlobalMember(member);
             const reply = Number(
-              await runScript(this.#client, checkpointForgetExpired, [this.#layout.threadBase(threadId)], [ns, id]),
+              await runScript(client, checkpointForgetExpired, [this.#layout.threadBase(threadId)], [ns, id]),
             );
             if (reply > 0) touchedThreads.add(threadId);
             return { member, reply };
@@ -301,21 +305,21 @@ export class RedisCheckpointDriver implements CheckpointDriver {
         );
         const stale = results.filter(({ reply }) => reply > 0);
         removed += stale.reduce((sum, { reply }) => sum + reply, 0);
-        if (stale.length > 0) await this.#client.zrem(index, ...stale.map(({ member }) => member));
+        if (stale.length > 0) await client.zrem(index, ...stale.map(({ member }) => member));
       }
       for (const threadId of touchedThreads) {
-        if ((await this.#client.zcard(`${this.#layout.threadBase(threadId)}ids`)) === 0)
-          await this.#client.srem(this.#layout.threadsKey(), threadId);
+        if ((await client.zcard(`${this.#layout.threadBase(threadId)}ids`)) === 0)
+          await client.srem(this.#layout.threadsKey(), threadId);
       }
       return removed;
     });
   }
 
   size(): Promise<{ threads: number; checkpoints: number }> {
-    return this.#run("size", async () => {
+    return this.#run("size", async (client) => {
       const [threads, checkpoints] = await Promise.all([
-        this.#client.scard(this.#layout.threadsKey()),
-        this.#client.zcard(this.#layout.checkpointIndexKey()),
+        client.scard(this.#layout.threadsKey()),
+        client.zcard(this.#layout.checkpointIndexKey()),
       ]);
       return { threads, checkpoints };
     });

@@ -17,7 +17,7 @@ function failFast(options: RedisConnectionOptions): RedisOptions {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
     autoResendUnfulfilledCommands: false,
-    enableAutoPipelining: true,
+    enableAutoPipelining: options.autoPipelining,
     lazyConnect: true,
     retryStrategy: (times) => Math.min(50 * times, 1000),
     // A primary demoted by a failover answers READONLY: reconnect so Sentinel names the new one.
@@ -56,7 +56,7 @@ function clusterClient(options: RedisConnectionOptions): Cluster {
   const clusterOptions: ClusterOptions = {
     redisOptions,
     enableOfflineQueue: false,
-    enableAutoPipelining: true,
+    enableAutoPipelining: options.autoPipelining,
     lazyConnect: true,
     scaleReads: "master",
     slotsRefreshTimeout: options.connectTimeoutMs,

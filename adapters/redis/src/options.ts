@@ -33,6 +33,8 @@ export interface RedisConnectionOptions {
   connectTimeoutMs: number;
   /** Redlock: clock drift allowance as a fraction of the ttl (plus 2 ms). */
   driftFactor: number;
+  /** Batch commands issued in the same tick into one write (faster under concurrency, a little slower one at a time). */
+  autoPipelining: boolean;
 }
 
 const PARAMS = [
@@ -49,6 +51,7 @@ const PARAMS = [
   "sentinelUsername",
   "sentinelPassword",
   "driftFactor",
+  "autoPipelining",
 ] as const;
 
 const PREFIX_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/;
@@ -183,6 +186,9 @@ export function parseRedisUrl(
   if (!Number.isFinite(driftFactor) || driftFactor < 0 || driftFactor >= 0.5)
     throw new ConfigError("url.driftFactor", `must be a number in [0, 0.5), got ${JSON.stringify(driftRaw)}`);
 
+  const pipeliningParam = get("autoPipelining");
+  const autoPipelining = pipeliningParam !== undefined ? parseBoolean(pipeliningParam, "url.autoPipelining") : true;
+
   const username = url.username ? decodeURIComponent(url.username) : undefined;
   const password = url.password ? decodeURIComponent(url.password) : undefined;
   const sentinelUsername = get("sentinelUsername");
@@ -200,6 +206,7 @@ export function parseRedisUrl(
     commandTimeoutMs,
     connectTimeoutMs,
     driftFactor,
+    autoPipelining,
     ...(username !== undefined ? { username } : {}),
     ...(password !== undefined ? { password } : {}),
     ...(tls ? { tls } : {}),

@@ -76,9 +76,10 @@ export class QuorumLockDriver implements LockDriver {
         : [],
     );
     const answered = claims.filter((outcome) => outcome.ok).length;
+    // Every primary, not only those that said yes: a claim whose answer timed out may still have landed.
     const giveBack = () =>
       Promise.all(
-        claimed.map(({ primary }) => settle(runScript(primary, lockRelease, [keys[0] as string], [claimId]))),
+        this.#primaries.map((primary) => settle(runScript(primary, lockRelease, [keys[0] as string], [claimId]))),
       );
     if (claimed.length < this.#quorum) {
       await giveBack();
@@ -97,7 +98,7 @@ export class QuorumLockDriver implements LockDriver {
     const validity = ttlMs - (monotonicNow() - started) - driftMs;
     if (committed < this.#quorum || validity <= 0) {
       await Promise.all(
-        claimed.map(({ primary }) => settle(runScript(primary, lockRelease, [keys[0] as string], [String(token)]))),
+        this.#primaries.map((primary) => settle(runScript(primary, lockRelease, [keys[0] as string], [String(token)]))),
       );
       await giveBack();
       if (committed < this.#quorum && commits.filter((o) => o.ok).length < this.#quorum)

@@ -30,7 +30,7 @@ if (!skipWithoutBinary("redlock")) {
 
     beforeAll(async () => {
       primaries = await startPrimaries(3);
-      const url = `${portableUrl(primaries.url)}?namespace=redlock&timeout=500`;
+      const url = `${portableUrl(primaries.url)}?namespace=redlock&timeout=2000`;
       alice = await createStorage(url);
       bob = await createStorage(url);
     });
