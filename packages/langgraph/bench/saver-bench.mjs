@@ -6,7 +6,8 @@
 // Workload (an agent with retrieval): per thread, step 0 stores a retrieved context (--context-kb, 5) that
 // never changes again; every step appends a ~200-byte message and bumps `step` and `node`, so
 // each put changes 3 of 4 channels. `--all-change` makes every channel change on every step.
-// Prints one JSON object; ratios are stowage ops/s over SqliteSaver ops/s.
+// Save and load run `--rounds` times (3), interleaved across savers; each saver's median round is
+// reported. Prints one JSON object; ratios are stowage ops/s over SqliteSaver ops/s.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -24,11 +25,13 @@ const { values: args } = parseArgs({
     redis: { type: "string" },
     "all-change": { type: "boolean", default: false },
     "context-kb": { type: "string", default: "5" },
+    rounds: { type: "string", default: "3" },
   },
 });
 const threads = Number(args.threads);
 const steps = Number(args.steps);
 const listSize = Number(args["list-size"]);
+const rounds = Number(args.rounds);
 const dir = mkdtempSync(join(tmpdir(), "stowage-saver-bench-"));
 
 const contextKb = Number(args["context-kb"]);
@@ -66,11 +69,19 @@ function threadSteps(thread) {
 
 const workload = Array.from({ length: threads }, (_, t) => threadSteps(t));
 
+/** Wall-clock ops/s, and this process's CPU µs per op (steadier than wall time on a busy shared machine). */
 async function timeIt(fn) {
+  const cpuStart = process.cpuUsage();
   const start = performance.now();
   const count = await fn();
   const ms = performance.now() - start;
-  return { count, ms, opsPerSec: Math.round((count / ms) * 1000) };
+  const cpu = process.cpuUsage(cpuStart);
+  return {
+    count,
+    ms,
+    opsPerSec: Math.round((count / ms) * 1000),
+    cpuUsPerOp: Math.round((cpu.user + cpu.system) / count),
+  };
 }
 
 /** Runs a tenth of the workload on other threads first, so that timing starts with warm code. */
@@ -84,15 +95,14 @@ async function warmUp(saver) {
   }
 }
 
-async function measure(saver) {
-  await warmUp(saver);
+async function measure(saver, round) {
   const latest = [];
   const save = await timeIt(async () => {
     let n = 0;
     for (let t = 0; t < workload.length; t++) {
-      let config = { configurable: { thread_id: `thread-${t}`, checkpoint_ns: "" } };
+      let config = { configurable: { thread_id: `round-${round}-thread-${t}`, checkpoint_ns: "" } };
       for (const { checkpoint, metadata, newVersions } of workload[t]) {
-        config = await saver.put(config, checkpoint, metadata, newVersions);
+        config = await saver.put(config, { ...checkpoint, id: uuid6(-1) }, metadata, newVersions);
         n++;
       }
       latest.push(config);
@@ -150,13 +160,10 @@ const results = {
     allChannelsChange: args["all-change"],
     listSize,
   },
+  rounds,
   node: process.version,
   savers: {},
 };
-
-const peer = SqliteSaver.fromConnString(join(dir, "langgraph-sqlite.db"));
-results.savers["SqliteSaver (peer)"] = { ...(await measure(peer)), list: await measureList(peer) };
-peer.db.close();
 
 const urls = {
   sqlite: `sqlite://${join(dir, "stowage.db")}`,
@@ -169,13 +176,32 @@ if (args.redis) {
   urls.redis = args.redis;
   chosen.push("redis");
 }
+const savers = [["SqliteSaver (peer)", SqliteSaver.fromConnString(join(dir, "langgraph-sqlite.db"))]];
 for (const name of chosen) {
-  const saver = await createStowageSaver(urls[name], { namespace: `bench-${process.pid}` });
-  try {
-    results.savers[`StowageSaver ${name}`] = { ...(await measure(saver)), list: await measureList(saver) };
-  } finally {
-    await saver.end();
-  }
+  savers.push([`StowageSaver ${name}`, await createStowageSaver(urls[name], { namespace: `bench-${process.pid}` })]);
+}
+
+// Rounds interleave the savers, and each saver's median round is reported, so that a burst of
+// load from other processes on a shared machine does not land on one saver only.
+const median = (runs, key) => runs.map((run) => run[key]).sort((a, b) => a.opsPerSec - b.opsPerSec)[runs.length >> 1];
+const runs = new Map(savers.map(([name]) => [name, []]));
+for (const [, saver] of savers) await warmUp(saver);
+for (let round = 0; round < rounds; round++) {
+  for (const [name, saver] of savers) runs.get(name).push(await measure(saver, round));
+}
+for (const [name, saver] of savers) {
+  const saverRuns = runs.get(name);
+  results.savers[name] = {
+    save: median(saverRuns, "save"),
+    load: median(saverRuns, "load"),
+    saveRounds: saverRuns.map((run) => run.save.opsPerSec),
+    loadRounds: saverRuns.map((run) => run.load.opsPerSec),
+    saveCpuUsPerOp: saverRuns.map((run) => run.save.cpuUsPerOp),
+    loadCpuUsPerOp: saverRuns.map((run) => run.load.cpuUsPerOp),
+    list: await measureList(saver),
+  };
+  if (saver instanceof SqliteSaver) saver.db.close();
+  else await saver.end();
 }
 
 const peerResult = results.savers["SqliteSaver (peer)"];
@@ -183,7 +209,7 @@ for (const [name, result] of Object.entries(results.savers)) {
   result.saveRatio = +(result.save.opsPerSec / peerResult.save.opsPerSec).toFixed(2);
   result.loadRatio = +(result.load.opsPerSec / peerResult.load.opsPerSec).toFixed(2);
   console.error(
-    `${name.padEnd(24)} save ${String(result.save.opsPerSec).padStart(7)} ops/s (${result.saveRatio}x)  load ${String(result.load.opsPerSec).padStart(7)} ops/s (${result.loadRatio}x)  list limit 10 @${listSize}: ${result.list.limit10MsPerCall} ms  list all ${listSize}: ${result.list.allMs} ms`,
+    `${name.padEnd(24)} save ${String(result.save.opsPerSec).padStart(6)} ops/s (${result.saveRatio}x, cpu ${result.save.cpuUsPerOp} µs/op)  load ${String(result.load.opsPerSec).padStart(6)} ops/s (${result.loadRatio}x, cpu ${result.load.cpuUsPerOp} µs/op)  list limit 10 @${listSize}: ${result.list.limit10MsPerCall} ms  list all: ${result.list.allMs} ms`,
   );
 }
 console.log(JSON.stringify(results, null, 2));
