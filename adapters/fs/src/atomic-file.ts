@@ -96,7 +96,7 @@ export class AtomicFiles {
     } finally {
       closeSync(fd);
     }
-    if (this.fsync) this.#syncDir(dirname(path));
+    if (this.fsync) syncDir(dirname(path));
     return true;
   }
 
@@ -109,7 +109,7 @@ export class AtomicFiles {
       unlinkQuietly(temp);
       throw error;
     }
-    if (this.fsync) this.#syncDir(dirname(path));
+    if (this.fsync) syncDir(dirname(path));
   }
 
   /** Atomically creates `path` with `chunks` only when nothing is there; false when it exists. */
@@ -132,17 +132,8 @@ export class AtomicFiles {
     } finally {
       unlinkQuietly(temp);
     }
-    if (this.fsync) this.#syncDir(dirname(path));
+    if (this.fsync) syncDir(dirname(path));
     return true;
-  }
-
-  #syncDir(dir: string): void {
-    const fd = openSync(dir, "r");
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
   }
 
   /**
@@ -189,6 +180,16 @@ function writeAll(fd: number, chunks: readonly Uint8Array[]): void {
     let at = written;
     written = 0;
     while (at < chunk.byteLength) at += writeSync(fd, chunk, at, chunk.byteLength - at);
+  }
+}
+
+/** fsync a directory: makes the names created in it survive a power loss. */
+export function syncDir(dir: string): void {
+  const fd = openSync(dir, "r");
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
   }
 }
 

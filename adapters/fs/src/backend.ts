@@ -92,7 +92,8 @@ export class FsBackend implements Backend {
   lock(namespace: string): LockDriver {
     let driver = this.#locks.get(namespace);
     if (!driver) {
-      driver = new FsLockDriver(join(this.dir, namespaceDir(namespace), "locks"), this.#assertOpen);
+      const dir = join(this.dir, namespaceDir(namespace), "locks");
+      driver = new FsLockDriver(dir, this.#files.fsync, this.#assertOpen);
       this.#locks.set(namespace, driver);
     }
     return driver;

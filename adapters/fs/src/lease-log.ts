@@ -1,7 +1,7 @@
 import { mkdirSync, readdirSync, readlinkSync, symlinkSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { CorruptDataError, PRIVATE_DIR_MODE } from "@stowage/core";
-import { ensureDir, errnoOf, unlinkQuietly } from "./atomic-file.js";
+import { ensureDir, errnoOf, syncDir, unlinkQuietly } from "./atomic-file.js";
 
 /** The state of a lease: its fencing token and wall-clock expiry (0 = released). */
 export interface LeaseState {
@@ -31,9 +31,12 @@ const EMPTY: LeaseState = { seq: 0, token: 0n, expiresAt: 0, seen: [] };
  */
 export class LeaseLog {
   readonly dir: string;
+  /** fsync the directory after each new entry, so a power loss cannot take the fencing token back. */
+  readonly #durable: boolean;
 
-  constructor(dir: string) {
+  constructor(dir: string, durable = false) {
     this.dir = dir;
+    this.#durable = durable;
   }
 
   /** The current state (the empty state when the log was never written). */
@@ -89,6 +92,7 @@ export class LeaseLog {
         return false;
       }
     }
+    if (this.#durable) syncDir(this.dir);
     for (const n of older) if (n < seq) unlinkQuietly(join(this.dir, String(n)));
     return true;
   }

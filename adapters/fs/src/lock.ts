@@ -15,9 +15,11 @@ export class FsLockDriver implements LockDriver {
   readonly #dir: string;
   readonly #open: () => void;
   readonly #logs = new Map<string, LeaseLog>();
+  readonly #durable: boolean;
 
-  constructor(dir: string, assertOpen: () => void) {
+  constructor(dir: string, durable: boolean, assertOpen: () => void) {
     this.#dir = dir;
+    this.#durable = durable;
     this.#open = assertOpen;
   }
 
@@ -25,7 +27,7 @@ export class FsLockDriver implements LockDriver {
     let log = this.#logs.get(name);
     if (!log) {
       if (this.#logs.size > 10_000) this.#logs.clear();
-      log = new LeaseLog(join(this.#dir, shardOf(name), toRelativePath(name, ".l")));
+      log = new LeaseLog(join(this.#dir, shardOf(name), toRelativePath(name, ".l")), this.#durable);
       this.#logs.set(name, log);
     }
     return log;

@@ -9,11 +9,11 @@ import { startFixture } from "./child-process.js";
 const root = mkdtempSync(join(tmpdir(), "stowage-fs-kill-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-/** A value the overwriter wrote: {i, fill} with fill the digit i % 10, 200-700 KB long. */
+/** A value the overwriter wrote: {i, fill} with fill the digit i % 10, 100-350 KB long. */
 function assertWhole(value: unknown): number {
   const { i, fill } = value as { i: number; fill: string };
   expect(Number.isInteger(i)).toBe(true);
-  expect(fill.length).toBe(200_000 + (i % 6) * 100_000);
+  expect(fill.length).toBe(100_000 + (i % 6) * 50_000);
   expect(fill).toBe(String(i % 10).repeat(fill.length));
   return i;
 }
@@ -27,7 +27,7 @@ it("a writer killed while overwriting a key never shows a torn value, and gc rem
   let seen = new Set<number>();
   try {
     await writer.next((m) => m.ready === true);
-    const until = Date.now() + 1500;
+    const until = Date.now() + 1000;
     while (Date.now() < until) {
       const value = await reader.cache.get("hot");
       seen.add(assertWhole(value));
