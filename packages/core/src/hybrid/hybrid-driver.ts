@@ -75,6 +75,7 @@ export class HybridCacheDriver implements CacheDriver {
   readonly #dropping = new Map<string, number>();
   readonly #outgoing = new Set<string>();
   #outgoingSent: Promise<void> | undefined;
+  readonly #peek: ((key: string) => StoredEntry | undefined) | undefined;
   #seq = 0;
   #l1Emptying = false;
   /** Monotonic ms since L2 or the bus became unreachable; undefined while both answer. */
@@ -84,6 +85,11 @@ export class HybridCacheDriver implements CacheDriver {
   constructor(options: HybridDriverOptions) {
     this.namespace = options.namespace;
     this.l1 = options.l1;
+    // The memory tier answers synchronously: an L1 hit then costs no extra promise.
+    if (options.l1 instanceof MemoryTier) {
+      const tier = options.l1;
+      this.#peek = (key) => tier.peek(key);
+    }
     this.l2 = options.l2;
     this.#bus = options.bus;
     this.#graceMs = options.graceMs;
@@ -221,7 +227,7 @@ export class HybridCacheDriver implements CacheDriver {
   async get(key: string): Promise<StoredEntry | undefined> {
     if (this.#queue?.has(key)) return this.#queue.read(key);
     if (this.#l1Trusted && !(this.#dropping.size > 0 && this.#dropping.has(key))) {
-      const local = await this.l1.get(key);
+      const local = this.#peek ? this.#peek(key) : await this.l1.get(key);
       if (local !== undefined) {
         this.#counters.l1Hits++;
         return local;
@@ -333,7 +339,9 @@ export class HybridCacheDriver implements CacheDriver {
       if (clean && next !== null) await this.l1.set(key, this.#l1Entry(next));
       else await this.l1.delete(key);
     }
-    if (publish) await this.#publish([...keys]);
+    // Sent in the background: the caller does not wait a round trip for other instances' sake
+    // (it could not know when they have processed the message anyway); close() waits for it.
+    if (publish) void this.#publish([...keys]);
     return result;
   }
 
@@ -469,7 +477,7 @@ export class HybridCacheDriver implements CacheDriver {
         // L2 refused this write for good (not for being down): retrying would block the rest.
       }
       queue.settle(key, write);
-      await this.#publish([key]);
+      void this.#publish([key]);
     }
   }
 
@@ -479,6 +487,7 @@ export class HybridCacheDriver implements CacheDriver {
   }
 
   async close(): Promise<void> {
+    await this.#outgoingSent;
     for (const stop of this.#unsubscribe.splice(0)) stop();
     clearTimeout(this.#flushTimer);
     this.#flushTimer = undefined;
