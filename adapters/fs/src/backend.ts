@@ -19,6 +19,7 @@ import {
 import { AtomicFiles } from "./atomic-file.js";
 import { FsCacheDriver } from "./cache.js";
 import { FsCheckpointDriver } from "./checkpoint.js";
+import { withStowageErrors } from "./fs-errors.js";
 import { KeyMutex } from "./key-mutex.js";
 import { FsLockDriver } from "./lock.js";
 
@@ -50,9 +51,9 @@ export class FsBackend implements Backend {
   readonly dir: string;
   readonly #files: AtomicFiles;
   readonly #maxSizeBytes: number | undefined;
-  readonly #caches = new Map<string, FsCacheDriver>();
-  readonly #locks = new Map<string, FsLockDriver>();
-  readonly #checkpoints = new Map<string, FsCheckpointDriver>();
+  readonly #caches = new Map<string, CacheDriver>();
+  readonly #locks = new Map<string, LockDriver>();
+  readonly #checkpoints = new Map<string, CheckpointDriver>();
   readonly #sweeper: NodeJS.Timeout | undefined;
   #closed = false;
   readonly #assertOpen = () => {
@@ -62,7 +63,13 @@ export class FsBackend implements Backend {
   constructor(options: FsBackendOptions) {
     this.dir = options.dir;
     ensurePrivateDir(this.dir);
-    this.#files = new AtomicFiles(join(this.dir, "~tmp"), options.fsync ?? false);
+    try {
+      this.#files = new AtomicFiles(join(this.dir, "~tmp"), options.fsync ?? false);
+    } catch (error) {
+      throw new ConfigError("url", `cannot create ${join(this.dir, "~tmp")}: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
     this.#maxSizeBytes = options.maxSizeBytes;
     const every = options.sweepEveryMs ?? DEFAULT_SWEEP_EVERY_MS;
     if (every > 0) {
@@ -83,7 +90,8 @@ export class FsBackend implements Backend {
     if (!driver) {
       const base = join(this.dir, namespaceDir(namespace));
       const mutex = new KeyMutex(join(base, "cache-mutex"));
-      driver = new FsCacheDriver(join(base, "cache"), this.#files, mutex, this.#maxSizeBytes, this.#assertOpen);
+      const cache = new FsCacheDriver(join(base, "cache"), this.#files, mutex, this.#maxSizeBytes, this.#assertOpen);
+      driver = withStowageErrors<CacheDriver>(cache, this.dir);
       this.#caches.set(namespace, driver);
     }
     return driver;
@@ -93,7 +101,7 @@ export class FsBackend implements Backend {
     let driver = this.#locks.get(namespace);
     if (!driver) {
       const dir = join(this.dir, namespaceDir(namespace), "locks");
-      driver = new FsLockDriver(dir, this.#files.fsync, this.#assertOpen);
+      driver = withStowageErrors<LockDriver>(new FsLockDriver(dir, this.#files.fsync, this.#assertOpen), this.dir);
       this.#locks.set(namespace, driver);
     }
     return driver;
@@ -103,7 +111,10 @@ export class FsBackend implements Backend {
     let driver = this.#checkpoints.get(namespace);
     if (!driver) {
       const dir = join(this.dir, namespaceDir(namespace), "checkpoints");
-      driver = new FsCheckpointDriver(dir, this.#files, this.#assertOpen);
+      driver = withStowageErrors<CheckpointDriver>(
+        new FsCheckpointDriver(dir, this.#files, this.#assertOpen),
+        this.dir,
+      );
       this.#checkpoints.set(namespace, driver);
     }
     return driver;

@@ -41,7 +41,6 @@ export class FsCacheDriver implements CacheDriver {
     this.#mutex = mutex;
     this.#open = open;
     this.#limit = maxSizeBytes === undefined ? undefined : new SizeLimit(() => this.#allFiles(), maxSizeBytes);
-    ensureDir(dir);
   }
 
   #path(key: string): string {

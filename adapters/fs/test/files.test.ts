@@ -156,6 +156,24 @@ describe("fs: files on disk", () => {
   });
 });
 
+describe("fs: errors", () => {
+  it("a filesystem error (here a file where the namespace directory should be) is ERR_BACKEND_UNAVAILABLE", async () => {
+    const dir = join(root, `store-${++dirs}`);
+    const storage = createFsStorage({ dir, namespace: "blocked", sweepEveryMs: 0 });
+    opened.push(storage);
+    writeFileSync(join(dir, "blocked"), "not a directory");
+    for (const action of [
+      () => storage.cache.set("k", 1),
+      () => storage.cache.incr("n"),
+      () => storage.lock.acquire("L", { ttl: 1000, waitMs: 0 }),
+      () => storage.checkpoint.put({ threadId: "t", payload: 1 }),
+    ]) {
+      const error = await action().catch((e: unknown) => e);
+      expect(isStowageError(error, "ERR_BACKEND_UNAVAILABLE"), String(error)).toBe(true);
+    }
+  });
+});
+
 describe("fs: configuration", () => {
   it("opens file:///abs/dir URLs with fsync and sweepEveryMs, and names an unknown parameter", async () => {
     const dir = join(root, `url-${++dirs}`);
