@@ -220,7 +220,7 @@ describe.skipIf(skipReason !== undefined)("hybrid cache on real Redis", () => {
 });
 
 describe.skipIf(skipReason !== undefined)("Redis bus on a Cluster", () => {
-  it("a message published through one node reaches a subscriber connected to the Cluster", async () => {
+  it("a message published through one node reaches a subscriber connected to the Cluster; hybrid+redis+cluster:// invalidates", async () => {
     const cluster = await startCluster(3);
     const open = () => openBus({ url: parseMultiHostUrl(cluster.url), params: new URLSearchParams(), options: {} });
     const [sender, receiver] = await Promise.all([open(), open()]).catch(async (error) => {
@@ -235,6 +235,24 @@ describe.skipIf(skipReason !== undefined)("Redis bus on a Cluster", () => {
       // PUBLISH names no key, so ioredis sends each to any node: order across nodes is not kept, and
       // need not be (a message only drops keys).
       expect(received.flat().sort()).toEqual(["k0", "k1", "k2", "k3", "k4"]);
+      // The URL form on the Cluster: two instances, a write in one drops the key from the other's L1.
+      const url = `hybrid+${cluster.url}`;
+      const [a, b] = [await createStorage({ url, namespace: "c" }), await createStorage({ url, namespace: "c" })];
+      try {
+        await a.cache.set("k", "old");
+        expect(await b.cache.get("k")).toBe("old");
+        await a.cache.set("k", "new");
+        await waitUntil("the invalidation", async () => (await b.cache.get("k")) === "new");
+        type Details = { busConnected: boolean; caches: Record<string, { busReceived: number; l2Hits: number }> };
+        const details = async () => (await b.health()).cache.details as Details;
+        // Messages published through different nodes may arrive in any order: wait for both.
+        await waitUntil("both messages", async () => ((await details()).caches.c?.busReceived ?? 0) >= 2);
+        expect((await details()).busConnected).toBe(true);
+        expect((await details()).caches.c?.l2Hits).toBe(2);
+      } finally {
+        await a.close();
+        await b.close();
+      }
     } finally {
       await sender.close();
       await receiver.close();

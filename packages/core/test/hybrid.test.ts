@@ -333,4 +333,32 @@ describe("hybrid cache (in-process bus, memory L2)", () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it("the hybrid+<scheme>:// URL form opens L2 by the rest of the URL and names what is wrong with its parameters", async () => {
+    const storage = await createStorage("hybrid+memory://?bus=false&l1MaxEntries=100&grace=1000");
+    try {
+      await storage.cache.set("k", { v: 1 });
+      expect(await storage.cache.get("k")).toEqual({ v: 1 });
+      const health = await storage.health();
+      expect(health.cache.backend).toBe("hybrid+memory");
+    } finally {
+      await storage.close();
+    }
+    const configError = async (url: string, field: RegExp) => {
+      const error = await createStorage(url).then(
+        async (s) => {
+          await s.close();
+          return undefined;
+        },
+        (e: unknown) => e,
+      );
+      // By code: the adapter throws the built package's error classes, this test imports the sources.
+      expect((error as { code?: string }).code, String(error)).toBe("ERR_CONFIG");
+      expect(String((error as Error).message)).toMatch(field);
+    };
+    await configError("hybrid+memory://", /bus/); // memory has no bus between processes
+    await configError("hybrid+memory://?bus=false&grace=soon", /grace/);
+    await configError("hybrid+memory://?bus=false&l1MaxEntries=0", /l1MaxEntries/);
+    await configError("hybrid+memory://?bus=false&unknown=1", /unknown/);
+  });
 });
