@@ -13,7 +13,7 @@ import {
 import { type AtomicFiles, ensureDir, errnoOf, unlinkQuietly } from "./atomic-file.js";
 import { type EntryHeader, encodeEntry, HEADER_BYTES, readEntry, readEntryHeader } from "./entry-file.js";
 import type { KeyMutex } from "./key-mutex.js";
-import { shardOf, toRelativePath } from "./path-codec.js";
+import { SEGMENT, shardOf, toHex, toRelativePath } from "./path-codec.js";
 import { lruStamp, SizeLimit } from "./size-limit.js";
 import { type Leaf, leaves, pruneEmptyDirs } from "./tree-walk.js";
 
@@ -44,6 +44,9 @@ export class FsCacheDriver implements CacheDriver {
   }
 
   #path(key: string): string {
+    const hex = toHex(key);
+    // The usual short key is one file name: no segment splitting, no path normalisation.
+    if (hex.length <= SEGMENT) return `${this.#dir}/${shardOf(key)}/${hex}${SUFFIX}`;
     return join(this.#dir, shardOf(key), toRelativePath(key, SUFFIX));
   }
 

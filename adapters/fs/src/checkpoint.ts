@@ -29,6 +29,7 @@ const blobName = (channel: string, version: string | number) => JSON.stringify([
  *   threads/<shard>/<thread>.t/<ns>.n/<id>.c                 the checkpoint (metadata + payload)
  *                                     <[channel,version]>.b    one file per channel version
  *                                     <id>.w/<[task,index]>.x  its pending writes
+ *   (the default ns "" keeps the same files in <thread>.t itself)
  *   index/<id>.<hash of thread and ns>.i                       for listing across threads
  *
  * Names are hex (path-codec.ts) and tagged by kind, so a sorted readdir of the ns directory is
@@ -52,8 +53,10 @@ export class FsCheckpointDriver implements CheckpointDriver {
     return join(this.#threads, shardOf(threadId), toRelativePath(threadId, ".t"));
   }
 
+  /** The default ns ("") lives in the thread directory itself: one mkdir less per new thread. */
   #nsDir(threadId: string, ns: string): string {
-    return join(this.#threadDir(threadId), toRelativePath(ns, ".n"));
+    const threadDir = this.#threadDir(threadId);
+    return ns === "" ? threadDir : join(threadDir, toRelativePath(ns, ".n"));
   }
 
   #indexEntry(threadId: string, ns: string, id: string): string {
@@ -69,7 +72,9 @@ export class FsCheckpointDriver implements CheckpointDriver {
   /** The (ns, directory) pairs of a thread, or only `ns`'s. */
   #nsDirs(threadId: string, ns: string | undefined): { ns: string; dir: string }[] {
     if (ns !== undefined) return [{ ns, dir: this.#nsDir(threadId, ns) }];
-    return [...leaves(this.#threadDir(threadId), ".n")].map((leaf) => ({ ns: leaf.text, dir: leaf.path }));
+    const threadDir = this.#threadDir(threadId);
+    const named = [...leaves(threadDir, ".n")].map((leaf) => ({ ns: leaf.text, dir: leaf.path }));
+    return [{ ns: "", dir: threadDir }, ...named];
   }
 
   async put(checkpoint: StoredCheckpoint, blobs: readonly StoredBlob[]): Promise<void> {

@@ -49,10 +49,11 @@ export function fromSegments(segments: readonly string[], suffix: string): strin
   return fromHex(segments.slice(0, -1).join("") + leaf.slice(0, leaf.length - suffix.length));
 }
 
-/** A stable 2-hex-digit shard (FNV-1a of the UTF-8 bytes), so no directory holds every key of a store. */
+const SHARD_NAMES = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+
+/** A stable 2-hex-digit shard (FNV-1a of the UTF-16 code units), so no directory holds every key of a store. */
 export function shardOf(text: string): string {
   let hash = 0x811c9dc5;
-  const bytes = Buffer.from(text, "utf8");
-  for (const byte of bytes) hash = Math.imul(hash ^ byte, 0x01000193);
-  return ((hash >>> 24) ^ (hash & 0xff)).toString(16).padStart(2, "0");
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
+  return SHARD_NAMES[((hash >>> 24) ^ (hash & 0xff)) & 0xff] as string;
 }
