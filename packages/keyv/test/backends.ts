@@ -84,7 +84,19 @@ export async function backendsUnderTest(label: string): Promise<BackendUnderTest
       found.push({ name: candidate.name, url, skip: (error as Error).message.split("\n")[0] ?? "cannot open" });
     }
   }
+  const skipped = found.filter((backend) => backend.skip);
+  if (isCi() && skipped.length > 0) {
+    // DESIGN: under CI a backend that cannot run is a failure, not a skip.
+    throw new Error(
+      `CI is set and these backends cannot open: ${skipped.map((b) => `${b.name} (${b.skip})`).join("; ")}`,
+    );
+  }
   return found;
+}
+
+function isCi(): boolean {
+  const ci = process.env.CI;
+  return ci !== undefined && ci !== "" && ci !== "0" && ci.toLowerCase() !== "false";
 }
 
 /** Stops the servers and removes the directories `backendsUnderTest` made. */
