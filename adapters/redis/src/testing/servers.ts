@@ -1,4 +1,5 @@
 import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { promisify } from "node:util";
 import { Redis } from "ioredis";
@@ -86,21 +87,7 @@ export async function startManagedLike(): Promise<TestServer> {
 export async function startTls(): Promise<TestServer & { certificates: TestCertificates }> {
   const certificates = await generateCertificates();
   const port = await freePort();
-  const args = [
-    "--port",
-    "0",
-    "--tls-port",
-    String(port),
-    "--tls-cert-file",
-    certificates.certFile,
-    "--tls-key-file",
-    certificates.keyFile,
-    "--tls-ca-cert-file",
-    certificates.caFile,
-    "--tls-auth-clients",
-    "no",
-  ];
-  const server = await startProcess({ port, args });
+  const server = await startProcess({ port, args: tlsArgs(port, certificates) });
   const url = `rediss://127.0.0.1:${port}?ca=${encodeURIComponent(certificates.caFile)}`;
   const cleanup = () => rm(certificates.dir, { recursive: true, force: true });
   return { ...single(server, url, cleanup), certificates };
@@ -118,8 +105,14 @@ export async function startPrimaries(count = 3): Promise<TestServers> {
   };
 }
 
-async function clusterIsReady(port: number, nodes: number): Promise<boolean> {
-  const client = new Redis({ port, host: "127.0.0.1", lazyConnect: true, maxRetriesPerRequest: 0 });
+async function clusterIsReady(port: number, nodes: number, certificates?: TestCertificates): Promise<boolean> {
+  const client = new Redis({
+    port,
+    host: "127.0.0.1",
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    ...(certificates ? { tls: { ca: readFileSync(certificates.caFile) } } : {}),
+  });
   try {
     await client.connect();
     const info = String(await client.cluster("INFO"));
@@ -131,8 +124,30 @@ async function clusterIsReady(port: number, nodes: number): Promise<boolean> {
   }
 }
 
-/** A Cluster of `primaries` primaries and no replicas, made with `redis-cli --cluster create`. */
-export async function startCluster(primaries = 3): Promise<TestServers> {
+/** TLS arguments of a server that listens on `port` with TLS only. */
+function tlsArgs(port: number, certificates: TestCertificates): string[] {
+  return [
+    "--port",
+    "0",
+    "--tls-port",
+    String(port),
+    "--tls-cert-file",
+    certificates.certFile,
+    "--tls-key-file",
+    certificates.keyFile,
+    "--tls-ca-cert-file",
+    certificates.caFile,
+    "--tls-auth-clients",
+    "no",
+  ];
+}
+
+/**
+ * A Cluster of `primaries` primaries and no replicas, made with `redis-cli --cluster create`;
+ * with `tls`, every node (and the cluster bus) speaks TLS only, like a TLS ElastiCache cluster.
+ */
+export async function startCluster(primaries = 3, options: { tls?: boolean } = {}): Promise<TestServers> {
+  const certificates = options.tls ? await generateCertificates() : undefined;
   const ports: number[] = [];
   for (let i = 0; i < primaries; i++) {
     let port = await freePort({ withBusPort: true });
@@ -150,15 +165,19 @@ export async function startCluster(primaries = 3): Promise<TestServers> {
           `nodes-${port}.conf`,
           "--cluster-node-timeout",
           "2000",
+          ...(certificates ? [...tlsArgs(port, certificates), "--tls-cluster", "yes"] : []),
         ],
       }),
     ),
   );
   const stop = async () => {
     await Promise.all(nodes.map((node) => node.dispose()));
+    if (certificates) await rm(certificates.dir, { recursive: true, force: true });
   };
+  const cliTls = certificates ? ["--tls", "--cacert", certificates.caFile] : [];
   try {
     await run("redis-cli", [
+      ...cliTls,
       "--cluster",
       "create",
       ...ports.map((port) => `127.0.0.1:${port}`),
@@ -168,7 +187,7 @@ export async function startCluster(primaries = 3): Promise<TestServers> {
     ]);
     const deadline = Date.now() + 20_000;
     for (;;) {
-      const ready = await Promise.all(ports.map((port) => clusterIsReady(port, primaries)));
+      const ready = await Promise.all(ports.map((port) => clusterIsReady(port, primaries, certificates)));
       if (ready.every(Boolean)) break;
       if (Date.now() > deadline) throw new Error("the test Cluster did not reach cluster_state:ok in 20 s");
       await new Promise((resolve) => setTimeout(resolve, 200));
@@ -177,7 +196,11 @@ export async function startCluster(primaries = 3): Promise<TestServers> {
     await stop();
     throw error;
   }
-  return { url: `redis+cluster://${ports.map((port) => `127.0.0.1:${port}`).join(",")}`, nodes, stop };
+  const hosts = ports.map((port) => `127.0.0.1:${port}`).join(",");
+  const url = certificates
+    ? `rediss+cluster://${hosts}?ca=${encodeURIComponent(certificates.caFile)}`
+    : `redis+cluster://${hosts}`;
+  return { url, nodes, stop };
 }
 
 /** A primary, a replica and three sentinels watching them as `masterName`. */
