@@ -64,6 +64,11 @@ export class RedisCacheDriver implements CacheDriver {
     return this.#run("get", (client) => this.#read(client, key));
   }
 
+  /** A plain GET: the script that also reads PTTL costs the server several times as much. */
+  getValue(key: string): Promise<Uint8Array | undefined> {
+    return this.#run("get", async (client) => (await client.getBuffer(this.#layout.cacheKey(key))) ?? undefined);
+  }
+
   getMany(keys: readonly string[]): Promise<(StoredEntry | undefined)[]> {
     // One command per key: auto-pipelining batches them, and on a Cluster they may live on different primaries.
     return this.#run("getMany", (client) => Promise.all(keys.map((key) => this.#read(client, key))), true);

@@ -63,18 +63,28 @@ export class CacheStore extends StoreBase implements Cache {
   }
 
   #decode<T>(entry: StoredEntry | undefined): T | undefined {
-    if (entry === undefined) {
+    return this.#decodeValue<T>(entry?.value);
+  }
+
+  #decodeValue<T>(value: Uint8Array | undefined): T | undefined {
+    if (value === undefined) {
       this.#stats.misses++;
       return undefined;
     }
     this.#stats.hits++;
-    return this.#codec.decode(entry.value) as T;
+    return this.#codec.decode(value) as T;
+  }
+
+  /** The live value's bytes, through the driver's cheaper getValue when it has one. */
+  async #value(key: string): Promise<Uint8Array | undefined> {
+    if (this.driver.getValue) return this.driver.getValue(key);
+    return (await this.driver.get(key))?.value;
   }
 
   async get<T = unknown>(key: string): Promise<T | undefined> {
     this.assertOpen();
     assertKey(key);
-    return this.#decode<T>(await this.driver.get(key));
+    return this.#decodeValue<T>(await this.#value(key));
   }
 
   async getMany<T = unknown>(keys: readonly string[]): Promise<(T | undefined)[]> {
@@ -125,7 +135,7 @@ export class CacheStore extends StoreBase implements Cache {
   async has(key: string): Promise<boolean> {
     this.assertOpen();
     assertKey(key);
-    return (await this.driver.get(key)) !== undefined;
+    return (await this.#value(key)) !== undefined;
   }
 
   async ttl(key: string): Promise<number | undefined> {
@@ -160,8 +170,8 @@ export class CacheStore extends StoreBase implements Cache {
     if (typeof load !== "function") throw new InvalidArgumentError("getOrSet needs a load function");
     if (options?.ttl !== undefined) assertTtl(options.ttl);
     const [promise, shared] = this.#flights.run(key, async () => {
-      const cached = await this.driver.get(key);
-      if (cached !== undefined) return this.#decode<T>(cached) as T;
+      const cached = await this.#value(key);
+      if (cached !== undefined) return this.#decodeValue<T>(cached) as T;
       this.#stats.misses++;
       this.#stats.loads++;
       const value = await load();
@@ -198,9 +208,9 @@ export class CacheStore extends StoreBase implements Cache {
     this.assertOpen();
     assertKey(key);
     const segments = parseJsonPath(path);
-    const entry = await this.driver.get(key);
-    if (entry === undefined) return undefined;
-    return getAtPath(this.#codec.decode(entry.value), segments) as T | undefined;
+    const value = await this.#value(key);
+    if (value === undefined) return undefined;
+    return getAtPath(this.#codec.decode(value), segments) as T | undefined;
   }
 
   async #jsonSet(key: string, path: string, value: unknown, options?: SetOptions): Promise<void> {

@@ -15,6 +15,11 @@ export type EntryUpdate = StoredEntry | null | undefined;
 export interface CacheDriver {
   /** Returns the live entry for `key`, or undefined when absent or expired. */
   get(key: string): Promise<StoredEntry | undefined>;
+  /**
+   * Optional: the live value's bytes without its expiry, or undefined, for backends where reading
+   * the expiry costs more (Redis: a plain GET instead of a script). Core uses it where the expiry is not needed.
+   */
+  getValue?(key: string): Promise<Uint8Array | undefined>;
   /** Returns the live entries for `keys`, in the same order, undefined where absent or expired. */
   getMany(keys: readonly string[]): Promise<(StoredEntry | undefined)[]>;
   /** Stores the entry, replacing any previous one. */
