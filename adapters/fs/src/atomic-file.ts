@@ -1,5 +1,6 @@
 import {
   closeSync,
+  constants,
   fsyncSync,
   futimesSync,
   linkSync,
@@ -19,6 +20,12 @@ import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from "@stowage/core";
 const ABANDONED_TEMP_MS = 10 * 60_000;
 
 let sequence = 0;
+
+/**
+ * Flags for opening a file to read: O_NOATIME (Linux, files we own) keeps a read from becoming
+ * an inode write, which relatime would otherwise journal on the first read after each write.
+ */
+export const READ_FLAGS = constants.O_RDONLY | (constants.O_NOATIME ?? 0);
 
 export function errnoOf(error: unknown): string | undefined {
   return (error as NodeJS.ErrnoException | undefined)?.code;

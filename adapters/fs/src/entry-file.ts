@@ -1,6 +1,6 @@
 import { closeSync, fstatSync, futimesSync, openSync, readSync } from "node:fs";
 import { CorruptDataError, type StoredEntry } from "@stowage/core";
-import { errnoOf } from "./atomic-file.js";
+import { errnoOf, READ_FLAGS } from "./atomic-file.js";
 
 /**
  * A cache entry file: "STW1", the expiry (float64 ms since epoch, NaN = never), the value's
@@ -39,7 +39,7 @@ function parseHeader(header: Buffer, got: number, path: string): { expiresAt: nu
 export function readEntry(path: string, touchMs?: number): StoredEntry | undefined {
   let fd: number;
   try {
-    fd = openSync(path, "r");
+    fd = openSync(path, READ_FLAGS);
   } catch (error) {
     if (errnoOf(error) === "ENOENT" || errnoOf(error) === "ENOTDIR") return undefined;
     throw error;
@@ -76,7 +76,7 @@ export interface EntryHeader {
 export function readEntryHeader(path: string): EntryHeader | undefined {
   let fd: number;
   try {
-    fd = openSync(path, "r");
+    fd = openSync(path, READ_FLAGS);
   } catch (error) {
     if (errnoOf(error) === "ENOENT" || errnoOf(error) === "ENOTDIR") return undefined;
     throw error;
