@@ -1,6 +1,6 @@
 import { describe, it } from "vitest";
 import { cacheAtomic } from "./cache/cache-atomic.js";
-import { cacheBadInput } from "./cache/cache-bad-input.js";
+import { badInput } from "./cache/cache-bad-input.js";
 import { cacheBasics } from "./cache/cache-basics.js";
 import { cacheCodec } from "./cache/cache-codec.js";
 import { cacheJson } from "./cache/cache-json.js";
@@ -41,16 +41,18 @@ function needs(target: ConformanceTarget, capability: keyof Capabilities, why: s
  */
 export function describeConformance(target: ConformanceTarget, selection: SuiteSelection = {}): void {
   const { cache = true, lock = true, checkpoint = true } = selection;
+  const selected = { cache, lock, checkpoint };
   describe(`conformance: ${target.name}`, () => {
+    badInput(target, selected);
     if (cache) {
       cacheBasics(target);
       cacheTtl(target);
-      cacheNamespaces(target);
+      cacheNamespaces(target, selected);
       cacheAtomic(target);
       cacheJson(target);
-      cacheBadInput(target);
+
       cacheProperties(target);
-      cacheCodec(target);
+      cacheCodec(target, selected);
       needs(target, "sizeLimit", "LRU size limit", () => cacheSizeLimit(target));
       needs(target, "multiProcess", "cache atomicity across processes", () => cacheProcesses(target));
     }

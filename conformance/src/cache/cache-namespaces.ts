@@ -1,9 +1,10 @@
 import { describe, expect, it } from "vitest";
+import type { Selection } from "../selection.js";
 import { collect, uniqueNamespace, useStorage } from "../support.js";
 import type { ConformanceTarget } from "../target.js";
 
 /** Two namespaces on one backend never see each other's keys, locks or checkpoints. */
-export function cacheNamespaces(target: ConformanceTarget): void {
+export function cacheNamespaces(target: ConformanceTarget, selected: Selection): void {
   describe("namespaces", () => {
     const ctx = useStorage(target);
 
@@ -29,17 +30,18 @@ export function cacheNamespaces(target: ConformanceTarget): void {
       expect(await second.cache.get("k")).toBe("v");
     });
 
-    it("locks and checkpoints of two namespaces are separate", async () => {
-      const mine = ctx.storage;
-      const theirs = await ctx.another(uniqueNamespace());
-      const lease = await mine.lock.acquire("same-lock", { ttl: 5_000 });
-      const other = await theirs.lock.tryAcquire("same-lock", { ttl: 5_000 });
-      expect(other).toBeDefined();
-      await other?.release();
-      await lease.release();
-      await mine.checkpoint.put({ threadId: "same-thread", payload: "mine" });
-      expect(await theirs.checkpoint.get("same-thread")).toBeUndefined();
-      expect(await collect(theirs.checkpoint.list())).toEqual([]);
-    });
+    if (selected.lock && selected.checkpoint)
+      it("locks and checkpoints of two namespaces are separate", async () => {
+        const mine = ctx.storage;
+        const theirs = await ctx.another(uniqueNamespace());
+        const lease = await mine.lock.acquire("same-lock", { ttl: 5_000 });
+        const other = await theirs.lock.tryAcquire("same-lock", { ttl: 5_000 });
+        expect(other).toBeDefined();
+        await other?.release();
+        await lease.release();
+        await mine.checkpoint.put({ threadId: "same-thread", payload: "mine" });
+        expect(await theirs.checkpoint.get("same-thread")).toBeUndefined();
+        expect(await collect(theirs.checkpoint.list())).toEqual([]);
+      });
   });
 }
