@@ -2,7 +2,8 @@ import { randomUUID } from "node:crypto";
 import { monotonicNow, wallNow } from "../clock.js";
 import type { CacheDriver, EntryUpdate, StoredEntry } from "../drivers/cache-driver.js";
 import { BackendUnavailableError, isStowageError } from "../errors.js";
-import type { BusMessage, CacheBus } from "./bus.js";
+import type { CacheBus } from "./bus.js";
+import { BusLink } from "./bus-link.js";
 import { CircuitBreaker, type CircuitBreakerOptions } from "./circuit-breaker.js";
 import { FillGuard } from "./fill-guard.js";
 import { MemoryTier } from "./memory-tier.js";
@@ -40,9 +41,6 @@ export interface HybridDriverOptions {
   writeBehind?: { maxEntries: number; retryMs?: number } | undefined;
 }
 
-/** Keeps one bus message under about 1 MiB even with the longest keys. */
-const MAX_KEYS_PER_MESSAGE = 1_000;
-
 const isUnavailable = (error: unknown) => isStowageError(error, "ERR_BACKEND_UNAVAILABLE");
 
 /**
@@ -55,32 +53,22 @@ export class HybridCacheDriver implements CacheDriver {
   readonly l1: CacheDriver;
   readonly l2: CacheDriver;
   readonly breaker: CircuitBreaker;
-  readonly #bus: CacheBus | undefined;
+  readonly #link: BusLink | undefined;
   readonly #graceMs: number;
   readonly #l1MaxTtlMs: number | undefined;
   readonly #guard = new FillGuard();
   readonly #queue: WriteBehindQueue | undefined;
-  readonly #retryMs: number;
-  readonly #unsubscribe: (() => void)[] = [];
   readonly #counters = {
     l1Hits: 0,
     l2Hits: 0,
     misses: 0,
     staleServes: 0,
-    busSent: 0,
-    busReceived: 0,
-    busSendErrors: 0,
     l1Clears: 0,
   };
-  readonly #dropping = new Map<string, number>();
-  readonly #outgoing = new Set<string>();
-  #outgoingSent: Promise<void> | undefined;
   readonly #peek: ((key: string) => StoredEntry | undefined) | undefined;
-  #seq = 0;
   #l1Emptying = false;
   /** Monotonic ms since L2 or the bus became unreachable; undefined while both answer. */
   #outageSince: number | undefined;
-  #flushTimer: NodeJS.Timeout | undefined;
 
   constructor(options: HybridDriverOptions) {
     this.namespace = options.namespace;
@@ -91,19 +79,32 @@ export class HybridCacheDriver implements CacheDriver {
       this.#peek = (key) => tier.peek(key);
     }
     this.l2 = options.l2;
-    this.#bus = options.bus;
     this.#graceMs = options.graceMs;
     this.#l1MaxTtlMs = options.l1MaxTtlMs;
     this.breaker = new CircuitBreaker(`hybrid cache "${options.namespace}" L2`, options.breaker);
-    this.#queue = options.writeBehind ? new WriteBehindQueue(options.writeBehind.maxEntries) : undefined;
-    this.#retryMs = options.writeBehind?.retryMs ?? options.breaker?.openMs ?? 1_000;
+    this.#queue = options.writeBehind
+      ? new WriteBehindQueue(
+          options.writeBehind.maxEntries,
+          options.writeBehind.retryMs ?? options.breaker?.openMs ?? 1_000,
+          async (key, write) => {
+            if (write) await this.breaker.run(() => this.l2.set(key, write));
+            else await this.breaker.run(() => this.l2.delete(key));
+            void this.#link?.publish([key]);
+          },
+        )
+      : undefined;
     const bus = options.bus;
+    this.#link = bus
+      ? new BusLink(bus, this.instanceId, this.namespace, {
+          keysChanged: (keys) => {
+            for (const key of keys) this.#guard.changed(key);
+            return this.l1.deleteMany(keys).then(() => undefined);
+          },
+          l1Invalid: () => void this.#emptyL1(true),
+          disconnected: () => this.#outage(),
+        })
+      : undefined;
     if (bus) {
-      this.#unsubscribe.push(
-        bus.subscribe((message) => this.#received(message)),
-        bus.onReconnect(() => void this.#emptyL1(true)),
-        bus.onDisconnect(() => this.#outage()),
-      );
       if (!bus.connected) this.#outage();
       // A persistent L1 holds entries from before this process started, and every message sent
       // since then was missed: keep L1 out of reads until it is empty.
@@ -122,15 +123,21 @@ export class HybridCacheDriver implements CacheDriver {
 
   /** L1 answers alone only while invalidations arrive and L2 is believed up. */
   get #l1Trusted(): boolean {
-    return (this.#bus === undefined || this.#bus.connected) && this.breaker.closed && !this.#l1Emptying;
+    return (this.#link === undefined || this.#link.connected) && this.breaker.closed && !this.#l1Emptying;
   }
 
   get busConnected(): boolean | undefined {
-    return this.#bus?.connected;
+    return this.#link?.connected;
   }
 
   stats(): HybridStats {
-    return { ...this.#counters, writeBehindQueued: this.#queue?.size ?? 0 };
+    return {
+      ...this.#counters,
+      busSent: this.#link?.sent ?? 0,
+      busReceived: this.#link?.received ?? 0,
+      busSendErrors: this.#link?.sendErrors ?? 0,
+      writeBehindQueued: this.#queue?.size ?? 0,
+    };
   }
 
   #outage(): void {
@@ -145,8 +152,8 @@ export class HybridCacheDriver implements CacheDriver {
   async #l2<T>(call: () => Promise<T>): Promise<T> {
     try {
       const result = await this.breaker.run(call);
-      if (this.#bus === undefined || this.#bus.connected) this.#outageSince = undefined;
-      if (this.#queue?.size) this.#scheduleFlush(0);
+      if (this.#link === undefined || this.#link.connected) this.#outageSince = undefined;
+      if (this.#queue?.size) this.#queue.schedule(0);
       return result;
     } catch (error) {
       if (isUnavailable(error)) this.#outage();
@@ -166,67 +173,9 @@ export class HybridCacheDriver implements CacheDriver {
     await this.l1.clear();
   }
 
-  #received(message: BusMessage): void {
-    if (message.source === this.instanceId || message.namespace !== this.namespace) return;
-    this.#counters.busReceived++;
-    if (message.clear) {
-      void this.#emptyL1(true);
-      return;
-    }
-    for (const key of message.keys) {
-      this.#guard.changed(key);
-      this.#dropping.set(key, (this.#dropping.get(key) ?? 0) + 1);
-    }
-    // A disk L1 deletes asynchronously: until it has, reads of these keys skip L1.
-    void this.l1
-      .deleteMany(message.keys)
-      .catch(() => this.#emptyL1(false))
-      .finally(() => {
-        for (const key of message.keys) {
-          const left = (this.#dropping.get(key) ?? 1) - 1;
-          if (left === 0) this.#dropping.delete(key);
-          else this.#dropping.set(key, left);
-        }
-      });
-  }
-
-  /**
-   * Tells the other instances to drop `keys`. Keys changed in the same turn of the event loop go
-   * out in one message (concurrent writers then cost one PUBLISH, not one each). A failed send is
-   * counted, not thrown: L2 has already changed.
-   */
-  #publish(keys: string[]): Promise<void> {
-    if (!this.#bus) return Promise.resolve();
-    for (const key of keys) this.#outgoing.add(key);
-    this.#outgoingSent ??= new Promise<void>((resolve) => {
-      setImmediate(() => {
-        const batch = [...this.#outgoing];
-        this.#outgoing.clear();
-        this.#outgoingSent = undefined;
-        const sends: Promise<void>[] = [];
-        for (let i = 0; i < batch.length; i += MAX_KEYS_PER_MESSAGE)
-          sends.push(this.#send(batch.slice(i, i + MAX_KEYS_PER_MESSAGE), false));
-        void Promise.all(sends).then(() => resolve());
-      });
-    });
-    return this.#outgoingSent;
-  }
-
-  async #send(keys: string[], clear: boolean): Promise<void> {
-    if (!this.#bus) return;
-    const message: BusMessage = { source: this.instanceId, seq: ++this.#seq, namespace: this.namespace, keys };
-    if (clear) message.clear = true;
-    try {
-      await this.#bus.publish(message);
-      this.#counters.busSent++;
-    } catch {
-      this.#counters.busSendErrors++;
-    }
-  }
-
   async get(key: string): Promise<StoredEntry | undefined> {
     if (this.#queue?.has(key)) return this.#queue.read(key);
-    if (this.#l1Trusted && !(this.#dropping.size > 0 && this.#dropping.has(key))) {
+    if (this.#l1Trusted && !this.#link?.isDropping(key)) {
       const local = this.#peek ? this.#peek(key) : await this.l1.get(key);
       if (local !== undefined) {
         this.#counters.l1Hits++;
@@ -268,7 +217,7 @@ export class HybridCacheDriver implements CacheDriver {
     const local = trusted ? await this.l1.getMany(keys) : [];
     keys.forEach((key, i) => {
       if (this.#queue?.has(key)) results[i] = this.#queue.read(key);
-      else if (local[i] !== undefined && !this.#dropping.has(key)) {
+      else if (local[i] !== undefined && !this.#link?.isDropping(key)) {
         this.#counters.l1Hits++;
         results[i] = local[i];
       } else fromL2.push(i);
@@ -327,7 +276,7 @@ export class HybridCacheDriver implements CacheDriver {
       await this.l1.deleteMany(keys);
       if (queued && this.#queue && isUnavailable(error)) return this.#enqueue(keys, queued, error) as T;
       if (!isUnavailable(error)) throw error;
-      void this.#publish([...keys]); // the write may have landed before the connection broke
+      void this.#link?.publish(keys); // the write may have landed before the connection broke
       throw error;
     }
     const { l1, publish } = after(result);
@@ -341,7 +290,7 @@ export class HybridCacheDriver implements CacheDriver {
     }
     // Sent in the background: the caller does not wait a round trip for other instances' sake
     // (it could not know when they have processed the message anyway); close() waits for it.
-    if (publish) void this.#publish([...keys]);
+    if (publish) void this.#link?.publish(keys);
     return result;
   }
 
@@ -356,7 +305,7 @@ export class HybridCacheDriver implements CacheDriver {
       if (write) await this.l1.set(key, this.#l1Entry(write));
       else await this.l1.delete(key);
     }
-    this.#scheduleFlush(this.#retryMs);
+    queue.schedule();
     return undefined;
   }
 
@@ -440,7 +389,7 @@ export class HybridCacheDriver implements CacheDriver {
     await this.#l2(() => this.l2.clear());
     this.#queue?.clear();
     await this.#emptyL1(false);
-    await this.#send([], true);
+    await this.#link?.publishClear();
   }
 
   async gc(): Promise<number> {
@@ -452,44 +401,13 @@ export class HybridCacheDriver implements CacheDriver {
     return this.#l2(() => this.l2.size());
   }
 
-  /** Replays queued writes in order once L2 answers again; stops at the first failure and retries later. */
-  #scheduleFlush(delayMs: number): void {
-    if (this.#flushTimer || !this.#queue) return;
-    this.#flushTimer = setTimeout(() => {
-      this.#flushTimer = undefined;
-      void this.#flush();
-    }, delayMs);
-    this.#flushTimer.unref();
-  }
-
-  async #flush(): Promise<void> {
-    const queue = this.#queue;
-    if (!queue) return;
-    for (let next = queue.first(); next; next = queue.first()) {
-      const [key, write] = next;
-      try {
-        await this.breaker.run(() => (write ? this.l2.set(key, write) : this.l2.delete(key).then(() => undefined)));
-      } catch (error) {
-        if (isUnavailable(error)) {
-          this.#scheduleFlush(this.#retryMs);
-          return;
-        }
-        // L2 refused this write for good (not for being down): retrying would block the rest.
-      }
-      queue.settle(key, write);
-      void this.#publish([key]);
-    }
-  }
-
   /** Queued writes not yet in L2. */
   get pendingWrites(): number {
     return this.#queue?.size ?? 0;
   }
 
   async close(): Promise<void> {
-    await this.#outgoingSent;
-    for (const stop of this.#unsubscribe.splice(0)) stop();
-    clearTimeout(this.#flushTimer);
-    this.#flushTimer = undefined;
+    await this.#link?.close();
+    this.#queue?.close();
   }
 }

@@ -1,20 +1,27 @@
 import type { StoredEntry } from "../drivers/cache-driver.js";
-import { BackendUnavailableError } from "../errors.js";
+import { BackendUnavailableError, isStowageError } from "../errors.js";
 import { isExpired } from "../ttl.js";
 
 /** A write L2 has not taken yet: the entry to set, or null to delete. */
 export type QueuedWrite = StoredEntry | null;
 
 /**
- * Writes held while L2 is unreachable, latest per key, flushed in the order keys were first
- * queued. Bounded: past `maxEntries` a write fails instead of growing memory without limit.
+ * Writes held while L2 is unreachable, latest per key, replayed in the order keys were first
+ * queued once L2 answers. Bounded: past `maxEntries` a write fails instead of growing memory
+ * without limit.
  */
 export class WriteBehindQueue {
   readonly maxEntries: number;
   readonly #writes = new Map<string, QueuedWrite>();
+  readonly #retryMs: number;
+  /** Sends one queued write to L2 (and tells the other instances). */
+  readonly #replay: (key: string, write: QueuedWrite) => Promise<void>;
+  #timer: NodeJS.Timeout | undefined;
 
-  constructor(maxEntries: number) {
+  constructor(maxEntries: number, retryMs: number, replay: (key: string, write: QueuedWrite) => Promise<void>) {
     this.maxEntries = maxEntries;
+    this.#retryMs = retryMs;
+    this.#replay = replay;
   }
 
   get size(): number {
@@ -62,5 +69,38 @@ export class WriteBehindQueue {
 
   clear(): void {
     this.#writes.clear();
+  }
+
+  /** Replays the queue after `delayMs` (the retry interval by default), unless a replay is already due. */
+  schedule(delayMs = this.#retryMs): void {
+    if (this.#timer || this.#writes.size === 0) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      void this.#flush();
+    }, delayMs);
+    this.#timer.unref();
+  }
+
+  /** Replays in order; stops at the first unavailability and retries later. */
+  async #flush(): Promise<void> {
+    for (let next = this.first(); next; next = this.first()) {
+      const [key, write] = next;
+      try {
+        await this.#replay(key, write);
+      } catch (error) {
+        if (isStowageError(error, "ERR_BACKEND_UNAVAILABLE")) {
+          this.schedule();
+          return;
+        }
+        // L2 refused this write for good (not for being down): retrying would block the rest.
+      }
+      this.settle(key, write);
+    }
+  }
+
+  /** Stops replaying (what is still queued is lost with the process). */
+  close(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
   }
 }
