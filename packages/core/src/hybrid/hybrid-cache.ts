@@ -167,8 +167,15 @@ export class HybridCache extends CacheStore {
 }
 
 /**
- * A two-tier cache: L1 (memory, bounded by default; or a local disk driver) in front of L2
+ * A two-tier cache: L1 (memory, bounded by default; or a local disk store) in front of L2
  * (usually Redis). Reads try L1, then L2; writes go to L2, then L1, then the bus.
+ *
+ * ```ts
+ * const redis = await createStorage({ url: "redis://cache:6379", namespace: "api" });
+ * const bus = await openBus({ url: new URL("redis://cache:6379"), params: new URLSearchParams(), options: {} });
+ * const cache = createHybridCache({ l2: redis.cache, bus, l1: { maxEntries: 50_000 }, graceMs: 30_000 });
+ * ```
+ * Or by URL, with locks and checkpoints on L2: `createStorage("hybrid+redis://cache:6379?grace=30000")`.
  */
 export function createHybridCache(options: HybridCacheOptions): HybridCache {
   const { bus } = options;
