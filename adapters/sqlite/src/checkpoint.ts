@@ -148,7 +148,7 @@ export class SqliteCheckpointDriver implements CheckpointDriver {
   async put(checkpoint: StoredCheckpoint, blobs: readonly StoredBlob[]): Promise<void> {
     const namespace = this.#namespace;
     const { threadId, ns } = checkpoint;
-    this.#file.write(() => {
+    const write = () => {
       for (const blob of blobs) {
         this.#sql.putBlob.run({
           namespace,
@@ -171,12 +171,17 @@ export class SqliteCheckpointDriver implements CheckpointDriver {
         createdAt: checkpoint.createdAt,
         expiresAt: checkpoint.expiresAt,
       });
-    });
+    };
+    // One statement is atomic on its own; with blobs, the checkpoint and its blobs commit together.
+    if (blobs.length === 0) this.#file.use(write);
+    else this.#file.write(write);
   }
 
   async get(threadId: string, ns: string, id: string | undefined): Promise<LoadedCheckpoint | undefined> {
     const namespace = this.#namespace;
-    return this.#file.read(() => {
+    // No read transaction around the three reads (BEGIN and COMMIT cost as much as the reads): a
+    // writer between them can only add writes to this checkpoint or, with deleteThread, drop it.
+    return this.#file.use(() => {
       const now = wallNow();
       const row = (
         id === undefined

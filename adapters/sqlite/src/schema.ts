@@ -10,16 +10,17 @@ export const APPLICATION_ID = 0x53544f57;
  */
 const MIGRATIONS: readonly string[] = [
   `
-  -- Cache entries; WITHOUT ROWID so a get is one b-tree lookup on (namespace, key). No expiry
-  -- index: each index is one more page written per set, so gc() scans in chunks instead.
+  -- Cache entries. A rowid table with the value last: WITHOUT ROWID keeps at most ~1 KB of a row
+  -- in its b-tree page, so 10 KB values read and wrote at a third of the speed. No expiry index:
+  -- each index is one more page written per set, so gc() scans in chunks instead.
   CREATE TABLE cache_entries (
     namespace   TEXT    NOT NULL,
     key         TEXT    NOT NULL,
-    value       BLOB    NOT NULL,
     expires_at  INTEGER,
     accessed_at INTEGER NOT NULL,
-    PRIMARY KEY (namespace, key)
-  ) WITHOUT ROWID;
+    value       BLOB    NOT NULL,
+    UNIQUE (namespace, key)
+  );
   -- Filled only once a store with a size limit has opened the file (see SIZE_LIMIT_SQL).
   CREATE TABLE cache_namespaces (
     namespace   TEXT    PRIMARY KEY,
@@ -60,11 +61,11 @@ const MIGRATIONS: readonly string[] = [
     ns         TEXT    NOT NULL,
     id         TEXT    NOT NULL,
     parent_id  TEXT,
-    metadata   TEXT    NOT NULL,
-    payload    BLOB    NOT NULL,
-    channels   TEXT    NOT NULL,
     created_at INTEGER NOT NULL,
     expires_at INTEGER,
+    metadata   TEXT    NOT NULL,
+    channels   TEXT    NOT NULL,
+    payload    BLOB    NOT NULL,
     PRIMARY KEY (namespace, thread_id, ns, id)
   );
   -- list() reads these ranges newest first: per thread across its namespaces, and across all threads.
@@ -92,8 +93,8 @@ const MIGRATIONS: readonly string[] = [
     task_id       TEXT    NOT NULL,
     idx           INTEGER NOT NULL,
     channel       TEXT    NOT NULL,
-    value         BLOB    NOT NULL,
     task_path     TEXT    NOT NULL,
+    value         BLOB    NOT NULL,
     UNIQUE (namespace, thread_id, ns, checkpoint_id, task_id, idx)
   );
   `,

@@ -1,3 +1,4 @@
+import { spawn } from "node:child_process";
 import { chmodSync, mkdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createStorage, isStowageError, type StowageErrorCode } from "@stowage/core";
@@ -5,7 +6,7 @@ import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { createSqliteStorage } from "../src/index.js";
 import { APPLICATION_ID, SCHEMA_VERSION } from "../src/schema.js";
-import { cleanEnv, runFixture, useTempDir } from "./helpers.js";
+import { cleanEnv, fixture, runFixture, useTempDir } from "./helpers.js";
 
 const mode = (path: string) => statSync(path).mode & 0o777;
 
@@ -156,7 +157,7 @@ describe("sqlite files", () => {
     const lockDir = join(tmp.path, "locks");
     const { lines, stderr } = runFixture("default-storage.mjs", [], {
       cwd: tmp.path,
-      env: cleanEnv({ CACHE_DIR: cacheDir, LOCK_DIR: lockDir }),
+      env: cleanEnv({ CACHE_DIR: cacheDir, LOCK_DIR: lockDir, CACHE_MAX_SIZE: "1mb" }),
     });
     expect(lines, stderr).toEqual([
       expect.objectContaining({
@@ -166,5 +167,36 @@ describe("sqlite files", () => {
         modes: { dir: "700", db: "600", wal: "600", shm: "600" },
       }),
     ]);
+    // CACHE_MAX_SIZE reached the cache's file: its size-limit objects exist there and not in the lock's.
+    const limitIndex = (path: string) => {
+      const db = new Database(path, { readonly: true });
+      const found = db.prepare("SELECT name FROM sqlite_schema WHERE name = 'cache_entries_lru'").get();
+      db.close();
+      return found !== undefined;
+    };
+    expect(limitIndex(join(cacheDir, "stowage.db"))).toBe(true);
+    expect(limitIndex(join(lockDir, "stowage.db"))).toBe(false);
+  });
+
+  it("8 processes opening a new file at once all open it, and it is created and migrated once", async () => {
+    const url = tmp.url("fresh.db");
+    const runs = await Promise.all(
+      Array.from(
+        { length: 8 },
+        () =>
+          new Promise<string>((resolve) => {
+            const child = spawn(process.execPath, [fixture("open-url.mjs"), url], { env: cleanEnv() });
+            let out = "";
+            child.stdout.on("data", (chunk) => {
+              out += chunk;
+            });
+            child.once("exit", () => resolve(out.trim()));
+          }),
+      ),
+    );
+    expect(runs).toEqual(Array(8).fill(JSON.stringify({ opened: true })));
+    const db = new Database(join(tmp.path, "fresh.db"), { readonly: true });
+    expect(db.pragma("user_version", { simple: true })).toBe(SCHEMA_VERSION);
+    db.close();
   });
 });
