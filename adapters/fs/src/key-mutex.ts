@@ -22,13 +22,13 @@ export class KeyMutex {
 
   /** Runs `fn` (synchronous) while holding the key's lease. */
   async run<T>(shard: string, key: string, fn: () => T): Promise<T> {
-    const log = new LeaseLog(join(this.#dir, shard, toRelativePath(key, ".m")));
+    const log = new LeaseLog(join(this.#dir, shard, toRelativePath(key, ".m")), join(this.#dir, "released"));
     const begin = monotonicNow();
     for (let pause = 1; ; pause = Math.min(pause * 2, 20)) {
       const state = log.read();
       const startedAt = monotonicNow();
       const now = wallNow();
-      const token = state.token + 1n;
+      const token = BigInt(state.seq + 1);
       if (state.expiresAt <= now && log.write(state, token, now + LEASE_MS)) {
         const held = { seq: state.seq + 1, token, expiresAt: now + LEASE_MS, seen: [state.seq + 1] };
         try {

@@ -1,7 +1,10 @@
-import { mkdirSync, readdirSync, readlinkSync, symlinkSync } from "node:fs";
+import { linkSync, lstatSync, mkdirSync, readdirSync, readlinkSync, symlinkSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { CorruptDataError, PRIVATE_DIR_MODE } from "@stowage/core";
 import { ensureDir, errnoOf, syncDir, unlinkQuietly } from "./atomic-file.js";
+
+/** The target of a release entry: it grants nothing and carries no token. */
+const RELEASED = "released";
 
 /** The state of a lease: its fencing token and wall-clock expiry (0 = released). */
 export interface LeaseState {
@@ -17,7 +20,7 @@ const EMPTY: LeaseState = { seq: 0, token: 0n, expiresAt: 0, seen: [] };
 
 /**
  * A lease as an append-only log of states in one directory: entry `n` is a symlink whose target
- * is "token:expiresAt:pid". The newest entry is the state. A process moves the lease from state
+ * is "token:expiresAt:pid", or "released". The newest entry is the state. A process moves the lease from state
  * `n` to `n+1` by creating symlink `n+1`, which exactly one process can do (symlink fails with
  * EEXIST), so every change — acquire, takeover of an expired lease, extend, release — is a
  * compare-and-swap on the state it read, and no two processes can both win one takeover.
@@ -28,14 +31,19 @@ const EMPTY: LeaseState = { seq: 0, token: 0n, expiresAt: 0, seen: [] };
  * Entries below the newest are removed (the newest never is, so the fencing token never goes
  * back); a slow process that re-creates a removed entry is caught by the check in write().
  * A release entry grants nothing, so one re-created late is harmless: it is never the newest.
+ * A release entry is a hard link to one shared "released" symlink: a link allocates no inode,
+ * so a release costs a fraction of a new symlink.
  */
 export class LeaseLog {
   readonly dir: string;
+  /** The shared "released" symlink that release entries link to (same filesystem as `dir`). */
+  readonly #released: string;
   /** fsync the directory after each new entry, so a power loss cannot take the fencing token back. */
   readonly #durable: boolean;
 
-  constructor(dir: string, durable = false) {
+  constructor(dir: string, released: string, durable = false) {
     this.dir = dir;
+    this.#released = released;
     this.#durable = durable;
   }
 
@@ -67,18 +75,18 @@ export class LeaseLog {
   write(from: LeaseState, token: bigint, expiresAt: number): boolean {
     const seq = from.seq + 1;
     const entry = join(this.dir, String(seq));
-    const target = `${token}:${expiresAt}:${process.pid}`;
+    const target = expiresAt === 0 ? RELEASED : `${token}:${expiresAt}:${process.pid}`;
     // A log directory this call created cannot hold a removed entry: no check needed after it.
     let fresh = false;
     try {
-      symlinkSync(target, entry);
+      this.#createEntry(target, entry);
     } catch (error) {
       if (errnoOf(error) === "EEXIST") return false;
       if (errnoOf(error) !== "ENOENT") throw error;
       if (from.seq !== 0) return false;
       fresh = this.#createDir();
       try {
-        symlinkSync(target, entry);
+        this.#createEntry(target, entry);
       } catch (again) {
         if (errnoOf(again) === "EEXIST") return false;
         throw again;
@@ -95,6 +103,31 @@ export class LeaseLog {
     if (this.#durable) syncDir(this.dir);
     for (const n of older) if (n < seq) unlinkQuietly(join(this.dir, String(n)));
     return true;
+  }
+
+  /** symlink(2) with `target`, or for a release a link to the shared "released" symlink; EEXIST when taken. */
+  #createEntry(target: string, entry: string): void {
+    if (target !== RELEASED) {
+      symlinkSync(target, entry);
+      return;
+    }
+    try {
+      linkSync(this.#released, entry);
+    } catch (error) {
+      const code = errnoOf(error);
+      if (code === "EMLINK" || code === "EPERM") {
+        symlinkSync(RELEASED, entry);
+        return;
+      }
+      if (code !== "ENOENT" || exists(this.#released)) throw error;
+      try {
+        ensureDir(dirname(this.#released));
+        symlinkSync(RELEASED, this.#released);
+      } catch (made) {
+        if (errnoOf(made) !== "EEXIST") throw made;
+      }
+      linkSync(this.#released, entry);
+    }
   }
 
   /** Creates the log directory; true when this call made it. */
@@ -128,7 +161,17 @@ export class LeaseLog {
   }
 }
 
+function exists(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function parseState(seq: number, target: string, dir: string, seen: readonly number[]): LeaseState {
+  if (target === RELEASED) return { seq, token: 0n, expiresAt: 0, seen };
   const [token, expiresAt] = target.split(":");
   if (token === undefined || expiresAt === undefined || !/^\d+$/.test(token) || !/^\d+$/.test(expiresAt)) {
     throw new CorruptDataError(`lease entry ${join(dir, String(seq))} is not "token:expiresAt:pid": ${target}`);

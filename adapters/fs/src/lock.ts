@@ -8,8 +8,9 @@ import { shardOf, toRelativePath } from "./path-codec.js";
 const RETRIES = 4;
 
 /**
- * One namespace of locks: a lease log directory per name (see lease-log.ts) whose entries carry
- * the fencing token, so the counter lives as long as the directory, which nothing removes.
+ * One namespace of locks: a lease log directory per name (see lease-log.ts). The fencing token
+ * is the sequence number of the entry that granted the lease, so the counter lives as long as
+ * the directory, which nothing removes.
  */
 export class FsLockDriver implements LockDriver {
   readonly #dir: string;
@@ -27,7 +28,8 @@ export class FsLockDriver implements LockDriver {
     let log = this.#logs.get(name);
     if (!log) {
       if (this.#logs.size > 10_000) this.#logs.clear();
-      log = new LeaseLog(join(this.#dir, shardOf(name), toRelativePath(name, ".l")), this.#durable);
+      const dir = join(this.#dir, shardOf(name), toRelativePath(name, ".l"));
+      log = new LeaseLog(dir, join(this.#dir, "released"), this.#durable);
       this.#logs.set(name, log);
     }
     return log;
@@ -40,7 +42,8 @@ export class FsLockDriver implements LockDriver {
       const state = log.read();
       const now = wallNow();
       if (state.expiresAt > now) return undefined;
-      const token = state.token + 1n;
+      // The fencing token is the acquiring entry's sequence number: it only grows, and the newest entry is never removed.
+      const token = BigInt(state.seq + 1);
       if (log.write(state, token, now + ttlMs)) return { token };
     }
     return undefined;
@@ -107,7 +110,7 @@ export class FsLockDriver implements LockDriver {
 /** True when a log entry (still) exists and records a release. */
 function isRelease(entry: string): boolean {
   try {
-    return readlinkSync(entry).split(":")[1] === "0";
+    return readlinkSync(entry) === "released";
   } catch {
     return false;
   }

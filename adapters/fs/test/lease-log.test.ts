@@ -9,12 +9,14 @@ import { type Child, startFixture } from "./child-process.js";
 const root = mkdtempSync(join(tmpdir(), "stowage-fs-lease-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 let dirs = 0;
-const freshLog = () => new LeaseLog(join(root, `log-${++dirs}`));
+const released = join(root, "released");
+const logAt = (dir: string) => new LeaseLog(dir, released);
+const freshLog = () => logAt(join(root, `log-${++dirs}`));
 
 describe("lease log (the compare-and-swap under every fs lock)", () => {
   it("of two takers that both saw the same expired lease, exactly one wins", () => {
     const a = freshLog();
-    const b = new LeaseLog(a.dir);
+    const b = logAt(a.dir);
     expect(a.write(a.read(), 1n, Date.now() - 1)).toBe(true);
     const seenByA = a.read();
     const seenByB = b.read();
@@ -27,7 +29,7 @@ describe("lease log (the compare-and-swap under every fs lock)", () => {
 
   it("a slow process cannot re-create a removed entry and take a lease someone else holds", () => {
     const slow = freshLog();
-    const fast = new LeaseLog(slow.dir);
+    const fast = logAt(slow.dir);
     expect(slow.write(slow.read(), 1n, 0)).toBe(true);
     const stale = slow.read();
     // Meanwhile others take and release the lease several times; old entries are removed.
@@ -46,14 +48,20 @@ describe("lease log (the compare-and-swap under every fs lock)", () => {
     expect(readdirSync(slow.dir)).toHaveLength(1);
   });
 
-  it("the fencing token survives every entry being rewritten many times", () => {
+  it("the sequence (the fencing token's source) keeps rising while old entries are removed", () => {
     const log = freshLog();
+    let last = 0;
     for (let i = 1; i <= 50; i++) {
       const state = log.read();
-      expect(log.write(state, state.token + 1n, Date.now() + 1000)).toBe(true);
-      expect(log.write(log.read(), BigInt(i), 0)).toBe(true);
+      expect(state.seq).toBeGreaterThan(last === 0 ? -1 : last);
+      expect(log.write(state, BigInt(state.seq + 1), Date.now() + 1000)).toBe(true);
+      const held = log.read();
+      expect(held.token).toBe(BigInt(state.seq + 1));
+      last = held.seq;
+      expect(log.write(held, held.token, 0)).toBe(true);
+      expect(log.read().expiresAt).toBe(0);
     }
-    expect(log.read().token).toBe(50n);
+    expect(log.read().seq).toBe(100);
     expect(readdirSync(log.dir)).toHaveLength(1);
   });
 
