@@ -3,7 +3,7 @@ export { main } from "./main.js";
 export { PEERS, peerByName } from "./peers/index.js";
 export { ratios, ratioTables } from "./report/ratios.js";
 export { svgChart } from "./report/svg.js";
-export { resultTable } from "./report/table.js";
+export { pivotTables, resultTable } from "./report/table.js";
 export { reportJson, writeReport } from "./report/write.js";
 export type { BenchReport, ResultRow } from "./result.js";
 export { type ProgressSink, runBench } from "./runner.js";

@@ -3,7 +3,7 @@ import { parseBenchArgs, USAGE } from "./args.js";
 import { machineInfo } from "./machine.js";
 import { silentProgress, stderrProgress } from "./progress.js";
 import { ratios, ratioTables } from "./report/ratios.js";
-import { resultTable } from "./report/table.js";
+import { pivotTables, resultTable } from "./report/table.js";
 import { writeReport } from "./report/write.js";
 import type { BenchReport } from "./result.js";
 import { runBench } from "./runner.js";
@@ -56,7 +56,7 @@ export async function main(argv: readonly string[], out: NodeJS.WritableStream =
   out.write(
     `stowage bench · node ${m.node} · ${m.cpus} × ${m.cpuModel} · ${Math.round(m.memoryBytes / 2 ** 30)} GiB · n=${options.settings.n}, repeats=${options.settings.repeats} (median run)\n\n`,
   );
-  out.write(`${resultTable(report.rows)}\n`);
+  out.write(`${resultTable(report.rows)}\n\n${pivotTables(report.rows)}\n`);
   const found = ratios(report.rows);
   if (found.length > 0) out.write(`\n${ratioTables(found)}\n`);
   const paths = await writeReport(report, options.out);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ratios, ratioTables } from "../src/report/ratios.js";
 import { escapeXml, svgChart } from "../src/report/svg.js";
-import { resultTable } from "../src/report/table.js";
+import { pivotTables, resultTable } from "../src/report/table.js";
 import { reportJson } from "../src/report/write.js";
 import { type BenchReport, formatBytes, type ResultRow, rowLabel } from "../src/result.js";
 
@@ -66,6 +66,17 @@ describe("table", () => {
     expect(table).toMatch(/\| +100 \|/);
     expect(table).toMatch(/bentocache .*skipped: Redis not reachable/);
     expect(table).toContain("get c=16 10KB");
+  });
+});
+
+describe("pivot", () => {
+  it("puts each scenario's subjects side by side, a line per row", () => {
+    const pivot = pivotTables(ROWS);
+    expect(pivot).toContain("seed: ops/s (median of repeats)");
+    expect(pivot).toContain("sweep: ops/s (median of repeats)");
+    expect(pivot).toMatch(/\| row +\| memory:\/\/ \| raw-better-sqlite3 \| keyv-<redis> \| bentocache \|/);
+    expect(pivot).toMatch(/\| cache_get +\| +40,000 \| +20,000 \| +80,000 \| +skipped \|/);
+    expect(pivot).toMatch(/\| get c=16 10KB \| +1,000 \|/);
   });
 });
 

@@ -25,3 +25,24 @@ export function resultTable(rows: readonly ResultRow[]): string {
   ]);
   return markdownTable(header, body, new Set([3, 4, 5, 6, 7]));
 }
+
+/** One Markdown table per scenario: a line per row, a column per subject, ops/s in the cells ("skipped" where skipped). */
+export function pivotTables(rows: readonly ResultRow[]): string {
+  const blocks: string[] = [];
+  for (const scenario of new Set(rows.map((row) => row.scenario))) {
+    const mine = rows.filter((row) => row.scenario === scenario);
+    const subjects = [...new Set(mine.map((row) => row.subject))];
+    const labels = [...new Set(mine.map(rowLabel))];
+    const body = labels.map((label) => [
+      label,
+      ...subjects.map((subject) => {
+        const found = mine.find((row) => row.subject === subject && rowLabel(row) === label);
+        if (!found) return "-";
+        return found.status === "ok" ? formatRate(found.opsPerSec) : "skipped";
+      }),
+    ]);
+    const table = markdownTable(["row", ...subjects], body, new Set(subjects.map((_, i) => i + 1)));
+    blocks.push(`${scenario}: ops/s (median of repeats)\n\n${table}`);
+  }
+  return blocks.join("\n\n");
+}
