@@ -1,10 +1,10 @@
-import { BentoCache, bentostore } from "bentocache";
-import { memoryDriver } from "bentocache/drivers/memory";
-import { redisBusDriver, redisDriver } from "bentocache/drivers/redis";
 import type { OpenSubject, Subject } from "../subjects/subject.js";
 import { connectRedis, deleteByPrefix, runPrefix } from "./redis-server.js";
 
 async function openBentocache(): Promise<OpenSubject> {
+  const { BentoCache, bentostore } = await import("bentocache");
+  const { memoryDriver } = await import("bentocache/drivers/memory");
+  const { redisBusDriver, redisDriver } = await import("bentocache/drivers/redis");
   const client = await connectRedis();
   const busClient = client.duplicate();
   const prefix = runPrefix("bentocache").slice(0, -1);

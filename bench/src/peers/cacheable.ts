@@ -1,11 +1,11 @@
-import KeyvRedis from "@keyv/redis";
-import { Cacheable } from "cacheable";
-import { Keyv } from "keyv";
 import type { OpenSubject, Subject } from "../subjects/subject.js";
 import { connectRedis, redisUrl, runPrefix } from "./redis-server.js";
 
 async function openCacheable(): Promise<OpenSubject> {
   (await connectRedis()).disconnect(); // fail fast with a reason instead of a reconnect loop
+  const { default: KeyvRedis } = await import("@keyv/redis");
+  const { Cacheable } = await import("cacheable");
+  const { Keyv } = await import("keyv");
   const namespace = runPrefix("cacheable").slice(0, -1);
   const secondary = new Keyv({ store: new KeyvRedis(redisUrl(), { namespace }), namespace });
   secondary.on("error", () => {});

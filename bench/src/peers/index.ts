@@ -9,6 +9,8 @@ import { rawLmdb } from "./raw-lmdb.js";
 import { rawSqlite } from "./raw-sqlite.js";
 import { redlockPeer } from "./redlock.js";
 
+// Each peer module imports its library only when opened: a peer that cannot load becomes a skipped row.
+
 /** Every peer, in report order: raw drivers (the ceilings) first, then the libraries people use today. */
 export const PEERS: readonly Subject[] = [
   rawSqlite,

@@ -1,7 +1,5 @@
 import { join } from "node:path";
-import KeyvRedis from "@keyv/redis";
-import KeyvSqlite from "@keyv/sqlite";
-import { Keyv } from "keyv";
+import type { Keyv } from "keyv";
 import type { OpenSubject, Subject } from "../subjects/subject.js";
 import { connectRedis, redisUrl, runPrefix } from "./redis-server.js";
 import { scratchDir } from "./temp-dir.js";
@@ -22,6 +20,8 @@ function keyvOps(keyv: Keyv, close: () => Promise<void>): OpenSubject {
 }
 
 async function openKeyvSqlite(): Promise<OpenSubject> {
+  const { Keyv } = await import("keyv");
+  const { default: KeyvSqlite } = await import("@keyv/sqlite");
   const dir = await scratchDir("keyv-sqlite");
   const keyv = new Keyv({ store: new KeyvSqlite(`sqlite://${join(dir.path, "keyv.db")}`), namespace: "bench" });
   keyv.on("error", () => {});
@@ -33,6 +33,8 @@ async function openKeyvSqlite(): Promise<OpenSubject> {
 
 async function openKeyvRedis(): Promise<OpenSubject> {
   (await connectRedis()).disconnect(); // fail fast with a reason instead of Keyv's reconnect loop
+  const { Keyv } = await import("keyv");
+  const { default: KeyvRedis } = await import("@keyv/redis");
   const namespace = runPrefix("keyv-redis").slice(0, -1);
   const keyv = new Keyv({ store: new KeyvRedis(redisUrl(), { namespace }), namespace });
   keyv.on("error", () => {});

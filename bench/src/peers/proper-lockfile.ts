@@ -1,7 +1,6 @@
 import { mkdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import lockfile from "proper-lockfile";
 import type { OpenSubject, Subject } from "../subjects/subject.js";
 
 // proper-lockfile refuses a stale time under 5 s; leases here are shorter-lived than that anyway.
@@ -15,6 +14,7 @@ function lockDir(): string {
 async function openProperLockfile(): Promise<OpenSubject> {
   const dir = lockDir();
   const owned = process.env.STOWAGE_BENCH_LOCK_DIR === undefined;
+  const { default: lockfile } = await import("proper-lockfile");
   await mkdir(dir, { recursive: true, mode: 0o700 });
   return {
     lock: {

@@ -1,5 +1,4 @@
 import { sleep } from "@stowage/core";
-import { open } from "lmdb";
 import type { OpenSubject, Subject } from "../subjects/subject.js";
 import { sortableId } from "./checkpoint-ids.js";
 import { scratchDir } from "./temp-dir.js";
@@ -13,6 +12,7 @@ interface Entry {
 }
 
 async function openRawLmdb(): Promise<OpenSubject> {
+  const { open } = await import("lmdb");
   const dir = await scratchDir("raw-lmdb");
   // lmdb-js defaults (overlappingSync on Linux), as the lmdb adapter's default sync mode "overlapping".
   const root = open<Entry, string>({ path: dir.path });

@@ -1,6 +1,5 @@
 import { join } from "node:path";
 import { sleep } from "@stowage/core";
-import Database from "better-sqlite3";
 import type { OpenSubject, Subject } from "../subjects/subject.js";
 import { sortableId } from "./checkpoint-ids.js";
 import { scratchDir } from "./temp-dir.js";
@@ -15,6 +14,7 @@ CREATE TABLE IF NOT EXISTS checkpoints (
 `;
 
 async function openRawSqlite(): Promise<OpenSubject> {
+  const { default: Database } = await import("better-sqlite3");
   const dir = await scratchDir("raw-sqlite");
   const db = new Database(join(dir.path, "bench.db"));
   // The pragmas the sqlite adapter uses: WAL lets readers run beside the writer; NORMAL syncs at checkpoints only.

@@ -1,4 +1,4 @@
-import { Redis, type RedisOptions } from "ioredis";
+import type { Redis, RedisOptions } from "ioredis";
 import { SkipError } from "../subjects/subject.js";
 
 /** The Redis that Redis-backed peers use: REDIS_URL, else the loopback default. */
@@ -9,6 +9,7 @@ export function redisUrl(): string {
 /** A connected ioredis client, or SkipError saying why Redis is unreachable (fails fast, never queues). */
 export async function connectRedis(options: RedisOptions = {}): Promise<Redis> {
   const url = redisUrl();
+  const { Redis } = await import("ioredis");
   const client = new Redis(url, {
     lazyConnect: true,
     connectTimeout: 1000,

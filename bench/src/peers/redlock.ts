@@ -1,10 +1,10 @@
-import Redlock from "redlock";
 import type { OpenSubject, Subject } from "../subjects/subject.js";
 import { connectRedis, deleteByPrefix, runPrefix } from "./redis-server.js";
 
 const RETRY_DELAY_MS = 10;
 
 async function openRedlock(): Promise<OpenSubject> {
+  const { default: Redlock } = await import("redlock");
   const client = await connectRedis();
   const prefix = runPrefix("redlock");
   const redlock = new Redlock([client], { retryCount: 0, retryDelay: RETRY_DELAY_MS, retryJitter: RETRY_DELAY_MS });
