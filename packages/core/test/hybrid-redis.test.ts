@@ -235,6 +235,21 @@ describe.skipIf(skipReason !== undefined)("Redis bus on a Cluster", () => {
       // PUBLISH names no key, so ioredis sends each to any node: order across nodes is not kept, and
       // need not be (a message only drops keys).
       expect(received.flat().sort()).toEqual(["k0", "k1", "k2", "k3", "k4"]);
+      // The Cluster moves a subscriber whose connection ends to another node by itself: the bus
+      // must still report that as a reconnect (messages sent meanwhile were lost), then deliver again.
+      let reconnects = 0;
+      receiver.onReconnect(() => reconnects++);
+      for (const node of cluster.nodes) {
+        const admin = new Redis(node.port, "127.0.0.1");
+        await admin.client("KILL", "TYPE", "pubsub").catch(() => {});
+        admin.disconnect();
+      }
+      await waitUntil("the receiver to resubscribe", () => reconnects >= 1 && receiver.connected);
+      await waitUntil("a message after the move", async () => {
+        await sender.publish({ source: "s", seq: 9, namespace: "ns", keys: ["after"] });
+        await sleep(50);
+        return received.flat().includes("after");
+      });
       // The URL form on the Cluster: two instances, a write in one drops the key from the other's L1.
       const url = `hybrid+${cluster.url}`;
       const [a, b] = [await createStorage({ url, namespace: "c" }), await createStorage({ url, namespace: "c" })];

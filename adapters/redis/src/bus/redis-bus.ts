@@ -7,6 +7,7 @@ import {
   parseBusMessage,
   parseMultiHostUrl,
 } from "@stowage/core";
+import { Cluster, type Redis } from "ioredis";
 import { connect, primaryClient, type RedisClient } from "../client.js";
 import { parseRedisUrl, type RedisConnectionOptions } from "../options.js";
 
@@ -35,6 +36,8 @@ export class RedisBus implements CacheBus {
   readonly #disconnectHandlers: Handlers<() => void> = new Set();
   #connected = false;
   #closed = false;
+  #clusterWatch: NodeJS.Timeout | undefined;
+  #clusterSubscriber: Redis | undefined;
 
   private constructor(subscriber: RedisClient, publisher: RedisClient, channel: string) {
     this.#subscriber = subscriber;
@@ -81,6 +84,37 @@ export class RedisBus implements CacheBus {
       for (const handler of this.#disconnectHandlers) handler();
     });
     this.#subscriber.on("ready", () => void this.#resubscribed());
+    if (this.#subscriber instanceof Cluster) this.#watchClusterSubscriber(this.#subscriber);
+  }
+
+  /**
+   * A Cluster moves its subscriber connection to another node by itself (when the node's
+   * connection ends) without any event on the Cluster object, and messages published meanwhile
+   * are lost. ioredis exposes no event for it, so the bus watches which connection carries the
+   * subscription (ioredis internals, checked defensively) and reports the move as a reconnect.
+   */
+  #watchClusterSubscriber(cluster: Cluster): void {
+    type Internals = { subscriber?: { getInstance?: () => Redis | null; lastActiveSubscriber?: Redis } };
+    const internals = (cluster as unknown as Internals).subscriber;
+    if (typeof internals?.getInstance !== "function") return;
+    this.#clusterSubscriber = internals.getInstance() ?? undefined;
+    const lost = () => {
+      if (!this.#connected) return;
+      this.#connected = false;
+      for (const handler of this.#disconnectHandlers) handler();
+    };
+    this.#clusterSubscriber?.once("end", lost);
+    this.#clusterWatch = setInterval(() => {
+      const current = internals.getInstance?.() ?? undefined;
+      if (current === this.#clusterSubscriber) return;
+      lost();
+      // The new connection counts once ioredis has resubscribed on it.
+      if (!current || internals.lastActiveSubscriber !== current || current.status !== "ready") return;
+      this.#clusterSubscriber = current;
+      current.once("end", lost);
+      void this.#resubscribed();
+    }, 100);
+    this.#clusterWatch.unref();
   }
 
   async #resubscribed(): Promise<void> {
@@ -89,7 +123,9 @@ export class RedisBus implements CacheBus {
       // ioredis resubscribes by itself, but says "ready" before the server confirms it.
       await this.#subscriber.subscribe(this.channel);
     } catch {
-      return; // the connection dropped again; the next "ready" retries
+      // Dropped again (the next "ready" retries) or refused while connected: try again shortly.
+      setTimeout(() => void this.#resubscribed(), 500).unref();
+      return;
     }
     this.#connected = true;
     for (const handler of this.#reconnectHandlers) handler();
@@ -127,6 +163,7 @@ export class RedisBus implements CacheBus {
     if (this.#closed) return;
     this.#closed = true;
     this.#connected = false;
+    clearInterval(this.#clusterWatch);
     this.#messageHandlers.clear();
     this.#subscriber.disconnect();
     this.#publisher.disconnect();
