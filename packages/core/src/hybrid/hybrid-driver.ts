@@ -280,8 +280,8 @@ export class HybridCacheDriver implements CacheDriver {
       throw error;
     }
     const { l1, publish } = after(result);
+    // No key was queued when this call started (see above): a write queued since is newer, and stays.
     for (const [i, key] of keys.entries()) {
-      this.#queue?.settle(key);
       const clean = this.#guard.end(tickets[i] as ReturnType<FillGuard["begin"]>, publish);
       const next = l1[i];
       if (next === undefined) continue;
