@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { parseMultiHostUrl } from "@stowage/core";
 import type { ConformanceTarget } from "./target.js";
 
 const WORKER = fileURLToPath(new URL("./workers/worker.js", import.meta.url));
@@ -23,7 +24,8 @@ export interface Worker {
 /** The target's URL with the test's namespace, as workers open it. */
 export function workerUrl(target: ConformanceTarget, namespace: string): string {
   if (!target.url) throw new Error(`${target.name}: multi-process tests need target.url`);
-  const url = new URL(target.url);
+  // Cluster and redlock URLs list several hosts, which WHATWG URL alone rejects.
+  const url = parseMultiHostUrl(target.url);
   url.searchParams.set("namespace", namespace);
   return url.href;
 }
