@@ -107,6 +107,11 @@ export class AtomicFiles {
     return true;
   }
 
+  /** createInPlace, or replace when the file exists: for formats that carry their own length. */
+  createOrReplace(path: string, chunks: readonly Uint8Array[]): void {
+    if (!this.createInPlace(path, chunks)) this.replace(path, chunks);
+  }
+
   /** Atomically replaces (or creates) `path` with `chunks`. */
   replace(path: string, chunks: readonly Uint8Array[], mtimeMs?: number): void {
     const temp = this.writeTemp(chunks, mtimeMs);

@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { readdirSync, renameSync, rmdirSync, rmSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import {
@@ -12,12 +11,11 @@ import {
 } from "@stowage/core";
 import { type AtomicFiles, errnoOf, unlinkQuietly } from "./atomic-file.js";
 import { decodeCheckpoint, decodeWrite, encodeCheckpoint, encodeWrite, readIfExists } from "./checkpoint-file.js";
+import { CheckpointIndex, removeEmptyParents } from "./checkpoint-index.js";
 import { shardOf, toHex, toRelativePath } from "./path-codec.js";
 import { lruStamp } from "./size-limit.js";
 import { type Leaf, leaves, leavesDescending, pruneEmptyDirs } from "./tree-walk.js";
 
-/** Index directories are grouped by the first 6 characters of the id: a uuid6 prefix that turns over every ~2 hours. */
-const INDEX_FIRST_SEGMENT = 12;
 let trashSequence = 0;
 
 const blobName = (channel: string, version: string | number) => JSON.stringify([channel, version]);
@@ -38,13 +36,13 @@ const blobName = (channel: string, version: string | number) => JSON.stringify([
  */
 export class FsCheckpointDriver implements CheckpointDriver {
   readonly #threads: string;
-  readonly #index: string;
+  readonly #index: CheckpointIndex;
   readonly #files: AtomicFiles;
   readonly #open: () => void;
 
   constructor(dir: string, files: AtomicFiles, open: () => void) {
     this.#threads = join(dir, "threads");
-    this.#index = join(dir, "index");
+    this.#index = new CheckpointIndex(join(dir, "index"), files);
     this.#files = files;
     this.#open = open;
   }
@@ -57,11 +55,6 @@ export class FsCheckpointDriver implements CheckpointDriver {
   #nsDir(threadId: string, ns: string): string {
     const threadDir = this.#threadDir(threadId);
     return ns === "" ? threadDir : join(threadDir, toRelativePath(ns, ".n"));
-  }
-
-  #indexEntry(threadId: string, ns: string, id: string): string {
-    const owner = createHash("sha1").update(threadId).update("\0").update(ns).digest("hex").slice(0, 24);
-    return join(this.#index, toRelativePath(id, `.${owner}.i`, INDEX_FIRST_SEGMENT));
   }
 
   #readCheckpoint(path: string): StoredCheckpoint | undefined {
@@ -84,13 +77,8 @@ export class FsCheckpointDriver implements CheckpointDriver {
       this.#files.replace(join(dir, toRelativePath(blobName(blob.channel, blob.version), ".b")), [blob.value]);
     }
     // Index first: a checkpoint that can be read is always listed; a crash leaves at most a dangling index entry.
-    const owner = Buffer.from(JSON.stringify([checkpoint.threadId, checkpoint.ns]), "utf8");
-    this.#writeNewOrReplace(this.#indexEntry(checkpoint.threadId, checkpoint.ns, checkpoint.id), [owner]);
-    this.#writeNewOrReplace(join(dir, toRelativePath(checkpoint.id, ".c")), encodeCheckpoint(checkpoint));
-  }
-
-  #writeNewOrReplace(path: string, chunks: readonly Uint8Array[]): void {
-    if (!this.#files.createInPlace(path, chunks)) this.#files.replace(path, chunks);
+    this.#index.add(checkpoint.threadId, checkpoint.ns, checkpoint.id);
+    this.#files.createOrReplace(join(dir, toRelativePath(checkpoint.id, ".c")), encodeCheckpoint(checkpoint));
   }
 
   async get(threadId: string, ns: string, id: string | undefined): Promise<LoadedCheckpoint | undefined> {
@@ -143,11 +131,10 @@ export class FsCheckpointDriver implements CheckpointDriver {
 
   #listAcrossThreads(query: CheckpointPageQuery, belowHex: string | undefined): StoredCheckpoint[] {
     const page: StoredCheckpoint[] = [];
-    for (const entry of leavesDescending(this.#index, ".i", belowHex)) {
-      const owner = readOwner(entry.path);
-      if (!owner || (query.ns !== undefined && owner.ns !== query.ns)) continue;
+    for (const entry of this.#index.newestFirst(belowHex)) {
+      if (query.ns !== undefined && entry.ns !== query.ns) continue;
       const checkpoint = this.#readCheckpoint(
-        join(this.#nsDir(owner.threadId, owner.ns), toRelativePath(entry.text, ".c")),
+        join(this.#nsDir(entry.threadId, entry.ns), toRelativePath(entry.id, ".c")),
       );
       if (checkpoint && !isExpired(checkpoint.expiresAt)) page.push(checkpoint);
       if (page.length >= query.limit) break;
@@ -175,7 +162,7 @@ export class FsCheckpointDriver implements CheckpointDriver {
     this.#open();
     const threadDir = this.#threadDir(threadId);
     for (const { ns, dir } of this.#nsDirs(threadId, undefined)) {
-      for (const leaf of leaves(dir, ".c")) this.#unindex(threadId, ns, leaf.text);
+      for (const leaf of leaves(dir, ".c")) this.#index.remove(threadId, ns, leaf.text);
     }
     const trash = join(this.#files.tmpDir, `${process.pid}.thread.${++trashSequence}`);
     try {
@@ -188,18 +175,12 @@ export class FsCheckpointDriver implements CheckpointDriver {
     removeEmptyParents(dirname(threadDir), this.#threads);
   }
 
-  #unindex(threadId: string, ns: string, id: string): void {
-    const entry = this.#indexEntry(threadId, ns, id);
-    unlinkQuietly(entry);
-    removeEmptyParents(dirname(entry), this.#index);
-  }
-
   /** Removes a checkpoint's file, writes and index entry; returns how many records went. */
   #dropCheckpoint(threadId: string, ns: string, dir: string, checkpoint: Leaf): number {
     const writesDir = join(dir, toRelativePath(checkpoint.text, ".w"));
     const writes = [...leaves(writesDir, ".x")].length;
     rmSync(writesDir, { recursive: true, force: true });
-    this.#unindex(threadId, ns, checkpoint.text);
+    this.#index.remove(threadId, ns, checkpoint.text);
     return (unlinkQuietly(checkpoint.path) ? 1 : 0) + writes;
   }
 
@@ -240,7 +221,7 @@ export class FsCheckpointDriver implements CheckpointDriver {
     for (const { ns, dir } of this.#nsDirs(threadId, undefined)) {
       for (const checkpoint of leaves(dir, ".c")) {
         count++;
-        if (exists(this.#indexEntry(threadId, ns, checkpoint.text))) count++;
+        if (this.#index.has(threadId, ns, checkpoint.text)) count++;
       }
       count += [...leaves(dir, ".b")].length;
       for (const writes of leaves(dir, ".w")) count += [...leaves(writes.path, ".x")].length;
@@ -315,43 +296,11 @@ function listNames(dir: string): string[] {
   }
 }
 
-/** The (thread, ns) an index entry points at; undefined while it is being written. */
-function readOwner(path: string): { threadId: string; ns: string } | undefined {
-  const bytes = readIfExists(path);
-  if (!bytes) return undefined;
-  try {
-    const [threadId, ns] = JSON.parse(bytes.toString("utf8")) as [string, string];
-    return { threadId, ns };
-  } catch {
-    return undefined;
-  }
-}
-
 /** A checkpoint file written in place that is still not whole a minute later was cut short by a crash. */
 function leftIncomplete(path: string, now: number): boolean {
   try {
     return now - statSync(path).mtimeMs > 60_000;
   } catch {
     return false;
-  }
-}
-
-function exists(path: string): boolean {
-  try {
-    statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** rmdir `dir` and its parents up to (not including) `stop` while they are empty. */
-function removeEmptyParents(dir: string, stop: string): void {
-  for (let at = dir; at.length > stop.length && at.startsWith(stop); at = dirname(at)) {
-    try {
-      rmdirSync(at);
-    } catch {
-      return;
-    }
   }
 }

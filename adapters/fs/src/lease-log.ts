@@ -76,15 +76,13 @@ export class LeaseLog {
     const seq = from.seq + 1;
     const entry = join(this.dir, String(seq));
     const target = expiresAt === 0 ? RELEASED : `${token}:${expiresAt}:${process.pid}`;
-    // A log directory this call created cannot hold a removed entry: no check needed after it.
-    let fresh = false;
     try {
       this.#createEntry(target, entry);
     } catch (error) {
       if (errnoOf(error) === "EEXIST") return false;
       if (errnoOf(error) !== "ENOENT") throw error;
       if (from.seq !== 0) return false;
-      fresh = this.#createDir();
+      this.#createDir();
       try {
         this.#createEntry(target, entry);
       } catch (again) {
@@ -93,7 +91,8 @@ export class LeaseLog {
       }
     }
     let older = from.seen;
-    if (expiresAt !== 0 && !fresh) {
+    // Even in a directory this call created: others can go through whole cycles between its mkdir and its symlink.
+    if (expiresAt !== 0) {
       older = this.#sequences();
       if (older.some((n) => n > seq)) {
         unlinkQuietly(entry);
@@ -130,14 +129,14 @@ export class LeaseLog {
     }
   }
 
-  /** Creates the log directory; true when this call made it. */
-  #createDir(): boolean {
+  /** Creates the log directory (and its parents) when missing. */
+  #createDir(): void {
     for (let attempt = 0; ; attempt++) {
       try {
         mkdirSync(this.dir, { mode: PRIVATE_DIR_MODE });
-        return true;
+        return;
       } catch (error) {
-        if (errnoOf(error) === "EEXIST") return false;
+        if (errnoOf(error) === "EEXIST") return;
         if (errnoOf(error) !== "ENOENT" || attempt > 0) throw error;
         ensureDir(dirname(this.dir));
       }
