@@ -1,4 +1,4 @@
-import { BackendUnavailableError } from "@stowage/core";
+import { BackendUnavailableError, ConfigError } from "@stowage/core";
 import { Cluster, type ClusterOptions, Redis, type RedisOptions } from "ioredis";
 import type { RedisConnectionOptions, RedisHost } from "./options.js";
 
@@ -84,9 +84,19 @@ export function primaryClient(options: RedisConnectionOptions): RedisClient {
   }
 }
 
+const AUTH_REFUSED = /WRONGPASS|NOAUTH|NOPERM|invalid (username|password)|AUTH failed/i;
+
 /** Connects within the connect timeout; on failure the client is shut down and ERR_BACKEND_UNAVAILABLE thrown. */
 export async function connect(client: RedisClient, what: string, timeoutMs: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
+  // ioredis reports a refused AUTH on its error event, then rejects connect() with only "Connection is closed."
+  let refused: Error | undefined;
+  let lastError: Error | undefined;
+  const onError = (error: Error) => {
+    lastError = error;
+    if (AUTH_REFUSED.test(error.message)) refused = error;
+  };
+  client.on("error", onError);
   try {
     await Promise.race([
       client.connect(),
@@ -96,9 +106,18 @@ export async function connect(client: RedisClient, what: string, timeoutMs: numb
     ]);
   } catch (error) {
     client.disconnect();
-    throw new BackendUnavailableError(`${what}: cannot connect: ${(error as Error).message}`, { cause: error });
+    if (refused || AUTH_REFUSED.test((error as Error).message)) {
+      const reply = (refused ?? (error as Error)).message;
+      throw new ConfigError("url", `${what} refused the credentials (user or password): ${reply}`, { cause: error });
+    }
+    const reason =
+      lastError && lastError !== error
+        ? `${(error as Error).message} (${lastError.message})`
+        : (error as Error).message;
+    throw new BackendUnavailableError(`${what}: cannot connect: ${reason}`, { cause: error });
   } finally {
     clearTimeout(timer);
+    client.off("error", onError);
   }
 }
 

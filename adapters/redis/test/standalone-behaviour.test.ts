@@ -67,7 +67,8 @@ if (!skipWithoutBinary("redis standalone behaviour")) {
 
     it("a wrong password is refused", async () => {
       const { error } = await failure(() => createStorage(server.url.replace("s3cret", "wrong")));
-      expect(isStowageError(error)).toBe(true);
+      expect(isStowageError(error, "ERR_CONFIG")).toBe(true);
+      expect((error as Error).message).toMatch(/refused the credentials.*WRONGPASS/);
     });
 
     it("with the server stopped every store fails fast with ERR_BACKEND_UNAVAILABLE; restarted, the same store works again", async () => {
