@@ -11,74 +11,8 @@ import {
   wallNow,
 } from "@stowage/core";
 import type Database from "better-sqlite3";
+import { CHECKPOINT_SQL, type CheckpointStatements, listPageSql } from "./checkpoint-sql.js";
 import type { SqliteFile } from "./sqlite-file.js";
-
-const COLUMNS = `thread_id AS threadId, ns, id, parent_id AS parentId, metadata, payload, channels,
-                 created_at AS createdAt, expires_at AS expiresAt`;
-const LIVE = "(expires_at IS NULL OR expires_at > @now)";
-
-const SQL = {
-  putCheckpoint: `INSERT INTO checkpoints
-                    (namespace, thread_id, ns, id, parent_id, metadata, payload, channels, created_at, expires_at)
-                  VALUES (@namespace, @threadId, @ns, @id, @parentId, @metadata, @payload, @channels, @createdAt, @expiresAt)
-                  ON CONFLICT (namespace, thread_id, ns, id) DO UPDATE SET
-                    parent_id = excluded.parent_id, metadata = excluded.metadata, payload = excluded.payload,
-                    channels = excluded.channels, created_at = excluded.created_at, expires_at = excluded.expires_at`,
-  putBlob: `INSERT INTO checkpoint_blobs (namespace, thread_id, ns, channel, version_type, version, value)
-            VALUES (@namespace, @threadId, @ns, @channel, @versionType, @version, @value)
-            ON CONFLICT (namespace, thread_id, ns, channel, version_type, version) DO UPDATE SET value = excluded.value`,
-  byId: `SELECT ${COLUMNS} FROM checkpoints
-         WHERE namespace = @namespace AND thread_id = @threadId AND ns = @ns AND id = @id AND ${LIVE}`,
-  latest: `SELECT ${COLUMNS} FROM checkpoints
-           WHERE namespace = @namespace AND thread_id = @threadId AND ns = @ns AND ${LIVE}
-           ORDER BY id DESC LIMIT 1`,
-  blob: `SELECT value FROM checkpoint_blobs
-         WHERE namespace = @namespace AND thread_id = @threadId AND ns = @ns
-           AND channel = @channel AND version_type = @versionType AND version = @version`,
-  writes: `SELECT task_id AS taskId, idx AS "index", channel, value, task_path AS taskPath FROM checkpoint_writes
-           WHERE namespace = @namespace AND thread_id = @threadId AND ns = @ns AND checkpoint_id = @checkpointId
-           ORDER BY rowid`,
-  // A non-negative index is kept when (taskId, index) exists; a negative one (error, interrupt, …) replaces it.
-  appendWrite: `INSERT INTO checkpoint_writes
-                  (namespace, thread_id, ns, checkpoint_id, task_id, idx, channel, value, task_path)
-                VALUES (@namespace, @threadId, @ns, @checkpointId, @taskId, @index, @channel, @value, @taskPath)
-                ON CONFLICT (namespace, thread_id, ns, checkpoint_id, task_id, idx) DO NOTHING`,
-  replaceWrite: `INSERT INTO checkpoint_writes
-                   (namespace, thread_id, ns, checkpoint_id, task_id, idx, channel, value, task_path)
-                 VALUES (@namespace, @threadId, @ns, @checkpointId, @taskId, @index, @channel, @value, @taskPath)
-                 ON CONFLICT (namespace, thread_id, ns, checkpoint_id, task_id, idx) DO UPDATE SET
-                   channel = excluded.channel, value = excluded.value, task_path = excluded.task_path`,
-  deleteThreadCheckpoints: "DELETE FROM checkpoints WHERE namespace = @namespace AND thread_id = @threadId",
-  deleteThreadBlobs: "DELETE FROM checkpoint_blobs WHERE namespace = @namespace AND thread_id = @threadId",
-  deleteThreadWrites: "DELETE FROM checkpoint_writes WHERE namespace = @namespace AND thread_id = @threadId",
-  threadNamespaces: "SELECT DISTINCT ns FROM checkpoints WHERE namespace = @namespace AND thread_id = @threadId",
-  beyondNewest: `SELECT id FROM checkpoints WHERE namespace = @namespace AND thread_id = @threadId AND ns = @ns
-                 ORDER BY id DESC LIMIT -1 OFFSET @keep`,
-  deleteCheckpoint: `DELETE FROM checkpoints
-                     WHERE namespace = @namespace AND thread_id = @threadId AND ns = @ns AND id = @id`,
-  deleteWrites: `DELETE FROM checkpoint_writes
-                 WHERE namespace = @namespace AND thread_id = @threadId AND ns = @ns AND checkpoint_id = @id`,
-  channelsOf: "SELECT channels FROM checkpoints WHERE namespace = @namespace AND thread_id = @threadId AND ns = @ns",
-  blobsOf: `SELECT channel, version_type AS versionType, version FROM checkpoint_blobs
-            WHERE namespace = @namespace AND thread_id = @threadId AND ns = @ns`,
-  deleteBlob: `DELETE FROM checkpoint_blobs
-               WHERE namespace = @namespace AND thread_id = @threadId AND ns = @ns
-                 AND channel = @channel AND version_type = @versionType AND version = @version`,
-  countThread: `SELECT
-                  (SELECT count(*) FROM checkpoints WHERE namespace = @namespace AND thread_id = @threadId)
-                + (SELECT count(*) FROM checkpoint_blobs WHERE namespace = @namespace AND thread_id = @threadId)
-                + (SELECT count(*) FROM checkpoint_writes WHERE namespace = @namespace AND thread_id = @threadId)
-                AS records`,
-  // No expiry index (one less b-tree per put): gc walks the table in rowid chunks.
-  scan: `SELECT rowid AS cursor, thread_id AS threadId, ns, id, expires_at AS expiresAt FROM checkpoints
-         WHERE rowid > @after AND namespace = @namespace ORDER BY rowid LIMIT @limit`,
-  deleteExpired: `DELETE FROM checkpoints
-                  WHERE namespace = @namespace AND thread_id = @threadId AND ns = @ns AND id = @id AND expires_at <= @now`,
-  size: `SELECT count(DISTINCT thread_id) AS threads, count(*) AS checkpoints FROM checkpoints
-         WHERE namespace = @namespace`,
-} as const;
-
-type Statements = { [K in keyof typeof SQL]: Database.Statement };
 
 interface CheckpointRow {
   threadId: string;
@@ -115,25 +49,11 @@ function versionColumns(version: ChannelVersion): { versionType: "number" | "str
 
 const blobId = (channel: string, versionType: string, version: string) => `${channel}\0${versionType}\0${version}`;
 
-/**
- * The listPage query for a shape of query. Each shape is a range read of one index, newest first,
- * that stops after @limit live rows: (thread, ns, id) is the primary key, (thread, id) and (id) are
- * the checkpoints_by_thread and checkpoints_by_id indexes.
- */
-export function listPageSql(query: { threadId?: string; ns?: string; before?: string }): string {
-  const where = ["namespace = @namespace"];
-  if (query.threadId !== undefined) where.push("thread_id = @threadId");
-  if (query.ns !== undefined) where.push("ns = @ns");
-  if (query.before !== undefined) where.push("id < @before");
-  where.push(LIVE);
-  return `SELECT ${COLUMNS} FROM checkpoints WHERE ${where.join(" AND ")} ORDER BY id DESC LIMIT @limit`;
-}
-
 /** One namespace of checkpoints in the shared database file: checkpoints, channel blobs and pending writes. */
 export class SqliteCheckpointDriver implements CheckpointDriver {
   readonly #file: SqliteFile;
   readonly #namespace: string;
-  readonly #sql: Statements;
+  readonly #sql: CheckpointStatements;
   /** listPage statements, one per shape of query (thread?, ns?, before?), prepared on first use. */
   readonly #listStatements = new Map<string, Database.Statement>();
 
@@ -141,7 +61,10 @@ export class SqliteCheckpointDriver implements CheckpointDriver {
     this.#file = file;
     this.#namespace = namespace;
     this.#sql = file.use(
-      () => Object.fromEntries(Object.entries(SQL).map(([name, sql]) => [name, file.db.prepare(sql)])) as Statements,
+      () =>
+        Object.fromEntries(
+          Object.entries(CHECKPOINT_SQL).map(([name, sql]) => [name, file.db.prepare(sql)]),
+        ) as CheckpointStatements,
     );
   }
 

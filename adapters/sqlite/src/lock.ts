@@ -6,6 +6,9 @@ import type { SqliteFile } from "./sqlite-file.js";
 
 const SQL = {
   lease: "SELECT token, expires_at AS expiresAt FROM lock_leases WHERE namespace = ? AND name = ?",
+  // One read for the common case: the lease's expiry and whether anyone queues for the name.
+  state: `SELECT (SELECT expires_at FROM lock_leases WHERE namespace = ? AND name = ?) AS expiresAt,
+                 EXISTS (SELECT 1 FROM lock_waiters WHERE namespace = ? AND name = ?) AS queued`,
   waiters: "SELECT waiter, deadline FROM lock_waiters WHERE namespace = ? AND name = ? ORDER BY since, waiter",
   nextToken: `INSERT INTO lock_fencing (namespace, name, last_token) VALUES (?, ?, 1)
               ON CONFLICT (namespace, name) DO UPDATE SET last_token = last_token + 1
@@ -57,8 +60,12 @@ export class SqliteLockDriver implements LockDriver {
 
   /** Whether the name is free and no other process waits ahead of this one, and whether the queue has rows at all. */
   #turn(name: string, now: number): { mayTake: boolean; queued: boolean } {
-    const lease = this.#sql.lease.get(this.#namespace, name) as { expiresAt: bigint } | undefined;
-    if (lease !== undefined && Number(lease.expiresAt) > now) return { mayTake: false, queued: true };
+    const state = this.#sql.state.get(this.#namespace, name, this.#namespace, name) as {
+      expiresAt: number | null;
+      queued: number;
+    };
+    if (state.expiresAt !== null && state.expiresAt > now) return { mayTake: false, queued: true };
+    if (state.queued === 0) return { mayTake: true, queued: false };
     const waiters = this.#sql.waiters.all(this.#namespace, name) as { waiter: string; deadline: number }[];
     const first = waiters.find((row) => row.deadline > now);
     return { mayTake: first === undefined || first.waiter === this.#waiter, queued: waiters.length > 0 };

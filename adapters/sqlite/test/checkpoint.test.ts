@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { createStorage } from "@stowage/core";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
-import { listPageSql } from "../src/checkpoint.js";
+import { listPageSql } from "../src/checkpoint-sql.js";
 import { useTempDir } from "./helpers.js";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
