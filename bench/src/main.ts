@@ -52,6 +52,7 @@ export async function main(argv: readonly string[], out: NodeJS.WritableStream =
   } finally {
     await cleanup();
   }
+  const paths = await writeReport(report, options.out);
   const m = report.machine;
   out.write(
     `stowage bench · node ${m.node} · ${m.cpus} × ${m.cpuModel} · ${Math.round(m.memoryBytes / 2 ** 30)} GiB · n=${options.settings.n}, repeats=${options.settings.repeats} (median run)\n\n`,
@@ -59,7 +60,6 @@ export async function main(argv: readonly string[], out: NodeJS.WritableStream =
   out.write(`${resultTable(report.rows)}\n\n${pivotTables(report.rows)}\n`);
   const found = ratios(report.rows);
   if (found.length > 0) out.write(`\n${ratioTables(found)}\n`);
-  const paths = await writeReport(report, options.out);
   out.write(`\nwrote ${paths.json} and ${paths.svg}\n`);
   return 0;
 }
