@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url";
 import { type CycleResult, cycleLock } from "../contention/cycle.js";
 import type { WorkerReport, WorkerSetup } from "../contention/protocol.js";
 import { scratchDir } from "../peers/temp-dir.js";
-import { summarize } from "../stats.js";
+import { medianRun, summarize } from "../stats.js";
 import { freshNamespace } from "../subjects/stowage.js";
 import type { Subject } from "../subjects/subject.js";
 import { okRow, type PlannedRow, type RunSettings, type Scenario, withOpen } from "./scenario.js";
@@ -104,9 +104,7 @@ async function run(subject: Subject, settings: RunSettings, done: (row: ReturnTy
     const elapsedMs = Math.max(...results.map((result) => result.elapsedMs));
     runs.push({ results, opsPerSec: (total * 1000) / elapsedMs });
   }
-  const median = [...runs].sort((a, b) => a.opsPerSec - b.opsPerSec)[
-    Math.floor((runs.length - 1) / 2)
-  ] as (typeof runs)[number];
+  const median = medianRun(runs);
   const counts = median.results.map((result) => result.acquisitions);
   const waits = summarize(median.results.flatMap((result) => result.waitsMs));
   done(
