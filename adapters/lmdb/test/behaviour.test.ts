@@ -98,6 +98,30 @@ describe("lmdb store behaviour", () => {
     }
   });
 
+  it("lock operations (synchronous transactions) interleaved with batched cache and checkpoint writes all complete", async () => {
+    const storage = createLmdbStorage({ path: join(dir, "mixed"), namespace: "mixed", maxSizeBytes: 1_000_000 });
+    try {
+      const writers = Array.from({ length: 300 }, async (_, i) => {
+        await storage.cache.set(`k${i}`, i);
+        await storage.cache.incr("count");
+        await storage.cache.add(`a${i % 7}`, i);
+        if (i % 10 === 0) await storage.checkpoint.put({ threadId: "mixed", payload: i });
+      });
+      const lockers = Array.from({ length: 40 }, (_, i) =>
+        storage.lock.withLock(`L${i % 4}`, async () => storage.cache.incr(`locked${i % 4}`), {
+          ttl: 5_000,
+          waitMs: 30_000,
+        }),
+      );
+      await Promise.all([...writers, ...lockers]);
+      expect(await storage.cache.get("count")).toBe(300);
+      expect(await storage.cache.getMany(["locked0", "locked1", "locked2", "locked3"])).toEqual([10, 10, 10, 10]);
+      expect((await storage.checkpoint.stats()).checkpoints).toBe(30);
+    } finally {
+      await storage.close();
+    }
+  }, 60_000);
+
   it("the sweeper removes expired entries without anyone calling gc", async () => {
     const storage = createLmdbStorage({ path: join(dir, "sweep"), namespace: "sweep", sweepEveryMs: 100 });
     try {
@@ -105,13 +129,13 @@ describe("lmdb store behaviour", () => {
       await storage.cache.set("keep", 1);
       await storage.checkpoint.put({ threadId: "t", payload: 1 }, { ttl: 50 });
       expect((await storage.cache.stats()).entries).toBe(21);
-      let stats = await storage.cache.stats();
-      for (let waited = 0; stats.entries > 1 && waited < 5_000; waited += 100) {
+      const left = async () => [(await storage.cache.stats()).entries, (await storage.checkpoint.stats()).checkpoints];
+      let [entries, checkpoints] = await left();
+      for (let waited = 0; (entries !== 1 || checkpoints !== 0) && waited < 5_000; waited += 100) {
         await new Promise((resolve) => setTimeout(resolve, 100));
-        stats = await storage.cache.stats();
+        [entries, checkpoints] = await left();
       }
-      expect(stats.entries).toBe(1);
-      expect((await storage.checkpoint.stats()).checkpoints).toBe(0);
+      expect([entries, checkpoints]).toEqual([1, 0]);
       expect(await storage.cache.get("keep")).toBe(1);
     } finally {
       await storage.close();
