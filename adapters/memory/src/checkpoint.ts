@@ -8,6 +8,7 @@ import {
   type StoredCheckpoint,
   type StoredWrite,
 } from "@stowage/core";
+import { SortedIndex } from "./sorted-index.js";
 
 /** Everything one thread holds, per checkpoint namespace. */
 interface ThreadState {
@@ -17,6 +18,8 @@ interface ThreadState {
   blobs: Map<string, StoredBlob>;
   /** `${ns}\0${checkpointId}` → `${taskId}\0${index}` → write. */
   writes: Map<string, Map<string, StoredWrite>>;
+  /** Every checkpoint of the thread by id, so latest and list read only what they return. */
+  index: SortedIndex;
 }
 
 const blobKey = (ns: string, channel: string, version: string | number) =>
@@ -27,6 +30,8 @@ const newestFirst = (a: StoredCheckpoint, b: StoredCheckpoint) => (a.id < b.id ?
 /** One namespace of in-process checkpoints: the reference for every other backend's semantics. */
 export class MemoryCheckpointDriver implements CheckpointDriver {
   readonly #threads = new Map<string, ThreadState>();
+  /** Every checkpoint of every thread by id, for list across threads. */
+  readonly #all = new SortedIndex();
   readonly #isClosed: () => boolean;
 
   constructor(isClosed: () => boolean) {
@@ -42,7 +47,7 @@ export class MemoryCheckpointDriver implements CheckpointDriver {
   #thread(threadId: string, create: boolean): ThreadState | undefined {
     let state = this.#threads.get(threadId);
     if (!state && create) {
-      state = { checkpoints: new Map(), blobs: new Map(), writes: new Map() };
+      state = { checkpoints: new Map(), blobs: new Map(), writes: new Map(), index: new SortedIndex() };
       this.#threads.set(threadId, state);
     }
     return state;
@@ -58,6 +63,9 @@ export class MemoryCheckpointDriver implements CheckpointDriver {
       state.checkpoints.set(checkpoint.ns, byId);
     }
     byId.set(checkpoint.id, checkpoint);
+    const entry = { id: checkpoint.id, threadId: checkpoint.threadId, ns: checkpoint.ns };
+    state.index.add(entry);
+    this.#all.add(entry);
   }
 
   async get(threadId: string, ns: string, id: string | undefined): Promise<LoadedCheckpoint | undefined> {
@@ -70,8 +78,12 @@ export class MemoryCheckpointDriver implements CheckpointDriver {
       found = byId.get(id);
       if (found && isExpired(found.expiresAt)) found = undefined;
     } else {
-      for (const candidate of byId.values()) {
-        if (!isExpired(candidate.expiresAt) && (!found || candidate.id > found.id)) found = candidate;
+      for (const entry of state.index.newestFirst()) {
+        const candidate = entry.ns === ns ? byId.get(entry.id) : undefined;
+        if (candidate && !isExpired(candidate.expiresAt)) {
+          found = candidate;
+          break;
+        }
       }
     }
     if (!found) return undefined;
@@ -86,21 +98,16 @@ export class MemoryCheckpointDriver implements CheckpointDriver {
 
   async listPage(query: CheckpointPageQuery): Promise<StoredCheckpoint[]> {
     this.#open();
-    const threads =
-      query.threadId === undefined
-        ? [...this.#threads.values()]
-        : [this.#threads.get(query.threadId)].filter((t) => t !== undefined);
-    const matches: StoredCheckpoint[] = [];
-    for (const state of threads) {
-      for (const [ns, byId] of state.checkpoints) {
-        if (query.ns !== undefined && ns !== query.ns) continue;
-        for (const checkpoint of byId.values()) {
-          if (query.before !== undefined && checkpoint.id >= query.before) continue;
-          if (!isExpired(checkpoint.expiresAt)) matches.push(checkpoint);
-        }
-      }
+    const index = query.threadId === undefined ? this.#all : this.#threads.get(query.threadId)?.index;
+    const page: StoredCheckpoint[] = [];
+    for (const entry of index?.newestFirst(query.before) ?? []) {
+      if (query.ns !== undefined && entry.ns !== query.ns) continue;
+      const checkpoint = this.#threads.get(entry.threadId)?.checkpoints.get(entry.ns)?.get(entry.id);
+      if (!checkpoint || isExpired(checkpoint.expiresAt)) continue;
+      page.push(checkpoint);
+      if (page.length >= query.limit) break;
     }
-    return matches.sort(newestFirst).slice(0, query.limit);
+    return page;
   }
 
   async putWrites(threadId: string, ns: string, checkpointId: string, writes: readonly StoredWrite[]): Promise<void> {
@@ -121,6 +128,8 @@ export class MemoryCheckpointDriver implements CheckpointDriver {
 
   async deleteThread(threadId: string): Promise<void> {
     this.#open();
+    if (!this.#threads.has(threadId)) return;
+    this.#all.removeThread(threadId);
     this.#threads.delete(threadId);
   }
 
@@ -133,7 +142,7 @@ export class MemoryCheckpointDriver implements CheckpointDriver {
       if (ns !== undefined && checkpointNs !== ns) continue;
       const doomed = [...byId.values()].sort(newestFirst).slice(keepLast);
       for (const checkpoint of doomed) {
-        byId.delete(checkpoint.id);
+        this.#forget(state, checkpoint);
         state.writes.delete(writesKey(checkpointNs, checkpoint.id));
         removed++;
       }
@@ -160,7 +169,7 @@ export class MemoryCheckpointDriver implements CheckpointDriver {
       for (const [ns, byId] of state.checkpoints) {
         for (const checkpoint of [...byId.values()]) {
           if (!isExpired(checkpoint.expiresAt)) continue;
-          byId.delete(checkpoint.id);
+          this.#forget(state, checkpoint);
           removed += 1 + (state.writes.get(writesKey(ns, checkpoint.id))?.size ?? 0);
           state.writes.delete(writesKey(ns, checkpoint.id));
         }
@@ -176,6 +185,14 @@ export class MemoryCheckpointDriver implements CheckpointDriver {
     let checkpoints = 0;
     for (const state of this.#threads.values()) for (const byId of state.checkpoints.values()) checkpoints += byId.size;
     return { threads: this.#threads.size, checkpoints };
+  }
+
+  /** Removes a checkpoint from its thread and from both indexes. */
+  #forget(state: ThreadState, checkpoint: StoredCheckpoint): void {
+    state.checkpoints.get(checkpoint.ns)?.delete(checkpoint.id);
+    const entry = { id: checkpoint.id, threadId: checkpoint.threadId, ns: checkpoint.ns };
+    state.index.remove(entry);
+    this.#all.remove(entry);
   }
 
   /** Removes blobs of `ns` that no remaining checkpoint names; returns how many. */
