@@ -7,18 +7,13 @@ import {
   type StoredCheckpoint,
   type StoredWrite,
 } from "@stowage/core";
+import { listPage, newestFirst } from "./checkpoint-list.js";
 import { type BlobRow, type CheckpointRow, fromRow, keyOf, toRow, type WriteRow } from "./checkpoint-records.js";
 import type { LmdbDatabases } from "./environment.js";
 import { guard } from "./errors.js";
-import { decodeTuple, encodeTuple, tupleRange } from "./keys/tuple.js";
+import { decodeTuple, tupleRange } from "./keys/tuple.js";
 
 const GC_PAGE = 256;
-
-/** A reverse range read of the tuples under `parts`, from just below `before` (or the top) down. */
-function newestFirst(parts: readonly string[], before: string | undefined) {
-  const range = tupleRange(parts);
-  return { start: before === undefined ? range.end : encodeTuple([...parts, before]), end: range.start, reverse: true };
-}
 
 /**
  * One namespace of checkpoints. Rows: checkpoint (namespace, thread, ns, id); two indexes,
@@ -98,40 +93,7 @@ export class LmdbCheckpointDriver implements CheckpointDriver {
   }
 
   async listPage(query: CheckpointPageQuery): Promise<StoredCheckpoint[]> {
-    return this.#read(() => {
-      const now = Date.now();
-      const page: StoredCheckpoint[] = [];
-      const take = (threadId: string, ns: string, id: string, row: CheckpointRow | undefined): boolean => {
-        if (row && !isExpired(row.expiresAt, now)) page.push(fromRow(threadId, ns, id, row));
-        return page.length >= query.limit;
-      };
-      if (query.threadId !== undefined && query.ns !== undefined) {
-        const { threadId, ns } = query;
-        for (const { key, value } of this.#dbs.checkpoint.getRange(
-          newestFirst([this.#namespace, threadId, ns], query.before),
-        )) {
-          const id = decodeTuple(key)[3] as string;
-          if (id === query.before) continue;
-          if (take(threadId, ns, id, value as CheckpointRow)) break;
-        }
-      } else if (query.threadId !== undefined) {
-        const threadId = query.threadId;
-        for (const key of this.#dbs.checkpointByThread.getKeys(
-          newestFirst([this.#namespace, threadId], query.before),
-        )) {
-          const [, , id, ns] = decodeTuple(key) as [string, string, string, string];
-          if (id === query.before) continue;
-          if (take(threadId, ns, id, this.#row(threadId, ns, id))) break;
-        }
-      } else {
-        for (const key of this.#dbs.checkpointById.getKeys(newestFirst([this.#namespace], query.before))) {
-          const [, id, threadId, ns] = decodeTuple(key) as [string, string, string, string];
-          if (id === query.before || (query.ns !== undefined && ns !== query.ns)) continue;
-          if (take(threadId, ns, id, this.#row(threadId, ns, id))) break;
-        }
-      }
-      return page;
-    });
+    return this.#read(() => listPage(this.#dbs, this.#namespace, query));
   }
 
   async putWrites(threadId: string, ns: string, checkpointId: string, writes: readonly StoredWrite[]): Promise<void> {
