@@ -22,7 +22,7 @@ export function createLmdbStorage(options: {
   checkpointTtl?: number;
   /** Cache size limit in bytes per namespace; least recently used entries go past it. */
   maxSizeBytes?: number;
-  /** "overlapping" (default), "full" or "off": see the README's Durability section. */
+  /** "full" (default), "overlapping" or "off": see the README's Durability section. */
   sync?: SyncMode;
   /** Initial map size in bytes (it grows as needed). */
   mapSize?: number;

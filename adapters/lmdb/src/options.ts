@@ -4,7 +4,7 @@ import { assertKnownParams, ConfigError, parseByteSize, parseChoice, parseDurati
 export type SyncMode = "full" | "overlapping" | "off";
 
 export interface LmdbOptions {
-  /** Durability of acknowledged writes; default "overlapping" (lmdb-js's own default). */
+  /** Durability of acknowledged writes; default "full". */
   sync: SyncMode;
   /** Initial map size in bytes; lmdb grows the map as the data grows. */
   mapSize?: number;
@@ -36,7 +36,9 @@ export function readOptions(params: URLSearchParams, options: Record<string, unk
   const mapSize = pick("mapSize");
   const sweep = pick("sweepEveryMs");
   return {
-    sync: sync === undefined ? "overlapping" : syncMode(sync, "sync"),
+    // Not lmdb-js's own default (overlapping): with it, a process that outlives a writer killed
+    // mid-commit fails its next commit with MDB_PANIC (test/durability.test.ts shows full and off do not).
+    sync: sync === undefined ? "full" : syncMode(sync, "sync"),
     ...(mapSize !== undefined ? { mapSize: parseByteSize(mapSize as string | number, "mapSize") } : {}),
     sweepEveryMs:
       sweep === undefined ? DEFAULT_SWEEP_EVERY_MS : parseDuration(sweep as string | number, "sweepEveryMs"),

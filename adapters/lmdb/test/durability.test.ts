@@ -12,14 +12,26 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 
-/** Starts a fixture and resolves its lines as they come; `until` decides when to SIGKILL it. */
-function runUntilKilled(script: string, args: string[], until: (lines: string[]) => boolean): Promise<string[]> {
+/**
+ * Starts a fixture and collects its lines; `until` decides when to SIGKILL it, checked on each
+ * line (and, with `killAfterMs`, that long after the first line, whatever it printed).
+ */
+function runUntilKilled(
+  script: string,
+  args: string[],
+  until: (lines: string[]) => boolean,
+  killAfterMs?: number,
+): Promise<string[]> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [script, ...args], { stdio: ["ignore", "pipe", "inherit"] });
     const lines: string[] = [];
+    const kill = () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    };
     createInterface({ input: child.stdout }).on("line", (line) => {
       lines.push(line);
-      if (until(lines) && child.exitCode === null) child.kill("SIGKILL");
+      if (lines.length === 1 && killAfterMs !== undefined) setTimeout(kill, killAfterMs);
+      if (until(lines)) kill();
     });
     child.once("error", reject);
     child.once("exit", (code, signal) => {
@@ -44,6 +56,24 @@ describe("lmdb durability: what an acknowledged write survives", () => {
         expect(lost, "acknowledged keys missing after the kill").toEqual([]);
       } finally {
         await reopened.close();
+      }
+    }, 60_000);
+  }
+
+  for (const sync of ["full", "off"] as const) {
+    it(`sync=${sync}: a process that stays open while other writers are SIGKILLed mid-stream keeps committing`, async () => {
+      const url = `lmdb://${join(dir, `survivor-${sync}`)}?sync=${sync}&namespace=survivor`;
+      const survivor = await createStorage(url);
+      try {
+        for (let round = 0; round < 5; round++) {
+          const killAfterMs = 30 + Math.floor(Math.random() * 120);
+          await runUntilKilled(fixture("busy-writer.mjs"), [url], () => false, killAfterMs);
+          await survivor.cache.set(`round:${round}`, round);
+          await survivor.lock.tryAcquire(`round:${round}`, { ttl: 1_000 });
+        }
+        expect(await survivor.cache.get("round:4")).toBe(4);
+      } finally {
+        await survivor.close();
       }
     }, 60_000);
   }
