@@ -25,8 +25,8 @@ export class LmdbLockDriver implements LockDriver {
     this.#released = released;
   }
 
-  // Batched (db.transaction), not transactionSync: the synchronous form was about twice as fast
-  // per acquire, but with it the SIGKILLed-writer test hit MDB_PANIC in 2 runs of 5.
+  // Batched (db.transaction) like every other write: transactionSync was about twice as fast per
+  // acquire, but it has not been proven under the SIGKILL tests since sync=full became the default.
   #write<T>(fn: () => T): Promise<T> {
     this.#assertOpen();
     return guard(this.#where, () => this.#dbs.root.transaction(fn));
