@@ -29,7 +29,7 @@ export class MemoryBackend implements Backend {
   cache(namespace: string): CacheDriver {
     let driver = this.#caches.get(namespace);
     if (!driver) {
-      driver = new MemoryCacheDriver(this.#maxSizeBytes, this.#isClosed);
+      driver = new MemoryCacheDriver(this.#maxSizeBytes);
       this.#caches.set(namespace, driver);
     }
     return driver;

@@ -8,6 +8,7 @@ import {
 } from "@stowage/core";
 import type { RedisClient } from "./client.js";
 import type { RedisConnection } from "./connection.js";
+import { RedisDriverBase } from "./driver-base.js";
 import { guard, toStowageError } from "./errors.js";
 import type { KeyLayout } from "./key-layout.js";
 import { cacheCompareAndSet, cacheGet, cacheIncr } from "./scripts/cache-scripts.js";
@@ -22,37 +23,20 @@ function pxFor(expiresAt: number | null): number | null {
 }
 
 /** One namespace of the cache on Redis: one key per entry, expired by Redis itself (PX). */
-export class RedisCacheDriver implements CacheDriver {
-  readonly #connection: RedisConnection;
-  readonly #layout: KeyLayout;
-  readonly #isClosed: () => boolean;
-
+export class RedisCacheDriver extends RedisDriverBase implements CacheDriver {
   constructor(connection: RedisConnection, layout: KeyLayout, isClosed: () => boolean) {
-    this.#connection = connection;
-    this.#layout = layout;
-    this.#isClosed = isClosed;
-  }
-
-  async #run<T>(what: string, operation: (client: RedisClient) => Promise<T>, batch = false): Promise<T> {
-    if (this.#isClosed()) throw new ClosedError("redis backend");
-    try {
-      return await this.#connection.use(operation, batch);
-    } catch (error) {
-      throw toStowageError(error, `cache ${what}`);
-    }
+    super(connection, layout, isClosed, "cache");
   }
 
   async #read(client: RedisClient, key: string): Promise<StoredEntry | undefined> {
-    const reply = (await runScriptBuffer(client, cacheGet, [this.#layout.cacheKey(key)], [])) as
-      | [Buffer, number]
-      | null;
+    const reply = (await runScriptBuffer(client, cacheGet, [this.layout.cacheKey(key)], [])) as [Buffer, number] | null;
     if (!reply) return undefined;
     const [value, pttl] = reply;
     return { value, expiresAt: pttl >= 0 ? wallNow() + pttl : null };
   }
 
   async #write(client: RedisClient, key: string, entry: StoredEntry): Promise<void> {
-    const redisKey = this.#layout.cacheKey(key);
+    const redisKey = this.layout.cacheKey(key);
     const px = pxFor(entry.expiresAt);
     const value = Buffer.from(entry.value.buffer, entry.value.byteOffset, entry.value.byteLength);
     if (px === null) await client.set(redisKey, value);
@@ -61,25 +45,25 @@ export class RedisCacheDriver implements CacheDriver {
   }
 
   get(key: string): Promise<StoredEntry | undefined> {
-    return this.#run("get", (client) => this.#read(client, key));
+    return this.run("get", (client) => this.#read(client, key));
   }
 
   /** A plain GET: the script that also reads PTTL costs the server several times as much. */
   getValue(key: string): Promise<Uint8Array | undefined> {
-    return this.#run("get", async (client) => (await client.getBuffer(this.#layout.cacheKey(key))) ?? undefined);
+    return this.run("get", async (client) => (await client.getBuffer(this.layout.cacheKey(key))) ?? undefined);
   }
 
   getMany(keys: readonly string[]): Promise<(StoredEntry | undefined)[]> {
     // One command per key: auto-pipelining batches them, and on a Cluster they may live on different primaries.
-    return this.#run("getMany", (client) => Promise.all(keys.map((key) => this.#read(client, key))), true);
+    return this.run("getMany", (client) => Promise.all(keys.map((key) => this.#read(client, key))), true);
   }
 
   set(key: string, entry: StoredEntry): Promise<void> {
-    return this.#run("set", (client) => this.#write(client, key, entry));
+    return this.run("set", (client) => this.#write(client, key, entry));
   }
 
   setMany(entries: readonly { key: string; entry: StoredEntry }[]): Promise<void> {
-    return this.#run(
+    return this.run(
       "setMany",
       async (client) => {
         await Promise.all(entries.map(({ key, entry }) => this.#write(client, key, entry)));
@@ -89,11 +73,11 @@ export class RedisCacheDriver implements CacheDriver {
   }
 
   add(key: string, entry: StoredEntry): Promise<boolean> {
-    return this.#run("add", async (client) => {
+    return this.run("add", async (client) => {
       const px = pxFor(entry.expiresAt);
       if (px === 0) return false;
       const value = Buffer.from(entry.value.buffer, entry.value.byteOffset, entry.value.byteLength);
-      const redisKey = this.#layout.cacheKey(key);
+      const redisKey = this.layout.cacheKey(key);
       const reply =
         px === null ? await client.set(redisKey, value, "NX") : await client.set(redisKey, value, "PX", px, "NX");
       return reply === "OK";
@@ -101,14 +85,14 @@ export class RedisCacheDriver implements CacheDriver {
   }
 
   delete(key: string): Promise<boolean> {
-    return this.#run("delete", async (client) => (await client.del(this.#layout.cacheKey(key))) > 0);
+    return this.run("delete", async (client) => (await client.del(this.layout.cacheKey(key))) > 0);
   }
 
   deleteMany(keys: readonly string[]): Promise<number> {
-    return this.#run(
+    return this.run(
       "deleteMany",
       async (client) => {
-        const removed = await Promise.all([...new Set(keys)].map((key) => client.del(this.#layout.cacheKey(key))));
+        const removed = await Promise.all([...new Set(keys)].map((key) => client.del(this.layout.cacheKey(key))));
         return removed.reduce((sum, n) => sum + n, 0);
       },
       true,
@@ -116,13 +100,13 @@ export class RedisCacheDriver implements CacheDriver {
   }
 
   incr(key: string, by: number, expiresAtIfCreated: number | null): Promise<number> {
-    return this.#run("incr", async (client) => {
+    return this.run("incr", async (client) => {
       const px = pxFor(expiresAtIfCreated);
       try {
         const reply = await runScript(
           client,
           cacheIncr,
-          [this.#layout.cacheKey(key)],
+          [this.layout.cacheKey(key)],
           [String(by), px === null ? "" : String(Math.max(1, px))],
         );
         return Number(reply);
@@ -136,8 +120,8 @@ export class RedisCacheDriver implements CacheDriver {
   }
 
   update(key: string, fn: (current: StoredEntry | undefined) => EntryUpdate): Promise<void> {
-    return this.#run("update", async (client) => {
-      const redisKey = this.#layout.cacheKey(key);
+    return this.run("update", async (client) => {
+      const redisKey = this.layout.cacheKey(key);
       // Optimistic: read, compute, and write only if the bytes are still the ones read; retry otherwise.
       for (let attempt = 0; attempt < 1000; attempt++) {
         const current = await this.#read(client, key);
@@ -169,10 +153,10 @@ export class RedisCacheDriver implements CacheDriver {
   }
 
   async *keys(prefix: string): AsyncIterable<string> {
-    if (this.#isClosed()) throw new ClosedError("redis backend");
+    this.assertOpen();
     const seen = new Set<string>();
-    const match = this.#layout.cachePattern(prefix);
-    for (const node of this.#connection.primaries()) {
+    const match = this.layout.cachePattern(prefix);
+    for (const node of this.connection.primaries()) {
       let cursor = "0";
       do {
         const [next, found] = await guard("cache keys", () => node.scan(cursor, "MATCH", match, "COUNT", SCAN_COUNT));
@@ -181,17 +165,17 @@ export class RedisCacheDriver implements CacheDriver {
           // SCAN may return a key twice; yield each once.
           if (seen.has(redisKey)) continue;
           seen.add(redisKey);
-          yield this.#layout.cacheKeyName(redisKey);
+          yield this.layout.cacheKeyName(redisKey);
         }
       } while (cursor !== "0");
     }
   }
 
   clear(): Promise<void> {
-    return this.#run("clear", async () => {
-      const match = this.#layout.cachePattern("");
+    return this.run("clear", async () => {
+      const match = this.layout.cachePattern("");
       await Promise.all(
-        this.#connection.primaries().map(async (node) => {
+        this.connection.primaries().map(async (node) => {
           let cursor = "0";
           do {
             const [next, found] = await node.scan(cursor, "MATCH", match, "COUNT", SCAN_COUNT);
@@ -208,15 +192,15 @@ export class RedisCacheDriver implements CacheDriver {
 
   gc(): Promise<number> {
     // Redis expires keys itself (PX); nothing is left to sweep.
-    return this.#run("gc", async () => 0);
+    return this.run("gc", async () => 0);
   }
 
   size(): Promise<{ entries: number; bytes: number }> {
-    return this.#run("size", async () => {
+    return this.run("size", async () => {
       let entries = 0;
       let bytes = 0;
-      const match = this.#layout.cachePattern("");
-      for (const node of this.#connection.primaries()) {
+      const match = this.layout.cachePattern("");
+      for (const node of this.connection.primaries()) {
         let cursor = "0";
         do {
           const [next, found] = await node.scan(cursor, "MATCH", match, "COUNT", SCAN_COUNT);

@@ -13,6 +13,7 @@ import {
 } from "@stowage/core";
 import type { RedisClient } from "./client.js";
 import type { RedisConnection } from "./connection.js";
+import { RedisDriverBase } from "./driver-base.js";
 import { toStowageError } from "./errors.js";
 import type { KeyLayout } from "./key-layout.js";
 import {
@@ -80,24 +81,9 @@ function parseWrite(stored: Buffer): { seq: number; write: StoredWrite } {
  * list within a thread, putWrites, prune and deleteThread are each one atomic Lua script; a
  * global sorted set (another slot) indexes checkpoints across threads by id.
  */
-export class RedisCheckpointDriver implements CheckpointDriver {
-  readonly #connection: RedisConnection;
-  readonly #layout: KeyLayout;
-  readonly #isClosed: () => boolean;
-
+export class RedisCheckpointDriver extends RedisDriverBase implements CheckpointDriver {
   constructor(connection: RedisConnection, layout: KeyLayout, isClosed: () => boolean) {
-    this.#connection = connection;
-    this.#layout = layout;
-    this.#isClosed = isClosed;
-  }
-
-  async #run<T>(what: string, operation: (client: RedisClient) => Promise<T>): Promise<T> {
-    if (this.#isClosed()) throw new ClosedError("redis backend");
-    try {
-      return await this.#connection.use(operation);
-    } catch (error) {
-      throw toStowageError(error, `checkpoint ${what}`);
-    }
+    super(connection, layout, isClosed, "checkpoint");
   }
 
   #toCheckpoint(threadId: string, ns: string, id: string, header: Buffer, payload: Buffer): StoredCheckpoint {
@@ -116,7 +102,7 @@ export class RedisCheckpointDriver implements CheckpointDriver {
   }
 
   put(checkpoint: StoredCheckpoint, blobs: readonly StoredBlob[]): Promise<void> {
-    return this.#run("put", async (client) => {
+    return this.run("put", async (client) => {
       const { threadId, ns, id } = checkpoint;
       const px = checkpoint.expiresAt === null ? "" : String(Math.max(1, checkpoint.expiresAt - wallNow()));
       const header: Header = {
@@ -130,24 +116,24 @@ export class RedisCheckpointDriver implements CheckpointDriver {
       const blobArgs = blobs.flatMap((blob) => [blobField(blob.channel, blob.version), bytes(blob.value)]);
       // The global index first: a crash in between leaves an entry that list skips, never a checkpoint list cannot find.
       await Promise.all([
-        client.zadd(this.#layout.checkpointIndexKey(), 0, globalMember(id, threadId, ns)),
-        client.sadd(this.#layout.threadsKey(), threadId),
+        client.zadd(this.layout.checkpointIndexKey(), 0, globalMember(id, threadId, ns)),
+        client.sadd(this.layout.threadsKey(), threadId),
       ]);
       await runScript(
         client,
         checkpointPut,
-        [this.#layout.threadBase(threadId)],
+        [this.layout.threadBase(threadId)],
         [id, ns, px, JSON.stringify(header), bytes(checkpoint.payload), JSON.stringify(blobFields), ...blobArgs],
       );
     });
   }
 
   get(threadId: string, ns: string, id: string | undefined): Promise<LoadedCheckpoint | undefined> {
-    return this.#run("get", async (client) => {
+    return this.run("get", async (client) => {
       const reply = (await runScriptBuffer(
         client,
         checkpointGet,
-        [this.#layout.threadBase(threadId)],
+        [this.layout.threadBase(threadId)],
         [ns, id ?? ""],
       )) as [Buffer, Buffer, Buffer, Buffer[], Buffer[]] | null;
       if (!reply) return undefined;
@@ -167,7 +153,7 @@ export class RedisCheckpointDriver implements CheckpointDriver {
   }
 
   listPage(query: CheckpointPageQuery): Promise<StoredCheckpoint[]> {
-    return this.#run("list", (client) =>
+    return this.run("list", (client) =>
       query.threadId === undefined ? this.#listAll(client, query) : this.#listThread(client, query),
     );
   }
@@ -177,7 +163,7 @@ export class RedisCheckpointDriver implements CheckpointDriver {
     const reply = (await runScriptBuffer(
       client,
       checkpointListThread,
-      [this.#layout.threadBase(threadId)],
+      [this.layout.threadBase(threadId)],
       [query.ns ?? "", query.before ?? "", query.limit, query.ns === undefined ? "all" : "ns"],
     )) as Buffer[];
     const page: StoredCheckpoint[] = [];
@@ -197,7 +183,7 @@ export class RedisCheckpointDriver implements CheckpointDriver {
 
   /** Walks the global index newest first, reading each candidate from its thread; skips (and drops) entries of gone checkpoints. */
   async #listAll(client: RedisClient, query: CheckpointPageQuery): Promise<StoredCheckpoint[]> {
-    const index = this.#layout.checkpointIndexKey();
+    const index = this.layout.checkpointIndexKey();
     const page: StoredCheckpoint[] = [];
     let max = query.before !== undefined ? `(${query.before}` : "+";
     while (page.length < query.limit) {
@@ -207,7 +193,7 @@ export class RedisCheckpointDriver implements CheckpointDriver {
       const candidates = members.map(parseGlobalMember).filter(({ ns }) => query.ns === undefined || ns === query.ns);
       const records = await Promise.all(
         candidates.map(({ threadId, ns, id }) =>
-          client.hmgetBuffer(`${this.#layout.threadBase(threadId)}cp:${ns}${NUL}${id}`, "h", "d"),
+          client.hmgetBuffer(`${this.layout.threadBase(threadId)}cp:${ns}${NUL}${id}`, "h", "d"),
         ),
       );
       const stale: string[] = [];
@@ -225,7 +211,7 @@ export class RedisCheckpointDriver implements CheckpointDriver {
   }
 
   putWrites(threadId: string, ns: string, checkpointId: string, writes: readonly StoredWrite[]): Promise<void> {
-    return this.#run("putWrites", async (client) => {
+    return this.run("putWrites", async (client) => {
       if (writes.length === 0) return;
       const args = writes.flatMap((write) => [
         `${write.taskId}${NUL}${write.index}`,
@@ -235,25 +221,25 @@ export class RedisCheckpointDriver implements CheckpointDriver {
           bytes(write.value),
         ]),
       ]);
-      await runScript(client, checkpointPutWrites, [this.#layout.threadBase(threadId)], [ns, checkpointId, ...args]);
+      await runScript(client, checkpointPutWrites, [this.layout.threadBase(threadId)], [ns, checkpointId, ...args]);
     });
   }
 
   deleteThread(threadId: string): Promise<void> {
-    return this.#run("deleteThread", async (client) => {
+    return this.run("deleteThread", async (client) => {
       const members = (await runScript(
         client,
         checkpointDeleteThread,
-        [this.#layout.threadBase(threadId)],
+        [this.layout.threadBase(threadId)],
         [],
       )) as string[];
       await this.#dropFromGlobalIndex(client, threadId, members);
-      await client.srem(this.#layout.threadsKey(), threadId);
+      await client.srem(this.layout.threadsKey(), threadId);
     });
   }
 
   async #dropFromGlobalIndex(client: RedisClient, threadId: string, threadMembers: readonly string[]): Promise<void> {
-    const index = this.#layout.checkpointIndexKey();
+    const index = this.layout.checkpointIndexKey();
     for (let i = 0; i < threadMembers.length; i += 500) {
       const batch = threadMembers.slice(i, i + 500).map((member) => {
         const cut = member.indexOf(NUL);
@@ -264,11 +250,11 @@ export class RedisCheckpointDriver implements CheckpointDriver {
   }
 
   prune(threadId: string, keepLast: number, ns: string | undefined): Promise<number> {
-    return this.#run("prune", async (client) => {
+    return this.run("prune", async (client) => {
       const [removed, gone] = (await runScript(
         client,
         checkpointPrune,
-        [this.#layout.threadBase(threadId)],
+        [this.layout.threadBase(threadId)],
         [keepLast, ns ?? "", ns === undefined ? "all" : "ns"],
       )) as [number, string[]];
       await this.#dropFromGlobalIndex(client, threadId, gone);
@@ -277,15 +263,15 @@ export class RedisCheckpointDriver implements CheckpointDriver {
   }
 
   countThread(threadId: string): Promise<number> {
-    return this.#run("countThread", async (client) =>
-      Number(await runScript(client, checkpointCount, [this.#layout.threadBase(threadId)], [])),
+    return this.run("countThread", async (client) =>
+      Number(await runScript(client, checkpointCount, [this.layout.threadBase(threadId)], [])),
     );
   }
 
   /** Redis expires records itself; gc drops what expired checkpoints left in the indexes, and their writes. */
   gc(): Promise<number> {
-    return this.#run("gc", async (client) => {
-      const index = this.#layout.checkpointIndexKey();
+    return this.run("gc", async (client) => {
+      const index = this.layout.checkpointIndexKey();
       let removed = 0;
       let max = "+";
       const touchedThreads = new Set<string>();
@@ -297,7 +283,7 @@ export class RedisCheckpointDriver implements CheckpointDriver {
           members.map(async (member) => {
             const { threadId, ns, id } = parseGlobalMember(member);
             const reply = Number(
-              await runScript(client, checkpointForgetExpired, [this.#layout.threadBase(threadId)], [ns, id]),
+              await runScript(client, checkpointForgetExpired, [this.layout.threadBase(threadId)], [ns, id]),
             );
             if (reply > 0) touchedThreads.add(threadId);
             return { member, reply };
@@ -308,18 +294,18 @@ export class RedisCheckpointDriver implements CheckpointDriver {
         if (stale.length > 0) await client.zrem(index, ...stale.map(({ member }) => member));
       }
       for (const threadId of touchedThreads) {
-        if ((await client.zcard(`${this.#layout.threadBase(threadId)}ids`)) === 0)
-          await client.srem(this.#layout.threadsKey(), threadId);
+        if ((await client.zcard(`${this.layout.threadBase(threadId)}ids`)) === 0)
+          await client.srem(this.layout.threadsKey(), threadId);
       }
       return removed;
     });
   }
 
   size(): Promise<{ threads: number; checkpoints: number }> {
-    return this.#run("size", async (client) => {
+    return this.run("size", async (client) => {
       const [threads, checkpoints] = await Promise.all([
-        client.scard(this.#layout.threadsKey()),
-        client.zcard(this.#layout.checkpointIndexKey()),
+        client.scard(this.layout.threadsKey()),
+        client.zcard(this.layout.checkpointIndexKey()),
       ]);
       return { threads, checkpoints };
     });

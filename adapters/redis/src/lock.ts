@@ -1,59 +1,43 @@
 import { ClosedError, type LeaseGrant, type LockDriver, wallNow } from "@stowage/core";
 import type { RedisClient } from "./client.js";
 import type { RedisConnection } from "./connection.js";
+import { RedisDriverBase } from "./driver-base.js";
 import { toStowageError } from "./errors.js";
 import type { KeyLayout } from "./key-layout.js";
 import { lockAcquire, lockExtend, lockInspect, lockRelease } from "./scripts/lock-scripts.js";
 import { runScript } from "./scripts/lua-script.js";
 
 /** Locks on one primary (standalone, Sentinel or a Cluster slot): each operation is one Lua script, one round trip. */
-export class RedisLockDriver implements LockDriver {
-  readonly #connection: RedisConnection;
-  readonly #layout: KeyLayout;
-  readonly #isClosed: () => boolean;
-
+export class RedisLockDriver extends RedisDriverBase implements LockDriver {
   constructor(connection: RedisConnection, layout: KeyLayout, isClosed: () => boolean) {
-    this.#connection = connection;
-    this.#layout = layout;
-    this.#isClosed = isClosed;
-  }
-
-  async #run<T>(what: string, operation: (client: RedisClient) => Promise<T>): Promise<T> {
-    if (this.#isClosed()) throw new ClosedError("redis backend");
-    try {
-      return await this.#connection.use(operation);
-    } catch (error) {
-      throw toStowageError(error, `lock ${what}`);
-    }
+    super(connection, layout, isClosed, "lock");
   }
 
   tryAcquire(name: string, ttlMs: number): Promise<LeaseGrant | undefined> {
-    return this.#run("acquire", async (client) => {
-      const keys = [this.#layout.leaseKey(name), this.#layout.fenceKey(name)];
+    return this.run("acquire", async (client) => {
+      const keys = [this.layout.leaseKey(name), this.layout.fenceKey(name)];
       const token = (await runScript(client, lockAcquire, keys, [ttlMs])) as string | null;
       return token === null ? undefined : { token: BigInt(token) };
     });
   }
 
   extend(name: string, token: bigint, ttlMs: number): Promise<boolean> {
-    return this.#run("extend", async (client) => {
-      const reply = await runScript(client, lockExtend, [this.#layout.leaseKey(name)], [String(token), ttlMs]);
+    return this.run("extend", async (client) => {
+      const reply = await runScript(client, lockExtend, [this.layout.leaseKey(name)], [String(token), ttlMs]);
       return Number(reply) === 1;
     });
   }
 
   release(name: string, token: bigint): Promise<boolean> {
-    return this.#run("release", async (client) => {
-      const reply = await runScript(client, lockRelease, [this.#layout.leaseKey(name)], [String(token)]);
+    return this.run("release", async (client) => {
+      const reply = await runScript(client, lockRelease, [this.layout.leaseKey(name)], [String(token)]);
       return Number(reply) === 1;
     });
   }
 
   inspect(name: string): Promise<{ token: bigint; expiresAt: number } | undefined> {
-    return this.#run("inspect", async (client) => {
-      const reply = (await runScript(client, lockInspect, [this.#layout.leaseKey(name)], [])) as
-        | [string, number]
-        | null;
+    return this.run("inspect", async (client) => {
+      const reply = (await runScript(client, lockInspect, [this.layout.leaseKey(name)], [])) as [string, number] | null;
       if (!reply) return undefined;
       return { token: BigInt(reply[0]), expiresAt: wallNow() + Math.max(0, reply[1]) };
     });

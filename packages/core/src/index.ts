@@ -20,6 +20,7 @@ export { addToCounter, decodeCounter, encodeCounter } from "./counter-text.js";
 export type * from "./drivers/index.js";
 export * from "./errors.js";
 export { type BusMessage, type CacheBus, parseBusMessage } from "./hybrid/bus.js";
+export { BusListeners } from "./hybrid/bus-listeners.js";
 export { type BreakerState, CircuitBreaker, type CircuitBreakerOptions } from "./hybrid/circuit-breaker.js";
 export {
   createHybridCache,

@@ -1,6 +1,7 @@
 import {
   type BackendOpenOptions,
   BackendUnavailableError,
+  BusListeners,
   type BusMessage,
   type CacheBus,
   ConfigError,
@@ -18,8 +19,6 @@ export interface RedisBusOptions {
   channel?: string;
 }
 
-type Handlers<T> = Set<T>;
-
 /**
  * Invalidations over Redis pub/sub: one connection subscribed to one channel, one to publish.
  * Classic PUBLISH reaches the subscribers of every node of a Cluster (each node relays it on the
@@ -27,19 +26,17 @@ type Handlers<T> = Set<T>;
  * Pub/sub delivers at most once: after the subscriber reconnects it resubscribes first and only
  * then tells its listeners, so that they empty L1 once nothing more can be missed.
  */
-export class RedisBus implements CacheBus {
+export class RedisBus extends BusListeners implements CacheBus {
   readonly channel: string;
   readonly #subscriber: RedisClient;
   readonly #publisher: RedisClient;
-  readonly #messageHandlers: Handlers<(message: BusMessage) => void> = new Set();
-  readonly #reconnectHandlers: Handlers<() => void> = new Set();
-  readonly #disconnectHandlers: Handlers<() => void> = new Set();
   #connected = false;
   #closed = false;
   #clusterWatch: NodeJS.Timeout | undefined;
   #clusterSubscriber: Redis | undefined;
 
   private constructor(subscriber: RedisClient, publisher: RedisClient, channel: string) {
+    super();
     this.#subscriber = subscriber;
     this.#publisher = publisher;
     this.channel = channel;
@@ -76,12 +73,12 @@ export class RedisBus implements CacheBus {
     this.#subscriber.on("message", (channel: string, text: string) => {
       if (channel !== this.channel) return;
       const message = parseBusMessage(text);
-      if (message) for (const handler of this.#messageHandlers) handler(message);
+      if (message) for (const handler of this.messageHandlers) handler(message);
     });
     this.#subscriber.on("close", () => {
       if (!this.#connected) return;
       this.#connected = false;
-      for (const handler of this.#disconnectHandlers) handler();
+      for (const handler of this.disconnectHandlers) handler();
     });
     this.#subscriber.on("ready", () => void this.#resubscribed());
     if (this.#subscriber instanceof Cluster) this.#watchClusterSubscriber(this.#subscriber);
@@ -101,7 +98,7 @@ export class RedisBus implements CacheBus {
     const lost = () => {
       if (!this.#connected) return;
       this.#connected = false;
-      for (const handler of this.#disconnectHandlers) handler();
+      for (const handler of this.disconnectHandlers) handler();
     };
     this.#clusterSubscriber?.once("end", lost);
     this.#clusterWatch = setInterval(() => {
@@ -128,7 +125,7 @@ export class RedisBus implements CacheBus {
       return;
     }
     this.#connected = true;
-    for (const handler of this.#reconnectHandlers) handler();
+    for (const handler of this.reconnectHandlers) handler();
   }
 
   get connected(): boolean {
@@ -144,27 +141,12 @@ export class RedisBus implements CacheBus {
     }
   }
 
-  subscribe(handler: (message: BusMessage) => void): () => void {
-    this.#messageHandlers.add(handler);
-    return () => this.#messageHandlers.delete(handler);
-  }
-
-  onReconnect(handler: () => void): () => void {
-    this.#reconnectHandlers.add(handler);
-    return () => this.#reconnectHandlers.delete(handler);
-  }
-
-  onDisconnect(handler: () => void): () => void {
-    this.#disconnectHandlers.add(handler);
-    return () => this.#disconnectHandlers.delete(handler);
-  }
-
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     this.#connected = false;
     clearInterval(this.#clusterWatch);
-    this.#messageHandlers.clear();
+    this.messageHandlers.clear();
     this.#subscriber.disconnect();
     this.#publisher.disconnect();
   }

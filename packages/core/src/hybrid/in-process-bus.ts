@@ -1,5 +1,6 @@
 import { BackendUnavailableError } from "../errors.js";
 import type { BusMessage, CacheBus } from "./bus.js";
+import { BusListeners } from "./bus-listeners.js";
 
 /**
  * A bus between hybrid caches of one process (tests, and several caches sharing one L2 in one
@@ -18,14 +19,12 @@ export class InProcessBus {
 }
 
 /** One instance's end of an InProcessBus. */
-export class InProcessBusEnd implements CacheBus {
+export class InProcessBusEnd extends BusListeners implements CacheBus {
   readonly #ends: Set<InProcessBusEnd>;
-  readonly #handlers = new Set<(message: BusMessage) => void>();
-  readonly #reconnectHandlers = new Set<() => void>();
-  readonly #disconnectHandlers = new Set<() => void>();
   #connected = true;
 
   constructor(ends: Set<InProcessBusEnd>) {
+    super();
     this.#ends = ends;
   }
 
@@ -44,41 +43,26 @@ export class InProcessBusEnd implements CacheBus {
 
   #deliver(message: BusMessage): void {
     if (!this.#connected) return;
-    for (const handler of this.#handlers) handler(message);
-  }
-
-  subscribe(handler: (message: BusMessage) => void): () => void {
-    this.#handlers.add(handler);
-    return () => this.#handlers.delete(handler);
-  }
-
-  onReconnect(handler: () => void): () => void {
-    this.#reconnectHandlers.add(handler);
-    return () => this.#reconnectHandlers.delete(handler);
-  }
-
-  onDisconnect(handler: () => void): () => void {
-    this.#disconnectHandlers.add(handler);
-    return () => this.#disconnectHandlers.delete(handler);
+    for (const handler of this.messageHandlers) handler(message);
   }
 
   /** Simulates losing the connection: messages sent meanwhile never arrive here. */
   disconnect(): void {
     if (!this.#connected) return;
     this.#connected = false;
-    for (const handler of this.#disconnectHandlers) handler();
+    for (const handler of this.disconnectHandlers) handler();
   }
 
   /** Simulates the connection coming back. */
   reconnect(): void {
     if (this.#connected) return;
     this.#connected = true;
-    for (const handler of this.#reconnectHandlers) handler();
+    for (const handler of this.reconnectHandlers) handler();
   }
 
   async close(): Promise<void> {
     this.#connected = false;
-    this.#handlers.clear();
+    this.messageHandlers.clear();
     this.#ends.delete(this);
   }
 }

@@ -5,9 +5,9 @@ import { isExpired } from "../ttl.js";
 
 /** Bounds of the in-memory L1: both apply, the least recently used entry goes first. */
 export interface MemoryTierOptions {
-  /** Most entries kept (default 10,000). */
+  /** Most entries kept (default 10,000; Infinity for no bound). */
   maxEntries?: number;
-  /** Most bytes kept, counting values, keys and a fixed overhead per entry (default 64 MiB). */
+  /** Most bytes kept, counting values, keys and a fixed overhead per entry (default 64 MiB; Infinity for no bound). */
   maxBytes?: number;
 }
 
@@ -17,16 +17,19 @@ export const MEMORY_TIER_DEFAULTS = { maxEntries: 10_000, maxBytes: 64 * 1024 * 
 const entryCost = (entry: StoredEntry, key: string) => entry.value.byteLength + key.length * 2 + 48;
 
 /**
- * The default L1 of a hybrid cache: an LRU map bounded by entries and bytes. Core cannot import
- * @stowage/memory (core depends on no adapter), and that driver bounds bytes only.
+ * An in-process LRU cache driver bounded by entries and bytes: the default L1 of a hybrid cache,
+ * and the cache of @stowage/memory (which bounds bytes only).
  */
 export class MemoryTier implements CacheDriver {
   readonly #entries: LRUCache<string, StoredEntry>;
 
   constructor(options: MemoryTierOptions = {}) {
+    const maxEntries = options.maxEntries ?? MEMORY_TIER_DEFAULTS.maxEntries;
+    const maxBytes = options.maxBytes ?? MEMORY_TIER_DEFAULTS.maxBytes;
     this.#entries = new LRUCache<string, StoredEntry>({
-      max: options.maxEntries ?? MEMORY_TIER_DEFAULTS.maxEntries,
-      maxSize: options.maxBytes ?? MEMORY_TIER_DEFAULTS.maxBytes,
+      // lru-cache preallocates `max` slots, so an unbounded count leaves `max` out instead of passing Infinity.
+      ...(Number.isFinite(maxEntries) ? { max: maxEntries } : {}),
+      maxSize: Number.isFinite(maxBytes) ? maxBytes : Number.MAX_SAFE_INTEGER,
       sizeCalculation: entryCost,
     });
   }
