@@ -101,7 +101,7 @@ export class LmdbBackend implements Backend {
   lock(namespace: string): LockDriver {
     let driver = this.#locks.get(namespace);
     if (!driver) {
-      driver = new LmdbLockDriver(this.#dbs, namespace, this.dir, this.#assertOpen, this.#released);
+      driver = new LmdbLockDriver(this.#dbs, namespace, this.options.sync, this.dir, this.#assertOpen, this.#released);
       this.#locks.set(namespace, driver);
     }
     return driver;
