@@ -1,15 +1,8 @@
-import {
-  type CacheDriver,
-  ClosedError,
-  type EntryUpdate,
-  SerializationError,
-  type StoredEntry,
-  wallNow,
-} from "@stowage/core";
+import { type CacheDriver, type EntryUpdate, SerializationError, type StoredEntry, wallNow } from "@stowage/core";
 import type { RedisClient } from "./client.js";
 import type { RedisConnection } from "./connection.js";
 import { RedisDriverBase } from "./driver-base.js";
-import { guard, toStowageError } from "./errors.js";
+import { guard } from "./errors.js";
 import type { KeyLayout } from "./key-layout.js";
 import { cacheCompareAndSet, cacheGet, cacheIncr } from "./scripts/cache-scripts.js";
 import { runScript, runScriptBuffer } from "./scripts/lua-script.js";

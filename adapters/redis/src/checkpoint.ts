@@ -2,7 +2,6 @@ import {
   type ChannelVersion,
   type CheckpointDriver,
   type CheckpointPageQuery,
-  ClosedError,
   CorruptDataError,
   type JsonObject,
   type LoadedCheckpoint,
@@ -14,7 +13,6 @@ import {
 import type { RedisClient } from "./client.js";
 import type { RedisConnection } from "./connection.js";
 import { RedisDriverBase } from "./driver-base.js";
-import { toStowageError } from "./errors.js";
 import type { KeyLayout } from "./key-layout.js";
 import {
   checkpointCount,

@@ -1,8 +1,6 @@
-import { ClosedError, type LeaseGrant, type LockDriver, wallNow } from "@stowage/core";
-import type { RedisClient } from "./client.js";
+import { type LeaseGrant, type LockDriver, wallNow } from "@stowage/core";
 import type { RedisConnection } from "./connection.js";
 import { RedisDriverBase } from "./driver-base.js";
-import { toStowageError } from "./errors.js";
 import type { KeyLayout } from "./key-layout.js";
 import { lockAcquire, lockExtend, lockInspect, lockRelease } from "./scripts/lock-scripts.js";
 import { runScript } from "./scripts/lua-script.js";

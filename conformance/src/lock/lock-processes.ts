@@ -64,7 +64,9 @@ export function lockProcesses(target: ConformanceTarget): void {
         // The window in which every worker was still competing: from the last first acquisition to the first last one.
         const firsts = results.map((_, w) => acquisitions.find((a) => a.worker === w)?.start ?? 0n);
         const lasts = results.map((_, w) => acquisitions.findLast((a) => a.worker === w)?.end ?? 0n);
+        // biome-ignore lint/complexity/useMathMinMax: these are bigints, which Math.max cannot take
         const from = firsts.reduce((a, b) => (a > b ? a : b));
+        // biome-ignore lint/complexity/useMathMinMax: these are bigints, which Math.max cannot take
         const to = lasts.reduce((a, b) => (a < b ? a : b));
         const inWindow = acquisitions.filter((a) => a.start >= from && a.end <= to);
         const perWorker = results.map((_, w) => inWindow.filter((a) => a.worker === w).length);
