@@ -73,38 +73,23 @@ function resolveStore(kind: StoreKind, input: string | StoreConfig | undefined, 
     throw new ConfigError(`${kind}.namespace`, (error as InvalidArgumentError).message);
   }
   const codec = resolveCodec(config.codec ?? take("codec") ?? shared.codec, `${kind}.codec`);
-  const ttlParam = take("ttl");
-  const defaultTtl =
-    config.defaultTtl !== undefined
-      ? parseDuration(config.defaultTtl, `${kind}.defaultTtl`)
-      : ttlParam !== undefined
-        ? parseDuration(ttlParam, `${kind}.url ttl`)
-        : kind === "checkpoint"
-          ? DEFAULT_CHECKPOINT_TTL_MS
-          : kind === "lock"
-            ? LOCK_DEFAULTS.defaultTtl
-            : undefined;
-  const sizeParam = take("maxSize");
-  const maxSizeBytes =
-    config.maxSize !== undefined
-      ? parseByteSize(config.maxSize, `${kind}.maxSize`)
-      : sizeParam !== undefined
-        ? parseByteSize(sizeParam, `${kind}.url maxSize`)
-        : undefined;
-  const valueParam = take("maxValueBytes");
-  const maxValueBytes =
-    config.maxValueBytes !== undefined
-      ? parseByteSize(config.maxValueBytes, `${kind}.maxValueBytes`)
-      : valueParam !== undefined
-        ? parseByteSize(valueParam, `${kind}.url maxValueBytes`)
-        : DEFAULT_MAX_VALUE_BYTES;
-  const waitParam = take("waitMs");
-  const waitMs =
-    config.waitMs !== undefined
-      ? parseDuration(config.waitMs, `${kind}.waitMs`)
-      : waitParam !== undefined
-        ? parseDuration(waitParam, `${kind}.url waitMs`)
-        : LOCK_DEFAULTS.defaultWaitMs;
+  // Each setting: the object form wins, then the URL parameter, then the store kind's default.
+  const setting = <T>(
+    given: string | number | undefined,
+    param: (typeof CORE_PARAMS)[number],
+    parse: (raw: string | number, field: string) => number,
+    fallback: T,
+  ): number | T => {
+    const raw = take(param);
+    if (given !== undefined) return parse(given, `${kind}.${param === "ttl" ? "defaultTtl" : param}`);
+    return raw !== undefined ? parse(raw, `${kind}.url ${param}`) : fallback;
+  };
+  const kindTtl =
+    kind === "checkpoint" ? DEFAULT_CHECKPOINT_TTL_MS : kind === "lock" ? LOCK_DEFAULTS.defaultTtl : undefined;
+  const defaultTtl = setting(config.defaultTtl, "ttl", parseDuration, kindTtl);
+  const maxSizeBytes = setting(config.maxSize, "maxSize", parseByteSize, undefined);
+  const maxValueBytes = setting(config.maxValueBytes, "maxValueBytes", parseByteSize, DEFAULT_MAX_VALUE_BYTES);
+  const waitMs = setting(config.waitMs, "waitMs", parseDuration, LOCK_DEFAULTS.defaultWaitMs);
   const keyUrl = new URL(url.href);
   keyUrl.search = params.toString();
   const options = config.options ?? {};
