@@ -31,6 +31,16 @@ export function errnoOf(error: unknown): string | undefined {
   return (error as NodeJS.ErrnoException | undefined)?.code;
 }
 
+/** Opens a file for reading; undefined when it (or a directory on its path) does not exist. */
+export function openIfExists(path: string): number | undefined {
+  try {
+    return openSync(path, READ_FLAGS);
+  } catch (error) {
+    if (errnoOf(error) === "ENOENT" || errnoOf(error) === "ENOTDIR") return undefined;
+    throw error;
+  }
+}
+
 /** mkdir -p with owner-only directories. */
 export function ensureDir(dir: string): void {
   mkdirSync(dir, { recursive: true, mode: PRIVATE_DIR_MODE });

@@ -1,6 +1,6 @@
-import { closeSync, openSync, readFileSync } from "node:fs";
+import { closeSync, readFileSync } from "node:fs";
 import { CorruptDataError, type StoredCheckpoint, type StoredWrite } from "@stowage/core";
-import { errnoOf, READ_FLAGS } from "./atomic-file.js";
+import { openIfExists } from "./atomic-file.js";
 
 /**
  * Checkpoint and pending-write files: a 4-byte big-endian length, that many bytes of JSON
@@ -28,13 +28,8 @@ function decode(bytes: Buffer, path: string): { head: Record<string, unknown>; b
 
 /** The bytes of a file, or undefined when it does not exist. */
 export function readIfExists(path: string): Buffer | undefined {
-  let fd: number;
-  try {
-    fd = openSync(path, READ_FLAGS);
-  } catch (error) {
-    if (errnoOf(error) === "ENOENT" || errnoOf(error) === "ENOTDIR") return undefined;
-    throw error;
-  }
+  const fd = openIfExists(path);
+  if (fd === undefined) return undefined;
   try {
     return readFileSync(fd);
   } finally {

@@ -1,6 +1,6 @@
-import { closeSync, fstatSync, futimesSync, openSync, readSync } from "node:fs";
+import { closeSync, fstatSync, futimesSync, readSync } from "node:fs";
 import { CorruptDataError, type StoredEntry } from "@stowage/core";
-import { errnoOf, READ_FLAGS } from "./atomic-file.js";
+import { openIfExists } from "./atomic-file.js";
 
 /**
  * A cache entry file: "STW1", the expiry (float64 ms since epoch, NaN = never), the value's
@@ -37,13 +37,8 @@ function parseHeader(header: Buffer, got: number, path: string): { expiresAt: nu
  * times to it: the access record the size limit's LRU eviction sorts by.
  */
 export function readEntry(path: string, touchMs?: number): StoredEntry | undefined {
-  let fd: number;
-  try {
-    fd = openSync(path, READ_FLAGS);
-  } catch (error) {
-    if (errnoOf(error) === "ENOENT" || errnoOf(error) === "ENOTDIR") return undefined;
-    throw error;
-  }
+  const fd = openIfExists(path);
+  if (fd === undefined) return undefined;
   try {
     const got = readSync(fd, scratch, 0, FIRST_READ, 0);
     const { expiresAt, length } = parseHeader(scratch, got, path);
@@ -74,13 +69,8 @@ export interface EntryHeader {
 
 /** Reads only an entry's header (undefined when there is no file). */
 export function readEntryHeader(path: string): EntryHeader | undefined {
-  let fd: number;
-  try {
-    fd = openSync(path, READ_FLAGS);
-  } catch (error) {
-    if (errnoOf(error) === "ENOENT" || errnoOf(error) === "ENOTDIR") return undefined;
-    throw error;
-  }
+  const fd = openIfExists(path);
+  if (fd === undefined) return undefined;
   try {
     const got = readSync(fd, scratch, 0, HEADER_BYTES, 0);
     const { expiresAt, length } = parseHeader(scratch, got, path);
