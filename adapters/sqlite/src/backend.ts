@@ -6,6 +6,7 @@ import {
   type CheckpointDriver,
   type LockDriver,
   monotonicNow,
+  wallNow,
 } from "@stowage/core";
 import { SqliteCacheDriver } from "./cache.js";
 import { SqliteCheckpointDriver } from "./checkpoint.js";
@@ -67,8 +68,13 @@ export class SqliteBackend implements Backend {
     return driver;
   }
 
-  /** Removes expired cache entries and checkpoints of every namespace in the file; returns how many records went. */
+  /**
+   * Removes expired cache entries and checkpoints of every namespace in the file; returns how many
+   * records went. Also drops lock-queue places whose waiter's deadline has passed (a waiter that
+   * timed out or died), which are bookkeeping rather than records and are not counted.
+   */
   async gc(): Promise<number> {
+    this.#file.use(() => this.#file.db.prepare("DELETE FROM lock_waiters WHERE deadline <= ?").run(wallNow()));
     const namespaces = this.#file.use(() => ({
       cache: namespacesIn(this.#file, "cache_entries"),
       checkpoint: namespacesIn(this.#file, "checkpoints"),

@@ -5,19 +5,25 @@ import type Database from "better-sqlite3";
 import type { SqliteFile } from "./sqlite-file.js";
 
 const SQL = {
-  lease: "SELECT token, expires_at AS expiresAt FROM lock_leases WHERE namespace = ? AND name = ?",
+  lease: "SELECT token, expires_at AS expiresAt FROM lock_names WHERE namespace = ? AND name = ? AND expires_at > ?",
   // One read for the common case: the lease's expiry and whether anyone queues for the name.
-  state: `SELECT (SELECT expires_at FROM lock_leases WHERE namespace = ? AND name = ?) AS expiresAt,
+  state: `SELECT (SELECT expires_at FROM lock_names WHERE namespace = ? AND name = ?) AS expiresAt,
                  EXISTS (SELECT 1 FROM lock_waiters WHERE namespace = ? AND name = ?) AS queued`,
   waiters: "SELECT waiter, deadline FROM lock_waiters WHERE namespace = ? AND name = ? ORDER BY since, waiter",
-  nextToken: `INSERT INTO lock_fencing (namespace, name, last_token) VALUES (?, ?, 1)
-              ON CONFLICT (namespace, name) DO UPDATE SET last_token = last_token + 1
-              RETURNING last_token AS token`,
-  grant: `INSERT INTO lock_leases (namespace, name, token, expires_at) VALUES (?, ?, ?, ?)
-          ON CONFLICT (namespace, name) DO UPDATE SET token = excluded.token, expires_at = excluded.expires_at`,
-  extend: `UPDATE lock_leases SET expires_at = ?
+  // The whole acquisition in one statement. A name never taken is inserted with token 1 (nobody
+  // can queue for a name that has no row). Otherwise the row's counter moves on only when its lease
+  // has expired or been released and the oldest live waiter, if any, is this process.
+  acquire: `INSERT INTO lock_names (namespace, name, token, expires_at) VALUES (?, ?, 1, ?)
+            ON CONFLICT (namespace, name) DO UPDATE SET token = token + 1, expires_at = excluded.expires_at
+            WHERE expires_at <= ?
+              AND coalesce((SELECT waiter FROM lock_waiters WHERE namespace = ? AND name = ? AND deadline > ?
+                            ORDER BY since, waiter LIMIT 1), ?) = ?
+            RETURNING token`,
+  extend: `UPDATE lock_names SET expires_at = ?
            WHERE namespace = ? AND name = ? AND token = ? AND expires_at > ?`,
-  release: "DELETE FROM lock_leases WHERE namespace = ? AND name = ? AND token = ? RETURNING expires_at AS expiresAt",
+  // Clears the expiry and keeps the row, whose token is the fencing counter. An expired lease is
+  // left as it is: it is already free, and that holder's release must return false anyway.
+  release: "UPDATE lock_names SET expires_at = 0 WHERE namespace = ? AND name = ? AND token = ? AND expires_at > ?",
   // A waiter keeps its place (since) while it keeps coming back before its deadline.
   wait: `INSERT INTO lock_waiters (namespace, name, waiter, since, deadline) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (namespace, name, waiter) DO UPDATE SET deadline = excluded.deadline`,
@@ -29,10 +35,13 @@ type Statements = { [K in keyof typeof SQL]: Database.Statement };
 /** How long past its announced pause a waiter keeps its place: longer lets a slow process keep it, shorter frees a dead one's. */
 const WAITER_GRACE_MS = 250;
 
+/** Past this many names with a place kept in a queue, places whose wait has lapsed are forgotten. */
+const QUEUED_NAMES_PRUNE_AT = 256;
+
 /**
- * One namespace of locks in the shared database file. Each write is one transaction taken up
- * front (BEGIN IMMEDIATE), which SQLite serialises across every process that opens the file.
- * Expiry is judged on the wall clock, because other processes read the stored times.
+ * One namespace of locks in the shared database file. Every lock operation is one autocommit
+ * statement, which SQLite serialises across every process that opens the file (the WAL writer
+ * lock). Expiry is judged on the wall clock, because other processes read the stored times.
  */
 export class SqliteLockDriver implements LockDriver {
   readonly #file: SqliteFile;
@@ -42,6 +51,8 @@ export class SqliteLockDriver implements LockDriver {
   readonly #released: EventEmitter;
   /** This driver's place in the waiter queues; the core's WaitQueue lets one caller per process poll a name. */
   readonly #waiter = randomUUID();
+  /** Names whose queue holds a row of this driver, with that row's deadline: removed once the name is won. */
+  readonly #queuedFor = new Map<string, number>();
 
   constructor(file: SqliteFile, namespace: string, released: EventEmitter) {
     this.#file = file;
@@ -53,34 +64,38 @@ export class SqliteLockDriver implements LockDriver {
       ) as Statements;
       // Tokens are 64-bit counters: read them as bigint, never as a rounded number.
       statements.lease.safeIntegers(true);
-      statements.nextToken.safeIntegers(true);
+      statements.acquire.safeIntegers(true);
       return statements;
     });
   }
 
-  /** Whether the name is free and no other process waits ahead of this one, and whether the queue has rows at all. */
-  #turn(name: string, now: number): { mayTake: boolean; queued: boolean } {
+  /** Whether the name is free and no other process waits ahead of this one (the acquire statement's test, as a read). */
+  #mayTake(name: string, now: number): boolean {
     const state = this.#sql.state.get(this.#namespace, name, this.#namespace, name) as {
       expiresAt: number | null;
       queued: number;
     };
-    if (state.expiresAt !== null && state.expiresAt > now) return { mayTake: false, queued: true };
-    if (state.queued === 0) return { mayTake: true, queued: false };
+    if (state.expiresAt !== null && state.expiresAt > now) return false;
+    if (state.queued === 0) return true;
     const waiters = this.#sql.waiters.all(this.#namespace, name) as { waiter: string; deadline: number }[];
     const first = waiters.find((row) => row.deadline > now);
-    return { mayTake: first === undefined || first.waiter === this.#waiter, queued: waiters.length > 0 };
+    return first === undefined || first.waiter === this.#waiter;
   }
 
   async tryAcquire(name: string, ttlMs: number): Promise<LeaseGrant | undefined> {
-    return this.#file.write(() => {
-      // The clock is read after the writer lock is taken: a wait for the lock must not shorten the lease.
+    return this.#file.use(() => {
+      // The clock is read before the statement waits for the writer lock, as the core times the
+      // lease from before the call: the stored expiry is never earlier than the holder's own.
       const now = wallNow();
-      const turn = this.#turn(name, now);
-      if (!turn.mayTake) return undefined;
-      const { token } = this.#sql.nextToken.get(this.#namespace, name) as { token: bigint };
-      this.#sql.grant.run(this.#namespace, name, token, now + ttlMs);
-      if (turn.queued) this.#sql.leaveQueue.run(this.#namespace, name, this.#waiter, now);
-      return { token };
+      const ns = this.#namespace;
+      const waiter = this.#waiter;
+      const row = this.#sql.acquire.get(ns, name, now + ttlMs, now, ns, name, now, waiter, waiter) as
+        | { token: bigint }
+        | undefined;
+      if (row === undefined) return undefined;
+      // Won after waiting: give up the place in the queue, and drop places of waiters that are gone.
+      if (this.#queuedFor.delete(name)) this.#sql.leaveQueue.run(ns, name, waiter, now);
+      return { token: row.token };
     });
   }
 
@@ -92,19 +107,17 @@ export class SqliteLockDriver implements LockDriver {
   }
 
   async release(name: string, token: bigint): Promise<boolean> {
-    const removed = this.#file.use(
-      () => this.#sql.release.get(this.#namespace, name, token) as { expiresAt: number } | undefined,
-    );
-    if (removed === undefined) return false;
-    this.#released.emit(this.#eventName(name));
-    return removed.expiresAt > wallNow();
+    const released = this.#file.use(() => this.#sql.release.run(this.#namespace, name, token, wallNow()).changes === 1);
+    if (released) this.#released.emit(this.#eventName(name));
+    return released;
   }
 
   async inspect(name: string): Promise<{ token: bigint; expiresAt: number } | undefined> {
     return this.#file.use(() => {
-      const lease = this.#sql.lease.get(this.#namespace, name) as { token: bigint; expiresAt: bigint } | undefined;
-      if (lease === undefined || Number(lease.expiresAt) <= wallNow()) return undefined;
-      return { token: lease.token, expiresAt: Number(lease.expiresAt) };
+      const lease = this.#sql.lease.get(this.#namespace, name, wallNow()) as
+        | { token: bigint; expiresAt: bigint }
+        | undefined;
+      return lease && { token: lease.token, expiresAt: Number(lease.expiresAt) };
     });
   }
 
@@ -114,9 +127,11 @@ export class SqliteLockDriver implements LockDriver {
    * process wakes at once.
    */
   async waitForRelease(name: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
-    this.#file.write(() => {
+    this.#file.use(() => {
       const now = wallNow();
-      this.#sql.wait.run(this.#namespace, name, this.#waiter, now, now + timeoutMs + WAITER_GRACE_MS);
+      const deadline = now + timeoutMs + WAITER_GRACE_MS;
+      this.#sql.wait.run(this.#namespace, name, this.#waiter, now, deadline);
+      this.#rememberQueued(name, deadline, now);
     });
     const woken = new AbortController();
     const onAbort = () => woken.abort(signal?.reason);
@@ -129,11 +144,12 @@ export class SqliteLockDriver implements LockDriver {
     try {
       for (let left = timeoutMs; left > 0; left = until - monotonicNow()) {
         await sleep(Math.min(step, left), woken.signal);
-        if (this.#file.use(() => this.#turn(name, wallNow()).mayTake)) return;
+        if (this.#file.use(() => this.#mayTake(name, wallNow()))) return;
       }
     } catch {
       if (signal?.aborted) {
         // An abandoned wait gives up its place in the queue, then the caller's reason propagates.
+        this.#queuedFor.delete(name);
         try {
           this.#file.use(() => this.#sql.leaveQueue.run(this.#namespace, name, this.#waiter, wallNow()));
         } catch {}
@@ -144,6 +160,13 @@ export class SqliteLockDriver implements LockDriver {
       this.#released.off(event, wake);
       signal?.removeEventListener("abort", onAbort);
     }
+  }
+
+  /** Notes this driver's queue row for `name`, forgetting lapsed ones now and then so the map stays small. */
+  #rememberQueued(name: string, deadline: number, now: number): void {
+    this.#queuedFor.set(name, deadline);
+    if (this.#queuedFor.size < QUEUED_NAMES_PRUNE_AT) return;
+    for (const [queued, until] of this.#queuedFor) if (until <= now) this.#queuedFor.delete(queued);
   }
 
   #eventName(name: string): string {

@@ -98,6 +98,30 @@ const MIGRATIONS: readonly string[] = [
     UNIQUE (namespace, thread_id, ns, checkpoint_id, task_id, idx)
   );
   `,
+  `
+  -- One row per lock name ever taken, kept for good: token is the name's fencing counter and the
+  -- current (or last) lease's token, and expires_at is 0 once that lease is released. Acquire is
+  -- then one upsert and release one update, each a single autocommit statement on one page.
+  -- The old tables are dropped (not kept beside it) so that a process still running the old
+  -- code fails on its next lock call instead of deleting a row and resetting the counter.
+  CREATE TABLE lock_names (
+    namespace  TEXT    NOT NULL,
+    name       TEXT    NOT NULL,
+    token      INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    PRIMARY KEY (namespace, name)
+  ) WITHOUT ROWID;
+  INSERT INTO lock_names (namespace, name, token, expires_at)
+    SELECT namespace, name, last_token, 0 FROM lock_fencing;
+  -- A held lease keeps its expiry; should its token ever lag the counter, the counter wins and the
+  -- name stays held until that expiry (its holder can no longer release it early, which is safe).
+  INSERT INTO lock_names (namespace, name, token, expires_at)
+    SELECT namespace, name, token, expires_at FROM lock_leases WHERE true
+    ON CONFLICT (namespace, name) DO UPDATE SET
+      token = max(lock_names.token, excluded.token), expires_at = excluded.expires_at;
+  DROP TABLE lock_leases;
+  DROP TABLE lock_fencing;
+  `,
 ];
 
 /**
@@ -151,11 +175,12 @@ export function enableSizeLimits(db: Database.Database): void {
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
 /**
- * Brings the file to SCHEMA_VERSION: a fresh file is stamped and created, an older stowage file
- * is migrated forward; a foreign database or one from a newer release is refused. Runs in one
- * write transaction so that processes opening the file together migrate it once.
+ * Brings the file to SCHEMA_VERSION (tests pass an older `target` to build an old file): a fresh
+ * file is stamped and created, an older stowage file is migrated forward; a foreign database or
+ * one from a newer release is refused. Runs in one write transaction so that processes opening
+ * the file together migrate it once.
  */
-export function migrate(db: Database.Database, path: string): void {
+export function migrate(db: Database.Database, path: string, target: number = SCHEMA_VERSION): void {
   db.transaction(() => {
     const applicationId = db.pragma("application_id", { simple: true }) as number;
     const version = db.pragma("user_version", { simple: true }) as number;
@@ -174,7 +199,7 @@ export function migrate(db: Database.Database, path: string): void {
         `${path} has stowage schema version ${version}, newer than this @stowage/sqlite supports (${SCHEMA_VERSION}); upgrade the package`,
       );
     }
-    for (let step = version; step < SCHEMA_VERSION; step++) db.exec(MIGRATIONS[step] as string);
-    if (version !== SCHEMA_VERSION) db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    for (let step = version; step < target; step++) db.exec(MIGRATIONS[step] as string);
+    if (version < target) db.pragma(`user_version = ${target}`);
   }).immediate();
 }

@@ -2,6 +2,8 @@ import { join } from "node:path";
 import { createStorage } from "@stowage/core";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
+import { SqliteBackend } from "../src/backend.js";
+import { migrate } from "../src/schema.js";
 import { useTempDir } from "./helpers.js";
 
 function query<T>(path: string, sql: string, ...params: unknown[]): T {
@@ -15,13 +17,17 @@ function query<T>(path: string, sql: string, ...params: unknown[]): T {
 describe("sqlite locks", () => {
   const tmp = useTempDir();
 
-  it("the fencing counter outlives the lease row and a reopen of the file", async () => {
+  it("the fencing counter outlives the lease and a reopen of the file", async () => {
     const path = join(tmp.path, "stowage.db");
     let storage = await createStorage(tmp.url());
     const first = await storage.lock.acquire("job", { ttl: 5_000 });
     expect(await first.release()).toBe(true);
-    expect(query(path, "SELECT count(*) AS n FROM lock_leases")).toEqual({ n: 0n });
-    expect(query(path, "SELECT last_token AS t FROM lock_fencing WHERE name = 'job'")).toEqual({ t: first.token });
+    // The released name keeps its row, with the counter and no lease.
+    expect(query(path, "SELECT token AS t, expires_at AS e FROM lock_names WHERE name = 'job'")).toEqual({
+      t: first.token,
+      e: 0n,
+    });
+    expect(await storage.lock.inspect("job")).toBeUndefined();
     await storage.close();
     storage = await createStorage(tmp.url());
     const second = await storage.lock.acquire("job", { ttl: 5_000 });
@@ -35,7 +41,7 @@ describe("sqlite locks", () => {
     const storage = await createStorage(`${tmp.url()}?namespace=big`);
     await (await storage.lock.acquire("n")).release();
     const db = new Database(path);
-    db.prepare("UPDATE lock_fencing SET last_token = ? WHERE namespace = 'big'").run(2n ** 62n);
+    db.prepare("UPDATE lock_names SET token = ? WHERE namespace = 'big'").run(2n ** 62n);
     db.close();
     const lease = await storage.lock.acquire("n");
     expect(lease.token).toBe(2n ** 62n + 1n);
@@ -64,5 +70,70 @@ describe("sqlite locks", () => {
     expect(next?.token).toBeGreaterThan(lease.token);
     await next?.release();
     await Promise.all([holder.close(), other.close()]);
+  });
+
+  it("a free name goes to the oldest live waiter of another process, and to anyone once that waiter's deadline passes", async () => {
+    const path = join(tmp.path, "stowage.db");
+    const storage = await createStorage(tmp.url());
+    await (await storage.lock.acquire("fair")).release();
+    const db = new Database(path);
+    const queue = db.prepare(
+      "INSERT INTO lock_waiters (namespace, name, waiter, since, deadline) VALUES ('default', 'fair', 'elsewhere', ?, ?)",
+    );
+    queue.run(Date.now(), Date.now() + 60_000);
+    expect(await storage.lock.tryAcquire("fair")).toBeUndefined();
+    db.prepare("UPDATE lock_waiters SET deadline = ? WHERE waiter = 'elsewhere'").run(Date.now() - 1);
+    const lease = await storage.lock.tryAcquire("fair");
+    expect(lease).toBeDefined();
+    await lease?.release();
+    db.close();
+    // The lapsed place is bookkeeping that gc() clears.
+    const backend = new SqliteBackend({ path });
+    await backend.gc();
+    await backend.close();
+    expect(query(path, "SELECT count(*) AS n FROM lock_waiters")).toEqual({ n: 0n });
+    await storage.close();
+  });
+
+  it("an expired holder's release returns false and leaves the row as it was; the counter moves on", async () => {
+    const path = join(tmp.path, "stowage.db");
+    const storage = await createStorage(tmp.url());
+    const short = await storage.lock.acquire("brief", { ttl: 30 });
+    const stored = query<{ e: bigint }>(path, "SELECT expires_at AS e FROM lock_names WHERE name = 'brief'");
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(await short.release()).toBe(false);
+    expect(query(path, "SELECT token AS t, expires_at AS e FROM lock_names WHERE name = 'brief'")).toEqual({
+      t: short.token,
+      e: stored.e,
+    });
+    const next = await storage.lock.acquire("brief", { ttl: 5_000 });
+    expect(next.token).toBe(short.token + 1n);
+    expect(await next.release()).toBe(true);
+    await storage.close();
+  });
+
+  it("a file from schema 1 (separate lease and fencing tables) upgrades: counters and held leases carry over", async () => {
+    const path = join(tmp.path, "stowage.db");
+    const old = new Database(path);
+    migrate(old, path, 1);
+    const future = Date.now() + 60_000;
+    old.exec(`
+      INSERT INTO lock_fencing (namespace, name, last_token) VALUES ('default', 'released', 41), ('default', 'held', 7);
+      INSERT INTO lock_leases (namespace, name, token, expires_at) VALUES ('default', 'held', 7, ${future});
+      INSERT INTO cache_entries (namespace, key, expires_at, accessed_at, value) VALUES ('default', 'kept', NULL, 1, CAST('"yes"' AS BLOB));
+    `);
+    old.close();
+    const storage = await createStorage(tmp.url());
+    const released = await storage.lock.acquire("released");
+    expect(released.token).toBe(42n);
+    expect(await storage.lock.tryAcquire("held")).toBeUndefined();
+    expect(await storage.lock.inspect("held")).toEqual({ token: 7n, expiresAt: future });
+    expect(await storage.cache.get("kept")).toBe("yes");
+    await storage.close();
+    const db = new Database(path);
+    expect(db.pragma("user_version", { simple: true })).toBe(2);
+    const tables = db.prepare("SELECT name FROM sqlite_schema WHERE name LIKE 'lock_%' ORDER BY name").pluck().all();
+    expect(tables).toEqual(["lock_names", "lock_waiters"]);
+    db.close();
   });
 });
