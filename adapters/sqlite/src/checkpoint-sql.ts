@@ -15,17 +15,9 @@ export const CHECKPOINT_SQL = {
   putBlob: `INSERT INTO checkpoint_blobs (namespace, thread_id, ns, channel, version_type, version, value)
             VALUES (@namespace, @threadId, @ns, @channel, @versionType, @version, @value)
             ON CONFLICT (namespace, thread_id, ns, channel, version_type, version) DO UPDATE SET value = excluded.value`,
-  byId: `SELECT ${COLUMNS} FROM checkpoints
-         WHERE namespace = @namespace AND thread_id = @threadId AND ns = @ns AND id = @id AND ${LIVE}`,
-  latest: `SELECT ${COLUMNS} FROM checkpoints
-           WHERE namespace = @namespace AND thread_id = @threadId AND ns = @ns AND ${LIVE}
-           ORDER BY id DESC LIMIT 1`,
   blob: `SELECT value FROM checkpoint_blobs
          WHERE namespace = @namespace AND thread_id = @threadId AND ns = @ns
            AND channel = @channel AND version_type = @versionType AND version = @version`,
-  writes: `SELECT task_id AS taskId, idx AS "index", channel, value, task_path AS taskPath FROM checkpoint_writes
-           WHERE namespace = @namespace AND thread_id = @threadId AND ns = @ns AND checkpoint_id = @checkpointId
-           ORDER BY rowid`,
   // A non-negative index is kept when (taskId, index) exists; a negative one (error, interrupt, …) replaces it.
   appendWrite: `INSERT INTO checkpoint_writes
                   (namespace, thread_id, ns, checkpoint_id, task_id, idx, channel, value, task_path)
@@ -64,6 +56,45 @@ export const CHECKPOINT_SQL = {
                   WHERE namespace = @namespace AND thread_id = @threadId AND ns = @ns AND id = @id AND expires_at <= @now`,
   size: `SELECT count(DISTINCT thread_id) AS threads, count(*) AS checkpoints FROM checkpoints
          WHERE namespace = @namespace`,
+} as const;
+
+/**
+ * A checkpoint with its channel blobs and its writes in one statement (one read snapshot, one
+ * call into SQLite). Rows come as [kind, a, b, c, d, value, createdAt, expiresAt], ordered by kind:
+ * - 0, the checkpoint: [0, id, parentId, metadata, channels, payload, createdAt, expiresAt]
+ * - 1, a blob the checkpoint names: [1, channel, null, null, null, value]
+ * - 2, a write, in arrival order: [2, taskId, index, channel, taskPath, value]
+ * Blobs are matched on the version as json_each gives it (text, or an integer's decimal text);
+ * the driver looks up any other number version itself, since SQLite may print a real differently.
+ */
+function loadSql(checkpoint: string): string {
+  return `WITH c AS (${checkpoint})
+    SELECT 0 AS kind, id AS a, parent_id AS b, metadata AS c, channels AS d, payload AS value,
+           created_at AS createdAt, expires_at AS expiresAt, 0 AS ord FROM c
+    UNION ALL
+    SELECT 1, j.key, NULL, NULL, NULL, b.value, NULL, NULL, 0
+      FROM c CROSS JOIN json_each(c.channels) AS j CROSS JOIN checkpoint_blobs AS b
+     WHERE j.type IN ('text', 'integer')
+       AND b.namespace = @namespace AND b.thread_id = @threadId AND b.ns = @ns AND b.channel = j.key
+       AND b.version_type = CASE j.type WHEN 'text' THEN 'string' ELSE 'number' END
+       AND b.version = CAST(j.value AS TEXT)
+    UNION ALL
+    SELECT 2, w.task_id, w.idx, w.channel, w.task_path, w.value, NULL, NULL, w.rowid
+      FROM c CROSS JOIN checkpoint_writes AS w
+     WHERE w.namespace = @namespace AND w.thread_id = @threadId AND w.ns = @ns AND w.checkpoint_id = c.id`;
+}
+
+const CHECKPOINT_ROW = "SELECT id, parent_id, metadata, channels, payload, created_at, expires_at FROM checkpoints";
+
+/** The load statements: a checkpoint by id, and the newest of (thread, ns); see loadSql. */
+export const LOAD_SQL = {
+  loadById: loadSql(
+    `${CHECKPOINT_ROW} WHERE namespace = @namespace AND thread_id = @threadId AND ns = @ns AND id = @id AND ${LIVE}`,
+  ),
+  loadLatest: loadSql(
+    `${CHECKPOINT_ROW} WHERE namespace = @namespace AND thread_id = @threadId AND ns = @ns AND ${LIVE}
+     ORDER BY id DESC LIMIT 1`,
+  ),
 } as const;
 
 export type CheckpointStatements = { [K in keyof typeof CHECKPOINT_SQL]: Database.Statement };

@@ -11,7 +11,7 @@ import {
   wallNow,
 } from "@stowage/core";
 import type Database from "better-sqlite3";
-import { CHECKPOINT_SQL, type CheckpointStatements, listPageSql } from "./checkpoint-sql.js";
+import { CHECKPOINT_SQL, type CheckpointStatements, LOAD_SQL, listPageSql } from "./checkpoint-sql.js";
 import type { SqliteFile } from "./sqlite-file.js";
 
 interface CheckpointRow {
@@ -31,6 +31,12 @@ interface BlobKeyRow {
   versionType: "number" | "string";
   version: string;
 }
+
+/** A row of the load statement: [kind, a, b, c, d, value, createdAt, expiresAt, arrival] (see LOAD_SQL). */
+type LoadRow = [0 | 1 | 2, unknown, unknown, unknown, unknown, Buffer, unknown, unknown, number];
+
+/** True when the load statement matches this version's blob itself (strings, and integers it prints alike). */
+const matchedInSql = (version: ChannelVersion) => typeof version === "string" || Number.isSafeInteger(version);
 
 const GC_CHUNK = 1_000;
 
@@ -54,6 +60,7 @@ export class SqliteCheckpointDriver implements CheckpointDriver {
   readonly #file: SqliteFile;
   readonly #namespace: string;
   readonly #sql: CheckpointStatements;
+  readonly #loadStatements: { [K in keyof typeof LOAD_SQL]: Database.Statement };
   /** listPage statements, one per shape of query (thread?, ns?, before?), prepared on first use. */
   readonly #listStatements = new Map<string, Database.Statement>();
 
@@ -66,6 +73,10 @@ export class SqliteCheckpointDriver implements CheckpointDriver {
           Object.entries(CHECKPOINT_SQL).map(([name, sql]) => [name, file.db.prepare(sql)]),
         ) as CheckpointStatements,
     );
+    this.#loadStatements = file.use(() => ({
+      loadById: file.db.prepare(LOAD_SQL.loadById).raw(true),
+      loadLatest: file.db.prepare(LOAD_SQL.loadLatest).raw(true),
+    }));
   }
 
   async put(checkpoint: StoredCheckpoint, blobs: readonly StoredBlob[]): Promise<void> {
@@ -101,28 +112,63 @@ export class SqliteCheckpointDriver implements CheckpointDriver {
   }
 
   async get(threadId: string, ns: string, id: string | undefined): Promise<LoadedCheckpoint | undefined> {
+    // One statement reads the checkpoint, its blobs and its writes: one snapshot, one call into SQLite.
+    return this.#file.use(() => this.#load(threadId, ns, id));
+  }
+
+  #load(threadId: string, ns: string, id: string | undefined): LoadedCheckpoint | undefined {
     const namespace = this.#namespace;
-    // No read transaction around the three reads (BEGIN and COMMIT cost as much as the reads): a
-    // writer between them can only add writes to this checkpoint or, with deleteThread, drop it.
-    return this.#file.use(() => {
-      const now = wallNow();
-      const row = (
-        id === undefined
-          ? this.#sql.latest.get({ namespace, threadId, ns, now })
-          : this.#sql.byId.get({ namespace, threadId, ns, id, now })
-      ) as CheckpointRow | undefined;
-      if (row === undefined) return undefined;
-      const checkpoint = this.#decode(row);
-      const blobs: StoredBlob[] = [];
-      for (const [channel, version] of Object.entries(checkpoint.channels)) {
-        const blob = this.#sql.blob.get({ namespace, threadId, ns, channel, ...versionColumns(version) }) as
-          | { value: Buffer }
-          | undefined;
-        if (blob !== undefined) blobs.push({ channel, version, value: blob.value });
+    const now = wallNow();
+    const rows = (
+      id === undefined
+        ? this.#loadStatements.loadLatest.all({ namespace, threadId, ns, now })
+        : this.#loadStatements.loadById.all({ namespace, threadId, ns, id, now })
+    ) as LoadRow[];
+    const head = rows.find((row) => row[0] === 0);
+    if (head === undefined) return undefined;
+    const channels = this.#parse(head[4] as string, "channels") as Record<string, ChannelVersion>;
+    const blobs: StoredBlob[] = [];
+    const writes: { write: StoredWrite; arrival: number }[] = [];
+    for (const row of rows) {
+      if (row[0] === 1) {
+        const channel = row[1] as string;
+        const version = channels[channel] as ChannelVersion;
+        if (matchedInSql(version)) blobs.push({ channel, version, value: row[5] });
+      } else if (row[0] === 2) {
+        writes.push({
+          write: {
+            taskId: row[1] as string,
+            index: row[2] as number,
+            channel: row[3] as string,
+            taskPath: row[4] as string,
+            value: row[5],
+          },
+          arrival: row[8],
+        });
       }
-      const writes = this.#sql.writes.all({ namespace, threadId, ns, checkpointId: checkpoint.id }) as StoredWrite[];
-      return { ...checkpoint, blobs, writes };
-    });
+    }
+    // A number version that is not a safe integer may print differently in SQLite: looked up exactly here.
+    for (const [channel, version] of Object.entries(channels)) {
+      if (matchedInSql(version)) continue;
+      const blob = this.#sql.blob.get({ namespace, threadId, ns, channel, ...versionColumns(version) }) as
+        | { value: Buffer }
+        | undefined;
+      if (blob !== undefined) blobs.push({ channel, version, value: blob.value });
+    }
+    writes.sort((a, b) => a.arrival - b.arrival);
+    return {
+      threadId,
+      ns,
+      id: head[1] as string,
+      parentId: head[2] as string | null,
+      metadata: this.#parse(head[3] as string, "metadata") as JsonObject,
+      payload: head[5],
+      channels,
+      createdAt: head[6] as number,
+      expiresAt: head[7] as number | null,
+      blobs,
+      writes: writes.map((entry) => entry.write),
+    };
   }
 
   async listPage(query: CheckpointPageQuery): Promise<StoredCheckpoint[]> {

@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { createStorage } from "@stowage/core";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
-import { listPageSql } from "../src/checkpoint-sql.js";
+import { LOAD_SQL, listPageSql } from "../src/checkpoint-sql.js";
 import { useTempDir } from "./helpers.js";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -45,6 +45,31 @@ describe("sqlite checkpoints", () => {
           expect(plan, shape).not.toMatch(/SCAN|TEMP B-TREE/);
         }
       }
+    }
+    db.close();
+  });
+
+  it("loading a checkpoint with its blobs and writes is one statement of key searches (scanning only the one-row checkpoint and its channel list)", async () => {
+    (await createStorage(tmp.url())).close();
+    const db = new Database(join(tmp.path, "stowage.db"), { readonly: true });
+    for (const [name, sql] of Object.entries(LOAD_SQL)) {
+      const plan = (
+        db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all({ namespace: "n", threadId: "t", ns: "", id: "i", now: 1 }) as {
+          detail: string;
+        }[]
+      ).map((row) => row.detail);
+      expect(
+        plan.filter((detail) => detail.startsWith("SEARCH b ")),
+        name,
+      ).toEqual([expect.stringMatching(/channel=\? AND version_type=\? AND version=\?/)]);
+      expect(
+        plan.filter((detail) => detail.startsWith("SEARCH w ")),
+        name,
+      ).toEqual([expect.stringMatching(/checkpoint_id=\?/)]);
+      expect(
+        plan.filter((detail) => /^SCAN (?!j |c$)/.test(detail) || /AUTOMATIC|TEMP B-TREE/.test(detail)),
+        name,
+      ).toEqual([]);
     }
     db.close();
   });

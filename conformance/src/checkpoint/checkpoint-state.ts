@@ -56,6 +56,31 @@ export function checkpointState(target: ConformanceTarget): void {
       expect((await checkpoint.get("t", { id: second.id }))?.channelValues).toEqual({ c: "string" });
     });
 
+    it("number versions that are not safe integers keep their own blobs, never a near neighbour's", async () => {
+      const { checkpoint } = ctx.storage;
+      const odd = { a: 0.1 + 0.2, b: 1e21, c: 1.5, d: -3, e: 2 ** 53 + 2, f: "0.3" };
+      // Neighbours that print alike in a lossy number format: they must not stand in for the versions above.
+      await checkpoint.put({
+        threadId: "t",
+        payload: 0,
+        channels: { a: 0.3, b: 1e21 + 2 ** 20, e: 2 ** 53 },
+        blobs: [
+          { channel: "a", version: 0.3, value: "neighbour a" },
+          { channel: "b", version: 1e21 + 2 ** 20, value: "neighbour b" },
+          { channel: "e", version: 2 ** 53, value: "neighbour e" },
+        ],
+      });
+      const { id } = await checkpoint.put({
+        threadId: "t",
+        payload: 1,
+        channels: odd,
+        blobs: Object.entries(odd).map(([channel, version]) => ({ channel, version, value: `own ${channel}` })),
+      });
+      const expected = Object.fromEntries(Object.keys(odd).map((channel) => [channel, `own ${channel}`]));
+      expect((await checkpoint.get("t", { id }))?.channelValues).toEqual(expected);
+      expect((await checkpoint.get("t"))?.channels).toEqual(odd);
+    });
+
     it("pending writes append once per (task, index) and the negative indices replace", async () => {
       const { checkpoint } = ctx.storage;
       const { id } = await checkpoint.put({ threadId: "t", payload: 0 });
