@@ -77,6 +77,8 @@ export class LeaseLog {
     const entry = join(this.dir, String(seq));
     const target = expiresAt === 0 ? RELEASED : `${token}:${expiresAt}:${process.pid}`;
     try {
+      // An empty log is usually a name never used: make its directory first instead of failing a symlink.
+      if (from.seq === 0) this.#createDir();
       this.#createEntry(target, entry);
     } catch (error) {
       if (errnoOf(error) === "EEXIST") return false;
@@ -101,6 +103,23 @@ export class LeaseLog {
     }
     if (this.#durable) syncDir(this.dir);
     for (const n of older) if (n < seq) unlinkQuietly(join(this.dir, String(n)));
+    return true;
+  }
+
+  /**
+   * Releases the lease granted by entry `grantedSeq` (which this process wrote) without reading
+   * the log first: one link(2) creating entry grantedSeq+1. False when that entry exists, i.e.
+   * another process moved the lease on (it judged ours expired). Older entries are left for the
+   * next writer, which removes everything below its own entry.
+   */
+  releaseFrom(grantedSeq: number): boolean {
+    try {
+      this.#createEntry(RELEASED, join(this.dir, String(grantedSeq + 1)));
+    } catch (error) {
+      if (errnoOf(error) === "EEXIST" || errnoOf(error) === "ENOENT") return false;
+      throw error;
+    }
+    if (this.#durable) syncDir(this.dir);
     return true;
   }
 

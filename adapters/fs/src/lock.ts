@@ -16,6 +16,8 @@ export class FsLockDriver implements LockDriver {
   readonly #dir: string;
   readonly #open: () => void;
   readonly #logs = new Map<string, LeaseLog>();
+  /** Leases this driver granted or extended and has not released: the entry that holds each. */
+  readonly #held = new Map<string, { seq: number; token: bigint; expiresAt: number }>();
   readonly #durable: boolean;
 
   constructor(dir: string, durable: boolean, assertOpen: () => void) {
@@ -44,7 +46,11 @@ export class FsLockDriver implements LockDriver {
       if (state.expiresAt > now) return undefined;
       // The fencing token is the acquiring entry's sequence number: it only grows, and the newest entry is never removed.
       const token = BigInt(state.seq + 1);
-      if (log.write(state, token, now + ttlMs)) return { token };
+      if (log.write(state, token, now + ttlMs)) {
+        if (this.#held.size > 10_000) this.#held.clear();
+        this.#held.set(name, { seq: state.seq + 1, token, expiresAt: now + ttlMs });
+        return { token };
+      }
     }
     return undefined;
   }
@@ -56,7 +62,10 @@ export class FsLockDriver implements LockDriver {
       const state = log.read();
       const now = wallNow();
       if (state.token !== token || state.expiresAt <= now) return false;
-      if (log.write(state, token, now + ttlMs)) return true;
+      if (log.write(state, token, now + ttlMs)) {
+        this.#held.set(name, { seq: state.seq + 1, token, expiresAt: now + ttlMs });
+        return true;
+      }
     }
     return false;
   }
@@ -64,6 +73,14 @@ export class FsLockDriver implements LockDriver {
   async release(name: string, token: bigint): Promise<boolean> {
     this.#open();
     const log = this.#log(name);
+    const held = this.#held.get(name);
+    if (held?.token === token) {
+      // Our own grant: one link creating the entry after it, no read. If it exists, another
+      // process moved the lease on, and the read below gives the answer.
+      this.#held.delete(name);
+      if (held.expiresAt <= wallNow()) return false;
+      if (log.releaseFrom(held.seq)) return true;
+    }
     for (let attempt = 0; attempt < RETRIES; attempt++) {
       const state = log.read();
       if (state.token !== token || state.expiresAt <= wallNow()) return false;

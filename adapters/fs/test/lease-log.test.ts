@@ -65,6 +65,28 @@ describe("lease log (the compare-and-swap under every fs lock)", () => {
     expect(readdirSync(log.dir)).toHaveLength(1);
   });
 
+  it("release is one new entry, and a lease another process moved on is not released by it", async () => {
+    const dir = join(root, "release");
+    const lock = new FsBackend({ dir, sweepEveryMs: 0 }).lock("release");
+    const grant = await lock.tryAcquire("name", 60_000);
+    expect(grant).toBeDefined();
+    const logDir = readdirSync(join(dir, "release", "locks"), { recursive: true, withFileTypes: true }).find((d) =>
+      d.name.endsWith(".l"),
+    );
+    const log = logAt(join(logDir?.parentPath ?? "", logDir?.name ?? ""));
+    expect(await lock.release("name", grant?.token ?? 0n)).toBe(true);
+    expect(log.read().expiresAt).toBe(0);
+    expect(readdirSync(log.dir).sort()).toEqual(["1", "2"]);
+    // Another process writes the entry after our grant (as a takeover would): our release must fail and leave it.
+    const again = await lock.tryAcquire("name", 60_000);
+    const held = log.read();
+    expect(held.token).toBe(again?.token);
+    expect(log.write(held, held.token + 1n, Date.now() + 60_000)).toBe(true);
+    expect(await lock.release("name", again?.token ?? 0n)).toBe(false);
+    expect(log.read().token).toBe(held.token + 1n);
+    expect(log.read().expiresAt).toBeGreaterThan(Date.now());
+  });
+
   it("two processes racing to take over the same expired lease: exactly one wins, every round", async () => {
     const dir = join(root, "race");
     const rounds = 150;
