@@ -1,4 +1,4 @@
-import { closeSync, readFileSync } from "node:fs";
+import { closeSync, readFileSync, readSync } from "node:fs";
 import { CorruptDataError, type StoredCheckpoint, type StoredWrite } from "@stowage/core";
 import { openIfExists } from "./atomic-file.js";
 
@@ -26,12 +26,17 @@ function decode(bytes: Buffer, path: string): { head: Record<string, unknown>; b
   return { head: head as Record<string, unknown>, body: bytes.subarray(4 + length) };
 }
 
-/** The bytes of a file, or undefined when it does not exist. */
+const FIRST_READ = 64 * 1024;
+const scratch = Buffer.allocUnsafe(FIRST_READ);
+
+/** The bytes of a file, or undefined when it does not exist: one read for files under 64 KB (no fstat). */
 export function readIfExists(path: string): Buffer | undefined {
   const fd = openIfExists(path);
   if (fd === undefined) return undefined;
   try {
-    return readFileSync(fd);
+    const got = readSync(fd, scratch, 0, FIRST_READ, 0);
+    if (got < FIRST_READ) return Buffer.from(scratch.subarray(0, got));
+    return readFileSync(fd); // the file position is still 0: the read above was positional
   } finally {
     closeSync(fd);
   }

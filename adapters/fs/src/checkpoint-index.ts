@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
-import { rmdirSync, statSync } from "node:fs";
+import { lstatSync, readlinkSync, rmdirSync, symlinkSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { type AtomicFiles, unlinkQuietly } from "./atomic-file.js";
+import { type AtomicFiles, ensureDir, errnoOf, unlinkQuietly } from "./atomic-file.js";
 import { readIfExists } from "./checkpoint-file.js";
 import { toRelativePath } from "./path-codec.js";
 import { leavesDescending } from "./tree-walk.js";
@@ -17,6 +17,7 @@ const FIRST_SEGMENT = 12;
 export class CheckpointIndex {
   readonly #dir: string;
   readonly #files: AtomicFiles;
+  readonly #emptied = new Set<string>();
 
   constructor(dir: string, files: AtomicFiles) {
     this.#dir = dir;
@@ -28,19 +29,46 @@ export class CheckpointIndex {
     return join(this.#dir, toRelativePath(id, `.${owner}.i`, FIRST_SEGMENT));
   }
 
+  /**
+   * An entry is a symlink whose target is the JSON [thread, ns]: one syscall, written whole.
+   * Owners too long for a symlink target (PATH_MAX) get a plain file, as every entry once did.
+   */
   add(threadId: string, ns: string, id: string): void {
-    this.#files.createOrReplace(this.#entry(threadId, ns, id), [Buffer.from(JSON.stringify([threadId, ns]), "utf8")]);
+    const entry = this.#entry(threadId, ns, id);
+    const owner = JSON.stringify([threadId, ns]);
+    if (Buffer.byteLength(owner) > MAX_LINK_TARGET) {
+      this.#files.createOrReplace(entry, [Buffer.from(owner, "utf8")]);
+      return;
+    }
+    for (let attempt = 0; ; attempt++) {
+      try {
+        symlinkSync(owner, entry);
+        return;
+      } catch (error) {
+        if (errnoOf(error) === "EEXIST") return; // the same checkpoint put again: same owner, same name
+        if (errnoOf(error) !== "ENOENT" || attempt > 0) throw error;
+        ensureDir(dirname(entry));
+      }
+    }
   }
 
-  remove(threadId: string, ns: string, id: string): void {
+  /** Removes an entry (and, unless told not to, its bucket directories when they are left empty). */
+  remove(threadId: string, ns: string, id: string, pruneBuckets = true): void {
     const entry = this.#entry(threadId, ns, id);
     unlinkQuietly(entry);
-    removeEmptyParents(dirname(entry), this.#dir);
+    if (pruneBuckets) removeEmptyParents(dirname(entry), this.#dir);
+    else this.#emptied.add(dirname(entry));
+  }
+
+  /** Removes the bucket directories that remove(…, false) may have left empty. */
+  removeEmptyBuckets(): void {
+    for (const dir of this.#emptied) removeEmptyParents(dir, this.#dir);
+    this.#emptied.clear();
   }
 
   has(threadId: string, ns: string, id: string): boolean {
     try {
-      statSync(this.#entry(threadId, ns, id));
+      lstatSync(this.#entry(threadId, ns, id));
       return true;
     } catch {
       return false;
@@ -50,17 +78,31 @@ export class CheckpointIndex {
   /** Every (id, thread, ns) below `belowHex` (the hex of an id), newest first, read one entry at a time. */
   *newestFirst(belowHex: string | undefined): Generator<{ id: string; threadId: string; ns: string }> {
     for (const leaf of leavesDescending(this.#dir, ".i", belowHex)) {
-      const bytes = readIfExists(leaf.path);
-      if (!bytes) continue;
+      const text = readOwner(leaf.path);
+      if (text === undefined) continue;
       let owner: [string, string];
       try {
-        owner = JSON.parse(bytes.toString("utf8")) as [string, string];
+        owner = JSON.parse(text) as [string, string];
       } catch {
         continue; // still being written
       }
       yield { id: leaf.text, threadId: owner[0], ns: owner[1] };
     }
   }
+}
+
+/** Longest symlink target used for an entry: PATH_MAX (4096) less the NUL, with room to spare. */
+const MAX_LINK_TARGET = 4000;
+
+/** The owner JSON of an index entry: a symlink's target, or (older entries, long owners) a file's bytes. */
+function readOwner(path: string): string | undefined {
+  try {
+    return readlinkSync(path);
+  } catch (error) {
+    if (errnoOf(error) === "ENOENT") return undefined;
+    if (errnoOf(error) !== "EINVAL") throw error;
+  }
+  return readIfExists(path)?.toString("utf8");
 }
 
 /** rmdir `dir` and its parents up to (not including) `stop` while they are empty. */

@@ -12,9 +12,20 @@ import {
 import { type AtomicFiles, errnoOf, unlinkQuietly } from "./atomic-file.js";
 import { decodeCheckpoint, decodeWrite, encodeCheckpoint, encodeWrite, readIfExists } from "./checkpoint-file.js";
 import { CheckpointIndex, removeEmptyParents } from "./checkpoint-index.js";
+import {
+  allCheckpointFiles,
+  archivePath,
+  type CheckpointLeaf,
+  compact,
+  dropFloorMarkers,
+  ensureRecentDir,
+  newestFirst,
+  RECENT_MAX,
+  recentPath,
+} from "./checkpoint-layout.js";
 import { shardOf, toHex, toRelativePath } from "./path-codec.js";
 import { lruStamp } from "./size-limit.js";
-import { type Leaf, leaves, leavesDescending, pruneEmptyDirs } from "./tree-walk.js";
+import { type Leaf, leaves, pruneEmptyDirs } from "./tree-walk.js";
 
 let trashSequence = 0;
 
@@ -24,21 +35,24 @@ const blobName = (channel: string, version: string | number) => JSON.stringify([
  * One namespace of checkpoints. Each thread is one directory, so deleteThread is one rename and
  * one rm -rf:
  *
- *   threads/<shard>/<thread>.t/<ns>.n/<id>.c                 the checkpoint (metadata + payload)
+ *   threads/<shard>/<thread>.t/<ns>.n/~c/<id>.c              the newest checkpoints (metadata + payload)
+ *                                     ~a/…/<id>.c              older ones, bucketed by id prefix
  *                                     <[channel,version]>.b    one file per channel version
  *                                     <id>.w/<[task,index]>.x  its pending writes
  *   (the default ns "" keeps the same files in <thread>.t itself)
  *   index/<id>.<hash of thread and ns>.i                       for listing across threads
  *
- * Names are hex (path-codec.ts) and tagged by kind, so a sorted readdir of the ns directory is
- * the thread's history and a page reads only the files it returns. A new checkpoint and its
- * index entry are written in place (their formats carry their length); replacing goes by rename.
+ * Names are hex (path-codec.ts) and tagged by kind, so sorted listings are the thread's history
+ * and a page reads only the files it returns; checkpoint-layout.ts keeps the listings short. A
+ * new checkpoint is written in place (its format carries its length); replacing goes by rename.
  */
 export class FsCheckpointDriver implements CheckpointDriver {
   readonly #threads: string;
   readonly #index: CheckpointIndex;
   readonly #files: AtomicFiles;
   readonly #open: () => void;
+  /** ns directories this process has seen with a ~c, and how many puts it made there since it last compacted. */
+  readonly #puts = new Map<string, number>();
 
   constructor(dir: string, files: AtomicFiles, open: () => void) {
     this.#threads = join(dir, "threads");
@@ -62,6 +76,24 @@ export class FsCheckpointDriver implements CheckpointDriver {
     return bytes && decodeCheckpoint(bytes, path);
   }
 
+  /** Reads a checkpoint found by a walk, following it to the archive if it moved meanwhile. */
+  #readLeaf(leaf: CheckpointLeaf): StoredCheckpoint | undefined {
+    for (const path of leaf.paths) {
+      const checkpoint = this.#readCheckpoint(path);
+      if (checkpoint) return checkpoint;
+    }
+    return undefined;
+  }
+
+  /** A checkpoint by id, wherever the layout keeps it. */
+  #readById(dir: string, id: string): StoredCheckpoint | undefined {
+    return this.#readLeaf({
+      text: id,
+      hex: "",
+      paths: [recentPath(dir, id), archivePath(dir, id), join(dir, toRelativePath(id, ".c"))],
+    });
+  }
+
   /** The (ns, directory) pairs of a thread, or only `ns`'s. */
   #nsDirs(threadId: string, ns: string | undefined): { ns: string; dir: string }[] {
     if (ns !== undefined) return [{ ns, dir: this.#nsDir(threadId, ns) }];
@@ -73,12 +105,19 @@ export class FsCheckpointDriver implements CheckpointDriver {
   async put(checkpoint: StoredCheckpoint, blobs: readonly StoredBlob[]): Promise<void> {
     this.#open();
     const dir = this.#nsDir(checkpoint.threadId, checkpoint.ns);
+    const puts = this.#puts.get(dir);
+    if (puts === undefined) {
+      if (this.#puts.size > 10_000) this.#puts.clear();
+      ensureRecentDir(dir);
+    }
+    this.#puts.set(dir, (puts ?? 0) + 1);
     for (const blob of blobs) {
       this.#files.replace(join(dir, toRelativePath(blobName(blob.channel, blob.version), ".b")), [blob.value]);
     }
     // Index first: a checkpoint that can be read is always listed; a crash leaves at most a dangling index entry.
     this.#index.add(checkpoint.threadId, checkpoint.ns, checkpoint.id);
-    this.#files.createOrReplace(join(dir, toRelativePath(checkpoint.id, ".c")), encodeCheckpoint(checkpoint));
+    this.#files.createOrReplace(recentPath(dir, checkpoint.id), encodeCheckpoint(checkpoint));
+    if (puts !== undefined && puts % RECENT_MAX === 0) compact(dir);
   }
 
   async get(threadId: string, ns: string, id: string | undefined): Promise<LoadedCheckpoint | undefined> {
@@ -86,11 +125,11 @@ export class FsCheckpointDriver implements CheckpointDriver {
     const dir = this.#nsDir(threadId, ns);
     let found: StoredCheckpoint | undefined;
     if (id !== undefined) {
-      found = this.#readCheckpoint(join(dir, toRelativePath(id, ".c")));
+      found = this.#readById(dir, id);
       if (found && isExpired(found.expiresAt)) found = undefined;
     } else {
-      for (const leaf of leavesDescending(dir, ".c")) {
-        found = this.#readCheckpoint(leaf.path);
+      for (const leaf of newestFirst(dir, undefined)) {
+        found = this.#readLeaf(leaf);
         if (found && !isExpired(found.expiresAt)) break;
         found = undefined;
       }
@@ -119,8 +158,8 @@ export class FsCheckpointDriver implements CheckpointDriver {
     const page: StoredCheckpoint[] = [];
     for (const { dir } of this.#nsDirs(query.threadId, query.ns)) {
       let taken = 0;
-      for (const leaf of leavesDescending(dir, ".c", belowHex)) {
-        const checkpoint = this.#readCheckpoint(leaf.path);
+      for (const leaf of newestFirst(dir, belowHex)) {
+        const checkpoint = this.#readLeaf(leaf);
         if (!checkpoint || isExpired(checkpoint.expiresAt)) continue;
         page.push(checkpoint);
         if (++taken >= query.limit) break;
@@ -133,9 +172,7 @@ export class FsCheckpointDriver implements CheckpointDriver {
     const page: StoredCheckpoint[] = [];
     for (const entry of this.#index.newestFirst(belowHex)) {
       if (query.ns !== undefined && entry.ns !== query.ns) continue;
-      const checkpoint = this.#readCheckpoint(
-        join(this.#nsDir(entry.threadId, entry.ns), toRelativePath(entry.id, ".c")),
-      );
+      const checkpoint = this.#readById(this.#nsDir(entry.threadId, entry.ns), entry.id);
       if (checkpoint && !isExpired(checkpoint.expiresAt)) page.push(checkpoint);
       if (page.length >= query.limit) break;
     }
@@ -162,8 +199,10 @@ export class FsCheckpointDriver implements CheckpointDriver {
     this.#open();
     const threadDir = this.#threadDir(threadId);
     for (const { ns, dir } of this.#nsDirs(threadId, undefined)) {
-      for (const leaf of leaves(dir, ".c")) this.#index.remove(threadId, ns, leaf.text);
+      for (const id of allCheckpointFiles(dir).keys()) this.#index.remove(threadId, ns, id, false);
+      this.#puts.delete(dir);
     }
+    this.#index.removeEmptyBuckets();
     const trash = join(this.#files.tmpDir, `${process.pid}.thread.${++trashSequence}`);
     try {
       renameSync(threadDir, trash);
@@ -175,13 +214,15 @@ export class FsCheckpointDriver implements CheckpointDriver {
     removeEmptyParents(dirname(threadDir), this.#threads);
   }
 
-  /** Removes a checkpoint's file, writes and index entry; returns how many records went. */
-  #dropCheckpoint(threadId: string, ns: string, dir: string, checkpoint: Leaf): number {
-    const writesDir = join(dir, toRelativePath(checkpoint.text, ".w"));
+  /** Removes a checkpoint's files, writes and index entry; returns how many records went. */
+  #dropCheckpoint(threadId: string, ns: string, dir: string, id: string, paths: readonly string[]): number {
+    const writesDir = join(dir, toRelativePath(id, ".w"));
     const writes = [...leaves(writesDir, ".x")].length;
     rmSync(writesDir, { recursive: true, force: true });
-    this.#index.remove(threadId, ns, checkpoint.text);
-    return (unlinkQuietly(checkpoint.path) ? 1 : 0) + writes;
+    this.#index.remove(threadId, ns, id);
+    let removed = false;
+    for (const path of paths) if (unlinkQuietly(path)) removed = true;
+    return (removed ? 1 : 0) + writes;
   }
 
   /** Removes blobs of an ns directory that none of `kept` names; returns how many. */
@@ -201,13 +242,14 @@ export class FsCheckpointDriver implements CheckpointDriver {
     this.#open();
     let removed = 0;
     for (const { ns: checkpointNs, dir } of this.#nsDirs(threadId, ns)) {
-      const all = [...leavesDescending(dir, ".c")];
+      const files = allCheckpointFiles(dir);
+      const all = [...files.keys()].sort((a, b) => Buffer.compare(Buffer.from(b), Buffer.from(a)));
       for (const doomed of all.slice(keepLast)) {
-        if (this.#dropCheckpoint(threadId, checkpointNs, dir, doomed) > 0) removed++;
+        if (this.#dropCheckpoint(threadId, checkpointNs, dir, doomed, files.get(doomed) ?? []) > 0) removed++;
       }
       const kept = all
         .slice(0, keepLast)
-        .map((leaf) => this.#readCheckpoint(leaf.path))
+        .map((id) => this.#readLeaf({ text: id, hex: "", paths: files.get(id) ?? [] }))
         .filter((c) => c !== undefined);
       this.#dropOrphanBlobs(dir, kept);
     }
@@ -219,9 +261,9 @@ export class FsCheckpointDriver implements CheckpointDriver {
     this.#open();
     let count = 0;
     for (const { ns, dir } of this.#nsDirs(threadId, undefined)) {
-      for (const checkpoint of leaves(dir, ".c")) {
+      for (const id of allCheckpointFiles(dir).keys()) {
         count++;
-        if (this.#index.has(threadId, ns, checkpoint.text)) count++;
+        if (this.#index.has(threadId, ns, id)) count++;
       }
       count += [...leaves(dir, ".b")].length;
       for (const writes of leaves(dir, ".w")) count += [...leaves(writes.path, ".x")].length;
@@ -236,10 +278,10 @@ export class FsCheckpointDriver implements CheckpointDriver {
     for (const thread of this.#allThreads()) {
       for (const { ns, dir } of this.#nsDirs(thread.text, undefined)) {
         const kept: StoredCheckpoint[] = [];
-        for (const leaf of leaves(dir, ".c")) {
-          const checkpoint = this.#readCheckpoint(leaf.path);
-          if (checkpoint ? isExpired(checkpoint.expiresAt, now) : leftIncomplete(leaf.path, now)) {
-            removed += this.#dropCheckpoint(thread.text, ns, dir, leaf);
+        for (const [id, paths] of allCheckpointFiles(dir)) {
+          const checkpoint = this.#readLeaf({ text: id, hex: "", paths });
+          if (checkpoint ? isExpired(checkpoint.expiresAt, now) : paths.every((path) => leftIncomplete(path, now))) {
+            removed += this.#dropCheckpoint(thread.text, ns, dir, id, paths);
           } else if (checkpoint) kept.push(checkpoint);
         }
         removed += this.#dropOrphanBlobs(dir, kept);
@@ -256,7 +298,7 @@ export class FsCheckpointDriver implements CheckpointDriver {
     for (const thread of this.#allThreads()) {
       threads++;
       for (const { dir } of this.#nsDirs(thread.text, undefined)) {
-        checkpoints += [...leaves(dir, ".c")].length;
+        checkpoints += allCheckpointFiles(dir).size;
       }
     }
     return { threads, checkpoints };
@@ -272,6 +314,7 @@ export class FsCheckpointDriver implements CheckpointDriver {
   #removeIfEmpty(threadId: string): void {
     const threadDir = this.#threadDir(threadId);
     for (const { dir } of this.#nsDirs(threadId, undefined)) {
+      if (allCheckpointFiles(dir).size === 0) dropFloorMarkers(dir);
       pruneEmptyDirs(dir);
       try {
         rmdirSync(dir);

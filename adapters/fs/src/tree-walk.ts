@@ -13,10 +13,15 @@ export interface Leaf {
 }
 
 function list(dir: string): Dirent[] {
+  return listDir(dir) ?? [];
+}
+
+/** The entries of a directory; undefined when it does not exist. */
+export function listDir(dir: string): Dirent[] | undefined {
   try {
     return readdirSync(dir, { withFileTypes: true });
   } catch (error) {
-    if (errnoOf(error) === "ENOENT" || errnoOf(error) === "ENOTDIR") return [];
+    if (errnoOf(error) === "ENOENT" || errnoOf(error) === "ENOTDIR") return undefined;
     throw error;
   }
 }
@@ -42,9 +47,15 @@ export function* leaves(dir: string, suffix: string, prefixHex = ""): Generator<
  * The leaves under `dir` newest first: descending by the hex name (the byte order of the
  * strings), skipping those not below `belowHex` without opening their directories.
  */
-export function* leavesDescending(dir: string, suffix: string, belowHex?: string, prefixHex = ""): Generator<Leaf> {
+export function* leavesDescending(
+  dir: string,
+  suffix: string,
+  belowHex?: string,
+  prefixHex = "",
+  listed?: readonly Dirent[],
+): Generator<Leaf> {
   const items: { key: string; leaf: boolean; name: string }[] = [];
-  for (const item of list(dir)) {
+  for (const item of listed ?? list(dir)) {
     if (item.name.endsWith(suffix)) {
       items.push({ key: prefixHex + hexPart(item.name), leaf: true, name: item.name });
     } else if (item.isDirectory() && /^[0-9a-f]+$/.test(item.name)) {
