@@ -69,19 +69,11 @@ export class RedisBackend implements Backend {
       }
       return new RedisBackend(options, undefined, clients);
     }
-    const direct = primaryClient({ ...options, autoPipelining: false });
-    const batched = options.autoPipelining ? primaryClient(options) : direct;
-    const connection = new RedisConnection(direct, batched);
-    const what = `${options.topology} Redis at ${describeHosts(options)}`;
-    for (const client of connection.clients())
-      defineScripts(client, [...CACHE_SCRIPTS, ...LOCK_SCRIPTS, ...CHECKPOINT_SCRIPTS]);
-    try {
-      await Promise.all(connection.clients().map((client) => connect(client, what, options.connectTimeoutMs)));
-    } catch (error) {
-      for (const client of connection.clients()) client.disconnect();
-      throw error;
-    }
-    return new RedisBackend(options, connection, []);
+    // ioredis's own auto-pipelining stays off: RedisConnection batches a turn's commands itself.
+    const client = primaryClient({ ...options, autoPipelining: false });
+    defineScripts(client, [...CACHE_SCRIPTS, ...LOCK_SCRIPTS, ...CHECKPOINT_SCRIPTS]);
+    await connect(client, `${options.topology} Redis at ${describeHosts(options)}`, options.connectTimeoutMs);
+    return new RedisBackend(options, new RedisConnection(client, options.autoPipelining), []);
   }
 
   cache(namespace: string): CacheDriver {
@@ -106,7 +98,7 @@ export class RedisBackend implements Backend {
     const details: Record<string, unknown> = { topology: this.options.topology, hosts: describeHosts(this.options) };
     if (this.#closed) return { ok: false, backend: this.kind, latencyMs: 0, error: "closed", details };
     try {
-      const servers = this.#connection ? [this.#connection.direct] : this.#quorum;
+      const servers = this.#connection ? [this.#connection.client] : this.#quorum;
       const answers = await Promise.allSettled(servers.map((server) => server.ping()));
       const up = answers.filter((a) => a.status === "fulfilled").length;
       const latencyMs = monotonicNow() - start;
@@ -142,7 +134,7 @@ export class RedisBackend implements Backend {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    const clients: RedisClient[] = this.#connection ? this.#connection.clients() : [...this.#quorum];
+    const clients: RedisClient[] = this.#connection ? [this.#connection.client] : [...this.#quorum];
     await Promise.all(
       clients.map(async (client) => {
         try {

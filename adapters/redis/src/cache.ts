@@ -47,8 +47,8 @@ export class RedisCacheDriver extends RedisDriverBase implements CacheDriver {
   }
 
   getMany(keys: readonly string[]): Promise<(StoredEntry | undefined)[]> {
-    // One command per key: auto-pipelining batches them, and on a Cluster they may live on different primaries.
-    return this.run("getMany", (client) => Promise.all(keys.map((key) => this.#read(client, key))), true);
+    // One command per key: the connection sends them in one write, and on a Cluster they may live on different primaries.
+    return this.run("getMany", (client) => Promise.all(keys.map((key) => this.#read(client, key))));
   }
 
   set(key: string, entry: StoredEntry): Promise<void> {
@@ -56,13 +56,9 @@ export class RedisCacheDriver extends RedisDriverBase implements CacheDriver {
   }
 
   setMany(entries: readonly { key: string; entry: StoredEntry }[]): Promise<void> {
-    return this.run(
-      "setMany",
-      async (client) => {
-        await Promise.all(entries.map(({ key, entry }) => this.#write(client, key, entry)));
-      },
-      true,
-    );
+    return this.run("setMany", async (client) => {
+      await Promise.all(entries.map(({ key, entry }) => this.#write(client, key, entry)));
+    });
   }
 
   add(key: string, entry: StoredEntry): Promise<boolean> {
@@ -82,14 +78,10 @@ export class RedisCacheDriver extends RedisDriverBase implements CacheDriver {
   }
 
   deleteMany(keys: readonly string[]): Promise<number> {
-    return this.run(
-      "deleteMany",
-      async (client) => {
-        const removed = await Promise.all([...new Set(keys)].map((key) => client.del(this.layout.cacheKey(key))));
-        return removed.reduce((sum, n) => sum + n, 0);
-      },
-      true,
-    );
+    return this.run("deleteMany", async (client) => {
+      const removed = await Promise.all([...new Set(keys)].map((key) => client.del(this.layout.cacheKey(key))));
+      return removed.reduce((sum, n) => sum + n, 0);
+    });
   }
 
   incr(key: string, by: number, expiresAtIfCreated: number | null): Promise<number> {

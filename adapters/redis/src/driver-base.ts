@@ -24,10 +24,10 @@ export abstract class RedisDriverBase {
   }
 
   /** Runs `operation` on the connection; every failure becomes a StowageError naming the operation. */
-  protected async run<T>(what: string, operation: (client: RedisClient) => Promise<T>, batch = false): Promise<T> {
+  protected async run<T>(what: string, operation: (client: RedisClient) => Promise<T>): Promise<T> {
     this.assertOpen();
     try {
-      return await this.connection.use(operation, batch);
+      return await this.connection.use(operation);
     } catch (error) {
       throw toStowageError(error, `${this.#label} ${what}`);
     }

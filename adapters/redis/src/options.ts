@@ -33,7 +33,7 @@ export interface RedisConnectionOptions {
   connectTimeoutMs: number;
   /** Redlock: clock drift allowance as a fraction of the ttl (plus 2 ms). */
   driftFactor: number;
-  /** Batch commands issued in the same tick into one write (faster under concurrency, a little slower one at a time). */
+  /** Send the commands issued in one event-loop turn in one write (see RedisConnection). */
   autoPipelining: boolean;
 }
 
