@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { CacheStore } from "../src/cache/cache-store.js";
 import type { CacheDriver, StoredEntry } from "../src/drivers/cache-driver.js";
 import { BackendUnavailableError, isStowageError } from "../src/errors.js";
+import type { CacheBus } from "../src/hybrid/bus.js";
 import { createHybridCache, type HybridCache, type HybridCacheOptions } from "../src/hybrid/hybrid-cache.js";
 import { InProcessBus, type InProcessBusEnd } from "../src/hybrid/in-process-bus.js";
 import { MemoryTier } from "../src/hybrid/memory-tier.js";
@@ -39,6 +40,31 @@ class SharedL2 extends MemoryTier {
   override async incr(key: string, by: number, expiresAtIfCreated: number | null): Promise<number> {
     this.#enter();
     return super.incr(key, by, expiresAtIfCreated);
+  }
+}
+
+/** A bus end whose sending can be refused while it keeps receiving (a publisher reconnecting on its own). */
+function refusingSender(end: InProcessBusEnd): CacheBus & { refuse: boolean } {
+  return {
+    refuse: false,
+    get connected() {
+      return end.connected;
+    },
+    publish(message) {
+      return this.refuse ? Promise.reject(new BackendUnavailableError("publisher away (test)")) : end.publish(message);
+    },
+    subscribe: (handler) => end.subscribe(handler),
+    onReconnect: (handler) => end.onReconnect(handler),
+    onDisconnect: (handler) => end.onDisconnect(handler),
+    close: () => end.close(),
+  };
+}
+
+async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
   }
 }
 
@@ -134,6 +160,46 @@ describe("hybrid cache (in-process bus, memory L2)", () => {
     expect((await b.stats()).l1Entries).toBe(0);
     expect((await b.stats()).l1Clears).toBe(1);
     expect(await b.get("k")).toBe("new");
+  });
+
+  it("a message the bus refuses is owed and sent again, so the other instance's L1 does not keep the old value", async () => {
+    const l2 = new SharedL2();
+    const bus = new InProcessBus();
+    const sender = refusingSender(bus.connect());
+    const a = instance(l2, sender);
+    const b = instance(l2, bus.connect());
+    await a.set("k", "old");
+    await a.set("j", "old");
+    await tick();
+    expect(await b.get("k")).toBe("old");
+    expect(await b.get("j")).toBe("old");
+    sender.refuse = true;
+    await a.set("k", "new"); // in L2, but the message is refused
+    await sleep(30);
+    expect((await a.stats()).busSendErrors).toBeGreaterThan(0);
+    expect(await b.get("k")).toBe("old"); // what would stay for good without the retry
+    sender.refuse = false;
+    await waitUntil("the owed message", async () => (await b.get("k")) === "new");
+    expect(await b.get("j")).toBe("old"); // only the owed key was dropped
+    expect((await b.stats()).l1Clears).toBe(0);
+  });
+
+  it("when more keys are owed than a message should carry, the retry tells the others to drop everything", async () => {
+    const l2 = new SharedL2();
+    const bus = new InProcessBus();
+    const sender = refusingSender(bus.connect());
+    const a = instance(l2, sender);
+    const b = instance(l2, bus.connect());
+    await a.set("k", "old");
+    await tick();
+    expect(await b.get("k")).toBe("old");
+    sender.refuse = true;
+    for (let i = 0; i < 11; i++)
+      await a.setMany(Array.from({ length: 1_000 }, (_, j) => ({ key: `bulk${i}-${j}`, value: j })));
+    await sleep(30);
+    sender.refuse = false;
+    await waitUntil("the owed clear", async () => (await b.stats()).l1Clears === 1);
+    expect((await b.stats()).l1Entries).toBe(0);
   });
 
   it("an L2 read that overlaps a write never puts the older value into L1", async () => {
