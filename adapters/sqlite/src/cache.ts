@@ -13,6 +13,9 @@ import type { SqliteFile } from "./sqlite-file.js";
 
 const SQL = {
   get: "SELECT value, expires_at AS expiresAt FROM cache_entries WHERE namespace = ? AND key = ?",
+  // The plain read (core's get): the expiry is judged in SQL and only the bytes come back, no row object.
+  liveValue: `SELECT value FROM cache_entries
+              WHERE namespace = ? AND key = ? AND (expires_at IS NULL OR expires_at > ?)`,
   set: `INSERT INTO cache_entries (namespace, key, value, expires_at, accessed_at) VALUES (?, ?, ?, ?, ?)
         ON CONFLICT (namespace, key) DO UPDATE SET
           value = excluded.value, expires_at = excluded.expires_at, accessed_at = excluded.accessed_at`,
@@ -62,9 +65,13 @@ export class SqliteCacheDriver implements CacheDriver {
     this.#file = file;
     this.#namespace = namespace;
     this.#maxSizeBytes = maxSizeBytes;
-    this.#sql = file.use(
-      () => Object.fromEntries(Object.entries(SQL).map(([name, sql]) => [name, file.db.prepare(sql)])) as Statements,
-    );
+    this.#sql = file.use(() => {
+      const statements = Object.fromEntries(
+        Object.entries(SQL).map(([name, sql]) => [name, file.db.prepare(sql)]),
+      ) as Statements;
+      statements.liveValue.pluck(true);
+      return statements;
+    });
     this.touches = new PendingTouches((stamps) => this.#writeTouches(stamps));
   }
 
@@ -92,6 +99,15 @@ export class SqliteCacheDriver implements CacheDriver {
 
   async get(key: string): Promise<StoredEntry | undefined> {
     return this.#file.use(() => this.#live(key, wallNow()));
+  }
+
+  async getValue(key: string): Promise<Uint8Array | undefined> {
+    return this.#file.use(() => {
+      const now = wallNow();
+      const value = this.#sql.liveValue.get(this.#namespace, key, now) as Buffer | undefined;
+      if (value !== undefined && this.#file.sizeLimitsOn(now)) this.touches.touch(key);
+      return value;
+    });
   }
 
   async getMany(keys: readonly string[]): Promise<(StoredEntry | undefined)[]> {
