@@ -30,7 +30,7 @@ export class KeyMutex {
       const now = wallNow();
       const token = BigInt(state.seq + 1);
       if (state.expiresAt <= now && log.write(state, token, now + LEASE_MS)) {
-        const held = { seq: state.seq + 1, token, expiresAt: now + LEASE_MS, seen: [state.seq + 1] };
+        const held = { seq: state.seq + 1, token, expiresAt: now + LEASE_MS, seen: [state.seq + 1], waiters: [] };
         try {
           return fn();
         } finally {

@@ -14,9 +14,11 @@ export interface LeaseState {
   expiresAt: number;
   /** The entries the read saw, the newest included: those below a new entry are removed after it. */
   seen: readonly number[];
+  /** Names of the waiter markers the read saw (see lock.ts): "w.<pid>.<n>", each a symlink to its expiry. */
+  waiters: readonly string[];
 }
 
-const EMPTY: LeaseState = { seq: 0, token: 0n, expiresAt: 0, seen: [] };
+const EMPTY: LeaseState = { seq: 0, token: 0n, expiresAt: 0, seen: [], waiters: [] };
 
 /**
  * A lease as an append-only log of states in one directory: entry `n` is a symlink whose target
@@ -50,7 +52,8 @@ export class LeaseLog {
   /** The current state (the empty state when the log was never written). */
   read(): LeaseState {
     for (let attempt = 0; ; attempt++) {
-      const seen = this.#sequences();
+      const waiters: string[] = [];
+      const seen = this.#sequences(waiters);
       let newest = 0;
       for (const n of seen) if (n > newest) newest = n;
       if (newest === 0) return EMPTY;
@@ -62,7 +65,7 @@ export class LeaseLog {
         if (errnoOf(error) === "ENOENT" && attempt < 100) continue;
         throw error;
       }
-      return parseState(newest, target, this.dir, seen);
+      return { ...parseState(newest, target, this.dir, seen), waiters };
     }
   }
 
@@ -162,7 +165,7 @@ export class LeaseLog {
     }
   }
 
-  #sequences(): number[] {
+  #sequences(waiters?: string[]): number[] {
     let names: string[];
     try {
       names = readdirSync(this.dir);
@@ -174,6 +177,7 @@ export class LeaseLog {
     for (const name of names) {
       const n = Number(name);
       if (Number.isSafeInteger(n) && n > 0) sequences.push(n);
+      else if (waiters && name.startsWith("w.")) waiters.push(name);
     }
     return sequences;
   }
@@ -188,7 +192,7 @@ function exists(path: string): boolean {
   }
 }
 
-function parseState(seq: number, target: string, dir: string, seen: readonly number[]): LeaseState {
+function parseState(seq: number, target: string, dir: string, seen: readonly number[]): Omit<LeaseState, "waiters"> {
   if (target === RELEASED) return { seq, token: 0n, expiresAt: 0, seen };
   const [token, expiresAt] = target.split(":");
   if (token === undefined || expiresAt === undefined || !/^\d+$/.test(token) || !/^\d+$/.test(expiresAt)) {

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { type LeaseGrant, type LockDriver, sleep, wallNow } from "@stowage/core";
 import { LeaseLog } from "./lease-log.js";
 import { shardOf, toRelativePath } from "./path-codec.js";
+import { WaiterMarkers } from "./waiter-markers.js";
 
 /** A few re-reads when another process changed the lease between our read and our write. */
 const RETRIES = 4;
@@ -19,6 +20,7 @@ export class FsLockDriver implements LockDriver {
   /** Leases this driver granted or extended and has not released: the entry that holds each. */
   readonly #held = new Map<string, { seq: number; token: bigint; expiresAt: number }>();
   readonly #durable: boolean;
+  readonly #waiters = new WaiterMarkers();
 
   constructor(dir: string, durable: boolean, assertOpen: () => void) {
     this.#dir = dir;
@@ -44,11 +46,13 @@ export class FsLockDriver implements LockDriver {
       const state = log.read();
       const now = wallNow();
       if (state.expiresAt > now) return undefined;
+      if (attempt === 0 && this.#waiters.shouldStepAside(name, log.dir, state.waiters)) return undefined;
       // The fencing token is the acquiring entry's sequence number: it only grows, and the newest entry is never removed.
       const token = BigInt(state.seq + 1);
       if (log.write(state, token, now + ttlMs)) {
         if (this.#held.size > 10_000) this.#held.clear();
         this.#held.set(name, { seq: state.seq + 1, token, expiresAt: now + ttlMs });
+        this.#waiters.unmark(name);
         return { token };
       }
     }
@@ -79,12 +83,18 @@ export class FsLockDriver implements LockDriver {
       // process moved the lease on, and the read below gives the answer.
       this.#held.delete(name);
       if (held.expiresAt <= wallNow()) return false;
-      if (log.releaseFrom(held.seq)) return true;
+      if (log.releaseFrom(held.seq)) {
+        this.#waiters.released(name);
+        return true;
+      }
     }
     for (let attempt = 0; attempt < RETRIES; attempt++) {
       const state = log.read();
       if (state.token !== token || state.expiresAt <= wallNow()) return false;
-      if (log.write(state, token, 0)) return true;
+      if (log.write(state, token, 0)) {
+        this.#waiters.released(name);
+        return true;
+      }
     }
     return false;
   }
@@ -105,6 +115,7 @@ export class FsLockDriver implements LockDriver {
     signal?.addEventListener("abort", onAbort, { once: true });
     const dir = this.#log(name).dir;
     let watcher: ReturnType<typeof watch> | undefined;
+    this.#waiters.mark(name, dir, wallNow() + timeoutMs + 100);
     try {
       try {
         watcher = watch(dir, { persistent: false }, (_event, entry) => {
@@ -116,7 +127,10 @@ export class FsLockDriver implements LockDriver {
       }
       await sleep(timeoutMs, controller.signal);
     } catch {
-      if (signal?.aborted) throw signal.reason;
+      if (signal?.aborted) {
+        this.#waiters.unmark(name);
+        throw signal.reason;
+      }
     } finally {
       watcher?.close();
       signal?.removeEventListener("abort", onAbort);

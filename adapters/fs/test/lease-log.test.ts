@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -85,6 +85,35 @@ describe("lease log (the compare-and-swap under every fs lock)", () => {
     expect(await lock.release("name", again?.token ?? 0n)).toBe(false);
     expect(log.read().token).toBe(held.token + 1n);
     expect(log.read().expiresAt).toBeGreaterThan(Date.now());
+  });
+
+  it("a process that keeps re-taking a name steps aside for a waiting process, but not for a stale marker", async () => {
+    const dir = join(root, "polite");
+    const lock = new FsBackend({ dir, sweepEveryMs: 0 }).lock("polite");
+    const cycle = async (name: string) => {
+      const grant = await lock.tryAcquire(name, 60_000);
+      if (grant) await lock.release(name, grant.token);
+      return grant !== undefined;
+    };
+    const markers: [string, number][] = [
+      ["stale", Date.now() - 1],
+      ["waited", Date.now() + 600_000],
+    ];
+    for (const [name, expiry] of markers) {
+      expect(await cycle(name)).toBe(true); // makes the log directory
+      const logDir = readdirSync(join(dir, "polite", "locks"), { recursive: true, withFileTypes: true }).find(
+        (d) => d.name === `${Buffer.from(name).toString("hex")}.l`,
+      );
+      // A waiter marker of another process: a symlink to the time it stops counting.
+      symlinkSync(String(expiry), join(logDir?.parentPath ?? "", logDir?.name ?? "", "w.999999999.1"));
+    }
+    const refused = { stale: 0, waited: 0 };
+    for (let i = 0; i < 100; i++) {
+      if (!(await cycle("stale"))) refused.stale++;
+      if (!(await cycle("waited"))) refused.waited++;
+    }
+    expect(refused.stale).toBe(0);
+    expect(refused.waited).toBeGreaterThan(0);
   });
 
   it("two processes racing to take over the same expired lease: exactly one wins, every round", async () => {
