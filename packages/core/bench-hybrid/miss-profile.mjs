@@ -1,10 +1,12 @@
 /**
- * The getOrSet-on-new-keys workload alone, stowage hybrid against cacheable, interleaved: ops/s,
+ * The getOrSet-on-new-keys workload alone, interleaved: stowage hybrid (with and without a bus), a
+ * plain redis:// cache and cacheable: ops/s,
  * client CPU µs per op, redis-server CPU µs per op and Redis commands per op (INFO commandstats).
  *
  *   npx tsc -b packages/core adapters/redis && node packages/core/bench-hybrid/miss-profile.mjs
  *
- * Env: MISS_OPS (keys per measurement, default 20000), MISS_ROUNDS (default 5), MISS_SUBJECTS (comma list).
+ * Env: MISS_OPS (keys per measurement, default 20000), MISS_ROUNDS (default 5), MISS_SUBJECTS (comma list),
+ * MISS_MODE=l2hit (the keys are written first by another instance: getOrSet reads L2 and fills L1).
  */
 import KeyvRedis from "@keyv/redis";
 import { createHybridCache, createStorage } from "@stowage/core";
@@ -70,6 +72,7 @@ const subjects = {
     };
   },
 };
+const hitMode = process.env.MISS_MODE === "l2hit";
 const chosen = (process.env.MISS_SUBJECTS ?? "stowage,cacheable").split(",");
 
 function parseInfo(text) {
@@ -102,6 +105,15 @@ for (let round = 0; round < rounds; round++) {
     const subject = await subjects[name](`r${round}`);
     // warm-up
     for (let i = 0; i < 500; i++) await subject.getOrSet(`warm:${round}:${i}`, () => value(i), 600_000);
+    if (hitMode) {
+      // The keys exist in L2 only (written by another instance): getOrSet reads L2 and fills L1.
+      const writer = await subjects[name](`r${round}`);
+      for (let i = 0; i < ops; i += 500)
+        await Promise.all(
+          Array.from({ length: 500 }, (_, j) => writer.getOrSet(`miss:${round}:${i + j}`, () => value(i + j), 600_000)),
+        );
+      await writer.close();
+    }
     const s0 = await serverSnapshot();
     const c0 = process.cpuUsage();
     let next = 0;

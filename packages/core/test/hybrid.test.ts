@@ -425,6 +425,14 @@ describe("hybrid cache (in-process bus, memory L2)", () => {
     await configError("hybrid+memory://", /bus/); // memory has no bus between processes
     await configError("hybrid+memory://?bus=false&grace=soon", /grace/);
     await configError("hybrid+memory://?bus=false&l1MaxEntries=0", /l1MaxEntries/);
-    await configError("hybrid+memory://?bus=false&unknown=1", /unknown/);
+    await configError(
+      "hybrid+memory://?bus=false&unknown=1",
+      /unknown.*hybrid\+memory:\/\/ URLs also take l1MaxEntries, l1MaxSize/,
+    );
+    await configError("hybrid+nope://x", /after hybrid\+ must come the L2's URL.*grace.*unknown URL scheme "nope:"/);
+    await configError("hybrid+sqlite:///tmp/stowage-never-opened.db", /hybrid\+redis:\/\/.*bus=false/);
+    // grace=0: never serve L1 while L2 or the bus is down.
+    const noGrace = await createStorage("hybrid+memory://?bus=false&grace=0");
+    await noGrace.close();
   });
 });

@@ -46,7 +46,11 @@ export class RedisBus extends BusListeners implements CacheBus {
   static async open(options: RedisBusOptions): Promise<RedisBus> {
     const { connection } = options;
     if (connection.topology === "redlock")
-      throw new ConfigError("bus", "redlock:// names independent primaries; give the bus one redis:// deployment");
+      throw new ConfigError(
+        "bus",
+        "redlock:// names independent primaries, for locks; a hybrid cache's L2 and bus need one deployment: " +
+          "hybrid+redis://, hybrid+rediss://, hybrid+redis+cluster:// or hybrid+redis+sentinel://",
+      );
     const channel = options.channel ?? `${connection.prefix}:hybrid`;
     const subscriber = primaryClient(connection);
     const publisher = primaryClient(connection);

@@ -20,13 +20,68 @@ function positiveInteger(raw: string | number, field: string): number {
 /** The URL parameters the hybrid form reads; the rest go to the L2 adapter. */
 const HYBRID_PARAMS = ["l1MaxEntries", "l1MaxSize", "l1MaxTtl", "grace", "bus", "writeBehind"] as const;
 
+/** What an error message says the hybrid form is and takes. */
+const HYBRID_FORM =
+  "hybrid+<L2 URL>, e.g. hybrid+redis://host:6379?grace=30000; its own parameters: " +
+  "l1MaxEntries (default 10000), l1MaxSize (bytes or 512kb/64mb…, default 64 MiB), l1MaxTtl (ms), grace (ms, default 30000; 0 = never serve stale), " +
+  "bus (true/false, default true), writeBehind (max queued keys)";
+
+/**
+ * A ConfigError, by its code and field: an adapter package may load its own copy of core's
+ * classes (a bundled or linked install), so `instanceof` would miss it.
+ */
+function asConfigError(error: unknown): { field: string; message: string } | undefined {
+  const e = error as { code?: unknown; field?: unknown; message?: unknown } | null;
+  return e?.code === "ERR_CONFIG" && typeof e.field === "string" && typeof e.message === "string"
+    ? { field: e.field, message: e.message }
+    : undefined;
+}
+
+/** The L2 adapter's error, with the hybrid form's own parameters added when it names an unknown one. */
+function inHybridTerms(thrown: unknown, scheme: string): unknown {
+  const error = asConfigError(thrown);
+  if (!error) return thrown;
+  if (error.field.startsWith("url.") && /is not an option of/.test(error.message))
+    return new ConfigError(
+      error.field,
+      `${error.message.slice(error.field.length + 2)}; ${scheme}:// URLs also take ${HYBRID_PARAMS.join(", ")}`,
+      { cause: thrown },
+    );
+  return thrown;
+}
+
+/** grace=0 turns stale serving off; any other value is a positive number of ms. */
+function parseGrace(raw: string | number, field: string): number {
+  if (raw === 0 || (typeof raw === "string" && /^\s*0+\s*$/.test(raw))) return 0;
+  try {
+    return parseDuration(raw, field);
+  } catch {
+    throw new ConfigError(
+      field,
+      `must be a whole number of milliseconds (0 = never serve L1 while L2 or the bus is down), got ${JSON.stringify(raw)}`,
+    );
+  }
+}
+
 /**
  * Opens `hybrid+<scheme>://…` (e.g. `hybrid+redis://host:6379?grace=30000`): the L2 backend the
- * rest of the URL names, a bounded memory L1 per cache namespace, and the L2 package's bus.
+ * rest of the URL names, a bounded memory L1 per cache namespace, and the L2 package's bus
+ * (so `hybrid+redis+sentinel://s1,s2/name` and `hybrid+redis+cluster://h1,h2` work too). The
+ * parameters in HYBRID_PARAMS are the hybrid's; every other one goes to the L2 adapter.
  */
 export async function hybridAdapter(scheme: string, field: string): Promise<StowageAdapter> {
   const innerScheme = scheme.slice("hybrid+".length);
-  const inner = await adapterFor(innerScheme, field);
+  let inner: StowageAdapter;
+  try {
+    inner = await adapterFor(innerScheme, field);
+  } catch (thrown) {
+    const error = asConfigError(thrown);
+    if (!error) throw thrown;
+    const reason = error.message.slice(error.field.length + 2);
+    throw new ConfigError(field, `${scheme}: after hybrid+ must come the L2's URL (${HYBRID_FORM}); ${reason}`, {
+      cause: thrown,
+    });
+  }
   return {
     schemes: [scheme],
     async open(options) {
@@ -63,15 +118,19 @@ export async function hybridAdapter(scheme: string, field: string): Promise<Stow
         if (!module.openBus)
           throw new ConfigError(
             `${field} bus`,
-            `${innerScheme}: has no invalidation bus; add bus=false for one instance`,
+            `${scheme}:// needs an invalidation bus to keep the L1 of several instances in step, and ${innerScheme}: has none; ` +
+              "use hybrid+redis:// (or hybrid+rediss://, hybrid+redis+cluster://, hybrid+redis+sentinel://), " +
+              "or add ?bus=false when only one instance uses this cache",
           );
         bus = await module.openBus({ url, params: new URLSearchParams(params), options: innerOptions });
       }
       try {
-        const l2 = await inner.open({ ...options, url, params, options: innerOptions });
+        const l2 = await inner.open({ ...options, url, params, options: innerOptions }).catch((error: unknown) => {
+          throw inHybridTerms(error, scheme);
+        });
         return new HybridBackend(l2, bus, {
           l1,
-          graceMs: grace !== undefined ? parseDuration(grace as string, `${field} grace`) : 30_000,
+          graceMs: grace !== undefined ? parseGrace(grace as string, `${field} grace`) : 30_000,
           l1MaxTtlMs: maxTtl !== undefined ? parseDuration(maxTtl as string, `${field} l1MaxTtl`) : undefined,
           writeBehind:
             writeBehind !== undefined
