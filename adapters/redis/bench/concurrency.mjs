@@ -33,9 +33,31 @@ Socket.prototype._writeGeneric = function countedWrite(...writeArgs) {
 const KEYS = 100;
 const value = "s".repeat(size);
 
-async function rawSubject(name, options, asBuffer = false) {
-  const client = new Redis(url, { lazyConnect: true, ...options });
-  await client.connect();
+async function rawSubject(name, options, asBuffer = false, corked = false) {
+  const plain = new Redis(url, { lazyConnect: true, ...options });
+  await plain.connect();
+  // corked: the same per-turn batching as the adapter's RedisConnection, so only the layers above differ.
+  let pending = false;
+  const uncork = () => {
+    pending = false;
+    plain.stream.uncork();
+  };
+  const client = !corked
+    ? plain
+    : new Proxy(plain, {
+        get(target, property) {
+          const member = target[property];
+          if (typeof member !== "function" || property === "quit" || property === "unlink") return member;
+          return (...callArgs) => {
+            if (!pending) {
+              pending = true;
+              target.stream.cork();
+              process.nextTick(uncork);
+            }
+            return member.apply(target, callArgs);
+          };
+        },
+      });
   const prefix = `concurrency-bench:${name}:${process.pid}:`;
   return {
     name,
@@ -67,8 +89,8 @@ async function stowageSubject(name, subjectUrl) {
   };
 }
 
-async function driverSubject(name) {
-  const { adapter } = await import("@stowage/redis");
+async function driverSubject(name, from = "@stowage/redis") {
+  const { adapter } = await import(from);
   const backend = await adapter.open({ url: new URL(url), params: new URLSearchParams(), options: {} });
   const driver = backend.cache(`concurrency-bench-${process.pid}-${name}`);
   const encoded = Buffer.from(JSON.stringify(value));
@@ -85,10 +107,12 @@ async function driverSubject(name) {
 
 const factories = {
   driver: () => driverSubject("driver"),
+  "driver-a": () => driverSubject("driver-a", "./.dist-a/index.js"),
   ours: () => stowageSubject("ours", url),
   "ours-noap": () => stowageSubject("ours-noap", `${url}${url.includes("?") ? "&" : "?"}autoPipelining=false`),
   raw: () => rawSubject("raw", {}),
   "raw-ap": () => rawSubject("raw-ap", { enableAutoPipelining: true }),
+  "raw-cork": () => rawSubject("raw-cork", {}, false, true),
   "raw-buffer": () => rawSubject("raw-buffer", {}, true),
   "raw-timeout": () => rawSubject("raw-timeout", { commandTimeout: 2000 }),
   "raw-ap-buffer": () => rawSubject("raw-ap-buffer", { enableAutoPipelining: true }, true),
@@ -146,4 +170,24 @@ for (const [name, r] of results) {
 }
 console.log(`c=${concurrency} n=${n} rounds=${rounds} size=${size}`);
 console.table(rows);
+// Paired ratios: the first subject's ops/s over each other's in the same round (adjacent in time).
+const [first, ...others] = subjects.map((s) => s.name);
+const paired = [];
+for (const other of others) {
+  for (const op of ops) {
+    const mine = results.get(first)[op];
+    const theirs = results.get(other)[op];
+    const ratios = mine.map((run, i) => run.opsPerSec / theirs[i].opsPerSec).sort((a, b) => a - b);
+    const cpu = mine.map((run, i) => theirs[i].cpuUs / run.cpuUs).sort((a, b) => a - b);
+    paired.push({
+      ratio: `${first} / ${other}`,
+      op,
+      medianOpsRatio: Number(median(ratios).toFixed(2)),
+      lowest: Number(ratios[0].toFixed(2)),
+      highest: Number(ratios[ratios.length - 1].toFixed(2)),
+      medianCpuRatio: Number(median(cpu).toFixed(2)),
+    });
+  }
+}
+if (paired.length > 0) console.table(paired);
 for (const s of subjects) await s.close();

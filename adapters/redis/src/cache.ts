@@ -1,3 +1,4 @@
+import { isUtf8 } from "node:buffer";
 import { type CacheDriver, type EntryUpdate, SerializationError, type StoredEntry, wallNow } from "@stowage/core";
 import type { RedisClient } from "./client.js";
 import type { RedisConnection } from "./connection.js";
@@ -13,6 +14,20 @@ const DELETE_BATCH = 500;
 /** Milliseconds left until `expiresAt` for PX, or null for no expiry; 0 when already past. */
 function pxFor(expiresAt: number | null): number | null {
   return expiresAt === null ? null : Math.max(0, expiresAt - wallNow());
+}
+
+/** Values up to this size that are valid UTF-8 go to ioredis as text (see commandValue). */
+const TEXT_VALUE_BYTES = 4096;
+
+/**
+ * The value as ioredis should send it. ioredis writes a command with a Buffer argument by
+ * collecting the pieces and copying them into a new Buffer (about 2 µs more per command than
+ * plain text); a small value that is valid UTF-8 (every JSON value) goes as text instead, which
+ * ioredis encodes back to the same bytes. Larger or binary values stay Buffers.
+ */
+function commandValue(bytes: Uint8Array): Buffer | string {
+  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return buffer.byteLength <= TEXT_VALUE_BYTES && isUtf8(buffer) ? buffer.toString("utf8") : buffer;
 }
 
 /** One namespace of the cache on Redis: one key per entry, expired by Redis itself (PX). */
@@ -31,7 +46,7 @@ export class RedisCacheDriver extends RedisDriverBase implements CacheDriver {
   async #write(client: RedisClient, key: string, entry: StoredEntry): Promise<void> {
     const redisKey = this.layout.cacheKey(key);
     const px = pxFor(entry.expiresAt);
-    const value = Buffer.from(entry.value.buffer, entry.value.byteOffset, entry.value.byteLength);
+    const value = commandValue(entry.value);
     if (px === null) await client.set(redisKey, value);
     else if (px > 0) await client.set(redisKey, value, "PX", px);
     else await client.del(redisKey);

@@ -1,0 +1,50 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { RedisBackend } from "../src/backend.js";
+import { adapter } from "../src/index.js";
+import { startStandalone, type TestServer } from "../src/testing/index.js";
+import { skipWithoutBinary } from "./servers.js";
+
+/** Byte strings the cache must give back exactly, whether they go to ioredis as text or as a Buffer. */
+const VALUES: Record<string, Uint8Array> = {
+  empty: new Uint8Array(0),
+  ascii: Buffer.from('{"a":1}'),
+  "multi-byte UTF-8": Buffer.from("zürich – 東京 – 🦊"),
+  "UTF-8 with a byte-order mark": Buffer.from([0xef, 0xbb, 0xbf, 0x41]),
+  "NUL and control bytes": Buffer.from([0x00, 0x01, 0x1b, 0x7f, 0x00]),
+  "invalid UTF-8 (lone continuation byte)": Buffer.from([0x41, 0x80, 0x42]),
+  "invalid UTF-8 (encoded surrogate)": Buffer.from([0xed, 0xa0, 0x80]),
+  "msgpack-like binary": Buffer.from([0xc1, 0xa3, 0x61, 0x62, 0x63, 0xff]),
+  "text at the 4096-byte edge": Buffer.from("é".repeat(2048)),
+  "text past the edge": Buffer.from("x".repeat(4097)),
+  "a view into a larger buffer": Buffer.from("--payload--").subarray(2, 9),
+};
+
+if (!skipWithoutBinary("redis cache values")) {
+  describe("redis cache values", () => {
+    let server: TestServer;
+    let backend: RedisBackend;
+
+    beforeAll(async () => {
+      server = await startStandalone();
+      backend = (await adapter.open({
+        url: new URL(server.url),
+        params: new URLSearchParams(),
+        options: {},
+      })) as RedisBackend;
+    });
+    afterAll(async () => {
+      await backend?.close();
+      await server?.stop();
+    });
+
+    for (const [name, bytes] of Object.entries(VALUES)) {
+      it(`gives back the exact bytes: ${name}`, async () => {
+        const driver = backend.cache("values");
+        await driver.set(name, { value: bytes, expiresAt: null });
+        await driver.setMany([{ key: `${name}:many`, entry: { value: bytes, expiresAt: Date.now() + 60_000 } }]);
+        expect(Buffer.from((await driver.getValue?.(name)) ?? [1])).toEqual(Buffer.from(bytes));
+        expect(Buffer.from((await driver.get(`${name}:many`))?.value ?? [1])).toEqual(Buffer.from(bytes));
+      });
+    }
+  });
+}
