@@ -65,10 +65,14 @@ describe.skipIf(skipReason !== undefined)("hybrid cache on redis+sentinel:// thr
     return { cache, bus };
   }
 
-  it("both buses reconnect to the new primary, empty L1, and a write after the failover invalidates the other instance's L1", async () => {
+  it("with writes through the failover, both buses move to the new primary and empty L1, no L1 is left stale, and later writes invalidate the other L1", async () => {
     const ns = `sentinel-${randomBytes(4).toString("hex")}`;
     const a = await instance(ns);
     const b = await instance(ns);
+    let arrivedMarker = false;
+    b.bus.subscribe((message) => {
+      if (message.keys.includes("marker")) arrivedMarker = true;
+    });
     const KEYS = 10;
     for (let i = 0; i < KEYS; i++) await a.cache.set(`k${i}`, `before-${i}`);
     for (let i = 0; i < KEYS; i++) expect(await b.cache.get(`k${i}`)).toBe(`before-${i}`);
@@ -88,24 +92,61 @@ describe.skipIf(skipReason !== undefined)("hybrid cache on redis+sentinel:// thr
       replica.disconnect();
     }
     const firstPrimary = await group.currentPrimaryPort();
-    const clearsBefore = [(await a.cache.stats()).l1Clears, (await b.cache.stats()).l1Clears];
+    // The tiers' own counters: the cache's stats() also asks L2 for its size, which fails mid-failover.
+    const clearsBefore = [a.cache.tiers.stats().l1Clears, b.cache.tiers.stats().l1Clears];
+    // Through the failover, a keeps writing and b keeps reading (failures while no primary answers are expected).
+    let churning = true;
+    const churnCounts = { ok: 0, failed: 0 };
+    const churn = async (step: (i: number) => Promise<unknown>) => {
+      for (let i = 0; churning; i++) {
+        await step(i).then(
+          () => churnCounts.ok++,
+          () => churnCounts.failed++,
+        );
+        await sleep(2);
+      }
+    };
+    const churned = Promise.all([
+      churn((i) => a.cache.set(`k${1 + (i % (KEYS - 1))}`, `during-${i}`)),
+      churn((i) => b.cache.get(`k${1 + (i % (KEYS - 1))}`)),
+    ]);
     const failoverStarted = Date.now();
     await group.failover();
     expect(await group.currentPrimaryPort()).not.toBe(firstPrimary);
 
     // Each bus noticed (the old primary was demoted), resubscribed and emptied its L1.
     await waitUntil("both buses to reconnect", async () => {
-      const [sa, sb] = [await a.cache.stats(), await b.cache.stats()];
+      const [sa, sb] = [a.cache.tiers.stats(), b.cache.tiers.stats()];
       return sa.l1Clears > (clearsBefore[0] as number) && sb.l1Clears > (clearsBefore[1] as number);
     });
     const reconnectedAfterMs = Date.now() - failoverStarted;
     await waitUntil("both buses to report connected", () => a.bus.connected && b.bus.connected);
-    expect((await b.cache.stats()).l1Entries).toBe(0);
+    await sleep(500);
+    churning = false;
+    expect(churnCounts.ok).toBeGreaterThan(0);
+    await churned;
+
+    // Both subscriptions now live on the new primary (the demoted server dropped its clients).
+    const newPrimary = new Redis({ port: await group.currentPrimaryPort(), host: "127.0.0.1" });
+    const oldPrimary = new Redis({ port: firstPrimary, host: "127.0.0.1" });
+    closers.push(async () => newPrimary.disconnect());
+    closers.push(async () => oldPrimary.disconnect());
+    const subscribers = async (server: Redis) =>
+      Number(((await server.pubsub("NUMSUB", a.bus.channel)) as [string, number])[1]);
+    expect(await subscribers(newPrimary)).toBe(2);
+    expect(await subscribers(oldPrimary)).toBe(0);
+
+    // What b answers for every key written during the failover is what the new primary holds:
+    // no write whose message was lost (or sent to the demoted server) left b's L1 stale.
+    await eventually(() => a.cache.set("marker", 1));
+    await waitUntil("the marker's invalidation", () => arrivedMarker);
+    for (let i = 1; i < KEYS; i++) {
+      const truth = await newPrimary.get(`stowage:${ns}:c:k${i}`);
+      expect(JSON.stringify(await eventually(() => b.cache.get(`k${i}`))), `k${i}`).toBe(truth ?? undefined);
+    }
 
     // Writes reach the new primary once the L2 client has moved too.
     await eventually(() => a.cache.set("k1", "after-0"));
-    const newPrimary = new Redis({ port: await group.currentPrimaryPort(), host: "127.0.0.1" });
-    closers.push(async () => newPrimary.disconnect());
     expect(await newPrimary.get(`stowage:${ns}:c:k1`)).toContain("after-0");
 
     // After the failover, every write in a is seen by b once its invalidation arrives, never b's L1 copy.
@@ -118,11 +159,10 @@ describe.skipIf(skipReason !== undefined)("hybrid cache on redis+sentinel:// thr
     for (let round = 1; round <= ROUNDS; round++) {
       const key = `k${1 + (round % (KEYS - 1))}`;
       await eventually(() => b.cache.get(key)); // b holds the key in L1
-      const receivedBefore = (await b.cache.stats()).busReceived;
       arrivals.delete(key);
       const started = process.hrtime.bigint();
       await eventually(() => a.cache.set(key, `after-${round}`));
-      await waitUntil("the invalidation", async () => (await b.cache.stats()).busReceived > receivedBefore);
+      await waitUntil("the invalidation", () => arrivals.has(key));
       delaysMs.push(Number((arrivals.get(key) as bigint) - started) / 1e6);
       expect(await b.cache.get(key)).toBe(`after-${round}`);
     }
@@ -131,6 +171,7 @@ describe.skipIf(skipReason !== undefined)("hybrid cache on redis+sentinel:// thr
     delaysMs.sort((x, y) => x - y);
     console.log(
       `[hybrid sentinel] buses reconnected and emptied L1 ${reconnectedAfterMs} ms after FAILOVER was sent; ` +
+        `during it ${churnCounts.ok} reads/writes succeeded and ${churnCounts.failed} failed; ` +
         `invalidation delay after the failover, set() in a -> message in b (${delaysMs.length} samples): ` +
         `p50 ${quantile(delaysMs, 0.5).toFixed(2)} ms, p99 ${quantile(delaysMs, 0.99).toFixed(2)} ms, max ${(delaysMs.at(-1) as number).toFixed(2)} ms`,
     );
