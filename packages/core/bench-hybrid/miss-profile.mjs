@@ -6,7 +6,9 @@
  *   npx tsc -b packages/core adapters/redis && node packages/core/bench-hybrid/miss-profile.mjs
  *
  * Env: MISS_OPS (keys per measurement, default 20000), MISS_ROUNDS (default 5), MISS_SUBJECTS (comma list),
- * MISS_MODE=l2hit (the keys are written first by another instance: getOrSet reads L2 and fills L1).
+ * MISS_MODE=l2hit (the keys are written first by another instance: getOrSet reads L2 and fills L1),
+ * MISS_BASELINE_DIST=<a copy of an earlier packages/core/dist> for subject stowage-baseline (A/B in one process).
+ * Socket writes per op are printed when a preload counts them (globalThis.__writes, __writevs, __writevChunks).
  */
 import KeyvRedis from "@keyv/redis";
 import { createHybridCache, createStorage } from "@stowage/core";
@@ -32,6 +34,24 @@ const subjects = {
     return {
       getOrSet: (key, load, ttl) => cache.getOrSet(key, load, { ttl }),
       extra: () => cache.stats().then((s) => `busSent ${s.busSent}`),
+      close: async () => {
+        await cache.close();
+        await bus.close();
+        await other.close();
+        await l2.close();
+      },
+    };
+  },
+  // A/B: a copy of an earlier build of core's dist in MISS_BASELINE_DIST (its createHybridCache over the same L2 and bus).
+  "stowage-baseline": async (run) => {
+    const baseline = await import(`${process.env.MISS_BASELINE_DIST}/index.js`);
+    const l2 = await createStorage({ url: server.url, namespace: `base-${run}` });
+    const bus = await openBus({ url: new URL(server.url), params: new URLSearchParams(), options: {} });
+    const other = await openBus({ url: new URL(server.url), params: new URLSearchParams(), options: {} });
+    const cache = baseline.createHybridCache({ l2: l2.cache, bus, l1: { maxEntries: 100_000 } });
+    return {
+      getOrSet: (key, load, ttl) => cache.getOrSet(key, load, { ttl }),
+      extra: async () => "",
       close: async () => {
         await cache.close();
         await bus.close();
@@ -114,6 +134,7 @@ for (let round = 0; round < rounds; round++) {
         );
       await writer.close();
     }
+    const w0 = [globalThis.__writes ?? 0, globalThis.__writevs ?? 0, globalThis.__writevChunks ?? 0];
     const s0 = await serverSnapshot();
     const c0 = process.cpuUsage();
     let next = 0;
@@ -131,6 +152,10 @@ for (let round = 0; round < rounds; round++) {
       .filter(([k, v]) => v > 0 && k !== "info")
       .map(([k, v]) => `${k}=${(v / ops).toFixed(2)}`)
       .join(" ");
+    const writes =
+      globalThis.__writes === undefined
+        ? ""
+        : ` socket.write/op ${((globalThis.__writes - w0[0]) / ops).toFixed(2)}, _writev/op ${((globalThis.__writevs - w0[1]) / ops).toFixed(2)} (chunks ${((globalThis.__writevChunks - w0[2]) / ops).toFixed(2)})`;
     const row = {
       opsPerSec: ops / (ms / 1000),
       clientUs: (c1.user + c1.system) / ops,
@@ -139,7 +164,7 @@ for (let round = 0; round < rounds; round++) {
     results[name] ??= [];
     results[name].push(row);
     console.log(
-      `${name.padEnd(9)} r${round}: ${Math.round(row.opsPerSec)} ops/s, client ${row.clientUs.toFixed(1)} µs/op, server ${row.serverUs.toFixed(1)} µs/op, per op: ${cmds} ${await subject.extra()}`,
+      `${name.padEnd(9)} r${round}: ${Math.round(row.opsPerSec)} ops/s, client ${row.clientUs.toFixed(1)} µs/op, server ${row.serverUs.toFixed(1)} µs/op, per op: ${cmds} ${await subject.extra()}${writes}`,
     );
     await subject.close();
   }

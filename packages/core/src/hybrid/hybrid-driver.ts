@@ -66,6 +66,8 @@ export class HybridCacheDriver implements CacheDriver {
     l1Clears: 0,
   };
   readonly #peek: ((key: string) => StoredEntry | undefined) | undefined;
+  /** The memory L1, whose fills need no promise; undefined for a disk L1. */
+  readonly #memory: MemoryTier | undefined;
   #l1Emptying = false;
   /** Monotonic ms since L2 or the bus became unreachable; undefined while both answer. */
   #outageSince: number | undefined;
@@ -77,6 +79,7 @@ export class HybridCacheDriver implements CacheDriver {
     if (options.l1 instanceof MemoryTier) {
       const tier = options.l1;
       this.#peek = (key) => tier.peek(key);
+      this.#memory = tier;
     }
     this.l2 = options.l2;
     this.#graceMs = options.graceMs;
@@ -149,16 +152,28 @@ export class HybridCacheDriver implements CacheDriver {
   }
 
   /** Runs an L2 call through the breaker, noting when L2 stops or starts answering. */
-  async #l2<T>(call: () => Promise<T>): Promise<T> {
-    try {
-      const result = await this.breaker.run(call);
-      if (this.#link === undefined || this.#link.connected) this.#outageSince = undefined;
-      if (this.#queue?.size) this.#queue.schedule(0);
-      return result;
-    } catch (error) {
-      if (isUnavailable(error)) this.#outage();
-      throw error;
+  #l2<T>(call: () => Promise<T>): Promise<T> {
+    return this.breaker.run(call).then(this.#l2Answered, this.#l2Failed);
+  }
+
+  readonly #l2Answered = <T>(result: T): T => {
+    if (this.#link === undefined || this.#link.connected) this.#outageSince = undefined;
+    if (this.#queue?.size) this.#queue.schedule(0);
+    return result;
+  };
+
+  readonly #l2Failed = (error: unknown): never => {
+    if (isUnavailable(error)) this.#outage();
+    throw error;
+  };
+
+  /** Puts `entry` in L1 (or drops the key when null); synchronous for the memory L1 (no promise to await). */
+  #l1Put(key: string, entry: StoredEntry | null): Promise<unknown> | undefined {
+    if (this.#memory) {
+      this.#memory.put(key, entry === null ? null : this.#l1Entry(entry));
+      return undefined;
     }
+    return entry === null ? this.l1.delete(key) : this.l1.set(key, this.#l1Entry(entry));
   }
 
   #l1Entry(entry: StoredEntry): StoredEntry {
@@ -191,8 +206,8 @@ export class HybridCacheDriver implements CacheDriver {
       return this.#staleOrThrow(key, error);
     }
     if (this.#guard.end(ticket, false)) {
-      if (entry) await this.l1.set(key, this.#l1Entry(entry));
-      else await this.l1.delete(key);
+      const filling = this.#l1Put(key, entry ?? null);
+      if (filling) await filling;
     }
     if (entry) this.#counters.l2Hits++;
     else this.#counters.misses++;
@@ -237,8 +252,8 @@ export class HybridCacheDriver implements CacheDriver {
       const entry = entries[j];
       const key = keys[i] as string;
       if (this.#guard.end(tickets[j] as ReturnType<FillGuard["begin"]>, false)) {
-        if (entry) await this.l1.set(key, this.#l1Entry(entry));
-        else await this.l1.delete(key);
+        const filling = this.#l1Put(key, entry ?? null);
+        if (filling) await filling;
       }
       if (entry) this.#counters.l2Hits++;
       else this.#counters.misses++;
@@ -285,8 +300,8 @@ export class HybridCacheDriver implements CacheDriver {
       const clean = this.#guard.end(tickets[i] as ReturnType<FillGuard["begin"]>, publish);
       const next = l1[i];
       if (next === undefined) continue;
-      if (clean && next !== null) await this.l1.set(key, this.#l1Entry(next));
-      else await this.l1.delete(key);
+      const filling = this.#l1Put(key, clean ? next : null);
+      if (filling) await filling;
     }
     // Sent in the background: the caller does not wait a round trip for other instances' sake
     // (it could not know when they have processed the message anyway); close() waits for it.

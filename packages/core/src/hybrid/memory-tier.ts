@@ -49,6 +49,12 @@ export class MemoryTier implements CacheDriver {
     return this.peek(key);
   }
 
+  /** Stores `entry`, or drops the key when it is null, synchronously (the hybrid's L1 fills). */
+  put(key: string, entry: StoredEntry | null): void {
+    if (entry === null) this.#entries.delete(key);
+    else this.#entries.set(key, entry);
+  }
+
   async getMany(keys: readonly string[]): Promise<(StoredEntry | undefined)[]> {
     return keys.map((key) => this.peek(key));
   }
