@@ -34,7 +34,14 @@ const KEYS = 100;
 const value = "s".repeat(size);
 
 async function rawSubject(name, options, asBuffer = false, corked = false) {
-  const plain = new Redis(url, { lazyConnect: true, ...options });
+  let plain;
+  if (options === "adapter") {
+    // The adapter's own client options (fail fast, command timeout, …), driven like plain ioredis.
+    const { serverClient } = await import("../dist/client.js");
+    const { parseRedisUrl } = await import("../dist/options.js");
+    const parsed = parseRedisUrl(new URL(url), new URLSearchParams(), {});
+    plain = serverClient({ ...parsed, autoPipelining: false }, parsed.hosts[0]);
+  } else plain = new Redis(url, { lazyConnect: true, ...options });
   await plain.connect();
   // corked: the same per-turn batching as the adapter's RedisConnection, so only the layers above differ.
   let pending = false;
@@ -89,8 +96,8 @@ async function stowageSubject(name, subjectUrl) {
   };
 }
 
-async function driverSubject(name, from = "@stowage/redis") {
-  const { adapter } = await import(from);
+async function driverSubject(name) {
+  const { adapter } = await import("@stowage/redis");
   const backend = await adapter.open({ url: new URL(url), params: new URLSearchParams(), options: {} });
   const driver = backend.cache(`concurrency-bench-${process.pid}-${name}`);
   const encoded = Buffer.from(JSON.stringify(value));
@@ -107,11 +114,11 @@ async function driverSubject(name, from = "@stowage/redis") {
 
 const factories = {
   driver: () => driverSubject("driver"),
-  "driver-a": () => driverSubject("driver-a", "./.dist-a/index.js"),
   ours: () => stowageSubject("ours", url),
   "ours-noap": () => stowageSubject("ours-noap", `${url}${url.includes("?") ? "&" : "?"}autoPipelining=false`),
   raw: () => rawSubject("raw", {}),
   "raw-ap": () => rawSubject("raw-ap", { enableAutoPipelining: true }),
+  "raw-adapter-options": () => rawSubject("raw-adapter-options", "adapter"),
   "raw-cork": () => rawSubject("raw-cork", {}, false, true),
   "raw-buffer": () => rawSubject("raw-buffer", {}, true),
   "raw-timeout": () => rawSubject("raw-timeout", { commandTimeout: 2000 }),
