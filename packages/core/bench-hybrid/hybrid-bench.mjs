@@ -6,7 +6,9 @@
  *
  *   npx tsc -b packages/core adapters/redis && node packages/core/bench-hybrid/hybrid-bench.mjs
  *
- * Env: HYBRID_BENCH_OPS (ops per measurement, default 100000), HYBRID_BENCH_ROUNDS (default 6; the best round is kept).
+ * Env: HYBRID_BENCH_OPS (ops per measurement, default 100000), HYBRID_BENCH_ROUNDS (default 6). The table keeps
+ * each subject's best round; below it come the median of per-round ratios (subjects of a round run back to back)
+ * and the client CPU per operation, both steadier on a shared machine than the best-round table.
  */
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
@@ -20,6 +22,24 @@ import { redisBusDriver, redisDriver } from "bentocache/drivers/redis";
 import { Cacheable } from "cacheable";
 import { Redis } from "ioredis";
 import { Keyv } from "keyv";
+
+/** Client CPU (this process, user + system) per operation of the last measure(). */
+let lastCpuUsPerOp = 0;
+const WORKLOADS = ["l1Get", "l1Get32", "l2GetOrSet", "missGetOrSet", "steadyGetOrSet"];
+/** Per workload and subject: ops/s and client CPU µs/op of every round, for paired ratios. */
+const perRound = {};
+function record(name, workload, round, opsPerSec) {
+  perRound[workload] ??= {};
+  perRound[workload][name] ??= [];
+  perRound[workload][name][round] = { opsPerSec, cpuUs: lastCpuUsPerOp };
+  return opsPerSec;
+}
+const median = (xs) => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted.length % 2
+    ? sorted[(sorted.length - 1) / 2]
+    : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
+};
 
 if (process.argv[2] === "rss") await rssChild(process.argv[3]);
 else await main();
@@ -88,13 +108,17 @@ async function openSubjects(url, run) {
 /** Runs `op(i)` `total` times with `concurrency` callers; returns ops/s. */
 async function measure(total, concurrency, op) {
   let next = 0;
+  const cpu = process.cpuUsage();
   const start = performance.now();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       for (let i = next++; i < total; i = next++) await op(i);
     }),
   );
-  return total / ((performance.now() - start) / 1000);
+  const opsPerSec = total / ((performance.now() - start) / 1000);
+  const used = process.cpuUsage(cpu);
+  lastCpuUsPerOp = (used.user + used.system) / total;
+  return opsPerSec;
 }
 
 async function main() {
@@ -119,8 +143,14 @@ async function main() {
         // L1-hit get: every key read once so it sits in L1, then `ops` reads over the key set.
         for (let i = 0; i < KEYS; i++) await writer.set(`hot:${i}`, value(i), TTL);
         for (let i = 0; i < KEYS; i++) await writer.get(`hot:${i}`);
-        row.l1Get = Math.max(row.l1Get, await measure(ops, 1, (i) => writer.get(`hot:${i % KEYS}`)));
-        row.l1Get32 = Math.max(row.l1Get32, await measure(ops, 32, (i) => writer.get(`hot:${i % KEYS}`)));
+        row.l1Get = Math.max(
+          row.l1Get,
+          record(name, "l1Get", round, await measure(ops, 1, (i) => writer.get(`hot:${i % KEYS}`))),
+        );
+        row.l1Get32 = Math.max(
+          row.l1Get32,
+          record(name, "l1Get32", round, await measure(ops, 32, (i) => writer.get(`hot:${i % KEYS}`))),
+        );
         // Two-tier getOrSet: keys another instance wrote, absent from this instance's L1: L2 hit, L1 fill.
         const twoTier = Math.min(ops / 10, 20_000);
         for (let i = 0; i < twoTier; i += 500) {
@@ -137,19 +167,29 @@ async function main() {
         };
         row.l2GetOrSet = Math.max(
           row.l2GetOrSet,
-          await measure(twoTier, 32, (i) => reader.getOrSet(`warm:${i}`, load, TTL)),
+          record(name, "l2GetOrSet", round, await measure(twoTier, 32, (i) => reader.getOrSet(`warm:${i}`, load, TTL))),
         );
         if (loads !== 0) throw new Error(`${name}: ${loads} loads on keys present in L2`);
         // Miss getOrSet: new keys: load, write L2 and L1, publish an invalidation.
         row.missGetOrSet = Math.max(
           row.missGetOrSet,
-          await measure(twoTier, 32, (i) => reader.getOrSet(`miss:${round}:${i}`, () => value(i), TTL)),
+          record(
+            name,
+            "missGetOrSet",
+            round,
+            await measure(twoTier, 32, (i) => reader.getOrSet(`miss:${round}:${i}`, () => value(i), TTL)),
+          ),
         );
         // Steady getOrSet: 10,000 keys, cold at the start (each first call loads and writes both
         // tiers), then served from L1: what an application calling getOrSet in a loop sees.
         row.steadyGetOrSet = Math.max(
           row.steadyGetOrSet,
-          await measure(ops, 32, (i) => writer.getOrSet(`steady:${round}:${i % 10_000}`, () => value(i), TTL)),
+          record(
+            name,
+            "steadyGetOrSet",
+            round,
+            await measure(ops, 32, (i) => writer.getOrSet(`steady:${round}:${i % 10_000}`, () => value(i), TTL)),
+          ),
         );
         await writer.close();
         await reader.close();
@@ -180,6 +220,23 @@ async function main() {
         `getOrSet L2 hit ${(ours.l2GetOrSet / row.l2GetOrSet).toFixed(2)}x, miss ${(ours.missGetOrSet / row.missGetOrSet).toFixed(2)}x, ` +
         `steady ${(ours.steadyGetOrSet / row.steadyGetOrSet).toFixed(2)}x`,
     );
+  }
+  // Paired: each round's ratio (the subjects of one round ran back to back), then the median over rounds;
+  // and the client CPU per operation (median), which a shared machine disturbs less than ops/s.
+  for (const peer of ["bentocache", "cacheable"]) {
+    const parts = WORKLOADS.map((workload) => {
+      const mine = perRound[workload]["stowage hybrid"];
+      const theirs = perRound[workload][peer];
+      const ratios = mine.map((m, r) => m.opsPerSec / theirs[r].opsPerSec);
+      return `${workload} ${median(ratios).toFixed(2)}x [${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)}]`;
+    });
+    console.log(`stowage / ${peer}, median of per-round ratios [min-max]: ${parts.join(", ")}`);
+  }
+  for (const name of ["stowage hybrid", "bentocache", "cacheable"]) {
+    const parts = WORKLOADS.map(
+      (workload) => `${workload} ${median(perRound[workload][name].map((m) => m.cpuUs)).toFixed(1)}`,
+    );
+    console.log(`client CPU µs/op (median of rounds), ${name}: ${parts.join(", ")}`);
   }
   const child = spawnSync(process.execPath, ["--expose-gc", fileURLToPath(import.meta.url), "rss", ""], {
     encoding: "utf8",
