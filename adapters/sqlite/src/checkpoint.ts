@@ -172,18 +172,30 @@ export class SqliteCheckpointDriver implements CheckpointDriver {
   }
 
   async listPage(query: CheckpointPageQuery): Promise<StoredCheckpoint[]> {
-    const statement = this.#listStatement(query);
-    return this.#file.use(() => {
-      const rows = statement.all({
-        namespace: this.#namespace,
-        now: wallNow(),
-        limit: query.limit,
-        ...(query.threadId !== undefined ? { threadId: query.threadId } : {}),
-        ...(query.ns !== undefined ? { ns: query.ns } : {}),
-        ...(query.before !== undefined ? { before: query.before } : {}),
-      }) as CheckpointRow[];
-      return rows.map((row) => this.#decode(row));
+    return this.#file.use(() => this.#listRows(query).map((row) => this.#decode(row)));
+  }
+
+  async listLoadedPage(query: CheckpointPageQuery): Promise<LoadedCheckpoint[]> {
+    // One read transaction: the page and every load see one snapshot, and share one BEGIN/COMMIT.
+    return this.#file.read(() => {
+      const loaded: LoadedCheckpoint[] = [];
+      for (const row of this.#listRows(query)) {
+        const checkpoint = this.#load(row.threadId, row.ns, row.id);
+        if (checkpoint !== undefined) loaded.push(checkpoint);
+      }
+      return loaded;
     });
+  }
+
+  #listRows(query: CheckpointPageQuery): CheckpointRow[] {
+    return this.#listStatement(query).all({
+      namespace: this.#namespace,
+      now: wallNow(),
+      limit: query.limit,
+      ...(query.threadId !== undefined ? { threadId: query.threadId } : {}),
+      ...(query.ns !== undefined ? { ns: query.ns } : {}),
+      ...(query.before !== undefined ? { before: query.before } : {}),
+    }) as CheckpointRow[];
   }
 
   async putWrites(threadId: string, ns: string, checkpointId: string, writes: readonly StoredWrite[]): Promise<void> {

@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { collect, useStorage } from "../support.js";
 import type { ConformanceTarget } from "../target.js";
+import { checkpointListLoaded } from "./checkpoint-list-loaded.js";
 
-/** Channel blobs shared across checkpoints, pending writes, and deletes that leave nothing. */
+/** Channel blobs shared across checkpoints, pending writes, deletes that leave nothing, and list with state. */
 export function checkpointState(target: ConformanceTarget): void {
   describe("checkpoint blobs, writes and deletion", () => {
     const ctx = useStorage(target);
@@ -165,4 +166,5 @@ export function checkpointState(target: ConformanceTarget): void {
       expect(await checkpoint.countThread("t")).toBe(0);
     });
   });
+  checkpointListLoaded(target);
 }

@@ -9,7 +9,13 @@ import type {
   PendingWrite,
   SetOptions,
 } from "../contracts.js";
-import type { CheckpointDriver, StoredCheckpoint, StoredWrite } from "../drivers/checkpoint-driver.js";
+import type {
+  CheckpointDriver,
+  CheckpointPageQuery,
+  LoadedCheckpoint,
+  StoredCheckpoint,
+  StoredWrite,
+} from "../drivers/checkpoint-driver.js";
 import { InvalidArgumentError } from "../errors.js";
 import type { JsonObject } from "../json.js";
 import { assertKey } from "../keys.js";
@@ -112,26 +118,40 @@ export class CheckpointStore extends StoreBase implements CheckpointStoreContrac
     assertString(ns, "ns", true);
     if (options.id !== undefined) assertString(options.id, "id", false);
     const loaded = await this.driver.get(threadId, ns, options.id);
-    if (!loaded) return undefined;
-    const channelValues: Record<string, unknown> = {};
-    for (const blob of loaded.blobs) {
-      if (loaded.channels[blob.channel] === blob.version) channelValues[blob.channel] = this.#codec.decode(blob.value);
-    }
-    return {
-      ...this.#decode(loaded),
-      channelValues,
-      pendingWrites: loaded.writes.map((write) => ({
-        taskId: write.taskId,
-        index: write.index,
-        channel: write.channel,
-        value: this.#codec.decode(write.value),
-        taskPath: write.taskPath,
-      })),
-    };
+    return loaded && this.#withState(loaded);
   }
 
   async *list(options: ListOptions = {}): AsyncIterable<Checkpoint> {
     this.assertOpen();
+    for await (const page of this.#pages(options, (query) => this.driver.listPage(query))) {
+      for (const stored of page) yield this.#decode(stored);
+    }
+  }
+
+  /**
+   * What list gives, each checkpoint with its channel values and pending writes as get gives
+   * them, read a page at a time (one read per page where the backend has listLoadedPage).
+   * Checkpoints that expire or go between the listing and the load are left out.
+   */
+  async *listWithState(options: ListOptions = {}): AsyncIterable<CheckpointWithState> {
+    this.assertOpen();
+    const { driver } = this;
+    const loadedPage = driver.listLoadedPage?.bind(driver);
+    const pages = loadedPage ? this.#pages(options, loadedPage) : this.#pages(options, (q) => driver.listPage(q));
+    for await (const page of pages) {
+      // Without listLoadedPage, the gets of a page run together (a networked backend pipelines them).
+      const loaded: (LoadedCheckpoint | undefined)[] = loadedPage
+        ? (page as LoadedCheckpoint[])
+        : await Promise.all(page.map((stored) => driver.get(stored.threadId, stored.ns, stored.id)));
+      for (const checkpoint of loaded) if (checkpoint !== undefined) yield this.#withState(checkpoint);
+    }
+  }
+
+  /** Validates list options and reads pages newest first, filtered on metadata, until `limit`. */
+  async *#pages<T extends StoredCheckpoint>(
+    options: ListOptions,
+    readPage: (query: CheckpointPageQuery) => Promise<T[]>,
+  ): AsyncIterable<T[]> {
     if (options.threadId !== undefined) assertKey(options.threadId, "threadId");
     if (options.ns !== undefined) assertString(options.ns, "ns", true);
     if (options.before !== undefined) assertString(options.before, "before", false);
@@ -145,18 +165,17 @@ export class CheckpointStore extends StoreBase implements CheckpointStoreContrac
     for (;;) {
       // Without a filter every row read is returned, so a page of `limit` reads only what is asked.
       const pageSize = options.filter ? LIST_PAGE : Math.min(LIST_PAGE, limit - yielded);
-      const page = await this.driver.listPage({
+      const page = await readPage({
         ...(options.threadId !== undefined ? { threadId: options.threadId } : {}),
         ...(options.ns !== undefined ? { ns: options.ns } : {}),
         ...(before !== undefined ? { before } : {}),
         limit: pageSize,
       });
-      for (const stored of page) {
-        if (!matchesFilter(stored.metadata, options.filter)) continue;
-        yield this.#decode(stored);
-        if (++yielded >= limit) return;
-      }
-      if (page.length < pageSize) return;
+      const kept = options.filter ? page.filter((stored) => matchesFilter(stored.metadata, options.filter)) : page;
+      const taken = kept.length > limit - yielded ? kept.slice(0, limit - yielded) : kept;
+      if (taken.length > 0) yield taken;
+      yielded += taken.length;
+      if (yielded >= limit || page.length < pageSize) return;
       before = page[page.length - 1]?.id;
     }
   }
@@ -218,6 +237,24 @@ export class CheckpointStore extends StoreBase implements CheckpointStoreContrac
   async stats(): Promise<{ threads: number; checkpoints: number }> {
     this.assertOpen();
     return this.driver.size();
+  }
+
+  #withState(loaded: LoadedCheckpoint): CheckpointWithState {
+    const channelValues: Record<string, unknown> = {};
+    for (const blob of loaded.blobs) {
+      if (loaded.channels[blob.channel] === blob.version) channelValues[blob.channel] = this.#codec.decode(blob.value);
+    }
+    return {
+      ...this.#decode(loaded),
+      channelValues,
+      pendingWrites: loaded.writes.map((write) => ({
+        taskId: write.taskId,
+        index: write.index,
+        channel: write.channel,
+        value: this.#codec.decode(write.value),
+        taskPath: write.taskPath,
+      })),
+    };
   }
 
   #decode(stored: StoredCheckpoint): Checkpoint {

@@ -68,6 +68,12 @@ export interface CheckpointDriver {
   get(threadId: string, ns: string, id: string | undefined): Promise<LoadedCheckpoint | undefined>;
   /** Returns up to `limit` live checkpoints matching the query, newest first, reading only about what it returns. */
   listPage(query: CheckpointPageQuery): Promise<StoredCheckpoint[]>;
+  /**
+   * Optional: what listPage returns, each checkpoint with its blobs and writes as get gives them,
+   * read in fewer round trips than a get per checkpoint. Core falls back to listPage plus one get
+   * per checkpoint when a backend leaves it out.
+   */
+  listLoadedPage?(query: CheckpointPageQuery): Promise<LoadedCheckpoint[]>;
   /** Adds pending writes to a checkpoint: a non-negative index is kept if (taskId, index) exists; a negative one replaces. */
   putWrites(threadId: string, ns: string, checkpointId: string, writes: readonly StoredWrite[]): Promise<void>;
   /** Removes every checkpoint, blob, write and index entry of the thread, in every ns. */
