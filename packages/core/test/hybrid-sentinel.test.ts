@@ -168,6 +168,17 @@ describe.skipIf(skipReason !== undefined)("hybrid cache on redis+sentinel:// thr
     }
     const stats = await b.cache.stats();
     expect(stats.l1Hits).toBeGreaterThan(0); // b did serve from L1 in between: the test can fail
+    // The URL form on the same group, after the failover: hybrid+redis+sentinel://s1,s2,s3/name.
+    const url = `hybrid+${parseMultiHostUrl(group.url).href}`;
+    const [c, d] = [await createStorage({ url, namespace: ns }), await createStorage({ url, namespace: ns })];
+    closers.push(
+      () => c.close(),
+      () => d.close(),
+    );
+    await c.cache.set("url-form", "old");
+    expect(await d.cache.get("url-form")).toBe("old");
+    await c.cache.set("url-form", "new");
+    await waitUntil("the URL form's invalidation", async () => (await d.cache.get("url-form")) === "new");
     delaysMs.sort((x, y) => x - y);
     console.log(
       `[hybrid sentinel] buses reconnected and emptied L1 ${reconnectedAfterMs} ms after FAILOVER was sent; ` +
