@@ -19,12 +19,13 @@ import {
 import type {
   ChannelBlob,
   CheckpointWithState,
+  CheckpointStore as CoreCheckpointStore,
   JsonObject,
   Storage,
   PendingWrite as StowageWrite,
 } from "@stowage/core";
 import { filterableMetadata, jsonFilter } from "./metadata.js";
-import { dumpValue, loadValue, type StoredTyped, skipsSerde, type ValueEncoding } from "./typed-values.js";
+import { dumpValue, loadValue, type StoredTyped, settleAll, skipsSerde, type ValueEncoding } from "./typed-values.js";
 
 /** How many listed checkpoints list() reads ahead of the one it yields. */
 const LIST_READ_AHEAD = 8;
@@ -97,13 +98,20 @@ export class StowageSaver extends BaseCheckpointSaver {
       if (loaded && matches(loaded.metadata, metadataFilter)) yield await this.#tuple(loaded);
       return;
     }
-    const listed = this.store.list({
+    const listOptions = {
       ...(threadId !== undefined ? { threadId } : {}),
       ...(ns !== undefined ? { ns } : {}),
       ...(beforeId !== undefined ? { before: beforeId } : {}),
       ...(limit !== undefined ? { limit } : {}),
       ...(metadataFilter !== undefined ? { filter: metadataFilter } : {}),
-    });
+    };
+    const store = this.store as CheckpointStore & Partial<Pick<CoreCheckpointStore, "listWithState">>;
+    if (typeof store.listWithState === "function") {
+      // Core's store reads each page with its blobs and writes in one go (one read on SQLite).
+      for await (const loaded of store.listWithState(listOptions)) yield await this.#tuple(loaded);
+      return;
+    }
+    const listed = this.store.list(listOptions);
     // list gives checkpoints without blobs and writes; a few gets run ahead so a networked store overlaps them.
     const ahead: Promise<CheckpointTuple | undefined>[] = [];
     try {
@@ -145,23 +153,22 @@ export class StowageSaver extends BaseCheckpointSaver {
     const ns: string = config.configurable.checkpoint_ns ?? "";
     const parentId: string | undefined = config.configurable.checkpoint_id || undefined;
     const { channel_values: channelValues, ...skeleton } = checkpoint;
-    const blobs: Promise<ChannelBlob>[] = [];
-    for (const [channel, version] of Object.entries(newVersions)) {
-      if (!Object.hasOwn(channelValues, channel)) continue;
-      blobs.push(
-        dumpValue(this.serde, channelValues[channel], this.#encoding, this.#plainJson).then((value) => ({
-          channel,
-          version,
-          value,
-        })),
-      );
-    }
+    const changed = Object.entries(newVersions).filter(([channel]) => Object.hasOwn(channelValues, channel));
     const { filterable, exact } = filterableMetadata(metadata);
-    const [c, m, storedBlobs] = await Promise.all([
+    // One list of dumps, awaited only when serde had to run.
+    const pending = settleAll([
       dumpValue(this.serde, { ...skeleton, channel_values: {} }, this.#encoding, this.#plainJson),
       exact ? undefined : dumpValue(this.serde, metadata, this.#encoding, this.#plainJson),
-      Promise.all(blobs),
+      ...changed.map(([channel]) => dumpValue(this.serde, channelValues[channel], this.#encoding, this.#plainJson)),
     ]);
+    const dumped = pending instanceof Promise ? await pending : pending;
+    const c = dumped[0] as StoredTyped;
+    const m = dumped[1] as StoredTyped | undefined;
+    const storedBlobs: ChannelBlob[] = changed.map(([channel, version], i) => ({
+      channel,
+      version,
+      value: dumped[2 + i],
+    }));
     const payload: StoredPayload = m === undefined ? { c } : { c, m };
     await this.store.put(
       {
@@ -186,16 +193,16 @@ export class StowageSaver extends BaseCheckpointSaver {
     }
     const checkpointId = config.configurable?.checkpoint_id;
     if (!checkpointId) throw new Error('putWrites needs a "checkpoint_id" in config.configurable');
-    const stored: StowageWrite[] = await Promise.all(
-      writes.map(async ([channel, value], idx) => ({
-        taskId,
-        // The special channels (error, scheduled, interrupt, resume) take negative indices that replace.
-        index: WRITES_IDX_MAP[channel] ?? idx,
-        channel,
-        value: await dumpValue(this.serde, value, this.#encoding, this.#plainJson),
-        taskPath: taskPath ?? "",
-      })),
-    );
+    const pending = settleAll(writes.map(([, value]) => dumpValue(this.serde, value, this.#encoding, this.#plainJson)));
+    const values = pending instanceof Promise ? await pending : pending;
+    const stored: StowageWrite[] = writes.map(([channel], idx) => ({
+      taskId,
+      // The special channels (error, scheduled, interrupt, resume) take negative indices that replace.
+      index: WRITES_IDX_MAP[channel] ?? idx,
+      channel,
+      value: values[idx],
+      taskPath: taskPath ?? "",
+    }));
     await this.store.putWrites(
       String(rawThread),
       { ns: config.configurable?.checkpoint_ns ?? "", checkpointId },
@@ -215,23 +222,31 @@ export class StowageSaver extends BaseCheckpointSaver {
   async #tuple(loaded: CheckpointWithState): Promise<CheckpointTuple> {
     const payload = loaded.payload as StoredPayload;
     const channelEntries = Object.entries(loaded.channelValues);
-    const [checkpoint, metadata, values, pendingWrites] = await Promise.all([
-      loadValue(this.serde, payload.c) as Promise<Checkpoint>,
+    const writes = sortedWrites(loaded.pendingWrites);
+    // One list of loads, awaited only when serde had to run: plain JSON values come back as they are.
+    const loads = [
+      loadValue(this.serde, payload.c),
       payload.m === undefined ? loaded.metadata : loadValue(this.serde, payload.m),
-      Promise.all(channelEntries.map(([, value]) => loadValue(this.serde, value))),
-      this.#pendingWrites(loaded.pendingWrites),
-    ]);
+      ...channelEntries.map(([, value]) => loadValue(this.serde, value)),
+      ...writes.map((write) => loadValue(this.serde, write.value)),
+    ];
+    const pending = settleAll(loads);
+    const values = pending instanceof Promise ? await pending : pending;
+    const checkpoint = values[0] as Checkpoint;
     const channelValues: Record<string, unknown> = {};
-    channelEntries.forEach(([channel], i) => {
-      channelValues[channel] = values[i];
-    });
+    for (let i = 0; i < channelEntries.length; i++)
+      channelValues[(channelEntries[i] as [string, unknown])[0]] = values[2 + i];
     checkpoint.channel_values = channelValues;
+    const writesAt = 2 + channelEntries.length;
+    const pendingWrites = writes.map(
+      (write, i): CheckpointPendingWrite => [write.taskId, write.channel, values[writesAt + i]],
+    );
     const configurable = { thread_id: loaded.threadId, checkpoint_ns: loaded.ns };
     if (checkpoint.v < 4 && loaded.parentId !== null) await this.#migratePendingSends(checkpoint, loaded);
     const tuple: CheckpointTuple = {
       config: { configurable: { ...configurable, checkpoint_id: loaded.id } },
       checkpoint,
-      metadata: metadata as CheckpointMetadata,
+      metadata: values[1] as CheckpointMetadata,
       pendingWrites,
     };
     if (loaded.parentId !== null)
@@ -239,23 +254,11 @@ export class StowageSaver extends BaseCheckpointSaver {
     return tuple;
   }
 
-  /** Pending writes in writesSortKey order (task path, task id, index), as LangGraph replays them. */
+  /** Pending writes in writesSortKey order, values loaded. */
   async #pendingWrites(writes: readonly StowageWrite[]): Promise<CheckpointPendingWrite[]> {
-    const ordered = [...writes].sort((a, b) =>
-      compareWritesSortKeys(
-        writesSortKey(a.taskPath ?? "", a.taskId, a.index),
-        writesSortKey(b.taskPath ?? "", b.taskId, b.index),
-      ),
-    );
-    return Promise.all(
-      ordered.map(
-        async (write): Promise<CheckpointPendingWrite> => [
-          write.taskId,
-          write.channel,
-          await loadValue(this.serde, write.value),
-        ],
-      ),
-    );
+    const ordered = sortedWrites(writes);
+    const values = await Promise.all(ordered.map((write) => loadValue(this.serde, write.value)));
+    return ordered.map((write, i) => [write.taskId, write.channel, values[i]]);
   }
 
   /** Checkpoints older than format 4 kept pending sends as the parent's TASKS writes; they become a channel. */
@@ -271,6 +274,17 @@ export class StowageSaver extends BaseCheckpointSaver {
     checkpoint.channel_versions[TASKS] =
       versions.length > 0 ? maxChannelVersion(...versions) : this.getNextVersion(undefined);
   }
+}
+
+/** Pending writes in writesSortKey order (task path, task id, index), as LangGraph replays them. */
+function sortedWrites(writes: readonly StowageWrite[]): readonly StowageWrite[] {
+  if (writes.length < 2) return writes;
+  return [...writes].sort((a, b) =>
+    compareWritesSortKeys(
+      writesSortKey(a.taskPath ?? "", a.taskId, a.index),
+      writesSortKey(b.taskPath ?? "", b.taskId, b.index),
+    ),
+  );
 }
 
 function matches(metadata: JsonObject, filter: JsonObject | undefined): boolean {

@@ -25,28 +25,38 @@ export function skipsSerde(serde: SerializerProtocol): boolean {
 
 const utf8 = new TextDecoder();
 
+/** A value now, or a promise of it when serde has to run (plain JSON skips serde and its microtasks). */
+export type MaybePromise<T> = T | Promise<T>;
+
 /** Serializes `value` with the saver's serde, in the form the store's codec can hold. */
-export async function dumpValue(
+export function dumpValue(
   serde: SerializerProtocol,
   value: unknown,
   encoding: ValueEncoding,
   plainJson: boolean,
-): Promise<StoredTyped> {
+): MaybePromise<StoredTyped> {
   if (plainJson && isPortableJson(value, true)) return { v: value };
-  const [type, bytes] = await serde.dumpsTyped(value);
-  if (encoding === "binary") return [type, bytes];
-  if (type === "json") return [type, utf8.decode(bytes)];
-  return [type, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64"), "b64"];
+  return serde.dumpsTyped(value).then(([type, bytes]): StoredTyped => {
+    if (encoding === "binary") return [type, bytes];
+    if (type === "json") return [type, utf8.decode(bytes)];
+    return [type, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64"), "b64"];
+  });
 }
 
 /** Reads a value written by dumpValue (in either encoding). */
-export function loadValue(serde: SerializerProtocol, stored: unknown): Promise<unknown> {
+export function loadValue(serde: SerializerProtocol, stored: unknown): MaybePromise<unknown> {
   if (!Array.isArray(stored)) {
-    if (typeof stored === "object" && stored !== null && "v" in stored) return Promise.resolve(stored.v);
+    if (typeof stored === "object" && stored !== null && "v" in stored) return stored.v;
     return Promise.reject(new TypeError("a stored LangGraph value is neither [type, data] nor { v }"));
   }
   if (typeof stored[0] !== "string") return Promise.reject(new TypeError("a stored LangGraph value has no type"));
   const [type, data, form] = stored as [string, Uint8Array | string, string?];
   if (form === "b64" && typeof data === "string") return serde.loadsTyped(type, Buffer.from(data, "base64"));
   return serde.loadsTyped(type, data);
+}
+
+/** The values themselves when none is a promise (no microtask), else a promise of them all. */
+export function settleAll(values: MaybePromise<unknown>[]): MaybePromise<unknown[]> {
+  for (const value of values) if (value instanceof Promise) return Promise.all(values);
+  return values;
 }
