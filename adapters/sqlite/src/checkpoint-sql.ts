@@ -12,9 +12,6 @@ export const CHECKPOINT_SQL = {
                   ON CONFLICT (namespace, thread_id, ns, id) DO UPDATE SET
                     parent_id = excluded.parent_id, metadata = excluded.metadata, payload = excluded.payload,
                     channels = excluded.channels, created_at = excluded.created_at, expires_at = excluded.expires_at`,
-  putBlob: `INSERT INTO checkpoint_blobs (namespace, thread_id, ns, channel, version_type, version, value)
-            VALUES (@namespace, @threadId, @ns, @channel, @versionType, @version, @value)
-            ON CONFLICT (namespace, thread_id, ns, channel, version_type, version) DO UPDATE SET value = excluded.value`,
   blob: `SELECT value FROM checkpoint_blobs
          WHERE namespace = @namespace AND thread_id = @threadId AND ns = @ns
            AND channel = @channel AND version_type = @versionType AND version = @version`,
@@ -96,6 +93,17 @@ export const LOAD_SQL = {
      ORDER BY id DESC LIMIT 1`,
   ),
 } as const;
+
+/** Blobs per putBlobs statement: a put's new blobs go in ceil(n / BLOB_BATCH) statements. */
+export const BLOB_BATCH = 8;
+
+/** An insert of `count` blobs of one (namespace, thread, ns), with positional parameters 7 per blob. */
+export function putBlobsSql(count: number): string {
+  const rows = Array.from({ length: count }, () => "(?, ?, ?, ?, ?, ?, ?)").join(", ");
+  return `INSERT INTO checkpoint_blobs (namespace, thread_id, ns, channel, version_type, version, value)
+          VALUES ${rows}
+          ON CONFLICT (namespace, thread_id, ns, channel, version_type, version) DO UPDATE SET value = excluded.value`;
+}
 
 export type CheckpointStatements = { [K in keyof typeof CHECKPOINT_SQL]: Database.Statement };
 

@@ -11,7 +11,14 @@ import {
   wallNow,
 } from "@stowage/core";
 import type Database from "better-sqlite3";
-import { CHECKPOINT_SQL, type CheckpointStatements, LOAD_SQL, listPageSql } from "./checkpoint-sql.js";
+import {
+  BLOB_BATCH,
+  CHECKPOINT_SQL,
+  type CheckpointStatements,
+  LOAD_SQL,
+  listPageSql,
+  putBlobsSql,
+} from "./checkpoint-sql.js";
 import type { SqliteFile } from "./sqlite-file.js";
 
 interface CheckpointRow {
@@ -63,6 +70,7 @@ export class SqliteCheckpointDriver implements CheckpointDriver {
   readonly #loadStatements: { [K in keyof typeof LOAD_SQL]: Database.Statement };
   /** listPage statements, one per shape of query (thread?, ns?, before?), prepared on first use. */
   readonly #listStatements = new Map<string, Database.Statement>();
+  readonly #putBlobsStatements: Database.Statement[] = [];
 
   constructor(file: SqliteFile, namespace: string) {
     this.#file = file;
@@ -83,15 +91,14 @@ export class SqliteCheckpointDriver implements CheckpointDriver {
     const namespace = this.#namespace;
     const { threadId, ns } = checkpoint;
     const write = () => {
-      for (const blob of blobs) {
-        this.#sql.putBlob.run({
-          namespace,
-          threadId,
-          ns,
-          channel: blob.channel,
-          ...versionColumns(blob.version),
-          value: blob.value,
-        });
+      for (let start = 0; start < blobs.length; start += BLOB_BATCH) {
+        const batch = blobs.slice(start, start + BLOB_BATCH);
+        const params: unknown[] = [];
+        for (const blob of batch) {
+          const { versionType, version } = versionColumns(blob.version);
+          params.push(namespace, threadId, ns, blob.channel, versionType, version, blob.value);
+        }
+        this.#putBlobs(batch.length).run(params);
       }
       this.#sql.putCheckpoint.run({
         namespace,
@@ -311,6 +318,17 @@ export class SqliteCheckpointDriver implements CheckpointDriver {
       removed += this.#sql.deleteBlob.run({ ...scope, ...blob }).changes;
     }
     return removed;
+  }
+
+  /** The insert of `count` blobs (1..BLOB_BATCH), prepared on first use. */
+  #putBlobs(count: number): Database.Statement {
+    let statement = this.#putBlobsStatements[count];
+    if (statement === undefined) {
+      const sql = putBlobsSql(count);
+      statement = this.#file.db.prepare(sql);
+      this.#putBlobsStatements[count] = statement;
+    }
+    return statement;
   }
 
   #listStatement(query: CheckpointPageQuery): Database.Statement {
