@@ -23,6 +23,23 @@ describe("codecs", () => {
     }
   });
 
+  it("the JSON codec names where the problem is, refuses cycles and accepts a shared object", () => {
+    const cyclic: Record<string, unknown> = { a: [1] };
+    (cyclic.a as unknown[]).push(cyclic);
+    expect(() => jsonCodec.encode(cyclic)).toThrow(/value\.a\[1\] is a circular reference/);
+    expect(() => jsonCodec.encode({ list: [{ ok: 1 }, { when: new Date(0) }] })).toThrow(
+      /value\.list\[1\]\.when is a Date/,
+    );
+    expect(() => jsonCodec.encode([1, Number.NaN])).toThrow(/value\[1\] is NaN/);
+    const shared = { x: 1 };
+    expect(Buffer.from(jsonCodec.encode({ a: shared, b: [shared, shared] })).toString("utf8")).toBe(
+      '{"a":{"x":1},"b":[{"x":1},{"x":1}]}',
+    );
+    expect(Buffer.from(jsonCodec.encode(Object.assign(Object.create(null), { n: null }))).toString("utf8")).toBe(
+      '{"n":null}',
+    );
+  });
+
   it("the JSON codec reports bytes that are not JSON as ERR_CORRUPT_DATA", () => {
     expect(() => jsonCodec.decode(Buffer.from("{not json"))).toThrow(
       expect.objectContaining({ code: "ERR_CORRUPT_DATA" }),

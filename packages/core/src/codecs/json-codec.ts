@@ -40,11 +40,55 @@ function assertPortableJson(value: unknown, path: string, seen: Set<object>): vo
   }
 }
 
+/**
+ * The common case without allocations: true when `value` is portable JSON. Objects on the
+ * current path are kept in `stack` (a cycle is a repeat on it); paths are built only by
+ * assertPortableJson, which runs when this says no, to name the culprit.
+ */
+function isPortableJson(value: unknown, stack: object[]): boolean {
+  switch (typeof value) {
+    case "string":
+    case "boolean":
+      return true;
+    case "number":
+      return Number.isFinite(value);
+    case "object": {
+      if (value === null) return true;
+      if (stack.includes(value)) return false;
+      const isArray = Array.isArray(value);
+      if (!isArray) {
+        const proto = Object.getPrototypeOf(value);
+        if (proto !== Object.prototype && proto !== null) return false;
+      }
+      stack.push(value);
+      let ok = true;
+      if (isArray) {
+        for (let i = 0; ok && i < value.length; i++) ok = isPortableJson(value[i], stack);
+      } else {
+        for (const key in value) {
+          if (!Object.hasOwn(value, key)) continue;
+          if (!isPortableJson((value as Record<string, unknown>)[key], stack)) {
+            ok = false;
+            break;
+          }
+        }
+      }
+      stack.pop();
+      return ok;
+    }
+    default:
+      return false;
+  }
+}
+
+const pathStack: object[] = [];
+
 /** The default codec: UTF-8 JSON text, readable from any language. */
 export const jsonCodec: Codec = {
   name: "json",
   encode(value) {
-    assertPortableJson(value, "value", new Set());
+    pathStack.length = 0; // encode is synchronous, so one stack serves every call
+    if (!isPortableJson(value, pathStack)) assertPortableJson(value, "value", new Set());
     return Buffer.from(JSON.stringify(value), "utf8");
   },
   decode(bytes) {
