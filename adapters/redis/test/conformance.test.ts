@@ -11,7 +11,7 @@ afterAll(async () => server?.stop());
 const url = availability.mode === "url" ? availability.url : server?.url;
 if (url) {
   describeConformance({
-    name: availability.mode === "url" ? "redis (REDIS_URL)" : "redis standalone",
+    name: availability.mode === "url" ? `redis (${availability.source})` : "redis standalone",
     url,
     open: openByUrl(url),
     capabilities: { multiProcess: true, survivesCrash: true, sizeLimit: false },

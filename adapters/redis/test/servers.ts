@@ -1,17 +1,15 @@
 import { parseMultiHostUrl } from "@stowage/core";
 import { describe, it } from "vitest";
-import { type RedisAvailability, redisTestAvailability } from "../src/testing/index.js";
+import { needsBinaryReason, type RedisAvailability, redisTestAvailability } from "../src/testing/index.js";
 
 /** Where this run's Redis comes from; when there is none, the one line that says why (printed once per file). */
 export const availability: RedisAvailability = await redisTestAvailability();
 
 /** Why servers cannot be started from the binary here, or undefined when they can. */
-export const noBinary: string | undefined =
-  availability.mode === "none"
-    ? availability.reason
-    : availability.binary
-      ? undefined
-      : "Redis topology tests skipped: REDIS_URL is set but no redis-server binary is on PATH to start Cluster/TLS/Sentinel servers";
+export const noBinary: string | undefined = needsBinaryReason(
+  availability,
+  "Redis topology tests (Cluster, TLS, Sentinel, redlock)",
+);
 
 if (noBinary) console.warn(`[redis] ${noBinary}`);
 

@@ -10,17 +10,18 @@ import {
   type Storage,
 } from "@stowage/core";
 import { openBus, type RedisBus } from "@stowage/redis";
-import { redisTestAvailability, startCluster, startStandalone, type TestServer } from "@stowage/redis/testing";
+import {
+  needsBinaryReason,
+  redisTestAvailability,
+  startCluster,
+  startStandalone,
+  type TestServer,
+} from "@stowage/redis/testing";
 import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 
 const availability = await redisTestAvailability();
-const skipReason =
-  availability.mode === "none"
-    ? availability.reason
-    : availability.binary
-      ? undefined
-      : "hybrid Redis tests kill and restart their own redis-server; REDIS_URL is set but no redis-server binary is on PATH";
+const skipReason = needsBinaryReason(availability, "hybrid Redis tests (they kill and restart their own redis-server)");
 if (skipReason) console.warn(`[hybrid] ${skipReason}`);
 
 const WORKER = fileURLToPath(new URL("./hybrid-worker.mjs", import.meta.url));

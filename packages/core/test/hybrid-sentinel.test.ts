@@ -1,17 +1,20 @@
 import { randomBytes } from "node:crypto";
 import { createHybridCache, createStorage, type HybridCache, isStowageError, parseMultiHostUrl } from "@stowage/core";
 import { openBus, type RedisBus } from "@stowage/redis";
-import { redisTestAvailability, type SentinelGroup, startSentinelGroup } from "@stowage/redis/testing";
+import {
+  needsBinaryReason,
+  redisTestAvailability,
+  type SentinelGroup,
+  startSentinelGroup,
+} from "@stowage/redis/testing";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const availability = await redisTestAvailability();
-const skipReason =
-  availability.mode === "none"
-    ? availability.reason
-    : availability.binary
-      ? undefined
-      : "the hybrid Sentinel test starts its own primary, replica and sentinels; REDIS_URL is set but no redis-server binary is on PATH";
+const skipReason = needsBinaryReason(
+  availability,
+  "the hybrid Sentinel test (it starts its own primary, replica and sentinels)",
+);
 if (skipReason) console.warn(`[hybrid sentinel] ${skipReason}`);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,12 +1,17 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
+import { startDockerRedis } from "./docker-redis.js";
 
 const run = promisify(execFile);
 
 /** Where Redis-backed tests get their servers, in DESIGN's order. */
 export type RedisAvailability =
-  /** `REDIS_URL` names a server to use as it is (topologies the run would start need the binary too). */
-  | { mode: "url"; url: string; binary: boolean }
+  /**
+   * A server to use as it is: `REDIS_URL`, or (source "docker") a container testcontainers
+   * started for this process. Topologies the run would start (Cluster, TLS, Sentinel, redlock)
+   * need the binary too.
+   */
+  | { mode: "url"; url: string; binary: boolean; source: "REDIS_URL" | "docker" }
   /** `redis-server` is on PATH: the run starts its own servers on free ports. */
   | { mode: "binary"; binary: true }
   /** No server: tests are skipped, and `reason` is the one line to print. */
@@ -24,8 +29,9 @@ async function answers(command: string, args: string[]): Promise<boolean> {
 let cached: Promise<RedisAvailability> | undefined;
 
 /**
- * Finds Redis for tests: `REDIS_URL`; else `redis-server` on PATH; else a Docker engine with
- * testcontainers; else none. Under `CI` a missing server throws instead of skipping.
+ * Finds Redis for tests: `REDIS_URL`; else `redis-server` on PATH; else a Docker engine, on
+ * which testcontainers starts one standalone server for this process (removed when it exits);
+ * else none. Under `CI` a missing server throws instead of skipping.
  */
 export function redisTestAvailability(): Promise<RedisAvailability> {
   cached ??= detect();
@@ -35,12 +41,12 @@ export function redisTestAvailability(): Promise<RedisAvailability> {
 async function detect(): Promise<RedisAvailability> {
   const binary = await answers("redis-server", ["--version"]);
   const url = process.env.REDIS_URL;
-  if (url) return { mode: "url", url, binary };
+  if (url) return { mode: "url", url, binary, source: "REDIS_URL" };
   if (binary) return { mode: "binary", binary: true };
-  const docker = await answers("docker", ["info"]);
-  const reason = docker
-    ? "Redis tests skipped: no REDIS_URL, no redis-server on PATH, and a Docker engine answers but this harness starts servers from the redis-server binary only"
-    : "Redis tests skipped: no REDIS_URL, no redis-server on PATH, and no Docker engine answers";
+  if (await answers("docker", ["info"])) {
+    return { mode: "url", url: await startDockerRedis(), binary: false, source: "docker" };
+  }
+  const reason = "Redis tests skipped: no REDIS_URL, no redis-server on PATH, and no Docker engine answers";
   if (isCi()) throw new Error(`${reason} (CI is set, so this is a failure)`);
   return { mode: "none", binary: false, reason };
 }
@@ -48,4 +54,15 @@ async function detect(): Promise<RedisAvailability> {
 function isCi(): boolean {
   const ci = process.env.CI;
   return ci !== undefined && ci !== "" && ci !== "0" && ci.toLowerCase() !== "false";
+}
+
+/**
+ * Why `what` (tests that start their own servers from the binary) cannot run here, or
+ * undefined when redis-server is on PATH.
+ */
+export function needsBinaryReason(availability: RedisAvailability, what: string): string | undefined {
+  if (availability.mode === "none") return availability.reason;
+  if (availability.binary) return undefined;
+  const server = availability.source === "docker" ? "the Redis server is a Docker container" : "REDIS_URL is set";
+  return `${what} skipped: ${server} but no redis-server binary is on PATH to start them`;
 }

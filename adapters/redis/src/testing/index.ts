@@ -1,4 +1,5 @@
-export { type RedisAvailability, redisTestAvailability } from "./availability.js";
+export { needsBinaryReason, type RedisAvailability, redisTestAvailability } from "./availability.js";
+export { DEFAULT_REDIS_IMAGE, startDockerRedis } from "./docker-redis.js";
 export { freePort } from "./free-port.js";
 export { RedisProcess, type RedisProcessOptions, ServerStartError } from "./redis-process.js";
 export {
