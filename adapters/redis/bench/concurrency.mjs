@@ -8,6 +8,7 @@ import { Socket } from "node:net";
 import { isDeepStrictEqual } from "node:util";
 import { createStorage } from "@stowage/core";
 import { Redis } from "ioredis";
+import { printReport } from "./report.mjs";
 
 const args = process.argv.slice(2);
 const url = args.find((a) => a.startsWith("redis://"));
@@ -162,39 +163,5 @@ for (let round = -1; round < rounds; round++) {
     }
   }
 }
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
-const rows = [];
-for (const [name, r] of results) {
-  for (const op of ops) {
-    rows.push({
-      subject: name,
-      op,
-      opsPerSec: Math.round(median(r[op].map((x) => x.opsPerSec))),
-      cpuUsPerOp: Number(median(r[op].map((x) => x.cpuUs)).toFixed(2)),
-      writesPerOp: Number(median(r[op].map((x) => x.writes)).toFixed(3)),
-    });
-  }
-}
-console.log(`c=${concurrency} n=${n} rounds=${rounds} size=${size}`);
-console.table(rows);
-// Paired ratios: the first subject's ops/s over each other's in the same round (adjacent in time).
-const [first, ...others] = subjects.map((s) => s.name);
-const paired = [];
-for (const other of others) {
-  for (const op of ops) {
-    const mine = results.get(first)[op];
-    const theirs = results.get(other)[op];
-    const ratios = mine.map((run, i) => run.opsPerSec / theirs[i].opsPerSec).sort((a, b) => a - b);
-    const cpu = mine.map((run, i) => theirs[i].cpuUs / run.cpuUs).sort((a, b) => a - b);
-    paired.push({
-      ratio: `${first} / ${other}`,
-      op,
-      medianOpsRatio: Number(median(ratios).toFixed(2)),
-      lowest: Number(ratios[0].toFixed(2)),
-      highest: Number(ratios[ratios.length - 1].toFixed(2)),
-      medianCpuRatio: Number(median(cpu).toFixed(2)),
-    });
-  }
-}
-if (paired.length > 0) console.table(paired);
+printReport(results, ops, `c=${concurrency} n=${n} rounds=${rounds} size=${size}`, { writesPerOp: ["writes", 3] });
 for (const s of subjects) await s.close();
