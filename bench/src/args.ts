@@ -24,6 +24,7 @@ export const DEFAULTS = {
   n: 2000,
   repeats: 3,
   warmup: 200,
+  minMs: 300,
   workers: 8,
   durationMs: 2000,
   threadSize: 10_000,
@@ -42,6 +43,7 @@ export const USAGE = `Usage: npm run bench -- [options]
   --n <ops>            operations per row (default ${DEFAULTS.n})
   --repeats <runs>     measured runs per row; the median is reported (default ${DEFAULTS.repeats})
   --warmup <ops>       operations of the discarded warm-up run before each row (default ${DEFAULTS.warmup})
+  --min-ms <ms>        shortest measured run: a run repeats its n operations until this long (default ${DEFAULTS.minMs})
   --workers <count>    lock contenders in contention (default ${DEFAULTS.workers})
   --duration <ms>      length of each contention run (default ${DEFAULTS.durationMs})
   --thread-size <n>    checkpoints in the checkpoint scenario's thread (default ${DEFAULTS.threadSize})
@@ -143,6 +145,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
       n: positiveInteger(values.n, "--n", DEFAULTS.n),
       repeats: positiveInteger(values.repeats, "--repeats", DEFAULTS.repeats),
       warmup: positiveInteger(values.warmup, "--warmup", DEFAULTS.warmup, true),
+      minMs: positiveInteger(values["min-ms"], "--min-ms", DEFAULTS.minMs, true),
       workers: positiveInteger(values.workers, "--workers", DEFAULTS.workers),
       durationMs: positiveInteger(values.duration, "--duration", DEFAULTS.durationMs),
       threadSize: positiveInteger(values["thread-size"], "--thread-size", DEFAULTS.threadSize),
@@ -162,6 +165,7 @@ const OPTIONS = {
   n: { type: "string" },
   repeats: { type: "string" },
   warmup: { type: "string" },
+  "min-ms": { type: "string" },
   workers: { type: "string" },
   duration: { type: "string" },
   "thread-size": { type: "string" },

@@ -28,7 +28,7 @@ export async function main(argv: readonly string[], out: NodeJS.WritableStream =
     return 0;
   }
   const startedAt = new Date().toISOString();
-  const { subjects, cleanup } = await resolveSubjects(options.backends, options.peers);
+  const { subjects, peerRedis, cleanup } = await resolveSubjects(options.backends, options.peers);
   let report: BenchReport;
   try {
     const rows = await runBench(
@@ -46,6 +46,7 @@ export async function main(argv: readonly string[], out: NodeJS.WritableStream =
         ...options.settings,
         scenarios: options.scenarios.map((s) => s.name),
         subjects: subjects.map((s) => s.name),
+        ...(subjects.some((s) => s.server) ? { peerRedis } : {}),
       },
       rows,
     };
@@ -55,7 +56,7 @@ export async function main(argv: readonly string[], out: NodeJS.WritableStream =
   const paths = await writeReport(report, options.out);
   const m = report.machine;
   out.write(
-    `stowage bench · node ${m.node} · ${m.cpus} × ${m.cpuModel} · ${Math.round(m.memoryBytes / 2 ** 30)} GiB · n=${options.settings.n}, repeats=${options.settings.repeats} (median run)\n\n`,
+    `stowage bench · node ${m.node} · ${m.cpus} × ${m.cpuModel} · ${Math.round(m.memoryBytes / 2 ** 30)} GiB · n=${options.settings.n}, repeats=${options.settings.repeats} interleaved across subjects (median run), runs of at least ${options.settings.minMs} ms\n\n`,
   );
   out.write(`${resultTable(report.rows)}\n\n${pivotTables(report.rows)}\n`);
   const found = ratios(report.rows);

@@ -15,6 +15,12 @@ export interface ResultRow {
   n?: number;
   /** Runs measured (the median one is reported). */
   runs?: number;
+  /** Ops/s of every measured run in repeat order; run i of each subject was taken in the same round. */
+  repeatOpsPerSec?: number[];
+  /** Median over runs of process CPU µs per op; null when the subject runs out of process (its CPU is not ours). */
+  cpuUsPerOp?: number | null;
+  /** The server the subject talked to (Redis peers). */
+  server?: string;
   opsPerSec?: number;
   p50Ms?: number;
   p99Ms?: number;

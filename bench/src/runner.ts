@@ -1,6 +1,7 @@
 import type { ResultRow } from "./result.js";
-import type { RunSettings, Scenario } from "./scenarios/scenario.js";
+import type { PlannedRow, RunSettings, Scenario } from "./scenarios/scenario.js";
 import type { Subject } from "./subjects/subject.js";
+import { runInTurns } from "./turns.js";
 
 /** Told about the plan once, then about every finished row. */
 export interface ProgressSink {
@@ -9,9 +10,15 @@ export interface ProgressSink {
   stop(): void;
 }
 
+const keyOf = (row: { row: string; params: Record<string, number> }) => `${row.row}${JSON.stringify(row.params)}`;
+
 /**
- * Runs every scenario on every subject, in order. A subject that fails to open or errs mid-way
- * does not stop the run: its unreported rows become skipped rows carrying the reason.
+ * Runs every scenario on every subject. Within a scenario the subjects take turns (see
+ * runInTurns): each subject opens its state once, as the scenario does it, and repeat r of a
+ * row runs on every subject before repeat r+1 on any, so a subject's runs and its peers' share
+ * time windows. A subject that fails to open or errs mid-way does not stop the run: its
+ * unreported rows become skipped rows carrying the reason. Rows come back in plan order
+ * (scenario, subject, row), not in the order they were measured.
  */
 export async function runBench(
   scenarios: readonly Scenario[],
@@ -19,42 +26,59 @@ export async function runBench(
   settings: RunSettings,
   progress: ProgressSink,
 ): Promise<ResultRow[]> {
-  const plans = scenarios.flatMap((scenario) =>
+  const plans = scenarios.map((scenario) =>
     subjects.map((subject) => ({ scenario, subject, planned: scenario.plan(subject, settings) })),
   );
-  progress.start(plans.reduce((total, plan) => total + plan.planned.length, 0));
+  progress.start(plans.flat().reduce((total, plan) => total + plan.planned.length, 0));
   const rows: ResultRow[] = [];
   try {
-    for (const { scenario, subject, planned } of plans) {
-      if (planned.length === 0) continue;
-      const reported = new Set<string>();
-      const keyOf = (row: { row: string; params: Record<string, number> }) => `${row.row}${JSON.stringify(row.params)}`;
-      try {
-        await scenario.run(subject, settings, (row) => {
-          reported.add(keyOf(row));
-          rows.push(row);
-          progress.row(row);
+    for (const group of plans) {
+      const found = group.map(() => new Map<string, ResultRow>());
+      const tasks = group
+        .map((plan, index) => ({ ...plan, found: found[index] as Map<string, ResultRow> }))
+        .filter((plan) => plan.planned.length > 0)
+        .map(({ scenario, subject, planned, found }) => async () => {
+          try {
+            await scenario.run(subject, settings, (row) => {
+              found.set(keyOf(row), row);
+              progress.row(row);
+            });
+          } catch (error) {
+            const reason = error instanceof Error ? error.message : String(error);
+            for (const plan of planned.filter((row) => !found.has(keyOf(row)))) {
+              const row = skippedRow(scenario, subject, plan, reason);
+              found.set(keyOf(row), row);
+              progress.row(row);
+            }
+          }
         });
-      } catch (error) {
-        const reason = error instanceof Error ? error.message : String(error);
-        for (const plan of planned.filter((row) => !reported.has(keyOf(row)))) {
-          const row: ResultRow = {
-            scenario: scenario.name,
-            row: plan.row,
-            subject: subject.name,
-            kind: subject.kind,
-            ...(subject.ceilingOf ? { ceilingOf: subject.ceilingOf } : {}),
-            params: plan.params,
-            status: "skipped",
-            reason,
-          };
-          rows.push(row);
-          progress.row(row);
+      await runInTurns(tasks);
+      group.forEach((plan, index) => {
+        const mine = found[index] as Map<string, ResultRow>;
+        const inPlan = new Set(plan.planned.map(keyOf));
+        for (const planned of plan.planned) {
+          const row = mine.get(keyOf(planned));
+          if (row) rows.push(row);
         }
-      }
+        for (const [key, row] of mine) if (!inPlan.has(key)) rows.push(row);
+      });
     }
   } finally {
     progress.stop();
   }
   return rows;
+}
+
+function skippedRow(scenario: Scenario, subject: Subject, plan: PlannedRow, reason: string): ResultRow {
+  return {
+    scenario: scenario.name,
+    row: plan.row,
+    subject: subject.name,
+    kind: subject.kind,
+    ...(subject.ceilingOf ? { ceilingOf: subject.ceilingOf } : {}),
+    ...(subject.server ? { server: subject.server() } : {}),
+    params: plan.params,
+    status: "skipped",
+    reason,
+  };
 }

@@ -7,6 +7,8 @@ export interface RunSummary {
   p99Ms: number;
   meanMs: number;
   maxMs: number;
+  /** Process CPU time (user + system) per operation in µs, when the run measured it. */
+  cpuUsPerOp?: number;
 }
 
 /**
@@ -28,7 +30,7 @@ export function percentile(sorted: ArrayLike<number>, q: number): number {
  * Summarises recorded latencies. `elapsedMs` is the wall time of the run; without it (rows
  * interleaved with another row in one loop) throughput is 1000 / mean latency.
  */
-export function summarize(latenciesMs: ArrayLike<number>, elapsedMs?: number): RunSummary {
+export function summarize(latenciesMs: ArrayLike<number>, elapsedMs?: number, cpuUs?: number): RunSummary {
   const sorted = Float64Array.from(latenciesMs).sort();
   const n = sorted.length;
   let total = 0;
@@ -42,6 +44,7 @@ export function summarize(latenciesMs: ArrayLike<number>, elapsedMs?: number): R
     p99Ms: percentile(sorted, 99),
     meanMs,
     maxMs: n === 0 ? Number.NaN : (sorted[n - 1] as number),
+    ...(cpuUs !== undefined && n > 0 ? { cpuUsPerOp: cpuUs / n } : {}),
   };
 }
 
@@ -50,4 +53,14 @@ export function medianRun<T extends { opsPerSec: number }>(runs: readonly T[]): 
   if (runs.length === 0) throw new RangeError("medianRun needs at least one run");
   const ordered = [...runs].sort((a, b) => a.opsPerSec - b.opsPerSec);
   return ordered[Math.floor((ordered.length - 1) / 2)] as T;
+}
+
+/** The median of some numbers (the mean of the middle two for an even count); NaN for none. */
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1
+    ? (sorted[middle] as number)
+    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
 }

@@ -17,6 +17,7 @@ const TINY: RunSettings = {
   n: 10,
   repeats: 1,
   warmup: 2,
+  minMs: 0,
   workers: 2,
   durationMs: 200,
   threadSize: 15,

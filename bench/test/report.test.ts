@@ -60,7 +60,20 @@ describe("table", () => {
     const lines = table.split("\n");
     expect(lines).toHaveLength(2 + ROWS.length);
     const header = (lines[0] as string).split("|").map((cell) => cell.trim());
-    expect(header).toEqual(["", "scenario", "row", "subject", "n", "ops/s", "p50 ms", "p99 ms", "RSS MB", "note", ""]);
+    expect(header).toEqual([
+      "",
+      "scenario",
+      "row",
+      "subject",
+      "n",
+      "ops/s",
+      "p50 ms",
+      "p99 ms",
+      "CPU µs/op",
+      "RSS MB",
+      "note",
+      "",
+    ]);
     expect(table).toContain("40,000");
     expect(table).toContain("0.0123");
     expect(table).toMatch(/\| +100 \|/);
@@ -90,9 +103,18 @@ describe("ratios", () => {
         backend: "memory://",
         peer: "raw-better-sqlite3",
         ratio: 2,
+        paired: false,
         ceiling: false,
       },
-      { scenario: "seed", row: "cache_get", backend: "memory://", peer: "keyv-<redis>", ratio: 0.5, ceiling: false },
+      {
+        scenario: "seed",
+        row: "cache_get",
+        backend: "memory://",
+        peer: "keyv-<redis>",
+        ratio: 0.5,
+        paired: false,
+        ceiling: false,
+      },
     ]);
     const tables = ratioTables(found);
     expect(tables).toContain("seed: memory:// ops/s ÷ peer ops/s");

@@ -18,6 +18,7 @@ const TINY: RunSettings = {
   n: 12,
   repeats: 3,
   warmup: 2,
+  minMs: 0,
   workers: 3,
   durationMs: 150,
   threadSize: 25,

@@ -1,5 +1,5 @@
 import type { OpenSubject, Subject } from "../subjects/subject.js";
-import { connectRedis, deleteByPrefix, runPrefix } from "./redis-server.js";
+import { connectRedis, deleteByPrefix, redisServerLabel, runPrefix } from "./redis-server.js";
 
 async function openBentocache(): Promise<OpenSubject> {
   const { BentoCache, bentostore } = await import("bentocache");
@@ -41,4 +41,5 @@ export const bentocachePeer: Subject = {
   kind: "peer",
   capabilities: ["cache"],
   open: openBentocache,
+  server: redisServerLabel,
 };

@@ -1,5 +1,5 @@
 import type { OpenSubject, Subject } from "../subjects/subject.js";
-import { connectRedis, redisUrl, runPrefix } from "./redis-server.js";
+import { connectRedis, redisServerLabel, redisUrl, runPrefix } from "./redis-server.js";
 
 async function openCacheable(): Promise<OpenSubject> {
   (await connectRedis()).disconnect(); // fail fast with a reason instead of a reconnect loop
@@ -28,4 +28,5 @@ export const cacheablePeer: Subject = {
   kind: "peer",
   capabilities: ["cache"],
   open: openCacheable,
+  server: redisServerLabel,
 };

@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import type { Keyv } from "keyv";
 import type { OpenSubject, Subject } from "../subjects/subject.js";
-import { connectRedis, redisUrl, runPrefix } from "./redis-server.js";
+import { connectRedis, redisServerLabel, redisUrl, runPrefix } from "./redis-server.js";
 import { scratchDir } from "./temp-dir.js";
 
 /** Keyv as a cache and as the seed's checkpoint store (latest checkpoint per thread under one key). */
@@ -58,4 +58,5 @@ export const keyvRedis: Subject = {
   kind: "peer",
   capabilities: ["cache", "checkpoint"],
   open: openKeyvRedis,
+  server: redisServerLabel,
 };

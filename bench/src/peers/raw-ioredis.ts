@@ -1,7 +1,7 @@
 import { sleep } from "@stowage/core";
 import type { OpenSubject, Subject } from "../subjects/subject.js";
 import { sortableId } from "./checkpoint-ids.js";
-import { connectRedis, deleteByPrefix, runPrefix } from "./redis-server.js";
+import { connectRedis, deleteByPrefix, redisServerLabel, runPrefix } from "./redis-server.js";
 
 // Compare-and-delete: the usual single-instance lock release, atomic because Lua runs alone.
 const RELEASE_SCRIPT = `if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("DEL", KEYS[1]) else return 0 end`;
@@ -80,6 +80,7 @@ export const rawIoredis: Subject = {
   ceilingOf: "redis",
   capabilities: ["cache", "lock", "checkpoint", "checkpointList"],
   open: () => openRawIoredis("raw-ioredis", false),
+  server: redisServerLabel,
 };
 
 /** Raw ioredis with enableAutoPipelining: concurrent commands share round trips. */
@@ -89,4 +90,5 @@ export const rawIoredisPipelined: Subject = {
   ceilingOf: "redis",
   capabilities: ["cache", "lock", "checkpoint", "checkpointList"],
   open: () => openRawIoredis("raw-ioredis-autopipeline", true),
+  server: redisServerLabel,
 };

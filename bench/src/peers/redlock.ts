@@ -1,5 +1,5 @@
 import type { OpenSubject, Subject } from "../subjects/subject.js";
-import { connectRedis, deleteByPrefix, runPrefix } from "./redis-server.js";
+import { connectRedis, deleteByPrefix, redisServerLabel, runPrefix } from "./redis-server.js";
 
 const RETRY_DELAY_MS = 10;
 
@@ -30,5 +30,6 @@ export const redlockPeer: Subject = {
   kind: "peer",
   capabilities: ["lock"],
   open: openRedlock,
+  server: redisServerLabel,
   worker: { kind: "peer", name: "redlock" },
 };

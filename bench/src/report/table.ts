@@ -2,16 +2,25 @@ import { type ResultRow, rowLabel } from "../result.js";
 import { formatMb, formatMs, formatRate, markdownTable } from "./format.js";
 
 function note(row: ResultRow): string {
-  if (row.status === "skipped") return `skipped: ${row.reason ?? "no reason given"}`;
-  if (!row.extra) return "";
-  return Object.entries(row.extra)
-    .map(([name, value]) => `${name}=${Number.isInteger(value) ? value : formatMs(value)}`)
-    .join(" ");
+  const server = row.server ? `server=${row.server}` : "";
+  if (row.status === "skipped")
+    return [`skipped: ${row.reason ?? "no reason given"}`, server].filter(Boolean).join(" ");
+  const extra = Object.entries(row.extra ?? {}).map(
+    ([name, value]) => `${name}=${Number.isInteger(value) ? value : formatMs(value)}`,
+  );
+  return [...extra, server].filter(Boolean).join(" ");
 }
 
-/** Every row as a Markdown table: scenario, operation, subject, n, ops/s, p50/p99 latency, RSS and notes. */
+/** CPU µs per op: "n/a" for a subject measured in another process, "-" when not measured. */
+function formatCpu(row: ResultRow): string {
+  if (row.cpuUsPerOp === null) return "n/a";
+  if (row.cpuUsPerOp === undefined || !Number.isFinite(row.cpuUsPerOp)) return "-";
+  return row.cpuUsPerOp >= 100 ? Math.round(row.cpuUsPerOp).toString() : row.cpuUsPerOp.toFixed(1);
+}
+
+/** Every row as a Markdown table: scenario, operation, subject, n, ops/s, p50/p99 latency, CPU µs/op, RSS and notes. */
 export function resultTable(rows: readonly ResultRow[]): string {
-  const header = ["scenario", "row", "subject", "n", "ops/s", "p50 ms", "p99 ms", "RSS MB", "note"];
+  const header = ["scenario", "row", "subject", "n", "ops/s", "p50 ms", "p99 ms", "CPU µs/op", "RSS MB", "note"];
   const body = rows.map((row) => [
     row.scenario,
     rowLabel(row),
@@ -20,10 +29,11 @@ export function resultTable(rows: readonly ResultRow[]): string {
     formatRate(row.opsPerSec),
     formatMs(row.p50Ms),
     formatMs(row.p99Ms),
+    formatCpu(row),
     formatMb(row.rssBytes),
     note(row),
   ]);
-  return markdownTable(header, body, new Set([3, 4, 5, 6, 7]));
+  return markdownTable(header, body, new Set([3, 4, 5, 6, 7, 8]));
 }
 
 /** One Markdown table per scenario: a line per row, a column per subject, ops/s in the cells ("skipped" where skipped). */

@@ -21,18 +21,29 @@ async function run(subject: Subject, settings: RunSettings, done: (row: ReturnTy
     const deleteThread = checkpoint.deleteThread.bind(checkpoint);
     const payload = checkpointPayload();
     const warmSize = Math.min(settings.threadSize, Math.max(1, settings.warmup));
-    const { medians, runs } = await repeatRuns(settings, async (n, tag) => {
+    const measured = await repeatRuns("checkpoint thread", settings, async (n, tag, minMs) => {
       const threadId = `bench-checkpoint-${tag}`;
       const size = tag === "warm" ? warmSize : settings.threadSize;
       const put = await timedRun(size, 1, () => checkpoint.save(threadId, payload, 7 * DAY_MS));
-      const getLatest = await timedRun(n, 1, async () => {
-        if ((await checkpoint.load(threadId)) === undefined) throw new Error("get latest found no checkpoint");
-      });
+      // put runs once (a longer run would grow the thread past threadSize); the reads run at least minMs.
+      const getLatest = await timedRun(
+        n,
+        1,
+        async () => {
+          if ((await checkpoint.load(threadId)) === undefined) throw new Error("get latest found no checkpoint");
+        },
+        minMs,
+      );
       const expected = Math.min(LIST_LIMIT, size);
-      const listed = await timedRun(n, 1, async () => {
-        const found = await list(threadId, LIST_LIMIT);
-        if (found.length !== expected) throw new Error(`list returned ${found.length} checkpoints, not ${expected}`);
-      });
+      const listed = await timedRun(
+        n,
+        1,
+        async () => {
+          const found = await list(threadId, LIST_LIMIT);
+          if (found.length !== expected) throw new Error(`list returned ${found.length} checkpoints, not ${expected}`);
+        },
+        minMs,
+      );
       const start = process.hrtime.bigint();
       await deleteThread(threadId);
       const deleted = summarize([msSince(start)]);
@@ -43,7 +54,8 @@ async function run(subject: Subject, settings: RunSettings, done: (row: ReturnTy
       >;
     });
     for (const planned of plan(subject, settings)) {
-      done(okRow("checkpoint", subject, planned, medians[planned.row as (typeof ROWS)[number]], runs));
+      const row = measured[planned.row as (typeof ROWS)[number]];
+      done(okRow("checkpoint", subject, planned, row.median, row.runs));
     }
   });
 }

@@ -1,21 +1,39 @@
 import { medianRun, type RunSummary } from "../stats.js";
+import { turn } from "../turns.js";
 import type { RunSettings } from "./scenario.js";
+
+/** A row's median run and every measured run, in repeat order (repeat i of every subject shares a time window). */
+export interface RowRuns {
+  median: RunSummary;
+  runs: RunSummary[];
+}
 
 /**
  * Runs `once` for a discarded warm-up (settings.warmup operations, tag "warm"), then
- * settings.repeats times with n operations (tags "r0", "r1", …), and returns the median run of
- * each row `once` measured. Tags keep the runs' keys apart.
+ * settings.repeats times with n operations (tags "r0", "r1", …) and settings.minMs as the
+ * shortest run, and returns each row `once` measured. Tags keep the runs' keys apart. Under the
+ * runner each run waits for its turn at `key`: repeat r of every subject runs before repeat r+1.
  */
 export async function repeatRuns<Row extends string>(
-  settings: Pick<RunSettings, "n" | "repeats" | "warmup">,
-  once: (n: number, tag: string) => Promise<Record<Row, RunSummary>>,
-): Promise<{ medians: Record<Row, RunSummary>; runs: number }> {
-  if (settings.warmup > 0) await once(settings.warmup, "warm");
+  key: string,
+  settings: Pick<RunSettings, "n" | "repeats" | "warmup" | "minMs">,
+  once: (n: number, tag: string, minMs: number) => Promise<Record<Row, RunSummary>>,
+): Promise<Record<Row, RowRuns>> {
+  if (settings.warmup > 0) {
+    await turn(key, -1);
+    await once(settings.warmup, "warm", 0);
+  }
   const runs: Record<Row, RunSummary>[] = [];
-  for (let r = 0; r < settings.repeats; r++) runs.push(await once(settings.n, `r${r}`));
+  for (let r = 0; r < settings.repeats; r++) {
+    await turn(key, r);
+    runs.push(await once(settings.n, `r${r}`, settings.minMs));
+  }
   const first = runs[0];
   if (!first) throw new Error("repeats must be at least 1");
-  const medians = {} as Record<Row, RunSummary>;
-  for (const row of Object.keys(first) as Row[]) medians[row] = medianRun(runs.map((run) => run[row]));
-  return { medians, runs: runs.length };
+  const rows = {} as Record<Row, RowRuns>;
+  for (const row of Object.keys(first) as Row[]) {
+    const all = runs.map((run) => run[row]);
+    rows[row] = { median: medianRun(all), runs: all };
+  }
+  return rows;
 }

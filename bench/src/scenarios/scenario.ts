@@ -1,4 +1,5 @@
 import type { ResultRow } from "../result.js";
+import { median, type RunSummary } from "../stats.js";
 import type { OpenSubject, Subject } from "../subjects/subject.js";
 
 /** What every scenario reads from the command line. */
@@ -9,6 +10,8 @@ export interface RunSettings {
   repeats: number;
   /** Operations of the discarded warm-up run before each row. */
   warmup: number;
+  /** Shortest measured run in ms: a run repeats its batch of operations until this much time has passed. */
+  minMs: number;
   /** Lock contenders in `contention`. */
   workers: number;
   /** How long each contention run cycles the lock, in ms. */
@@ -40,15 +43,20 @@ export interface Scenario {
   run(subject: Subject, settings: RunSettings, done: RowDone): Promise<void>;
 }
 
-/** A row of `subject` built from a measured summary. */
+/**
+ * A row of `subject` built from a measured summary. Given every run (in repeat order), it also
+ * keeps each run's ops/s (for paired ratios) and the median CPU µs per op.
+ */
 export function okRow(
   scenario: string,
   subject: Subject,
   planned: PlannedRow,
   summary: { n: number; opsPerSec: number; p50Ms: number; p99Ms: number },
-  runs: number,
+  runs: number | readonly RunSummary[],
   extra?: Record<string, number>,
 ): ResultRow {
+  const all = typeof runs === "number" ? undefined : runs;
+  const cpu = all?.map((run) => run.cpuUsPerOp).filter((value): value is number => value !== undefined);
   return {
     scenario,
     row: planned.row,
@@ -58,7 +66,10 @@ export function okRow(
     params: planned.params,
     status: "ok",
     n: summary.n,
-    runs,
+    runs: all ? all.length : (runs as number),
+    ...(all ? { repeatOpsPerSec: all.map((run) => run.opsPerSec) } : {}),
+    ...(cpu && cpu.length > 0 && cpu.length === all?.length ? { cpuUsPerOp: median(cpu) } : {}),
+    ...(subject.server ? { server: subject.server() } : {}),
     opsPerSec: summary.opsPerSec,
     p50Ms: summary.p50Ms,
     p99Ms: summary.p99Ms,

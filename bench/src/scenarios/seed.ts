@@ -3,7 +3,7 @@ import { msSince, Recorder, timedRun } from "../measure.js";
 import type { ResultRow } from "../result.js";
 import type { RunSummary } from "../stats.js";
 import type { CacheOps, Subject } from "../subjects/subject.js";
-import { repeatRuns } from "./repeat.js";
+import { type RowRuns, repeatRuns } from "./repeat.js";
 import { okRow, type PlannedRow, type RunSettings, type Scenario, withOpen } from "./scenario.js";
 import { checkpointPayload, DAY_MS, jsonDocument, SEED_TEXT } from "./workload.js";
 
@@ -35,41 +35,58 @@ async function readBack(
   read: (index: number) => Promise<unknown>,
   expected: unknown,
   what: string,
+  minMs: number,
 ): Promise<RunSummary> {
   let wrong = 0;
-  const summary = await timedRun(n, 1, async (i) => {
-    if (!isDeepStrictEqual(await read(i), expected)) wrong++;
-  });
+  const summary = await timedRun(
+    n,
+    1,
+    async (i) => {
+      if (!isDeepStrictEqual(await read(i), expected)) wrong++;
+    },
+    minMs,
+  );
   if (wrong > 0) throw new Error(`${what}: ${wrong} of ${n} reads did not return what was written`);
   return summary;
 }
 
-async function concurrentMix(cache: CacheOps, n: number, tag: string): Promise<RunSummary> {
+async function concurrentMix(cache: CacheOps, n: number, tag: string, minMs: number): Promise<RunSummary> {
   const recorder = new Recorder();
-  let next = 0;
-  const worker = async () => {
-    while (next < n) {
-      const index = next;
-      next += 2;
-      const key = `seed:${tag}:mix:${index}`;
-      await recorder.time(() => cache.set(key, SEED_TEXT, DAY_MS));
-      await recorder.time(() => cache.get(key));
-    }
-  };
+  const cpuStart = process.cpuUsage();
   const start = process.hrtime.bigint();
-  await Promise.all(Array.from({ length: CONCURRENT_WORKERS }, worker));
-  return recorder.summary(msSince(start));
+  do {
+    let next = 0;
+    const worker = async () => {
+      while (next < n) {
+        const index = next;
+        next += 2;
+        const key = `seed:${tag}:mix:${index}`;
+        await recorder.time(() => cache.set(key, SEED_TEXT, DAY_MS));
+        await recorder.time(() => cache.get(key));
+      }
+    };
+    await Promise.all(Array.from({ length: CONCURRENT_WORKERS }, worker));
+  } while (n > 0 && msSince(start) < minMs);
+  const elapsed = msSince(start);
+  const cpu = process.cpuUsage(cpuStart);
+  return recorder.summary(elapsed, cpu.user + cpu.system);
 }
 
 async function runSeed(subject: Subject, settings: RunSettings, done: (row: ResultRow) => void): Promise<void> {
   const planned = new Map(rowsOf(subject).map((row) => [row.row, row]));
-  const report = (row: string, summary: RunSummary, runs: number) =>
-    done(okRow("seed", subject, planned.get(row) as PlannedRow, summary, runs));
+  const report = (row: string, measured: RowRuns) =>
+    done(okRow("seed", subject, planned.get(row) as PlannedRow, measured.median, measured.runs));
 
   if (subject.external) {
     for (const row of await subject.external.runSeed(settings)) {
       const plannedRow = planned.get(row.row);
-      if (plannedRow) done({ ...okRow("seed", subject, plannedRow, row, settings.repeats), rssBytes: row.rssBytes });
+      // Its CPU time is the other process's, not ours: n/a rather than this process's figure.
+      if (plannedRow)
+        done({
+          ...okRow("seed", subject, plannedRow, row, settings.repeats),
+          rssBytes: row.rssBytes,
+          cpuUsPerOp: null,
+        });
     }
     return;
   }
@@ -79,57 +96,67 @@ async function runSeed(subject: Subject, settings: RunSettings, done: (row: Resu
       const document = jsonDocument();
       const textKey = (tag: string, i: number) => `seed:${tag}:cache:${i}`;
       const jsonKey = (tag: string, i: number) => `seed:${tag}:json:${i}`;
-      const sets = await repeatRuns(settings, async (n, tag) => ({
-        cache_set: await timedRun(n, 1, (i) => cache.set(textKey(tag, i), SEED_TEXT, DAY_MS)),
+      const sets = await repeatRuns("seed cache_set", settings, async (n, tag, minMs) => ({
+        cache_set: await timedRun(n, 1, (i) => cache.set(textKey(tag, i), SEED_TEXT, DAY_MS), minMs),
       }));
-      report("cache_set", sets.medians.cache_set, sets.runs);
-      const gets = await repeatRuns(settings, async (n, tag) => ({
-        cache_get: await readBack(n, (i) => cache.get(textKey(tag, i)), SEED_TEXT, "cache_get"),
+      report("cache_set", sets.cache_set);
+      const gets = await repeatRuns("seed cache_get", settings, async (n, tag, minMs) => ({
+        cache_get: await readBack(n, (i) => cache.get(textKey(tag, i)), SEED_TEXT, "cache_get", minMs),
       }));
-      report("cache_get", gets.medians.cache_get, gets.runs);
-      const jsonSets = await repeatRuns(settings, async (n, tag) => ({
-        json_set: await timedRun(n, 1, (i) => cache.set(jsonKey(tag, i), document, DAY_MS)),
+      report("cache_get", gets.cache_get);
+      const jsonSets = await repeatRuns("seed json_set", settings, async (n, tag, minMs) => ({
+        json_set: await timedRun(n, 1, (i) => cache.set(jsonKey(tag, i), document, DAY_MS), minMs),
       }));
-      report("json_set", jsonSets.medians.json_set, jsonSets.runs);
-      const jsonGets = await repeatRuns(settings, async (n, tag) => ({
-        json_get: await readBack(n, (i) => cache.get(jsonKey(tag, i)), document, "json_get"),
+      report("json_set", jsonSets.json_set);
+      const jsonGets = await repeatRuns("seed json_get", settings, async (n, tag, minMs) => ({
+        json_get: await readBack(n, (i) => cache.get(jsonKey(tag, i)), document, "json_get", minMs),
       }));
-      report("json_get", jsonGets.medians.json_get, jsonGets.runs);
+      report("json_get", jsonGets.json_get);
     }
     if (lock) {
-      const locks = await repeatRuns(settings, async (n, tag) => {
-        const acquire = new Recorder();
-        const release = new Recorder();
-        for (let i = 0; i < n; i++) {
-          const held = await acquire.time(() => lock.acquire(`seed:${tag}:lock:${i}`, 30_000, 0));
-          await release.time(() => held.release());
-        }
+      const locks = await repeatRuns("seed lock_acquire", settings, async (n, tag, minMs) => {
+        const acquire = new Recorder({ cpu: true });
+        const release = new Recorder({ cpu: true });
+        const start = process.hrtime.bigint();
+        do {
+          for (let i = 0; i < n; i++) {
+            const held = await acquire.time(() => lock.acquire(`seed:${tag}:lock:${i}`, 30_000, 0));
+            await release.time(() => held.release());
+          }
+        } while (n > 0 && msSince(start) < minMs);
         // Acquire and release alternate in one loop, so each row's throughput is 1000 / its mean latency.
         return { lock_acquire: acquire.summary(), lock_release: release.summary() };
       });
-      report("lock_acquire", locks.medians.lock_acquire, locks.runs);
-      report("lock_release", locks.medians.lock_release, locks.runs);
+      report("lock_acquire", locks.lock_acquire);
+      report("lock_release", locks.lock_release);
     }
     if (checkpoint) {
       const payload = checkpointPayload();
       const thread = (tag: string, i: number) => `seed-${tag}-thread-${i}`;
-      const saves = await repeatRuns(settings, async (n, tag) => ({
-        checkpoint_save: await timedRun(n, 1, (i) => checkpoint.save(thread(tag, i), payload, 7 * DAY_MS)),
+      const saves = await repeatRuns("seed checkpoint_save", settings, async (n, tag, minMs) => ({
+        checkpoint_save: await timedRun(n, 1, (i) => checkpoint.save(thread(tag, i), payload, 7 * DAY_MS), minMs),
       }));
-      report("checkpoint_save", saves.medians.checkpoint_save, saves.runs);
-      const loads = await repeatRuns(settings, async (n, tag) => {
+      report("checkpoint_save", saves.checkpoint_save);
+      const loads = await repeatRuns("seed checkpoint_load", settings, async (n, tag, minMs) => {
         let wrong = 0;
-        const summary = await timedRun(n, 1, async (i) => {
-          if ((await checkpoint.load(thread(tag, i))) === undefined) wrong++;
-        });
+        const summary = await timedRun(
+          n,
+          1,
+          async (i) => {
+            if ((await checkpoint.load(thread(tag, i))) === undefined) wrong++;
+          },
+          minMs,
+        );
         if (wrong > 0) throw new Error(`checkpoint_load: ${wrong} of ${n} threads had no checkpoint`);
         return { checkpoint_load: summary };
       });
-      report("checkpoint_load", loads.medians.checkpoint_load, loads.runs);
+      report("checkpoint_load", loads.checkpoint_load);
     }
     if (cache) {
-      const mix = await repeatRuns(settings, async (n, tag) => ({ concurrent: await concurrentMix(cache, n, tag) }));
-      report("concurrent", mix.medians.concurrent, mix.runs);
+      const mix = await repeatRuns("seed concurrent", settings, async (n, tag, minMs) => ({
+        concurrent: await concurrentMix(cache, n, tag, minMs),
+      }));
+      report("concurrent", mix.concurrent);
     }
   });
 }

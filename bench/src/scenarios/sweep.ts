@@ -35,19 +35,25 @@ async function run(subject: Subject, settings: RunSettings, done: (row: ReturnTy
       for (let i = 0; i < SWEEP_KEYS; i++) await cache.set(key(i), value, DAY_MS);
       for (const concurrency of settings.concurrencies) {
         const params = { concurrency, valueBytes };
-        const sets = await repeatRuns(sized, async (n) => ({
-          set: await timedRun(n, concurrency, (i) => cache.set(key(i), value, DAY_MS)),
+        const label = `sweep c=${concurrency} ${valueBytes}B`;
+        const sets = await repeatRuns(`${label} set`, sized, async (n, _tag, minMs) => ({
+          set: await timedRun(n, concurrency, (i) => cache.set(key(i), value, DAY_MS), minMs),
         }));
-        done(okRow("sweep", subject, { row: "set", params }, sets.medians.set, sets.runs));
-        const gets = await repeatRuns(sized, async (n) => {
+        done(okRow("sweep", subject, { row: "set", params }, sets.set.median, sets.set.runs));
+        const gets = await repeatRuns(`${label} get`, sized, async (n, _tag, minMs) => {
           let wrong = 0;
-          const summary = await timedRun(n, concurrency, async (i) => {
-            if (!isDeepStrictEqual(await cache.get(key(i)), value)) wrong++;
-          });
+          const summary = await timedRun(
+            n,
+            concurrency,
+            async (i) => {
+              if (!isDeepStrictEqual(await cache.get(key(i)), value)) wrong++;
+            },
+            minMs,
+          );
           if (wrong > 0) throw new Error(`get: ${wrong} of ${n} reads did not return the ${valueBytes}-byte value`);
           return { get: summary };
         });
-        done(okRow("sweep", subject, { row: "get", params }, gets.medians.get, gets.runs));
+        done(okRow("sweep", subject, { row: "get", params }, gets.get.median, gets.get.runs));
       }
     }
   });

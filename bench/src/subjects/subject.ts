@@ -66,6 +66,8 @@ export interface Subject {
   /** Set when several processes can share it (contention runs workers as processes). */
   worker?: WorkerSpec;
   external?: ExternalSeed;
+  /** The server it talks to, shown beside its rows (Redis peers). */
+  server?(): string;
 }
 
 /** Thrown when a subject cannot run here; the reason is printed in its rows. */
