@@ -244,8 +244,16 @@ export class CheckpointStore extends StoreBase implements CheckpointStoreContrac
     for (const blob of loaded.blobs) {
       if (loaded.channels[blob.channel] === blob.version) channelValues[blob.channel] = this.#codec.decode(blob.value);
     }
+    // Built in one literal (no spread of #decode's object): this runs once per get.
     return {
-      ...this.#decode(loaded),
+      threadId: loaded.threadId,
+      ns: loaded.ns,
+      id: loaded.id,
+      parentId: loaded.parentId,
+      metadata: loaded.metadata,
+      payload: this.#codec.decode(loaded.payload),
+      channels: loaded.channels,
+      createdAt: loaded.createdAt,
       channelValues,
       pendingWrites: loaded.writes.map((write) => ({
         taskId: write.taskId,
