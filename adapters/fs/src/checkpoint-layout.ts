@@ -178,8 +178,16 @@ export function ensureRecentDir(nsDir: string): void {
     mkdirSync(nsDir, { mode: PRIVATE_DIR_MODE });
   } catch (error) {
     const code = errnoOf(error);
-    if (code === "ENOENT") ensureDir(nsDir);
-    else if (code === "EEXIST") {
+    if (code === "ENOENT") {
+      // A new shard: make the parent, then nsDir (ensureDir(nsDir) would first retry the mkdir that just failed).
+      try {
+        mkdirQuietly(dirname(nsDir));
+      } catch (parent) {
+        if (errnoOf(parent) !== "ENOENT") throw parent;
+        ensureDir(dirname(nsDir));
+      }
+      mkdirQuietly(nsDir);
+    } else if (code === "EEXIST") {
       if (statSync(join(nsDir, RECENT_DIR), { throwIfNoEntry: false })) return;
       migrate(nsDir);
       return;
