@@ -8,7 +8,7 @@ export {
 } from "./checkpoint/checkpoint-store.js";
 export { matchesFilter } from "./checkpoint/metadata-filter.js";
 export { monotonicNow, sleep, wallNow } from "./clock.js";
-export { type Codec, jsonCodec, msgpackCodec, resolveCodec } from "./codecs/index.js";
+export { type Codec, isPortableJson, jsonCodec, msgpackCodec, resolveCodec } from "./codecs/index.js";
 export { configFromEnv, DEFAULT_LOCAL_DIR, localUrl } from "./config/env-config.js";
 export { localPathFromUrl } from "./config/local-path.js";
 export { parseMultiHostUrl, urlHosts } from "./config/multi-host-url.js";

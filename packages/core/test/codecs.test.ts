@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { jsonCodec, msgpackCodec, resolveCodec } from "../src/codecs/index.js";
+import { isPortableJson, jsonCodec, msgpackCodec, resolveCodec } from "../src/codecs/index.js";
 
 describe("codecs", () => {
   it("the JSON codec writes UTF-8 JSON text readable by any language", () => {
@@ -38,6 +38,19 @@ describe("codecs", () => {
     expect(Buffer.from(jsonCodec.encode(Object.assign(Object.create(null), { n: null }))).toString("utf8")).toBe(
       '{"n":null}',
     );
+  });
+
+  it("isPortableJson says what the codec would take, and refuse turns down more objects", () => {
+    expect(isPortableJson({ a: [1, "x", null, true, { b: 2 }] })).toBe(true);
+    for (const value of [undefined, Number.NaN, new Date(0), { a: [new Map()] }, () => 1]) {
+      expect(isPortableJson(value), String(value)).toBe(false);
+    }
+    const cyclic: unknown[] = [];
+    cyclic.push(cyclic);
+    expect(isPortableJson(cyclic)).toBe(false);
+    const marked = { outer: [{ lc: 1, type: "constructor" }] };
+    expect(isPortableJson(marked)).toBe(true);
+    expect(isPortableJson(marked, (object) => Object.hasOwn(object, "lc"))).toBe(false);
   });
 
   it("the JSON codec reports bytes that are not JSON as ERR_CORRUPT_DATA", () => {

@@ -1,5 +1,5 @@
 import type { JsonObject } from "@stowage/core";
-import { isPortableJson } from "./portable-json.js";
+import { isPortableForSaver } from "./portable-json.js";
 
 /**
  * Splits LangGraph metadata into what the store filters on (JSON) and, when JSON would change it
@@ -8,7 +8,7 @@ import { isPortableJson } from "./portable-json.js";
 export function filterableMetadata(metadata: unknown): { filterable: JsonObject; exact: boolean } {
   if (typeof metadata !== "object" || metadata === null || Array.isArray(metadata))
     return { filterable: {}, exact: false };
-  if (isPortableJson(metadata)) return { filterable: metadata as JsonObject, exact: true };
+  if (isPortableForSaver(metadata)) return { filterable: metadata as JsonObject, exact: true };
   let copy: JsonObject = {};
   try {
     copy = JSON.parse(JSON.stringify(metadata, (_key, value) => (typeof value === "bigint" ? String(value) : value)));

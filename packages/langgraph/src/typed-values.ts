@@ -1,5 +1,5 @@
 import { JsonPlusSerializer, type SerializerProtocol } from "@langchain/langgraph-checkpoint";
-import { isPortableJson } from "./portable-json.js";
+import { isPortableForSaver } from "./portable-json.js";
 
 /**
  * How serde output (`[type, bytes]`) is kept in the checkpoint store. "binary" keeps the bytes
@@ -35,7 +35,7 @@ export function dumpValue(
   encoding: ValueEncoding,
   plainJson: boolean,
 ): MaybePromise<StoredTyped> {
-  if (plainJson && isPortableJson(value, true)) return { v: value };
+  if (plainJson && isPortableForSaver(value, true)) return { v: value };
   return serde.dumpsTyped(value).then(([type, bytes]): StoredTyped => {
     if (encoding === "binary") return [type, bytes];
     if (type === "json") return [type, utf8.decode(bytes)];

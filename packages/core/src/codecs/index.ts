@@ -4,7 +4,7 @@ import { jsonCodec } from "./json-codec.js";
 import { msgpackCodec } from "./msgpack-codec.js";
 
 export type { Codec } from "./codec.js";
-export { jsonCodec } from "./json-codec.js";
+export { isPortableJson, jsonCodec } from "./json-codec.js";
 export { msgpackCodec } from "./msgpack-codec.js";
 
 /** The codec a configuration names, or the Codec object given. */

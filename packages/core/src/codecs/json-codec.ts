@@ -41,11 +41,11 @@ function assertPortableJson(value: unknown, path: string, seen: Set<object>): vo
 }
 
 /**
- * The common case without allocations: true when `value` is portable JSON. Objects on the
- * current path are kept in `stack` (a cycle is a repeat on it); paths are built only by
- * assertPortableJson, which runs when this says no, to name the culprit.
+ * The common case without allocations: true when `value` is portable JSON (and `refuse` says no
+ * to none of its objects). Objects on the current path are kept in `stack` (a cycle is a repeat
+ * on it); paths are built only by assertPortableJson, which runs when this says no, to name the culprit.
  */
-function isPortableJson(value: unknown, stack: object[]): boolean {
+function portable(value: unknown, stack: object[], refuse: ((object: object) => boolean) | undefined): boolean {
   switch (typeof value) {
     case "string":
     case "boolean":
@@ -60,14 +60,15 @@ function isPortableJson(value: unknown, stack: object[]): boolean {
         const proto = Object.getPrototypeOf(value);
         if (proto !== Object.prototype && proto !== null) return false;
       }
+      if (refuse?.(value)) return false;
       stack.push(value);
       let ok = true;
       if (isArray) {
-        for (let i = 0; ok && i < value.length; i++) ok = isPortableJson(value[i], stack);
+        for (let i = 0; ok && i < value.length; i++) ok = portable(value[i], stack, refuse);
       } else {
         for (const key in value) {
           if (!Object.hasOwn(value, key)) continue;
-          if (!isPortableJson((value as Record<string, unknown>)[key], stack)) {
+          if (!portable((value as Record<string, unknown>)[key], stack, refuse)) {
             ok = false;
             break;
           }
@@ -83,12 +84,21 @@ function isPortableJson(value: unknown, stack: object[]): boolean {
 
 const pathStack: object[] = [];
 
+/**
+ * True when JSON keeps `value` exactly: plain objects, arrays, strings, finite numbers, booleans
+ * and null, without cycles. `refuse` may turn down further objects (e.g. ones another serializer
+ * would revive differently).
+ */
+export function isPortableJson(value: unknown, refuse?: (object: object) => boolean): boolean {
+  return portable(value, [], refuse);
+}
+
 /** The default codec: UTF-8 JSON text, readable from any language. */
 export const jsonCodec: Codec = {
   name: "json",
   encode(value) {
     pathStack.length = 0; // encode is synchronous, so one stack serves every call
-    if (!isPortableJson(value, pathStack)) assertPortableJson(value, "value", new Set());
+    if (!portable(value, pathStack, undefined)) assertPortableJson(value, "value", new Set());
     return Buffer.from(JSON.stringify(value), "utf8");
   },
   decode(bytes) {
