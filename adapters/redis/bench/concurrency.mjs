@@ -8,15 +8,9 @@ import { Socket } from "node:net";
 import { isDeepStrictEqual } from "node:util";
 import { createStorage } from "@stowage/core";
 import { Redis } from "ioredis";
+import { option, url } from "./args.mjs";
 import { printReport } from "./report.mjs";
 
-const args = process.argv.slice(2);
-const url = args.find((a) => a.startsWith("redis://"));
-if (!url) throw new Error("give a redis:// URL");
-const option = (name, fallback) => {
-  const at = args.indexOf(`--${name}`);
-  return at >= 0 ? args[at + 1] : fallback;
-};
 const concurrency = Number(option("c", "64"));
 const n = Number(option("n", "20000"));
 const rounds = Number(option("rounds", "7"));

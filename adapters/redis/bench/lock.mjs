@@ -6,15 +6,9 @@
 import { createStorage } from "@stowage/core";
 import { Redis } from "ioredis";
 import Redlock from "redlock";
+import { option, url } from "./args.mjs";
 import { printReport } from "./report.mjs";
 
-const args = process.argv.slice(2);
-const url = args.find((a) => a.startsWith("redis://"));
-if (!url) throw new Error("give a redis:// URL");
-const option = (name, fallback) => {
-  const at = args.indexOf(`--${name}`);
-  return at >= 0 ? args[at + 1] : fallback;
-};
 const n = Number(option("n", "2000"));
 const concurrency = Number(option("c", "1"));
 const rounds = Number(option("rounds", "9"));
