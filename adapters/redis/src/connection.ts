@@ -1,5 +1,5 @@
 import type { Writable } from "node:stream";
-import { Cluster, type Redis } from "ioredis";
+import type { Redis } from "ioredis";
 import { primaries, type RedisClient } from "./client.js";
 
 /**
@@ -38,7 +38,7 @@ export class RedisConnection {
 
   #cork(): void {
     const streams: Writable[] = [];
-    for (const node of this.#servers()) {
+    for (const node of primaries(this.client)) {
       const stream = node.stream as Writable | undefined;
       if (stream?.writable) {
         stream.cork();
@@ -47,11 +47,6 @@ export class RedisConnection {
     }
     this.#corked = streams;
     process.nextTick(this.#uncork);
-  }
-
-  /** The connections commands go out on: the one server, or each primary of a Cluster. */
-  #servers(): Redis[] {
-    return this.client instanceof Cluster ? this.client.nodes("master") : [this.client];
   }
 
   /** Where SCAN must run to see every key: each primary of a Cluster, or the one server. */
