@@ -211,7 +211,7 @@ export interface SentinelGroup extends TestServers {
   sentinels: RedisProcess[];
   /** The port of the server the sentinels now call the primary. */
   currentPrimaryPort(): Promise<number>;
-  /** Forces a failover and resolves once the sentinels name the other server as primary. */
+  /** Forces a failover and resolves once every sentinel names the other server as primary. */
   failover(): Promise<void>;
 }
 
@@ -286,8 +286,19 @@ export async function startSentinelGroup(masterName = "stowage"): Promise<Sentin
         if (Date.now() > until) throw new Error("the sentinels did not promote the replica in 30 s");
         await new Promise((resolve) => setTimeout(resolve, 200));
       }
-      // Wait until the promoted server answers as a primary.
       const promoted = await currentPrimaryPort();
+      // The other sentinels learn the new primary from hello messages up to ~2 s later; until they
+      // do, a client asking one of them connects to the old primary (which sentinel demotes ~10 s
+      // later, killing its clients) and ioredis reconnects on their late +switch-master.
+      for (const sentinel of sentinels) {
+        for (;;) {
+          const address = (await sentinelCommand(sentinel.port, "GET-MASTER-ADDR-BY-NAME", masterName)) as string[];
+          if (Number(address[1]) === promoted) break;
+          if (Date.now() > until) throw new Error(`sentinel ${sentinel.port} still names ${address[1]} after 30 s`);
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+      }
+      // Wait until the promoted server answers as a primary.
       const client = new Redis({ port: promoted, host: "127.0.0.1", lazyConnect: true, maxRetriesPerRequest: 0 });
       try {
         await client.connect();
