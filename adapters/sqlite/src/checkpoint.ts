@@ -19,6 +19,7 @@ import {
   listPageSql,
   putBlobsSql,
 } from "./checkpoint-sql.js";
+import { CROSS_THREAD_INDEX_SQL, crossThreadIndexExists } from "./schema.js";
 import type { SqliteFile } from "./sqlite-file.js";
 
 interface CheckpointRow {
@@ -71,6 +72,8 @@ export class SqliteCheckpointDriver implements CheckpointDriver {
   /** listPage statements, one per shape of query (thread?, ns?, before?), prepared on first use. */
   readonly #listStatements = new Map<string, Database.Statement>();
   readonly #putBlobsStatements: Database.Statement[] = [];
+  /** True once the file has the index that list across threads reads (made by the first such list). */
+  #crossThreadIndex = false;
 
   constructor(file: SqliteFile, namespace: string) {
     this.#file = file;
@@ -179,10 +182,12 @@ export class SqliteCheckpointDriver implements CheckpointDriver {
   }
 
   async listPage(query: CheckpointPageQuery): Promise<StoredCheckpoint[]> {
+    this.#ensureIndexFor(query);
     return this.#file.use(() => this.#listRows(query).map((row) => this.#decode(row)));
   }
 
   async listLoadedPage(query: CheckpointPageQuery): Promise<LoadedCheckpoint[]> {
+    this.#ensureIndexFor(query);
     // One read transaction: the page and every load see one snapshot, and share one BEGIN/COMMIT.
     return this.#file.read(() => {
       const loaded: LoadedCheckpoint[] = [];
@@ -192,6 +197,15 @@ export class SqliteCheckpointDriver implements CheckpointDriver {
       }
       return loaded;
     });
+  }
+
+  /** A list across threads reads checkpoints_by_id: the first one on the file makes it (see schema.ts). */
+  #ensureIndexFor(query: CheckpointPageQuery): void {
+    if (query.threadId !== undefined || this.#crossThreadIndex) return;
+    if (!this.#file.use(() => crossThreadIndexExists(this.#file.db))) {
+      this.#file.write(() => this.#file.db.exec(CROSS_THREAD_INDEX_SQL));
+    }
+    this.#crossThreadIndex = true;
   }
 
   #listRows(query: CheckpointPageQuery): CheckpointRow[] {

@@ -3,7 +3,7 @@ import { createStorage } from "@stowage/core";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { SqliteBackend } from "../src/backend.js";
-import { migrate } from "../src/schema.js";
+import { migrate, SCHEMA_VERSION } from "../src/schema.js";
 import { useTempDir } from "./helpers.js";
 
 function query<T>(path: string, sql: string, ...params: unknown[]): T {
@@ -131,7 +131,7 @@ describe("sqlite locks", () => {
     expect(await storage.cache.get("kept")).toBe("yes");
     await storage.close();
     const db = new Database(path);
-    expect(db.pragma("user_version", { simple: true })).toBe(2);
+    expect(db.pragma("user_version", { simple: true })).toBe(SCHEMA_VERSION);
     const tables = db.prepare("SELECT name FROM sqlite_schema WHERE name LIKE 'lock_%' ORDER BY name").pluck().all();
     expect(tables).toEqual(["lock_names", "lock_waiters"]);
     db.close();
