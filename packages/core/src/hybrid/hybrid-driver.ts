@@ -6,6 +6,7 @@ import type { CacheBus } from "./bus.js";
 import { BusLink } from "./bus-link.js";
 import { CircuitBreaker, type CircuitBreakerOptions } from "./circuit-breaker.js";
 import { FillGuard } from "./fill-guard.js";
+import { L2Reader } from "./l2-reader.js";
 import { MemoryTier } from "./memory-tier.js";
 import { type QueuedWrite, WriteBehindQueue } from "./write-behind.js";
 
@@ -57,6 +58,7 @@ export class HybridCacheDriver implements CacheDriver {
   readonly #graceMs: number;
   readonly #l1MaxTtlMs: number | undefined;
   readonly #guard = new FillGuard();
+  readonly #reader: L2Reader;
   readonly #queue: WriteBehindQueue | undefined;
   readonly #counters = {
     l1Hits: 0,
@@ -85,6 +87,7 @@ export class HybridCacheDriver implements CacheDriver {
     this.#graceMs = options.graceMs;
     this.#l1MaxTtlMs = options.l1MaxTtlMs;
     this.breaker = new CircuitBreaker(`hybrid cache "${options.namespace}" L2`, options.breaker);
+    this.#reader = new L2Reader(this.l2, (call) => this.#l2(call));
     this.#queue = options.writeBehind
       ? new WriteBehindQueue(
           options.writeBehind.maxEntries,
@@ -200,7 +203,7 @@ export class HybridCacheDriver implements CacheDriver {
     const ticket = this.#guard.begin(key);
     let entry: StoredEntry | undefined;
     try {
-      entry = await this.#l2(() => this.l2.get(key));
+      entry = await this.#reader.read(key);
     } catch (error) {
       this.#guard.end(ticket, false);
       return this.#staleOrThrow(key, error);
