@@ -6,7 +6,9 @@
  *
  *   npx tsc -b packages/core adapters/redis && node packages/core/bench-hybrid/hybrid-bench.mjs
  *
- * Env: HYBRID_BENCH_OPS (ops per measurement, default 100000), HYBRID_BENCH_ROUNDS (default 6). The table keeps
+ * Env: HYBRID_BENCH_OPS (ops per measurement, default 100000), HYBRID_BENCH_ROUNDS (default 6), HYBRID_BENCH_REDIS
+ * (redis://127.0.0.1:PORT of a server you started, without persistence; FLUSHALLed between rounds; default: one
+ * started for the run). The table keeps
  * each subject's best round; below it come the median of per-round ratios (subjects of a round run back to back)
  * and the client CPU per operation, both steadier on a shared machine than the best-round table.
  */
@@ -124,7 +126,7 @@ async function measure(total, concurrency, op) {
 async function main() {
   const ops = Number(process.env.HYBRID_BENCH_OPS ?? 100_000);
   const rounds = Number(process.env.HYBRID_BENCH_ROUNDS ?? 6);
-  const server = await startStandalone();
+  const server = await benchServer();
   const results = {};
   try {
     const KEYS = 1_000;
@@ -245,9 +247,16 @@ async function main() {
   process.stdout.write(child.stdout);
 }
 
+/** The server of the run: HYBRID_BENCH_REDIS when given (not stopped at the end), else one started for the run. */
+async function benchServer() {
+  const given = process.env.HYBRID_BENCH_REDIS;
+  if (!given) return startStandalone();
+  return { url: given, port: Number(new URL(given).port), stop: async () => {} };
+}
+
 /** Child: fills one hybrid cache's L1 with 100,000 entries and reports RSS before and after. */
 async function rssChild() {
-  const server = await startStandalone();
+  const server = await benchServer();
   try {
     const l2 = await createStorage({ url: server.url, namespace: "rss" });
     const bus = await openBus({ url: new URL(server.url), params: new URLSearchParams(), options: {} });

@@ -9,7 +9,12 @@
  * MISS_MODE=l2hit (the keys are written first by another instance: getOrSet reads L2 and fills L1),
  * MISS_BASELINE_DIST=<a copy of an earlier packages/core/dist> for subject stowage-baseline (A/B in one process).
  * Socket writes per op are printed when a preload counts them (globalThis.__writes, __writevs, __writevChunks).
+ * HYBRID_L2_EXPIRY=pttl: the Redis cache driver gets the proposed expiresAt (l2-expiry-patch.mjs) for subject stowage.
+ * MISS_CPU_PROFILE=<file.cpuprofile>: a V8 CPU profile of the timed loops only (not the set-up), for --cpu-prof-like analysis.
  */
+
+import { writeFileSync } from "node:fs";
+import { Session } from "node:inspector/promises";
 import KeyvRedis from "@keyv/redis";
 import { createHybridCache, createStorage } from "@stowage/core";
 import { openBus } from "@stowage/redis";
@@ -17,23 +22,28 @@ import { startStandalone } from "@stowage/redis/testing";
 import { Cacheable } from "cacheable";
 import { Redis } from "ioredis";
 import { Keyv } from "keyv";
+import { maybePatchL2Expiry } from "./l2-expiry-patch.mjs";
 
 const value = (i) => ({ id: i, name: `item-${i}`, status: "running", tags: ["a", "b"], score: i * 0.5 });
 const ops = Number(process.env.MISS_OPS ?? 20_000);
 const rounds = Number(process.env.MISS_ROUNDS ?? 5);
-const server = await startStandalone();
+// MISS_REDIS: redis://127.0.0.1:PORT of a server you started (not stopped at the end); default: one started for the run.
+const server = process.env.MISS_REDIS
+  ? { url: process.env.MISS_REDIS, port: Number(new URL(process.env.MISS_REDIS).port), stop: async () => {} }
+  : await startStandalone();
 const admin = new Redis(server.port, "127.0.0.1");
 
 const subjects = {
   stowage: async (run) => {
     const l2 = await createStorage({ url: server.url, namespace: `bench-${run}` });
+    maybePatchL2Expiry(l2.cache);
     const bus = await openBus({ url: new URL(server.url), params: new URLSearchParams(), options: {} });
     // A second instance subscribed, as in hybrid-bench (so the bus has a listener).
     const other = await openBus({ url: new URL(server.url), params: new URLSearchParams(), options: {} });
     const cache = createHybridCache({ l2: l2.cache, bus, l1: { maxEntries: 100_000 } });
     return {
       getOrSet: (key, load, ttl) => cache.getOrSet(key, load, { ttl }),
-      extra: () => cache.stats().then((s) => `busSent ${s.busSent}`),
+      extra: async () => `busSent ${cache.tiers.stats().busSent}`,
       close: async () => {
         await cache.close();
         await bus.close();
@@ -118,8 +128,16 @@ async function serverSnapshot() {
   return { cpu: Number(cpu.used_cpu_user) + Number(cpu.used_cpu_sys), calls, per };
 }
 
+const profileFile = process.env.MISS_CPU_PROFILE;
+const inspector = profileFile ? new Session() : undefined;
+if (inspector) {
+  inspector.connect();
+  await inspector.post("Profiler.enable");
+  await inspector.post("Profiler.setSamplingInterval", { interval: 100 });
+}
 const results = {};
 for (let round = 0; round < rounds; round++) {
+  await admin.flushall(); // every round starts from an empty server (also one given by MISS_REDIS)
   const order = round % 2 ? [...chosen].reverse() : chosen;
   for (const name of order) {
     const subject = await subjects[name](`r${round}`);
@@ -138,6 +156,7 @@ for (let round = 0; round < rounds; round++) {
     const s0 = await serverSnapshot();
     const c0 = process.cpuUsage();
     let next = 0;
+    if (inspector) await inspector.post("Profiler.start");
     const start = performance.now();
     await Promise.all(
       Array.from({ length: 32 }, async () => {
@@ -146,6 +165,10 @@ for (let round = 0; round < rounds; round++) {
     );
     const ms = performance.now() - start;
     const c1 = process.cpuUsage(c0);
+    if (inspector) {
+      const { profile } = await inspector.post("Profiler.stop");
+      writeFileSync(profileFile.replace(/(\.cpuprofile)?$/, `.${name}.r${round}.cpuprofile`), JSON.stringify(profile));
+    }
     const s1 = await serverSnapshot();
     const cmds = Object.entries(s1.per)
       .map(([k, v]) => [k.replace("cmdstat_", ""), v - (s0.per[k] ?? 0)])
