@@ -40,9 +40,19 @@ async function rawSubject(name, options, asBuffer = false, corked = false) {
   await plain.connect();
   // corked: the same per-turn batching as the adapter's RedisConnection, so only the layers above differ.
   let pending = false;
+  let text = "";
   const uncork = () => {
     pending = false;
-    plain.stream.uncork();
+    if (corked === "collect") {
+      delete plain.stream.write;
+      const data = text;
+      text = "";
+      plain.stream.write(data);
+    } else plain.stream.uncork();
+  };
+  const collect = (chunk) => {
+    text += chunk;
+    return true;
   };
   const client = !corked
     ? plain
@@ -53,7 +63,8 @@ async function rawSubject(name, options, asBuffer = false, corked = false) {
           return (...callArgs) => {
             if (!pending) {
               pending = true;
-              target.stream.cork();
+              if (corked === "collect") target.stream.write = collect;
+              else target.stream.cork();
               process.nextTick(uncork);
             }
             return member.apply(target, callArgs);
@@ -115,6 +126,8 @@ const factories = {
   "raw-ap": () => rawSubject("raw-ap", { enableAutoPipelining: true }),
   "raw-adapter-options": () => rawSubject("raw-adapter-options", "adapter"),
   "raw-cork": () => rawSubject("raw-cork", {}, false, true),
+  // Like raw-cork, but the turn's command strings are joined and written as one string (as ioredis's pipelines do).
+  "raw-collect": () => rawSubject("raw-collect", {}, false, "collect"),
   "raw-buffer": () => rawSubject("raw-buffer", {}, true),
   "raw-timeout": () => rawSubject("raw-timeout", { commandTimeout: 2000 }),
   "raw-ap-buffer": () => rawSubject("raw-ap-buffer", { enableAutoPipelining: true }, true),

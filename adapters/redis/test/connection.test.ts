@@ -70,6 +70,24 @@ if (!skipWithoutBinary("redis connection batching")) {
       expect(writes).toBeLessThan(640 / 4);
     });
 
+    it("a turn mixing text and Buffer commands sends them in order in one write, and the socket gets its own write back", async () => {
+      const connection = new RedisConnection(client, true);
+      const binary = Buffer.from([0, 255, 1, 254, 0xc3, 0x28]);
+      const writes = await countWrites(client, () =>
+        Promise.all([
+          connection.use((c) => c.set("mix:a", "1")),
+          connection.use((c) => c.set("mix:b", binary)),
+          connection.use((c) => c.set("mix:a", "2")),
+          connection.use((c) => c.set("mix:c", "3")),
+        ]),
+      );
+      expect(writes).toBe(1);
+      expect(await client.get("mix:a")).toBe("2");
+      expect(await client.getBuffer("mix:b")).toEqual(binary);
+      expect(await client.get("mix:c")).toBe("3");
+      expect(Object.hasOwn(client.stream, "write")).toBe(false);
+    });
+
     it("with pipelining off, each command is its own write", async () => {
       const connection = new RedisConnection(client, false);
       const writes = await countWrites(client, () =>
