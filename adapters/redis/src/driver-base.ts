@@ -23,13 +23,21 @@ export abstract class RedisDriverBase {
     if (this.#isClosed()) throw new ClosedError("redis backend");
   }
 
-  /** Runs `operation` on the connection; every failure becomes a StowageError naming the operation. */
-  protected async run<T>(what: string, operation: (client: RedisClient) => Promise<T>): Promise<T> {
-    this.assertOpen();
+  /**
+   * Runs `operation` on the connection; every failure (also a synchronous throw, or the store
+   * being closed) becomes a rejected promise with a StowageError naming the operation. Written
+   * with then() rather than async/await: one promise and one microtask less per command.
+   */
+  protected run<T>(what: string, operation: (client: RedisClient) => Promise<T>): Promise<T> {
+    let pending: Promise<T>;
     try {
-      return await this.connection.use(operation);
+      this.assertOpen();
+      pending = this.connection.use(operation);
     } catch (error) {
-      throw toStowageError(error, `${this.#label} ${what}`);
+      return Promise.reject(toStowageError(error, `${this.#label} ${what}`));
     }
+    return pending.then(undefined, (error: unknown) => {
+      throw toStowageError(error, `${this.#label} ${what}`);
+    });
   }
 }

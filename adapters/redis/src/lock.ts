@@ -5,6 +5,11 @@ import type { KeyLayout } from "./key-layout.js";
 import { lockAcquire, lockExtend, lockInspect, lockRelease } from "./scripts/lock-scripts.js";
 import { runScript } from "./scripts/lua-script.js";
 
+/** The acquire script's reply: the new token as text, or null when the name is held. */
+const grantOf = (token: unknown): LeaseGrant | undefined =>
+  token === null ? undefined : { token: BigInt(token as string) };
+const isOne = (reply: unknown): boolean => Number(reply) === 1;
+
 /** Locks on one primary (standalone, Sentinel or a Cluster slot): each operation is one Lua script, one round trip. */
 export class RedisLockDriver extends RedisDriverBase implements LockDriver {
   constructor(connection: RedisConnection, layout: KeyLayout, isClosed: () => boolean) {
@@ -12,11 +17,8 @@ export class RedisLockDriver extends RedisDriverBase implements LockDriver {
   }
 
   tryAcquire(name: string, ttlMs: number): Promise<LeaseGrant | undefined> {
-    return this.run("acquire", async (client) => {
-      const keys = [this.layout.leaseKey(name), this.layout.fenceKey(name)];
-      const token = (await runScript(client, lockAcquire, keys, [ttlMs])) as string | null;
-      return token === null ? undefined : { token: BigInt(token) };
-    });
+    const keys = [this.layout.leaseKey(name), this.layout.fenceKey(name)];
+    return this.run("acquire", (client) => runScript(client, lockAcquire, keys, [ttlMs]).then(grantOf));
   }
 
   extend(name: string, token: bigint, ttlMs: number): Promise<boolean> {
@@ -27,10 +29,8 @@ export class RedisLockDriver extends RedisDriverBase implements LockDriver {
   }
 
   release(name: string, token: bigint): Promise<boolean> {
-    return this.run("release", async (client) => {
-      const reply = await runScript(client, lockRelease, [this.layout.leaseKey(name)], [String(token)]);
-      return Number(reply) === 1;
-    });
+    const key = this.layout.leaseKey(name);
+    return this.run("release", (client) => runScript(client, lockRelease, [key], [String(token)]).then(isOne));
   }
 
   inspect(name: string): Promise<{ token: bigint; expiresAt: number } | undefined> {

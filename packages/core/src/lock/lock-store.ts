@@ -63,7 +63,8 @@ export class LockStore extends StoreBase implements Lock {
     }
     options.signal?.throwIfAborted();
     const begin = monotonicNow();
-    const leave = await this.#queue.enter(name, options.signal);
+    // An uncontended name is entered without waiting a turn; otherwise wait in line.
+    const leave = this.#queue.tryEnter(name) ?? (await this.#queue.enter(name, options.signal));
     try {
       const left = Math.max(0, Math.round(waitMs - (monotonicNow() - begin)));
       const { grant, startedAt } = await acquireLoop(this.driver, name, {

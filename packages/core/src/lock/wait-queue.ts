@@ -5,6 +5,30 @@
 export class WaitQueue {
   readonly #queues = new Map<string, Array<() => void>>();
 
+  /**
+   * When nobody in this process waits for `name`, makes the caller its head at once and returns
+   * the function that leaves; otherwise undefined (call enter to wait in line). The common case
+   * of an uncontended name then costs no promise and no extra turn of the event loop.
+   */
+  tryEnter(name: string): (() => void) | undefined {
+    if (this.#queues.has(name)) return undefined;
+    const q: Array<() => void> = [];
+    const head = () => {};
+    q.push(head);
+    this.#queues.set(name, q);
+    return this.#leaver(name, q, head);
+  }
+
+  #leaver(name: string, q: Array<() => void>, wake: () => void): () => void {
+    return () => {
+      const at = q.indexOf(wake);
+      if (at === -1) return;
+      q.splice(at, 1);
+      if (at === 0) q[0]?.();
+      if (q.length === 0 && this.#queues.get(name) === q) this.#queues.delete(name);
+    };
+  }
+
   /** Resolves when the caller is at the head of the queue for `name`; returns a function that leaves it. */
   async enter(name: string, signal?: AbortSignal): Promise<() => void> {
     let queue = this.#queues.get(name);
@@ -19,13 +43,7 @@ export class WaitQueue {
     });
     q.push(wake);
     if (q[0] === wake) wake();
-    const leave = () => {
-      const at = q.indexOf(wake);
-      if (at === -1) return;
-      q.splice(at, 1);
-      if (at === 0) q[0]?.();
-      if (q.length === 0 && this.#queues.get(name) === q) this.#queues.delete(name);
-    };
+    const leave = this.#leaver(name, q, wake);
     if (!signal) {
       await turn;
       return leave;
