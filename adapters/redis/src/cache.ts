@@ -30,6 +30,8 @@ function commandValue(bytes: Uint8Array): Buffer | string {
   return buffer.byteLength <= TEXT_VALUE_BYTES && isUtf8(buffer) ? buffer.toString("utf8") : buffer;
 }
 
+const orUndefined = (value: Buffer | null): Buffer | undefined => value ?? undefined;
+
 /** One namespace of the cache on Redis: one key per entry, expired by Redis itself (PX). */
 export class RedisCacheDriver extends RedisDriverBase implements CacheDriver {
   constructor(connection: RedisConnection, layout: KeyLayout, isClosed: () => boolean) {
@@ -44,9 +46,12 @@ export class RedisCacheDriver extends RedisDriverBase implements CacheDriver {
   }
 
   async #write(client: RedisClient, key: string, entry: StoredEntry): Promise<void> {
+    await this.#store(client, key, commandValue(entry.value), entry.expiresAt);
+  }
+
+  async #store(client: RedisClient, key: string, value: Buffer | string, expiresAt: number | null): Promise<void> {
     const redisKey = this.layout.cacheKey(key);
-    const px = pxFor(entry.expiresAt);
-    const value = commandValue(entry.value);
+    const px = pxFor(expiresAt);
     if (px === null) await client.set(redisKey, value);
     else if (px > 0) await client.set(redisKey, value, "PX", px);
     else await client.del(redisKey);
@@ -58,7 +63,8 @@ export class RedisCacheDriver extends RedisDriverBase implements CacheDriver {
 
   /** A plain GET: the script that also reads PTTL costs the server several times as much. */
   getValue(key: string): Promise<Uint8Array | undefined> {
-    return this.run("get", async (client) => (await client.getBuffer(this.layout.cacheKey(key))) ?? undefined);
+    const redisKey = this.layout.cacheKey(key);
+    return this.run("get", (client) => client.getBuffer(redisKey).then(orUndefined));
   }
 
   getMany(keys: readonly string[]): Promise<(StoredEntry | undefined)[]> {
@@ -68,6 +74,19 @@ export class RedisCacheDriver extends RedisDriverBase implements CacheDriver {
 
   set(key: string, entry: StoredEntry): Promise<void> {
     return this.run("set", (client) => this.#write(client, key, entry));
+  }
+
+  /**
+   * The JSON codec's text as it is: ioredis writes a string argument as its UTF-8 bytes, the same
+   * bytes set() stores, without core encoding it and commandValue decoding it again. Texts over
+   * TEXT_VALUE_BYTES of UTF-8 go as one Buffer, as in commandValue.
+   */
+  setText(key: string, text: string, expiresAt: number | null): Promise<void> {
+    const short =
+      text.length <= TEXT_VALUE_BYTES &&
+      (text.length * 3 <= TEXT_VALUE_BYTES || Buffer.byteLength(text, "utf8") <= TEXT_VALUE_BYTES);
+    const value = short ? text : Buffer.from(text, "utf8");
+    return this.run("set", (client) => this.#store(client, key, value, expiresAt));
   }
 
   setMany(entries: readonly { key: string; entry: StoredEntry }[]): Promise<void> {

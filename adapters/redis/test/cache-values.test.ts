@@ -19,6 +19,19 @@ const VALUES: Record<string, Uint8Array> = {
   "a view into a larger buffer": Buffer.from("--payload--").subarray(2, 9),
 };
 
+/** Texts setText must store as exactly their UTF-8 bytes (the bytes set() stores for the same value). */
+const TEXTS: Record<string, string> = {
+  empty: "",
+  ascii: '{"a":1}',
+  "multi-byte": JSON.stringify("zürich – 東京 – 🦊"),
+  "an escaped lone surrogate": JSON.stringify("a\ud800b"),
+  "NUL escaped by JSON": JSON.stringify("\u0000x"),
+  "1365 three-byte characters (4095 bytes)": "東".repeat(1365),
+  "1366 three-byte characters (4098 bytes, goes as a Buffer)": "東".repeat(1366),
+  "4096 one-byte characters": "y".repeat(4096),
+  "4097 one-byte characters": "y".repeat(4097),
+};
+
 if (!skipWithoutBinary("redis cache values")) {
   describe("redis cache values", () => {
     let server: TestServer;
@@ -46,5 +59,28 @@ if (!skipWithoutBinary("redis cache values")) {
         expect(Buffer.from((await driver.get(`${name}:many`))?.value ?? [1])).toEqual(Buffer.from(bytes));
       });
     }
+
+    for (const [name, text] of Object.entries(TEXTS)) {
+      it(`setText stores the text's UTF-8 bytes, as set() does: ${name}`, async () => {
+        const driver = backend.cache("texts");
+        if (!driver.setText) throw new Error("the Redis cache driver has no setText");
+        await driver.setText(`${name}:text`, text, null);
+        await driver.setText(`${name}:ttl`, text, Date.now() + 60_000);
+        await driver.set(`${name}:bytes`, { value: Buffer.from(text, "utf8"), expiresAt: null });
+        const expected = Buffer.from(text, "utf8");
+        expect(Buffer.from((await driver.getValue?.(`${name}:text`)) ?? [1])).toEqual(expected);
+        expect(Buffer.from((await driver.getValue?.(`${name}:bytes`)) ?? [1])).toEqual(expected);
+        const withTtl = await driver.get(`${name}:ttl`);
+        expect(Buffer.from(withTtl?.value ?? [1])).toEqual(expected);
+        expect(withTtl?.expiresAt).toBeGreaterThan(Date.now());
+      });
+    }
+
+    it("setText with an expiry already past stores nothing and removes the old value", async () => {
+      const driver = backend.cache("texts");
+      await driver.setText?.("past", '"old"', null);
+      await driver.setText?.("past", '"new"', Date.now() - 1);
+      expect(await driver.getValue?.("past")).toBeUndefined();
+    });
   });
 }

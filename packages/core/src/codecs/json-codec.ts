@@ -93,14 +93,23 @@ export function isPortableJson(value: unknown, refuse?: (object: object) => bool
   return portable(value, [], refuse);
 }
 
+/**
+ * The JSON text of a portable value. JSON.stringify escapes lone surrogates (well-formed
+ * JSON.stringify), so the text always has an exact UTF-8 encoding.
+ */
+function jsonText(value: unknown): string {
+  pathStack.length = 0; // encoding is synchronous, so one stack serves every call
+  if (!portable(value, pathStack, undefined)) assertPortableJson(value, "value", new Set());
+  return JSON.stringify(value);
+}
+
 /** The default codec: UTF-8 JSON text, readable from any language. */
 export const jsonCodec: Codec = {
   name: "json",
   encode(value) {
-    pathStack.length = 0; // encode is synchronous, so one stack serves every call
-    if (!portable(value, pathStack, undefined)) assertPortableJson(value, "value", new Set());
-    return Buffer.from(JSON.stringify(value), "utf8");
+    return Buffer.from(jsonText(value), "utf8");
   },
+  encodeText: jsonText,
   decode(bytes) {
     if (bytes[0] === MSGPACK_TAG) {
       throw new CorruptDataError(

@@ -24,6 +24,12 @@ export interface CacheDriver {
   getMany(keys: readonly string[]): Promise<(StoredEntry | undefined)[]>;
   /** Stores the entry, replacing any previous one. */
   set(key: string, entry: StoredEntry): Promise<void>;
+  /**
+   * Optional: stores the UTF-8 bytes of `text` with `expiresAt`, exactly as `set` would store
+   * them, for backends whose client takes text without the caller encoding it first (Redis).
+   * Core uses it when the codec has encodeText.
+   */
+  setText?(key: string, text: string, expiresAt: number | null): Promise<void>;
   /** Stores every entry (atomically where the backend can). */
   setMany(entries: readonly { key: string; entry: StoredEntry }[]): Promise<void>;
   /** Stores the entry only when the key is absent or expired, atomically across processes; true when stored. */
