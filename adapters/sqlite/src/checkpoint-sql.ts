@@ -94,6 +94,23 @@ export const LOAD_SQL = {
   ),
 } as const;
 
+/**
+ * The blobs and the writes of a page of listed checkpoints, one statement each (list reads the
+ * checkpoint rows themselves already). @keys is a JSON array of [threadId, ns, channel, versionType,
+ * version] and @checkpoints one of [threadId, ns, id]; each row carries the index of its key (k), and
+ * a write its rowid (arrival order). Every key is one search of the table's unique index.
+ */
+export const PAGE_SQL = {
+  blobs: `SELECT j.key AS k, b.value AS value FROM json_each(@keys) AS j CROSS JOIN checkpoint_blobs AS b
+          WHERE b.namespace = @namespace AND b.thread_id = j.value ->> 0 AND b.ns = j.value ->> 1
+            AND b.channel = j.value ->> 2 AND b.version_type = j.value ->> 3 AND b.version = j.value ->> 4`,
+  writes: `SELECT j.key AS k, w.task_id AS taskId, w.idx AS "index", w.channel AS channel, w.task_path AS taskPath,
+                  w.value AS value, w.rowid AS arrival
+           FROM json_each(@checkpoints) AS j CROSS JOIN checkpoint_writes AS w
+           WHERE w.namespace = @namespace AND w.thread_id = j.value ->> 0 AND w.ns = j.value ->> 1
+             AND w.checkpoint_id = j.value ->> 2`,
+} as const;
+
 /** Blobs per putBlobs statement: a put's new blobs go in ceil(n / BLOB_BATCH) statements. */
 export const BLOB_BATCH = 8;
 

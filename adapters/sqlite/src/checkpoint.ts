@@ -17,6 +17,7 @@ import {
   type CheckpointStatements,
   LOAD_SQL,
   listPageSql,
+  PAGE_SQL,
   putBlobsSql,
 } from "./checkpoint-sql.js";
 import { CROSS_THREAD_INDEX_SQL, crossThreadIndexExists } from "./schema.js";
@@ -69,6 +70,7 @@ export class SqliteCheckpointDriver implements CheckpointDriver {
   readonly #namespace: string;
   readonly #sql: CheckpointStatements;
   readonly #loadStatements: { [K in keyof typeof LOAD_SQL]: Database.Statement };
+  readonly #pageStatements: { [K in keyof typeof PAGE_SQL]: Database.Statement };
   /** listPage statements, one per shape of query (thread?, ns?, before?), prepared on first use. */
   readonly #listStatements = new Map<string, Database.Statement>();
   readonly #putBlobsStatements: Database.Statement[] = [];
@@ -87,6 +89,10 @@ export class SqliteCheckpointDriver implements CheckpointDriver {
     this.#loadStatements = file.use(() => ({
       loadById: file.db.prepare(LOAD_SQL.loadById).raw(true),
       loadLatest: file.db.prepare(LOAD_SQL.loadLatest).raw(true),
+    }));
+    this.#pageStatements = file.use(() => ({
+      blobs: file.db.prepare(PAGE_SQL.blobs),
+      writes: file.db.prepare(PAGE_SQL.writes),
     }));
   }
 
@@ -188,12 +194,68 @@ export class SqliteCheckpointDriver implements CheckpointDriver {
 
   async listLoadedPage(query: CheckpointPageQuery): Promise<LoadedCheckpoint[]> {
     this.#ensureIndexFor(query);
-    // One read transaction: the page and every load see one snapshot, and share one BEGIN/COMMIT.
+    // One read transaction (one snapshot): the page's rows, then all their blobs in one statement and
+    // all their writes in another; a blob that several checkpoints of the page name is read once.
     return this.#file.read(() => {
-      const loaded: LoadedCheckpoint[] = [];
-      for (const row of this.#listRows(query)) {
-        const checkpoint = this.#load(row.threadId, row.ns, row.id);
-        if (checkpoint !== undefined) loaded.push(checkpoint);
+      const namespace = this.#namespace;
+      const page = this.#listRows(query).map((row) => this.#decode(row));
+      if (page.length === 0) return [];
+      const keys: [string, string, string, string, string][] = [];
+      const keyIndex = new Map<string, number>();
+      const wanted: { checkpoint: number; channel: string; version: ChannelVersion; key: number }[] = [];
+      const exact: { checkpoint: number; channel: string; version: ChannelVersion }[] = [];
+      page.forEach((checkpoint, at) => {
+        for (const [channel, version] of Object.entries(checkpoint.channels)) {
+          // A number version that is not a safe integer may print differently in SQLite: looked up exactly below.
+          if (!matchedInSql(version)) {
+            exact.push({ checkpoint: at, channel, version });
+            continue;
+          }
+          const { versionType, version: text } = versionColumns(version);
+          const id = `${checkpoint.threadId}\0${checkpoint.ns}\0${blobId(channel, versionType, text)}`;
+          let key = keyIndex.get(id);
+          if (key === undefined) {
+            key = keys.push([checkpoint.threadId, checkpoint.ns, channel, versionType, text]) - 1;
+            keyIndex.set(id, key);
+          }
+          wanted.push({ checkpoint: at, channel, version, key });
+        }
+      });
+      const values: (Buffer | undefined)[] = [];
+      if (keys.length > 0) {
+        const rows = this.#pageStatements.blobs.all({ namespace, keys: JSON.stringify(keys) }) as {
+          k: number;
+          value: Buffer;
+        }[];
+        for (const row of rows) values[row.k] = row.value;
+      }
+      const loaded: LoadedCheckpoint[] = page.map((checkpoint) => ({ ...checkpoint, blobs: [], writes: [] }));
+      for (const { checkpoint, channel, version, key } of wanted) {
+        const value = values[key];
+        if (value !== undefined) loaded[checkpoint]?.blobs.push({ channel, version, value });
+      }
+      for (const { checkpoint, channel, version } of exact) {
+        const { threadId, ns } = page[checkpoint] as StoredCheckpoint;
+        const blob = this.#sql.blob.get({ namespace, threadId, ns, channel, ...versionColumns(version) }) as
+          | { value: Buffer }
+          | undefined;
+        if (blob !== undefined) loaded[checkpoint]?.blobs.push({ channel, version, value: blob.value });
+      }
+      const checkpoints = JSON.stringify(page.map((checkpoint) => [checkpoint.threadId, checkpoint.ns, checkpoint.id]));
+      const writes = this.#pageStatements.writes.all({ namespace, checkpoints }) as (StoredWrite & {
+        k: number;
+        arrival: number;
+      })[];
+      // In arrival (rowid) order, as get returns them.
+      writes.sort((a, b) => a.arrival - b.arrival);
+      for (const row of writes) {
+        loaded[row.k]?.writes.push({
+          taskId: row.taskId,
+          index: row.index,
+          channel: row.channel,
+          taskPath: row.taskPath,
+          value: row.value,
+        });
       }
       return loaded;
     });

@@ -1,8 +1,8 @@
 import { join } from "node:path";
-import { createStorage } from "@stowage/core";
+import { type CheckpointStore, createStorage } from "@stowage/core";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
-import { LOAD_SQL, listPageSql } from "../src/checkpoint-sql.js";
+import { LOAD_SQL, listPageSql, PAGE_SQL } from "../src/checkpoint-sql.js";
 import { SCHEMA_VERSION } from "../src/schema.js";
 import { useTempDir } from "./helpers.js";
 
@@ -99,6 +99,61 @@ describe("sqlite checkpoints", () => {
     expect(listed).toEqual(["b", "a"]);
     expect((await upgraded.checkpoint.get("a"))?.payload).toBe("a");
     await upgraded.close();
+  });
+
+  it("a listed page reads its blobs and its writes in one statement each, every key one index search", async () => {
+    (await createStorage(tmp.url())).close();
+    const db = new Database(join(tmp.path, "stowage.db"), { readonly: true });
+    const plans = Object.fromEntries(
+      Object.entries(PAGE_SQL).map(([name, sql]) => [
+        name,
+        (
+          db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all({ namespace: "n", keys: "[]", checkpoints: "[]" }) as {
+            detail: string;
+          }[]
+        ).map((row) => row.detail),
+      ]),
+    );
+    db.close();
+    expect(plans.blobs).toEqual([
+      expect.stringMatching(/^SCAN j /),
+      expect.stringMatching(/^SEARCH b USING INDEX .*channel=\? AND version_type=\? AND version=\?\)$/),
+    ]);
+    expect(plans.writes).toEqual([
+      expect.stringMatching(/^SCAN j /),
+      expect.stringMatching(/^SEARCH w USING INDEX .*checkpoint_id=\?\)$/),
+    ]);
+  });
+
+  it("a listed page gives each checkpoint the blob of its own version, typed and inexact numbers included", async () => {
+    const storage = await createStorage(`${tmp.url()}?codec=msgpack`);
+    const store = storage.checkpoint as CheckpointStore;
+    const versions: (string | number)[] = [1, "1", 0.1 + 0.2, 2];
+    for (const [i, version] of versions.entries()) {
+      const { id } = await store.put({
+        threadId: "t",
+        payload: i,
+        channels: { c: version, shared: "s" },
+        blobs: [
+          { channel: "c", version, value: `value ${i}` },
+          ...(i === 0 ? [{ channel: "shared", version: "s", value: "kept" }] : []),
+        ],
+      });
+      await store.putWrites("t", { checkpointId: id }, [
+        { taskId: "a", index: 0, channel: "w", value: i },
+        { taskId: "b", index: 0, channel: "w", value: -1 - i },
+      ]);
+    }
+    const listed = [];
+    for await (const checkpoint of store.listWithState({ threadId: "t" })) listed.push(checkpoint);
+    expect(listed.map((checkpoint) => checkpoint.channelValues)).toEqual(
+      [3, 2, 1, 0].map((i) => ({ c: `value ${i}`, shared: "kept" })),
+    );
+    expect(listed.map((checkpoint) => checkpoint.pendingWrites.map((write) => write.value))).toEqual(
+      [3, 2, 1, 0].map((i) => [i, -1 - i]),
+    );
+    for (const checkpoint of listed) expect(checkpoint).toEqual(await store.get("t", { id: checkpoint.id }));
+    await storage.close();
   });
 
   it("loading a checkpoint with its blobs and writes is one statement of key searches (scanning only the one-row checkpoint and its channel list)", async () => {
