@@ -2,7 +2,7 @@
 // primary, as the bench's `redlock` peer) and a raw SET NX PX + compare-and-delete script,
 // interleaved round by round, with ops/s and CPU µs per operation (process.cpuUsage).
 // Every acquire takes a new name, as the bench's seed rows do. Usage (after `npx tsc -b adapters/redis`):
-//   node adapters/redis/bench/lock.mjs redis://127.0.0.1:PORT [--n 2000] [--rounds 9] [--c 1] [--only ours,redlock,raw]
+//   node adapters/redis/bench/lock.mjs redis://127.0.0.1:PORT [--n 2000] [--rounds 9] [--c 1] [--only ours,redlock,raw,raw-script]
 import { createStorage } from "@stowage/core";
 import { Redis } from "ioredis";
 import Redlock from "redlock";
@@ -33,6 +33,24 @@ const factories = {
     return {
       acquire: (name) => redlock.acquire([`${prefix}redlock:${name}`], TTL),
       release: (lock) => lock.release(),
+      close: () => client.quit(),
+    };
+  },
+  // ioredis running this adapter's own acquire/release scripts without core or the driver: what
+  // the Lua (lease + fencing counter) costs apart from the layers above it.
+  "raw-script": async () => {
+    const { lockAcquire, lockRelease } = await import("../dist/scripts/lock-scripts.js");
+    const client = new Redis(url);
+    client.defineCommand("benchAcquire", { numberOfKeys: 2, lua: lockAcquire.lua });
+    client.defineCommand("benchRelease", { numberOfKeys: 1, lua: lockRelease.lua });
+    return {
+      acquire: async (name) => {
+        const key = `${prefix}script:{${name}}`;
+        const token = await client.benchAcquire(`${key}:lease`, `${key}:fence`, TTL);
+        if (token === null) throw new Error("held");
+        return { key: `${key}:lease`, token };
+      },
+      release: ({ key, token }) => client.benchRelease(key, token),
       close: () => client.quit(),
     };
   },
