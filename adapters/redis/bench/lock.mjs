@@ -2,7 +2,7 @@
 // primary, as the bench's `redlock` peer) and a raw SET NX PX + compare-and-delete script,
 // interleaved round by round, with ops/s and CPU µs per operation (process.cpuUsage).
 // Every acquire takes a new name, as the bench's seed rows do. Usage (after `npx tsc -b adapters/redis`):
-//   node adapters/redis/bench/lock.mjs redis://127.0.0.1:PORT [--n 2000] [--rounds 9] [--c 1] [--only ours,redlock,raw,raw-script]
+//   node adapters/redis/bench/lock.mjs redis://127.0.0.1:PORT [--n 2000] [--rounds 9] [--c 1] [--only ours,redlock,raw,raw-script] [--alternate]
 import { createStorage } from "@stowage/core";
 import { Redis } from "ioredis";
 import Redlock from "redlock";
@@ -13,6 +13,8 @@ const n = Number(option("n", "2000"));
 const concurrency = Number(option("c", "1"));
 const rounds = Number(option("rounds", "9"));
 const only = option("only", "").split(",").filter(Boolean);
+// --alternate: acquire and release each name in turn, as the repository bench's seed rows do (ops are pairs).
+const alternate = process.argv.includes("--alternate");
 const TTL = 30_000;
 const RELEASE = `if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("DEL", KEYS[1]) else return 0 end`;
 const prefix = `lock-bench:${process.pid}:`;
@@ -84,10 +86,25 @@ function measure(fn) {
   };
 }
 
-const results = new Map(subjects.map((s) => [s.name, { acquire: [], release: [] }]));
+const results = new Map(subjects.map((s) => [s.name, { acquire: [], release: [], pair: [] }]));
 for (let round = -1; round < rounds; round++) {
   const order = subjects.map((_, k) => subjects[(k + Math.max(0, round)) % subjects.length]);
   for (const s of order) {
+    if (alternate) {
+      // The seed row's loop: each name acquired and at once released, one pair after another.
+      const pairs = await measure(async () => {
+        let next = 0;
+        const loop = async () => {
+          while (next < n) {
+            const i = next++;
+            await s.release(await s.acquire(`r${round}:${i}`));
+          }
+        };
+        await Promise.all(Array.from({ length: concurrency }, loop));
+      })();
+      if (round >= 0) results.get(s.name).pair.push(pairs);
+      continue;
+    }
     const acquired = await measure(async () => {
       const held = [];
       let next = 0;
@@ -113,5 +130,6 @@ for (let round = -1; round < rounds; round++) {
     }
   }
 }
-printReport(results, ["acquire", "release"], `n=${n} rounds=${rounds} c=${concurrency}`);
+const reported = alternate ? ["pair"] : ["acquire", "release"];
+printReport(results, reported, `n=${n} rounds=${rounds} c=${concurrency}${alternate ? " (acquire+release pairs)" : ""}`);
 for (const s of subjects) await s.close();

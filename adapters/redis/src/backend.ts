@@ -70,10 +70,17 @@ export class RedisBackend implements Backend {
       return new RedisBackend(options, undefined, clients);
     }
     // ioredis's own auto-pipelining stays off: RedisConnection batches a turn's commands itself.
-    const client = primaryClient({ ...options, autoPipelining: false });
+    // Standalone and Sentinel: one watchdog timer bounds the commands instead of one timer per command.
+    const watchdog = options.topology !== "cluster";
+    const client = primaryClient({ ...options, autoPipelining: false }, { perCommandTimer: !watchdog });
     defineScripts(client, [...CACHE_SCRIPTS, ...LOCK_SCRIPTS, ...CHECKPOINT_SCRIPTS]);
     await connect(client, `${options.topology} Redis at ${describeHosts(options)}`, options.connectTimeoutMs);
-    return new RedisBackend(options, new RedisConnection(client, options.autoPipelining), []);
+    const connection = new RedisConnection(
+      client,
+      options.autoPipelining,
+      watchdog ? options.commandTimeoutMs : undefined,
+    );
+    return new RedisBackend(options, connection, []);
   }
 
   cache(namespace: string): CacheDriver {
@@ -145,6 +152,8 @@ export class RedisBackend implements Backend {
         }
       }),
     );
+    // Only now: the watchdog also bounds the QUIT to a server that hangs.
+    this.#connection?.close();
   }
 }
 

@@ -5,14 +5,23 @@ import type { RedisConnectionOptions, RedisHost } from "./options.js";
 /** A connection the drivers send commands on: one server (standalone or via Sentinel) or a Cluster. */
 export type RedisClient = Redis | Cluster;
 
+/** How a client bounds its commands. */
+export interface ClientTimeouts {
+  /**
+   * False: ioredis arms no timer per command, because the caller bounds them itself (RedisConnection's
+   * watchdog). Default true: ioredis's commandTimeout.
+   */
+  perCommandTimer?: boolean;
+}
+
 /** Options every connection shares: fail fast instead of queueing, reconnect by itself. */
-function failFast(options: RedisConnectionOptions): RedisOptions {
+function failFast(options: RedisConnectionOptions, timeouts: ClientTimeouts = {}): RedisOptions {
   return {
     ...(options.username !== undefined ? { username: options.username } : {}),
     ...(options.password !== undefined ? { password: options.password } : {}),
     ...(options.tls ? { tls: options.tls } : {}),
     connectTimeout: options.connectTimeoutMs,
-    commandTimeout: options.commandTimeoutMs,
+    ...(timeouts.perCommandTimer === false ? {} : { commandTimeout: options.commandTimeoutMs }),
     // No offline queue: a command while disconnected fails at once instead of waiting for a reconnect.
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
@@ -32,13 +41,13 @@ function quiet<T extends RedisClient>(client: T): T {
 }
 
 /** A client for one server (standalone, or one redlock primary). */
-export function serverClient(options: RedisConnectionOptions, host: RedisHost): Redis {
-  return quiet(new Redis({ ...failFast(options), host: host.host, port: host.port, db: options.db }));
+export function serverClient(options: RedisConnectionOptions, host: RedisHost, timeouts?: ClientTimeouts): Redis {
+  return quiet(new Redis({ ...failFast(options, timeouts), host: host.host, port: host.port, db: options.db }));
 }
 
-function sentinelClient(options: RedisConnectionOptions): Redis {
+function sentinelClient(options: RedisConnectionOptions, timeouts?: ClientTimeouts): Redis {
   return new Redis({
-    ...failFast(options),
+    ...failFast(options, timeouts),
     sentinels: options.hosts.map(({ host, port }) => ({ host, port })),
     name: options.sentinelName as string,
     role: "master",
@@ -72,15 +81,19 @@ function clusterClient(options: RedisConnectionOptions): Cluster {
   );
 }
 
-/** Creates the single connection of a standalone, Sentinel or Cluster URL (not connected yet). */
-export function primaryClient(options: RedisConnectionOptions): RedisClient {
+/**
+ * Creates the single connection of a standalone, Sentinel or Cluster URL (not connected yet).
+ * `timeouts` applies to standalone and Sentinel; a Cluster always keeps ioredis's per-command timer
+ * (its commands can also wait in the Cluster's own retry paths, which no socket queue shows).
+ */
+export function primaryClient(options: RedisConnectionOptions, timeouts?: ClientTimeouts): RedisClient {
   switch (options.topology) {
     case "cluster":
       return quiet(clusterClient(options));
     case "sentinel":
-      return quiet(sentinelClient(options));
+      return quiet(sentinelClient(options, timeouts));
     default:
-      return serverClient(options, options.hosts[0] as RedisHost);
+      return serverClient(options, options.hosts[0] as RedisHost, timeouts);
   }
 }
 
