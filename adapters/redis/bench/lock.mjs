@@ -131,5 +131,9 @@ for (let round = -1; round < rounds; round++) {
   }
 }
 const reported = alternate ? ["pair"] : ["acquire", "release"];
-printReport(results, reported, `n=${n} rounds=${rounds} c=${concurrency}${alternate ? " (acquire+release pairs)" : ""}`);
+printReport(
+  results,
+  reported,
+  `n=${n} rounds=${rounds} c=${concurrency}${alternate ? " (acquire+release pairs)" : ""}`,
+);
 for (const s of subjects) await s.close();
