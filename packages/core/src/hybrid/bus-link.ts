@@ -9,8 +9,11 @@ const RETRY_MS = { first: 50, max: 2_000 } as const;
 
 /** What a hybrid cache does when the bus tells it something. */
 export interface BusListener {
-  /** Other instances changed these keys: drop them from L1 (called synchronously on arrival). */
-  keysChanged(keys: string[]): Promise<void>;
+  /**
+   * Other instances changed these keys: drop them from L1 (called synchronously on arrival);
+   * undefined when they are already gone (a memory L1), else a promise of their removal.
+   */
+  keysChanged(keys: string[]): Promise<void> | undefined;
   /** L1 can no longer be trusted as a whole (another instance cleared, or messages were lost). */
   l1Invalid(): void;
   /** The bus lost its connection: messages may be missed from now on. */
@@ -76,9 +79,17 @@ export class BusLink {
       return;
     }
     const { keys } = message;
+    let removal: Promise<void> | undefined;
+    try {
+      removal = listener.keysChanged(keys);
+    } catch {
+      listener.l1Invalid();
+      return;
+    }
+    if (removal === undefined) return;
+    // Reads skip L1 for these keys until the removal is done (set after the call: nothing ran in between).
     for (const key of keys) this.#dropping.set(key, (this.#dropping.get(key) ?? 0) + 1);
-    void listener
-      .keysChanged(keys)
+    void removal
       .catch(() => listener.l1Invalid())
       .finally(() => {
         for (const key of keys) {

@@ -3,6 +3,12 @@ import { BackendUnavailableError, isStowageError } from "../errors.js";
 
 export type BreakerState = "closed" | "open" | "half-open";
 
+/** What the owner of a breaker hears of each call that reached the backend (in the same step, no extra promise). */
+export interface BreakerObserver {
+  answered(): void;
+  failed(error: unknown): void;
+}
+
 /** When the breaker opens and how long it stays open before one probe call may try again. */
 export interface CircuitBreakerOptions {
   /** Consecutive unavailability failures that open it (default 3). */
@@ -27,8 +33,12 @@ export class CircuitBreaker {
   /** Calls rejected without reaching the backend. */
   rejected = 0;
 
-  constructor(what: string, options: CircuitBreakerOptions = {}) {
+  /** Told of every call's outcome (after the breaker has counted it), before the caller sees it. */
+  readonly #observer: BreakerObserver | undefined;
+
+  constructor(what: string, options: CircuitBreakerOptions = {}, observer?: BreakerObserver) {
     this.#what = what;
+    this.#observer = observer;
     this.#threshold = options.failureThreshold ?? 3;
     this.#openMs = options.openMs ?? 1_000;
   }
@@ -60,12 +70,14 @@ export class CircuitBreaker {
 
   readonly #closedSuccess = <T>(result: T): T => {
     this.#failures = 0;
+    this.#observer?.answered();
     return result;
   };
 
   readonly #closedFailure = (error: unknown): never => {
     if (isStowageError(error, "ERR_BACKEND_UNAVAILABLE")) this.#failed(false);
     else this.#succeeded();
+    this.#observer?.failed(error);
     throw error;
   };
 
@@ -73,17 +85,23 @@ export class CircuitBreaker {
     const state = this.state;
     if (state === "open" || (state === "half-open" && this.#probing)) {
       this.rejected++;
-      throw new BackendUnavailableError(`${this.#what}: circuit open after repeated failures; retrying after a probe`);
+      const error = new BackendUnavailableError(
+        `${this.#what}: circuit open after repeated failures; retrying after a probe`,
+      );
+      this.#observer?.failed(error);
+      throw error;
     }
     const probe = state === "half-open";
     if (probe) this.#probing = true;
     try {
       const result = await call();
       this.#succeeded();
+      this.#observer?.answered();
       return result;
     } catch (error) {
       if (isStowageError(error, "ERR_BACKEND_UNAVAILABLE")) this.#failed(probe);
       else this.#succeeded(); // the backend answered, even if with a refusal
+      this.#observer?.failed(error);
       throw error;
     } finally {
       if (probe) this.#probing = false;

@@ -86,7 +86,10 @@ export class HybridCacheDriver implements CacheDriver {
     this.l2 = options.l2;
     this.#graceMs = options.graceMs;
     this.#l1MaxTtlMs = options.l1MaxTtlMs;
-    this.breaker = new CircuitBreaker(`hybrid cache "${options.namespace}" L2`, options.breaker);
+    this.breaker = new CircuitBreaker(`hybrid cache "${options.namespace}" L2`, options.breaker, {
+      answered: () => this.#l2Answered(),
+      failed: (error) => this.#l2Failed(error),
+    });
     this.#reader = new L2Reader(this.l2, (call) => this.#l2(call));
     this.#queue = options.writeBehind
       ? new WriteBehindQueue(
@@ -104,6 +107,11 @@ export class HybridCacheDriver implements CacheDriver {
       ? new BusLink(bus, this.instanceId, this.namespace, {
           keysChanged: (keys) => {
             for (const key of keys) this.#guard.changed(key);
+            const memory = this.#memory;
+            if (memory) {
+              for (const key of keys) memory.put(key, null);
+              return undefined;
+            }
             return this.l1.deleteMany(keys).then(() => undefined);
           },
           l1Invalid: () => void this.#emptyL1(true),
@@ -154,21 +162,19 @@ export class HybridCacheDriver implements CacheDriver {
     return this.#outageSince !== undefined && monotonicNow() - this.#outageSince <= this.#graceMs;
   }
 
-  /** Runs an L2 call through the breaker, noting when L2 stops or starts answering. */
+  /** Runs an L2 call through the breaker, which reports to #l2Answered / #l2Failed when L2 (does not) answer. */
   #l2<T>(call: () => Promise<T>): Promise<T> {
-    return this.breaker.run(call).then(this.#l2Answered, this.#l2Failed);
+    return this.breaker.run(call);
   }
 
-  readonly #l2Answered = <T>(result: T): T => {
+  #l2Answered(): void {
     if (this.#link === undefined || this.#link.connected) this.#outageSince = undefined;
     if (this.#queue?.size) this.#queue.schedule(0);
-    return result;
-  };
+  }
 
-  readonly #l2Failed = (error: unknown): never => {
+  #l2Failed(error: unknown): void {
     if (isUnavailable(error)) this.#outage();
-    throw error;
-  };
+  }
 
   /** Puts `entry` in L1 (or drops the key when null); synchronous for the memory L1 (no promise to await). */
   #l1Put(key: string, entry: StoredEntry | null): Promise<unknown> | undefined {
@@ -193,7 +199,8 @@ export class HybridCacheDriver implements CacheDriver {
 
   async get(key: string): Promise<StoredEntry | undefined> {
     if (this.#queue?.has(key)) return this.#queue.read(key);
-    if (this.#l1Trusted && !this.#link?.isDropping(key)) {
+    const consulted = this.#l1Trusted && !this.#link?.isDropping(key);
+    if (consulted) {
       const local = this.#peek ? this.#peek(key) : await this.l1.get(key);
       if (local !== undefined) {
         this.#counters.l1Hits++;
@@ -208,7 +215,9 @@ export class HybridCacheDriver implements CacheDriver {
       this.#guard.end(ticket, false);
       return this.#staleOrThrow(key, error);
     }
-    if (this.#guard.end(ticket, false)) {
+    // A clean miss after L1 said it had nothing leaves nothing to drop: anything put in L1 since
+    // came from a change of the key, which makes the ticket unclean.
+    if (this.#guard.end(ticket, false) && (entry !== undefined || !consulted)) {
       const filling = this.#l1Put(key, entry ?? null);
       if (filling) await filling;
     }
