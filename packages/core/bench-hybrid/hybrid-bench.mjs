@@ -8,11 +8,14 @@
  *
  * Env: HYBRID_BENCH_OPS (ops per measurement, default 100000), HYBRID_BENCH_ROUNDS (default 6), HYBRID_BENCH_REDIS
  * (redis://127.0.0.1:PORT of a server you started, without persistence; FLUSHALLed between rounds; default: one
- * started for the run). The table keeps
+ * started for the run), HYBRID_L2_EXPIRY=pttl (the Redis cache driver gets the proposed expiresAt of
+ * l2-expiry-patch.mjs, so the hybrid reads L2 with GET/PTTL instead of a Lua script). The table keeps
  * each subject's best round; below it come the median of per-round ratios (subjects of a round run back to back)
  * and the client CPU per operation, both steadier on a shared machine than the best-round table.
  */
 import { spawnSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { Session } from "node:inspector/promises";
 import { fileURLToPath } from "node:url";
 import KeyvRedis from "@keyv/redis";
 import { createHybridCache, createStorage } from "@stowage/core";
@@ -24,6 +27,7 @@ import { redisBusDriver, redisDriver } from "bentocache/drivers/redis";
 import { Cacheable } from "cacheable";
 import { Redis } from "ioredis";
 import { Keyv } from "keyv";
+import { addL2Expiry, maybePatchL2Expiry } from "./l2-expiry-patch.mjs";
 
 /** Client CPU (this process, user + system) per operation of the last measure(). */
 let lastCpuUsPerOp = 0;
@@ -43,9 +47,6 @@ const median = (xs) => {
     : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
 };
 
-if (process.argv[2] === "rss") await rssChild(process.argv[3]);
-else await main();
-
 function value(i) {
   return { id: i, name: `item-${i}`, status: "running", tags: ["a", "b"], score: i * 0.5 };
 }
@@ -53,8 +54,11 @@ function value(i) {
 /** The three subjects, each with its own connections and key prefix. */
 async function openSubjects(url, run) {
   const port = new URL(url).port;
-  const stowage = async () => {
-    const l2 = await createStorage({ url, namespace: `bench-${run}` });
+  const stowage = async (withExpiry = false) => {
+    const l2 = await createStorage({ url, namespace: `bench-${run}${withExpiry ? "x" : ""}` });
+    // The proposed Redis driver expiresAt: HYBRID_L2_EXPIRY=pttl for this subject, =compare for an extra one.
+    if (withExpiry) addL2Expiry(l2.cache);
+    else maybePatchL2Expiry(l2.cache);
     const bus = await openBus({ url: new URL(url), params: new URLSearchParams(), options: {} });
     const cache = createHybridCache({ l2: l2.cache, bus, l1: { maxEntries: 100_000 } });
     return {
@@ -104,11 +108,23 @@ async function openSubjects(url, run) {
       close: () => cache.disconnect(),
     };
   };
-  return { "stowage hybrid": stowage, bentocache, cacheable };
+  const subjects = { "stowage hybrid": () => stowage(), bentocache, cacheable };
+  if (process.env.HYBRID_L2_EXPIRY === "compare") subjects["stowage+expiresAt"] = () => stowage(true);
+  return subjects;
+}
+
+/** HYBRID_BENCH_PROFILE=<prefix>: a V8 CPU profile of each measurement alone, <prefix>.<subject>.<workload>.r<round>.cpuprofile. */
+const profilePrefix = process.env.HYBRID_BENCH_PROFILE;
+const inspector = profilePrefix ? new Session() : undefined;
+if (inspector) {
+  inspector.connect();
+  await inspector.post("Profiler.enable");
+  await inspector.post("Profiler.setSamplingInterval", { interval: 100 });
 }
 
 /** Runs `op(i)` `total` times with `concurrency` callers; returns ops/s. */
-async function measure(total, concurrency, op) {
+async function measure(label, total, concurrency, op) {
+  if (inspector) await inspector.post("Profiler.start");
   let next = 0;
   const cpu = process.cpuUsage();
   const start = performance.now();
@@ -120,6 +136,10 @@ async function measure(total, concurrency, op) {
   const opsPerSec = total / ((performance.now() - start) / 1000);
   const used = process.cpuUsage(cpu);
   lastCpuUsPerOp = (used.user + used.system) / total;
+  if (inspector) {
+    const { profile } = await inspector.post("Profiler.stop");
+    writeFileSync(`${profilePrefix}.${label}.cpuprofile`, JSON.stringify(profile));
+  }
   return opsPerSec;
 }
 
@@ -147,11 +167,21 @@ async function main() {
         for (let i = 0; i < KEYS; i++) await writer.get(`hot:${i}`);
         row.l1Get = Math.max(
           row.l1Get,
-          record(name, "l1Get", round, await measure(ops, 1, (i) => writer.get(`hot:${i % KEYS}`))),
+          record(
+            name,
+            "l1Get",
+            round,
+            await measure(`${name.split(" ")[0]}.l1Get.r${round}`, ops, 1, (i) => writer.get(`hot:${i % KEYS}`)),
+          ),
         );
         row.l1Get32 = Math.max(
           row.l1Get32,
-          record(name, "l1Get32", round, await measure(ops, 32, (i) => writer.get(`hot:${i % KEYS}`))),
+          record(
+            name,
+            "l1Get32",
+            round,
+            await measure(`${name.split(" ")[0]}.l1Get32.r${round}`, ops, 32, (i) => writer.get(`hot:${i % KEYS}`)),
+          ),
         );
         // Two-tier getOrSet: keys another instance wrote, absent from this instance's L1: L2 hit, L1 fill.
         const twoTier = Math.min(ops / 10, 20_000);
@@ -169,7 +199,14 @@ async function main() {
         };
         row.l2GetOrSet = Math.max(
           row.l2GetOrSet,
-          record(name, "l2GetOrSet", round, await measure(twoTier, 32, (i) => reader.getOrSet(`warm:${i}`, load, TTL))),
+          record(
+            name,
+            "l2GetOrSet",
+            round,
+            await measure(`${name.split(" ")[0]}.l2GetOrSet.r${round}`, twoTier, 32, (i) =>
+              reader.getOrSet(`warm:${i}`, load, TTL),
+            ),
+          ),
         );
         if (loads !== 0) throw new Error(`${name}: ${loads} loads on keys present in L2`);
         // Miss getOrSet: new keys: load, write L2 and L1, publish an invalidation.
@@ -179,7 +216,9 @@ async function main() {
             name,
             "missGetOrSet",
             round,
-            await measure(twoTier, 32, (i) => reader.getOrSet(`miss:${round}:${i}`, () => value(i), TTL)),
+            await measure(`${name.split(" ")[0]}.missGetOrSet.r${round}`, twoTier, 32, (i) =>
+              reader.getOrSet(`miss:${round}:${i}`, () => value(i), TTL),
+            ),
           ),
         );
         // Steady getOrSet: 10,000 keys, cold at the start (each first call loads and writes both
@@ -190,7 +229,9 @@ async function main() {
             name,
             "steadyGetOrSet",
             round,
-            await measure(ops, 32, (i) => writer.getOrSet(`steady:${round}:${i % 10_000}`, () => value(i), TTL)),
+            await measure(`${name.split(" ")[0]}.steadyGetOrSet.r${round}`, ops, 32, (i) =>
+              writer.getOrSet(`steady:${round}:${i % 10_000}`, () => value(i), TTL),
+            ),
           ),
         );
         await writer.close();
@@ -204,37 +245,42 @@ async function main() {
     await server.stop();
   }
   const fmt = (n) => Math.round(n).toLocaleString("en-US");
-  const ours = results["stowage hybrid"];
-  console.log(`node ${process.version}, ${ops} ops per measurement, best of ${rounds} rounds, values ~100 B JSON`);
+  const names = Object.keys(results);
+  const mineNames = names.filter((name) => name.startsWith("stowage"));
   console.log(
-    "subject          | L1-hit get (1 caller) | L1-hit get (32) | getOrSet L2 hit (32) | getOrSet miss (32) | getOrSet steady, 10k keys (32)",
+    `node ${process.version}, ${ops} ops per measurement, best of ${rounds} rounds, values ~100 B JSON` +
+      (process.env.HYBRID_L2_EXPIRY === "pttl" ? ", HYBRID_L2_EXPIRY=pttl (proposed driver expiresAt)" : ""),
   );
-  for (const name of ["stowage hybrid", "bentocache", "cacheable"]) {
+  console.log(
+    "subject           | L1-hit get (1 caller) | L1-hit get (32) | getOrSet L2 hit (32) | getOrSet miss (32) | getOrSet steady, 10k keys (32)",
+  );
+  for (const name of names) {
     const row = results[name];
     console.log(
-      `${name.padEnd(16)} | ${fmt(row.l1Get).padStart(21)} | ${fmt(row.l1Get32).padStart(15)} | ${fmt(row.l2GetOrSet).padStart(20)} | ${fmt(row.missGetOrSet).padStart(18)} | ${fmt(row.steadyGetOrSet).padStart(30)}`,
+      `${name.padEnd(17)} | ${fmt(row.l1Get).padStart(21)} | ${fmt(row.l1Get32).padStart(15)} | ${fmt(row.l2GetOrSet).padStart(20)} | ${fmt(row.missGetOrSet).padStart(18)} | ${fmt(row.steadyGetOrSet).padStart(30)}`,
     );
   }
-  for (const peer of ["bentocache", "cacheable"]) {
+  for (const [mine, peer] of mineNames.flatMap((mine) => ["bentocache", "cacheable"].map((peer) => [mine, peer]))) {
+    const ours = results[mine];
     const row = results[peer];
     console.log(
-      `stowage / ${peer}: L1-hit get ${(ours.l1Get / row.l1Get).toFixed(2)}x (32 callers ${(ours.l1Get32 / row.l1Get32).toFixed(2)}x), ` +
+      `${mine} / ${peer}: L1-hit get ${(ours.l1Get / row.l1Get).toFixed(2)}x (32 callers ${(ours.l1Get32 / row.l1Get32).toFixed(2)}x), ` +
         `getOrSet L2 hit ${(ours.l2GetOrSet / row.l2GetOrSet).toFixed(2)}x, miss ${(ours.missGetOrSet / row.missGetOrSet).toFixed(2)}x, ` +
         `steady ${(ours.steadyGetOrSet / row.steadyGetOrSet).toFixed(2)}x`,
     );
   }
   // Paired: each round's ratio (the subjects of one round ran back to back), then the median over rounds;
   // and the client CPU per operation (median), which a shared machine disturbs less than ops/s.
-  for (const peer of ["bentocache", "cacheable"]) {
+  for (const [ourName, peer] of mineNames.flatMap((mine) => ["bentocache", "cacheable"].map((peer) => [mine, peer]))) {
     const parts = WORKLOADS.map((workload) => {
-      const mine = perRound[workload]["stowage hybrid"];
+      const mine = perRound[workload][ourName];
       const theirs = perRound[workload][peer];
       const ratios = mine.map((m, r) => m.opsPerSec / theirs[r].opsPerSec);
       return `${workload} ${median(ratios).toFixed(2)}x [${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)}]`;
     });
-    console.log(`stowage / ${peer}, median of per-round ratios [min-max]: ${parts.join(", ")}`);
+    console.log(`${ourName} / ${peer}, median of per-round ratios [min-max]: ${parts.join(", ")}`);
   }
-  for (const name of ["stowage hybrid", "bentocache", "cacheable"]) {
+  for (const name of names) {
     const parts = WORKLOADS.map(
       (workload) => `${workload} ${median(perRound[workload][name].map((m) => m.cpuUs)).toFixed(1)}`,
     );
@@ -282,3 +328,6 @@ async function rssChild() {
     await server.stop();
   }
 }
+
+if (process.argv[2] === "rss") await rssChild(process.argv[3]);
+else await main();
