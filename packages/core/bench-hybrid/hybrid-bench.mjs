@@ -31,13 +31,23 @@ import { addL2Expiry, maybePatchL2Expiry } from "./l2-expiry-patch.mjs";
 
 /** Client CPU (this process, user + system) per operation of the last measure(). */
 let lastCpuUsPerOp = 0;
+/** redis-server CPU (user + system, from INFO) per operation of the last measure(): subjects alternate with the server in lock-step, so it counts too. */
+let lastServerUsPerOp = 0;
+/** A connection for INFO cpu, set once the server is up. */
+let infoClient;
+async function serverCpuSeconds() {
+  if (!infoClient) return 0;
+  const text = await infoClient.info("cpu");
+  const field = (name) => Number(new RegExp(`${name}:([\\d.]+)`).exec(text)?.[1] ?? 0);
+  return field("used_cpu_user") + field("used_cpu_sys");
+}
 const WORKLOADS = ["l1Get", "l1Get32", "l2GetOrSet", "missGetOrSet", "steadyGetOrSet"];
 /** Per workload and subject: ops/s and client CPU µs/op of every round, for paired ratios. */
 const perRound = {};
 function record(name, workload, round, opsPerSec) {
   perRound[workload] ??= {};
   perRound[workload][name] ??= [];
-  perRound[workload][name][round] = { opsPerSec, cpuUs: lastCpuUsPerOp };
+  perRound[workload][name][round] = { opsPerSec, cpuUs: lastCpuUsPerOp, serverUs: lastServerUsPerOp };
   return opsPerSec;
 }
 const median = (xs) => {
@@ -126,6 +136,7 @@ if (inspector) {
 async function measure(label, total, concurrency, op) {
   if (inspector) await inspector.post("Profiler.start");
   let next = 0;
+  const serverBefore = await serverCpuSeconds();
   const cpu = process.cpuUsage();
   const start = performance.now();
   await Promise.all(
@@ -136,6 +147,7 @@ async function measure(label, total, concurrency, op) {
   const opsPerSec = total / ((performance.now() - start) / 1000);
   const used = process.cpuUsage(cpu);
   lastCpuUsPerOp = (used.user + used.system) / total;
+  lastServerUsPerOp = (((await serverCpuSeconds()) - serverBefore) * 1e6) / total;
   if (inspector) {
     const { profile } = await inspector.post("Profiler.stop");
     writeFileSync(`${profilePrefix}.${label}.cpuprofile`, JSON.stringify(profile));
@@ -147,6 +159,7 @@ async function main() {
   const ops = Number(process.env.HYBRID_BENCH_OPS ?? 100_000);
   const rounds = Number(process.env.HYBRID_BENCH_ROUNDS ?? 6);
   const server = await benchServer();
+  infoClient = new Redis(server.port, "127.0.0.1");
   const results = {};
   try {
     const KEYS = 1_000;
@@ -242,6 +255,7 @@ async function main() {
       admin.disconnect();
     }
   } finally {
+    infoClient.disconnect();
     await server.stop();
   }
   const fmt = (n) => Math.round(n).toLocaleString("en-US");
@@ -286,6 +300,13 @@ async function main() {
     );
     console.log(`client CPU µs/op (median of rounds), ${name}: ${parts.join(", ")}`);
   }
+  for (const name of names) {
+    const parts = WORKLOADS.map(
+      (workload) => `${workload} ${median(perRound[workload][name].map((m) => m.serverUs)).toFixed(1)}`,
+    );
+    console.log(`redis-server CPU µs/op (median of rounds), ${name}: ${parts.join(", ")}`);
+  }
+
   const child = spawnSync(process.execPath, ["--expose-gc", fileURLToPath(import.meta.url), "rss", ""], {
     encoding: "utf8",
     stdio: ["ignore", "pipe", "inherit"],
