@@ -127,8 +127,7 @@ export type CheckpointStatements = { [K in keyof typeof CHECKPOINT_SQL]: Databas
 /**
  * The listPage query for a shape of query. Each shape is a range read of one index, newest first,
  * that stops after @limit live rows: (thread, ns, id) is the primary key, (thread, id) and (id) are
- * the checkpoints_by_thread and checkpoints_by_id indexes (the latter made by the first list across
- * threads on the file).
+ * the checkpoints_by_thread and checkpoints_by_id indexes.
  */
 export function listPageSql(query: { threadId?: string; ns?: string; before?: string }): string {
   const where = ["namespace = @namespace"];

@@ -20,7 +20,6 @@ import {
   PAGE_SQL,
   putBlobsSql,
 } from "./checkpoint-sql.js";
-import { CROSS_THREAD_INDEX_SQL, crossThreadIndexExists } from "./schema.js";
 import type { SqliteFile } from "./sqlite-file.js";
 
 interface CheckpointRow {
@@ -74,8 +73,6 @@ export class SqliteCheckpointDriver implements CheckpointDriver {
   /** listPage statements, one per shape of query (thread?, ns?, before?), prepared on first use. */
   readonly #listStatements = new Map<string, Database.Statement>();
   readonly #putBlobsStatements: Database.Statement[] = [];
-  /** True once the file has the index that list across threads reads (made by the first such list). */
-  #crossThreadIndex = false;
 
   constructor(file: SqliteFile, namespace: string) {
     this.#file = file;
@@ -188,12 +185,10 @@ export class SqliteCheckpointDriver implements CheckpointDriver {
   }
 
   async listPage(query: CheckpointPageQuery): Promise<StoredCheckpoint[]> {
-    this.#ensureIndexFor(query);
     return this.#file.use(() => this.#listRows(query).map((row) => this.#decode(row)));
   }
 
   async listLoadedPage(query: CheckpointPageQuery): Promise<LoadedCheckpoint[]> {
-    this.#ensureIndexFor(query);
     // One read transaction (one snapshot): the page's rows, then all their blobs in one statement and
     // all their writes in another; a blob that several checkpoints of the page name is read once.
     return this.#file.read(() => {
@@ -259,15 +254,6 @@ export class SqliteCheckpointDriver implements CheckpointDriver {
       }
       return loaded;
     });
-  }
-
-  /** A list across threads reads checkpoints_by_id: the first one on the file makes it (see schema.ts). */
-  #ensureIndexFor(query: CheckpointPageQuery): void {
-    if (query.threadId !== undefined || this.#crossThreadIndex) return;
-    if (!this.#file.use(() => crossThreadIndexExists(this.#file.db))) {
-      this.#file.write(() => this.#file.db.exec(CROSS_THREAD_INDEX_SQL));
-    }
-    this.#crossThreadIndex = true;
   }
 
   #listRows(query: CheckpointPageQuery): CheckpointRow[] {

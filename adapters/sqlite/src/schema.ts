@@ -122,25 +122,7 @@ const MIGRATIONS: readonly string[] = [
   DROP TABLE lock_leases;
   DROP TABLE lock_fencing;
   `,
-  `
-  -- The index of every thread's checkpoints by id (list across threads) is made by the first list
-  -- across threads instead (CROSS_THREAD_INDEX_SQL): until then a put writes one b-tree less.
-  DROP INDEX IF EXISTS checkpoints_by_id;
-  `,
 ];
-
-/**
- * The index that list across threads reads (newest first over every thread of a namespace). It is
- * made by the first such list on the file, in a write transaction, and kept from then on; a file
- * whose stores only list within a thread never has it, and its puts write one b-tree less
- * (LangGraph-shaped puts: 8.6 instead of 9.8 WAL frames).
- */
-export const CROSS_THREAD_INDEX_SQL = "CREATE INDEX IF NOT EXISTS checkpoints_by_id ON checkpoints (namespace, id)";
-
-/** True once the file has the index that list across threads reads. */
-export function crossThreadIndexExists(db: Database.Database): boolean {
-  return db.prepare("SELECT 1 FROM sqlite_schema WHERE name = 'checkpoints_by_id'").get() !== undefined;
-}
 
 /**
  * What a size limit needs, created by the first store with a limit that opens the file and kept from
