@@ -67,6 +67,17 @@ export class RedisCacheDriver extends RedisDriverBase implements CacheDriver {
     return this.run("get", (client) => client.getBuffer(redisKey).then(orUndefined));
   }
 
+  /**
+   * The entry's absolute expiry from a plain PTTL: null when it has none, undefined when the key is
+   * absent. The hybrid's L2 reader pairs it with getValue instead of the GET+PTTL script.
+   */
+  expiresAt(key: string): Promise<number | null | undefined> {
+    const redisKey = this.layout.cacheKey(key);
+    return this.run("expiresAt", (client) =>
+      client.pttl(redisKey).then((ms) => (ms === -2 ? undefined : ms === -1 ? null : wallNow() + ms)),
+    );
+  }
+
   getMany(keys: readonly string[]): Promise<(StoredEntry | undefined)[]> {
     // One command per key: the connection sends them in one write, and on a Cluster they may live on different primaries.
     return this.run("getMany", (client) => Promise.all(keys.map((key) => this.#read(client, key))));

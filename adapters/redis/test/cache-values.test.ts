@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RedisBackend } from "../src/backend.js";
+import type { RedisCacheDriver } from "../src/cache.js";
 import { adapter } from "../src/index.js";
 import { startStandalone, type TestServer } from "../src/testing/index.js";
 import { skipWithoutBinary } from "./servers.js";
@@ -81,6 +82,21 @@ if (!skipWithoutBinary("redis cache values")) {
       await driver.setText?.("past", '"old"', null);
       await driver.setText?.("past", '"new"', Date.now() - 1);
       expect(await driver.getValue?.("past")).toBeUndefined();
+    });
+
+    it("expiresAt (the hybrid's L2 read) is undefined for an absent key, null without a ttl, and the entry's expiry with one", async () => {
+      const driver = backend.cache("expiry") as RedisCacheDriver;
+      await driver.set("forever", { value: Buffer.from("1"), expiresAt: null });
+      const expiresAt = Date.now() + 60_000;
+      await driver.set("minute", { value: Buffer.from("2"), expiresAt });
+      expect(await driver.expiresAt("absent")).toBeUndefined();
+      expect(await driver.expiresAt("forever")).toBeNull();
+      const read = await driver.expiresAt("minute");
+      // PTTL has millisecond resolution and time passes between the set and the read.
+      expect(read).toBeGreaterThan(expiresAt - 5_000);
+      expect(read).toBeLessThanOrEqual(expiresAt + 5);
+      await driver.delete("minute");
+      expect(await driver.expiresAt("minute")).toBeUndefined();
     });
   });
 }

@@ -8,8 +8,7 @@
  *
  * Env: HYBRID_BENCH_OPS (ops per measurement, default 100000), HYBRID_BENCH_ROUNDS (default 6), HYBRID_BENCH_REDIS
  * (redis://127.0.0.1:PORT of a server you started, without persistence; FLUSHALLed between rounds; default: one
- * started for the run), HYBRID_L2_EXPIRY=pttl (the Redis cache driver gets the proposed expiresAt of
- * l2-expiry-patch.mjs, so the hybrid reads L2 with GET/PTTL instead of a Lua script). The table keeps
+ * started for the run). The table keeps
  * each subject's best round; below it come the median of per-round ratios (subjects of a round run back to back)
  * and the client CPU per operation, both steadier on a shared machine than the best-round table.
  */
@@ -27,7 +26,6 @@ import { redisBusDriver, redisDriver } from "bentocache/drivers/redis";
 import { Cacheable } from "cacheable";
 import { Redis } from "ioredis";
 import { Keyv } from "keyv";
-import { addL2Expiry, maybePatchL2Expiry } from "./l2-expiry-patch.mjs";
 
 /** Client CPU (this process, user + system) per operation of the last measure(). */
 let lastCpuUsPerOp = 0;
@@ -64,11 +62,8 @@ function value(i) {
 /** The three subjects, each with its own connections and key prefix. */
 async function openSubjects(url, run) {
   const port = new URL(url).port;
-  const stowage = async (withExpiry = false) => {
-    const l2 = await createStorage({ url, namespace: `bench-${run}${withExpiry ? "x" : ""}` });
-    // The proposed Redis driver expiresAt: HYBRID_L2_EXPIRY=pttl for this subject, =compare for an extra one.
-    if (withExpiry) addL2Expiry(l2.cache);
-    else maybePatchL2Expiry(l2.cache);
+  const stowage = async () => {
+    const l2 = await createStorage({ url, namespace: `bench-${run}` });
     const bus = await openBus({ url: new URL(url), params: new URLSearchParams(), options: {} });
     const cache = createHybridCache({ l2: l2.cache, bus, l1: { maxEntries: 100_000 } });
     return {
@@ -119,7 +114,6 @@ async function openSubjects(url, run) {
     };
   };
   const subjects = { "stowage hybrid": () => stowage(), bentocache, cacheable };
-  if (process.env.HYBRID_L2_EXPIRY === "compare") subjects["stowage+expiresAt"] = () => stowage(true);
   return subjects;
 }
 
@@ -261,10 +255,7 @@ async function main() {
   const fmt = (n) => Math.round(n).toLocaleString("en-US");
   const names = Object.keys(results);
   const mineNames = names.filter((name) => name.startsWith("stowage"));
-  console.log(
-    `node ${process.version}, ${ops} ops per measurement, best of ${rounds} rounds, values ~100 B JSON` +
-      (process.env.HYBRID_L2_EXPIRY === "pttl" ? ", HYBRID_L2_EXPIRY=pttl (proposed driver expiresAt)" : ""),
-  );
+  console.log(`node ${process.version}, ${ops} ops per measurement, best of ${rounds} rounds, values ~100 B JSON`);
   console.log(
     "subject           | L1-hit get (1 caller) | L1-hit get (32) | getOrSet L2 hit (32) | getOrSet miss (32) | getOrSet steady, 10k keys (32)",
   );

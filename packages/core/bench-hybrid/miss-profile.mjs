@@ -9,7 +9,6 @@
  * MISS_MODE=l2hit (the keys are written first by another instance: getOrSet reads L2 and fills L1),
  * MISS_BASELINE_DIST=<a copy of an earlier packages/core/dist> for subject stowage-baseline (A/B in one process).
  * Socket writes per op are printed when a preload counts them (globalThis.__writes, __writevs, __writevChunks).
- * HYBRID_L2_EXPIRY=pttl: the Redis cache driver gets the proposed expiresAt (l2-expiry-patch.mjs) for subject stowage.
  * MISS_CPU_PROFILE=<file.cpuprofile>: a V8 CPU profile of the timed loops only (not the set-up), for --cpu-prof-like analysis.
  */
 
@@ -22,7 +21,6 @@ import { startStandalone } from "@stowage/redis/testing";
 import { Cacheable } from "cacheable";
 import { Redis } from "ioredis";
 import { Keyv } from "keyv";
-import { maybePatchL2Expiry } from "./l2-expiry-patch.mjs";
 
 const value = (i) => ({ id: i, name: `item-${i}`, status: "running", tags: ["a", "b"], score: i * 0.5 });
 const ops = Number(process.env.MISS_OPS ?? 20_000);
@@ -36,7 +34,6 @@ const admin = new Redis(server.port, "127.0.0.1");
 const subjects = {
   stowage: async (run) => {
     const l2 = await createStorage({ url: server.url, namespace: `bench-${run}` });
-    maybePatchL2Expiry(l2.cache);
     const bus = await openBus({ url: new URL(server.url), params: new URLSearchParams(), options: {} });
     // A second instance subscribed, as in hybrid-bench (so the bus has a listener).
     const other = await openBus({ url: new URL(server.url), params: new URLSearchParams(), options: {} });
