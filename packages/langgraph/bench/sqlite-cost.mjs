@@ -1,7 +1,6 @@
 // What a save and a load cost on SQLite, StowageSaver beside @langchain/langgraph-checkpoint-sqlite's
 // SqliteSaver, in one process with interleaved rounds: wall ops/s, CPU µs per op and WAL frames
-// (pages written) per save, with paired per-round ratios. A third subject is StowageSaver on a file
-// that has the index lists across threads read (made by such a list), as files had before schema 3.
+// (pages written) per save, with paired per-round ratios.
 //
 //   npx tsc -b packages/langgraph && node packages/langgraph/bench/sqlite-cost.mjs [--rounds 31] [--threads 8]
 //
@@ -61,13 +60,9 @@ const peer = SqliteSaver.fromConnString(peerPath);
 peer.setup();
 const oursPath = join(dir, "stowage.db");
 const ours = await createStowageSaver(`sqlite://${oursPath}`, { namespace: "bench" });
-const indexedPath = join(dir, "stowage-indexed.db");
-const indexed = await createStowageSaver(`sqlite://${indexedPath}`, { namespace: "bench" });
-for await (const _ of indexed.list({ configurable: {} }, { limit: 1 })) break;
 const subjects = [
   { name: "SqliteSaver", saver: peer, side: new Database(peerPath) },
   { name: "StowageSaver", saver: ours, side: new Database(oursPath) },
-  { name: "StowageSaver + cross-thread index", saver: indexed, side: new Database(indexedPath) },
 ];
 
 let sequence = 0;
