@@ -49,27 +49,24 @@ export class CacheStore extends StoreBase implements Cache {
 
   #encode(value: unknown): Uint8Array {
     const bytes = this.#codec.encode(value);
-    if (bytes.byteLength > this.#maxValueBytes) {
-      throw new ValueTooLargeError(
-        `encoded value is ${bytes.byteLength} bytes; this store accepts at most ${this.#maxValueBytes} (maxValueBytes)`,
-      );
-    }
+    this.#assertFits(bytes.byteLength);
     return bytes;
   }
 
   /** The text encoding of `value`, within maxValueBytes of UTF-8 (checked exactly only when it could exceed it). */
-  #encodeText(codec: Required<Pick<Codec, "encodeText">>, value: unknown): string {
-    const text = codec.encodeText(value);
+  #encodeText(encodeText: (value: unknown) => string, value: unknown): string {
+    const text = encodeText(value);
     // One UTF-16 unit is at most 3 UTF-8 bytes, so short texts need no byte count.
-    if (text.length * 3 > this.#maxValueBytes) {
-      const bytes = Buffer.byteLength(text, "utf8");
-      if (bytes > this.#maxValueBytes) {
-        throw new ValueTooLargeError(
-          `encoded value is ${bytes} bytes; this store accepts at most ${this.#maxValueBytes} (maxValueBytes)`,
-        );
-      }
-    }
+    if (text.length * 3 > this.#maxValueBytes) this.#assertFits(Buffer.byteLength(text, "utf8"));
     return text;
+  }
+
+  #assertFits(bytes: number): void {
+    if (bytes > this.#maxValueBytes) {
+      throw new ValueTooLargeError(
+        `encoded value is ${bytes} bytes; this store accepts at most ${this.#maxValueBytes} (maxValueBytes)`,
+      );
+    }
   }
 
   #entry(value: unknown, options: SetOptions | undefined): StoredEntry {
@@ -114,11 +111,11 @@ export class CacheStore extends StoreBase implements Cache {
   async set(key: string, value: unknown, options?: SetOptions): Promise<void> {
     this.assertOpen();
     assertKey(key);
-    const codec = this.#codec;
-    if (codec.encodeText && this.driver.setText) {
+    const encodeText = this.#codec.encodeText;
+    if (encodeText && this.driver.setText) {
       // Text straight to a driver that takes text: no encoding to bytes that the driver decodes again.
       const expiresAt = expiresAtFor(options?.ttl, this.#defaultTtl);
-      await this.driver.setText(key, this.#encodeText(codec as Required<Pick<Codec, "encodeText">>, value), expiresAt);
+      await this.driver.setText(key, this.#encodeText(encodeText, value), expiresAt);
     } else {
       await this.driver.set(key, this.#entry(value, options));
     }

@@ -25,6 +25,12 @@ export interface CacheDriver {
   /** Stores the entry, replacing any previous one. */
   set(key: string, entry: StoredEntry): Promise<void>;
   /**
+   * Optional, for a backend where a plain value read (getValue) plus this is cheaper than get()
+   * (Redis: GET and PTTL instead of a Lua script that runs both): the live key's expiry (ms since
+   * epoch), null when it never expires, undefined when absent or expired. The hybrid's L2 reader uses it.
+   */
+  expiresAt?(key: string): Promise<number | null | undefined>;
+  /**
    * Optional: stores the UTF-8 bytes of `text` with `expiresAt`, exactly as `set` would store
    * them, for backends whose client takes text without the caller encoding it first (Redis).
    * Core uses it when the codec has encodeText.

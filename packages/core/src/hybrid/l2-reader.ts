@@ -1,15 +1,5 @@
 import type { CacheDriver, StoredEntry } from "../drivers/cache-driver.js";
 
-/**
- * Optional on an L2 cache driver: a key's expiry without its value, for a backend where a
- * plain value read plus this is cheaper than get() (Redis: GET and PTTL instead of a Lua script
- * that runs both). The hybrid then never needs get() to fill L1.
- */
-export interface ExpiryReader {
-  /** The live key's expiry (ms since epoch), null when it never expires, undefined when absent or expired. */
-  expiresAt(key: string): Promise<number | null | undefined>;
-}
-
 /** How far the running score of L2 hits and misses may go either way (so it turns within 16 reads). */
 const SCORE_BOUND = 16;
 
@@ -39,14 +29,8 @@ export class L2Reader {
     if (typeof l2.getValue === "function") {
       const getValue = l2.getValue.bind(l2);
       this.#getValue = getValue;
-      const expiry = (l2 as Partial<ExpiryReader>).expiresAt;
-      if (typeof expiry === "function") this.#expiresAt = expiry.bind(l2);
+      if (typeof l2.expiresAt === "function") this.#expiresAt = l2.expiresAt.bind(l2);
     }
-  }
-
-  /** True while the next read goes for the value alone first. */
-  get valueFirst(): boolean {
-    return this.#getValue !== undefined && this.#score < 0;
   }
 
   read(key: string): Promise<StoredEntry | undefined> {
