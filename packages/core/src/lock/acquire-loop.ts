@@ -1,6 +1,6 @@
 import { monotonicNow, sleep } from "../clock.js";
 import type { LeaseGrant, LockDriver } from "../drivers/lock-driver.js";
-import { LockTimeoutError } from "../errors.js";
+import { isStowageError, LockTimeoutError } from "../errors.js";
 
 /** How one wait for a lock is bounded and paced. */
 export interface AcquireLoopOptions {
@@ -18,6 +18,8 @@ export function jitter(meanMs: number): number {
 /**
  * Tries the backend until it grants the lease or `waitMs` runs out (LockTimeoutError) or
  * the signal aborts. Returns the grant and the monotonic time the granting request was sent.
+ * A backend that is unreachable for a moment (clients reconnecting after a failover or restart)
+ * is tried again while time is left; its last ERR_BACKEND_UNAVAILABLE is thrown when none is.
  */
 export async function acquireLoop(
   driver: LockDriver,
@@ -29,7 +31,14 @@ export async function acquireLoop(
   for (;;) {
     options.signal?.throwIfAborted();
     const startedAt = monotonicNow();
-    const grant = await driver.tryAcquire(name, options.ttl);
+    let grant: LeaseGrant | undefined;
+    try {
+      grant = await driver.tryAcquire(name, options.ttl);
+    } catch (error) {
+      if (!isStowageError(error, "ERR_BACKEND_UNAVAILABLE") || deadline - monotonicNow() <= 0) throw error;
+      await sleep(Math.min(deadline - monotonicNow(), jitter(options.retryDelayMs)), options.signal);
+      continue;
+    }
     if (grant) {
       if (options.signal?.aborted) {
         // The caller gave up while the request was in flight: hand the name straight back.
