@@ -92,9 +92,10 @@ if (!skipWithoutBinary("redis cache values")) {
       expect(await driver.expiresAt("absent")).toBeUndefined();
       expect(await driver.expiresAt("forever")).toBeNull();
       const read = await driver.expiresAt("minute");
-      // PTTL has millisecond resolution and time passes between the set and the read.
+      // PTTL has millisecond resolution, time passes between the set and the read, and redis-server
+      // times commands with a clock it caches per event-loop turn (stale by some ms on a loaded machine).
       expect(read).toBeGreaterThan(expiresAt - 5_000);
-      expect(read).toBeLessThanOrEqual(expiresAt + 5);
+      expect(read).toBeLessThanOrEqual(expiresAt + 100);
       await driver.delete("minute");
       expect(await driver.expiresAt("minute")).toBeUndefined();
     });
