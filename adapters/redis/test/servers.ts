@@ -26,3 +26,11 @@ export function skipWithoutBinary(what: string): boolean {
 export function portableUrl(url: string): string {
   return parseMultiHostUrl(url).href;
 }
+
+/**
+ * The URL with a generous connect bound for conformance runs: several TLS nodes and 8 worker
+ * processes connect at once, and a loaded 2-core CI machine exceeds the 2 s default.
+ */
+export function patientUrl(url: string): string {
+  return `${url}${url.includes("?") ? "&" : "?"}connectTimeout=10000`;
+}
