@@ -28,6 +28,8 @@ import { lruStamp } from "./size-limit.js";
 import { type Leaf, leaves, pruneEmptyDirs } from "./tree-walk.js";
 
 let trashSequence = 0;
+/** How old a blob no checkpoint names must be before prune and gc remove it: longer than any put takes. */
+const ORPHAN_AFTER_MS = 60_000;
 
 const blobName = (channel: string, version: string | number) => JSON.stringify([channel, version]);
 
@@ -225,15 +227,21 @@ export class FsCheckpointDriver implements CheckpointDriver {
     return (removed ? 1 : 0) + writes;
   }
 
-  /** Removes blobs of an ns directory that none of `kept` names; returns how many. */
+  /**
+   * Removes blobs of an ns directory that none of `kept` names; returns how many. A blob written
+   * in the last ORPHAN_AFTER_MS stays: a put in another process writes its blobs before the
+   * checkpoint that names them, so such a blob may belong to a checkpoint not listed yet.
+   */
   #dropOrphanBlobs(dir: string, kept: readonly StoredCheckpoint[]): number {
     const named = new Set<string>();
     for (const checkpoint of kept) {
       for (const [channel, version] of Object.entries(checkpoint.channels)) named.add(blobName(channel, version));
     }
     let removed = 0;
+    const now = Date.now();
     for (const blob of leaves(dir, ".b")) {
-      if (!named.has(blob.text) && unlinkQuietly(blob.path)) removed++;
+      if (named.has(blob.text) || !writtenBefore(blob.path, now - ORPHAN_AFTER_MS)) continue;
+      if (unlinkQuietly(blob.path)) removed++;
     }
     return removed;
   }
@@ -340,6 +348,15 @@ function listNames(dir: string): string[] {
 }
 
 /** A checkpoint file written in place that is still not whole a minute later was cut short by a crash. */
+/** True when the file at `path` was last written before `time` (ms since epoch); false when it is gone. */
+function writtenBefore(path: string, time: number): boolean {
+  try {
+    return statSync(path).mtimeMs < time;
+  } catch {
+    return false;
+  }
+}
+
 function leftIncomplete(path: string, now: number): boolean {
   try {
     return now - statSync(path).mtimeMs > 60_000;
