@@ -15,6 +15,7 @@ import { crashRecovery } from "./crash-recovery.js";
 import { lockBasics } from "./lock/lock-basics.js";
 import { lockCrash } from "./lock/lock-crash.js";
 import { lockProcesses } from "./lock/lock-processes.js";
+import { concurrentMaintenance } from "./maintenance/concurrent-maintenance.js";
 import type { Capabilities, ConformanceTarget } from "./target.js";
 
 /** Which groups of the suite to register; all by default. */
@@ -66,5 +67,8 @@ export function describeConformance(target: ConformanceTarget, selection: SuiteS
       checkpointState(target);
     }
     if (cache || checkpoint) needs(target, "survivesCrash", "crash recovery", () => crashRecovery(target));
+    if (cache && lock && checkpoint) {
+      needs(target, "multiProcess", "maintenance in other processes", () => concurrentMaintenance(target));
+    }
   });
 }

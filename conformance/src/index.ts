@@ -1,4 +1,5 @@
 export { describeConformance, type SuiteSelection } from "./describe-conformance.js";
+export { concurrentMaintenance } from "./maintenance/concurrent-maintenance.js";
 export { killAll, startWorker, type Worker, workerUrl } from "./processes.js";
 export { propertyParameters, propertyRuns } from "./runs.js";
 export { collect, concurrently, expectCode, sleepMs, uniqueNamespace, useStorage } from "./support.js";

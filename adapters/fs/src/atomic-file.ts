@@ -46,6 +46,24 @@ export function ensureDir(dir: string): void {
   mkdirSync(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
 }
 
+/** How often a write re-makes a directory that gc() in another process keeps removing before it gives up. */
+const MISSING_DIR_ATTEMPTS = 100;
+
+/**
+ * Runs `create` (a syscall that makes a name in `dir`), making `dir` when it is missing: gc() in
+ * another process removes empty directories, also between this one's mkdir and its create.
+ */
+export function inDir<T>(dir: string, create: () => T): T {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return create();
+    } catch (error) {
+      if (errnoOf(error) !== "ENOENT" || attempt >= MISSING_DIR_ATTEMPTS) throw error;
+      ensureDir(dir);
+    }
+  }
+}
+
 /**
  * Writes whole files so that no reader ever sees a torn one: the bytes go to a temporary file in
  * the store's own `.tmp` directory (same filesystem), then a rename (replace) or a link (create
@@ -65,14 +83,7 @@ export class AtomicFiles {
   /** Writes `chunks` to a new temporary file (mtime set to `mtimeMs` when given) and returns its path. */
   writeTemp(chunks: readonly Uint8Array[], mtimeMs?: number): string {
     const path = join(this.tmpDir, `${process.pid}.${++sequence}.${Math.random().toString(36).slice(2, 10)}.tmp`);
-    let fd: number;
-    try {
-      fd = openSync(path, "wx", PRIVATE_FILE_MODE);
-    } catch (error) {
-      if (errnoOf(error) !== "ENOENT") throw error;
-      ensureDir(this.tmpDir);
-      fd = openSync(path, "wx", PRIVATE_FILE_MODE);
-    }
+    const fd = inDir(this.tmpDir, () => openSync(path, "wx", PRIVATE_FILE_MODE));
     try {
       writeAll(fd, chunks);
       if (mtimeMs !== undefined) futimesSync(fd, mtimeMs / 1000, mtimeMs / 1000);
@@ -94,17 +105,10 @@ export class AtomicFiles {
   createInPlace(path: string, chunks: readonly Uint8Array[], mtimeMs?: number): boolean {
     let fd: number;
     try {
-      fd = openSync(path, "wx", PRIVATE_FILE_MODE);
+      fd = inDir(dirname(path), () => openSync(path, "wx", PRIVATE_FILE_MODE));
     } catch (error) {
       if (errnoOf(error) === "EEXIST") return false;
-      if (errnoOf(error) !== "ENOENT") throw error;
-      ensureDir(dirname(path));
-      try {
-        fd = openSync(path, "wx", PRIVATE_FILE_MODE);
-      } catch (again) {
-        if (errnoOf(again) === "EEXIST") return false;
-        throw again;
-      }
+      throw error;
     }
     try {
       writeAll(fd, chunks);
@@ -139,17 +143,10 @@ export class AtomicFiles {
     const temp = this.writeTemp(chunks, mtimeMs);
     try {
       try {
-        linkSync(temp, path);
+        inDir(dirname(path), () => linkSync(temp, path));
       } catch (error) {
         if (errnoOf(error) === "EEXIST") return false;
-        if (errnoOf(error) !== "ENOENT") throw error;
-        ensureDir(dirname(path));
-        try {
-          linkSync(temp, path);
-        } catch (again) {
-          if (errnoOf(again) === "EEXIST") return false;
-          throw again;
-        }
+        throw error;
       }
     } finally {
       unlinkQuietly(temp);
@@ -217,13 +214,7 @@ export function syncDir(dir: string): void {
 
 /** rename(2), creating the target's directory when it is missing. */
 export function renameInto(from: string, to: string): void {
-  try {
-    renameSync(from, to);
-  } catch (error) {
-    if (errnoOf(error) !== "ENOENT") throw error;
-    ensureDir(dirname(to));
-    renameSync(from, to);
-  }
+  inDir(dirname(to), () => renameSync(from, to));
 }
 
 /** Unlinks a file; true when it was there. */

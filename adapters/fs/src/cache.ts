@@ -1,5 +1,5 @@
-import { linkSync, lstatSync, readdirSync, renameSync, rmSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { closeSync, fstatSync, lstatSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync } from "node:fs";
+import { join } from "node:path";
 import {
   addToCounter,
   type CacheDriver,
@@ -8,9 +8,11 @@ import {
   encodeCounter,
   isExpired,
   isStowageError,
+  monotonicNow,
   type StoredEntry,
+  sleep,
 } from "@stowage/core";
-import { type AtomicFiles, ensureDir, errnoOf, unlinkQuietly } from "./atomic-file.js";
+import { type AtomicFiles, errnoOf, openIfExists, unlinkQuietly } from "./atomic-file.js";
 import { type EntryHeader, encodeEntry, HEADER_BYTES, readEntry, readEntryHeader } from "./entry-file.js";
 import type { KeyMutex } from "./key-mutex.js";
 import { SEGMENT, shardOf, toHex, toRelativePath } from "./path-codec.js";
@@ -20,13 +22,18 @@ import { type Leaf, leaves, pruneEmptyDirs } from "./tree-walk.js";
 const SUFFIX = ".v";
 /** A file written in place that is still not whole after this long was cut short by a crash. */
 const INCOMPLETE_AFTER_MS = 60_000;
+/** gc's claim on one entry file while it removes it: `<entry>g`, a symlink to the wall-clock time it was taken. */
+const CLAIM = "g";
+/** A claim older than this was left by a gc that crashed; a live gc drops its own claim long before. */
+const CLAIM_STALE_MS = 2_000;
 let trashSequence = 0;
 
 /**
  * One namespace of the cache: a file per key under `<dir>/<shard>/<hex segments>.v`. Plain
  * writes are one rename; read-modify-writes (incr, add over an expired entry, update) hold the
  * key's lease from KeyMutex. A `set` or `delete` is not serialised with them: it is one atomic
- * file operation that lands before or after a read-modify-write's own rename.
+ * file operation that lands before or after a read-modify-write's own rename. gc() removes an
+ * expired file under a claim (see #removeIfStillDoomed) that every write checks before it returns.
  */
 export class FsCacheDriver implements CacheDriver {
   readonly #dir: string;
@@ -105,24 +112,51 @@ export class FsCacheDriver implements CacheDriver {
 
   async set(key: string, entry: StoredEntry): Promise<void> {
     this.#open();
-    this.#write(this.#path(key), entry, "set");
+    const path = this.#path(key);
+    this.#write(path, entry, "set");
+    await this.#settle(path, entry);
   }
 
   async setMany(entries: readonly { key: string; entry: StoredEntry }[]): Promise<void> {
     this.#open();
-    for (const { key, entry } of entries) this.#write(this.#path(key), entry, "set");
+    const paths = entries.map(({ key, entry }) => {
+      const path = this.#path(key);
+      this.#write(path, entry, "set");
+      return path;
+    });
+    for (const [i, path] of paths.entries()) await this.#settle(path, (entries[i] as { entry: StoredEntry }).entry);
+  }
+
+  /**
+   * Returns once no gc() can still move the file just written at `path` out of sight: a gc that
+   * judged the previous (expired) file doomed holds a claim until it has put a newer file back.
+   */
+  async #settle(path: string, entry: StoredEntry | undefined): Promise<void> {
+    const claim = path + CLAIM;
+    if (claimedAt(claim) === undefined) return;
+    for (let pause = 1; ; pause = Math.min(pause * 2, 20)) {
+      await sleep(pause);
+      const since = claimedAt(claim);
+      if (since === undefined) return;
+      if (Date.now() - since > CLAIM_STALE_MS) break;
+    }
+    // Its gc crashed, maybe holding this write aside: written again unless a newer one is there.
+    if (entry && readEntryHeader(path) === undefined) this.#write(path, entry, "create");
   }
 
   async add(key: string, entry: StoredEntry): Promise<boolean> {
     this.#open();
     const path = this.#path(key);
     // No file at all: a link that fails when another process got there first decides it.
-    if (this.#write(path, entry, "create")) return true;
-    return this.#mutex.run(shardOf(key), key, () => {
-      const current = readEntryHeader(path);
-      if (isLive(current)) return false;
-      return this.#write(path, entry, current ? "replace" : "create");
-    });
+    const added =
+      this.#write(path, entry, "create") ||
+      (await this.#mutex.run(shardOf(key), key, () => {
+        const current = readEntryHeader(path);
+        if (isLive(current)) return false;
+        return this.#write(path, entry, current ? "replace" : "create");
+      }));
+    if (added) await this.#settle(path, entry);
+    return added;
   }
 
   async delete(key: string): Promise<boolean> {
@@ -145,22 +179,26 @@ export class FsCacheDriver implements CacheDriver {
   async incr(key: string, by: number, expiresAtIfCreated: number | null): Promise<number> {
     this.#open();
     const path = this.#path(key);
-    return this.#mutex.run(shardOf(key), key, () => {
+    let written: StoredEntry | undefined;
+    const next = await this.#mutex.run(shardOf(key), key, () => {
       // An absent key is created by link, so a lock-free add that landed meanwhile is seen, not
       // overwritten; a file that is there but not whole (a set in progress) is replaced.
       for (let there = false; ; there = true) {
         const current = readEntry(path);
         const live = current && !isExpired(current.expiresAt) ? current : undefined;
         const next = addToCounter(live ? decodeCounter(live.value, key) : 0, by, key);
-        const entry = { value: encodeCounter(next), expiresAt: live ? live.expiresAt : expiresAtIfCreated };
-        if (this.#write(path, entry, current || there ? "replace" : "create")) return next;
+        written = { value: encodeCounter(next), expiresAt: live ? live.expiresAt : expiresAtIfCreated };
+        if (this.#write(path, written, current || there ? "replace" : "create")) return next;
       }
     });
+    await this.#settle(path, written);
+    return next;
   }
 
   async update(key: string, fn: (current: StoredEntry | undefined) => EntryUpdate): Promise<void> {
     this.#open();
     const path = this.#path(key);
+    let written: StoredEntry | undefined;
     await this.#mutex.run(shardOf(key), key, () => {
       for (let there = false; ; there = true) {
         const current = readEntry(path);
@@ -170,9 +208,13 @@ export class FsCacheDriver implements CacheDriver {
           if (current) this.#remove(path);
           return;
         }
-        if (this.#write(path, next, current || there ? "replace" : "create")) return;
+        if (this.#write(path, next, current || there ? "replace" : "create")) {
+          written = next;
+          return;
+        }
       }
     });
+    if (written) await this.#settle(path, written);
   }
 
   async *keys(prefix: string): AsyncIterable<string> {
@@ -224,37 +266,40 @@ export class FsCacheDriver implements CacheDriver {
     return removed;
   }
 
-  /** Moves a doomed file aside; if a writer replaced it meanwhile, the fresh one goes back unless a newer one is there. */
+  /**
+   * Removes a doomed entry file unless a writer replaced it. POSIX has no "unlink if still this
+   * file", so under a claim (writers that see it do not return until it is gone) the file is
+   * judged again, moved aside, and put back when what moved was not the file judged: a set that
+   * landed in between. Writes landing while it is aside are older than the one put back.
+   */
   #removeIfStillDoomed(path: string): boolean {
-    const trash = join(this.#files.tmpDir, `${process.pid}.gc.${++trashSequence}`);
+    const claim = path + CLAIM;
+    if (!takeClaim(claim)) return false;
+    const claimed = monotonicNow();
     try {
-      renameSync(path, trash);
-    } catch (error) {
-      if (errnoOf(error) === "ENOENT") return false;
-      throw error;
-    }
-    try {
-      let doomed = true;
+      const judged = inodeIfDoomed(path);
+      // Too slow to trust the claim (a writer may already have judged it stale): next gc.
+      if (judged === undefined || monotonicNow() - claimed > CLAIM_STALE_MS / 4) return false;
+      const trash = join(this.#files.tmpDir, `${process.pid}.gc.${++trashSequence}`);
       try {
-        doomed = isDoomed(readEntryHeader(trash), Date.now());
+        renameSync(path, trash);
       } catch (error) {
-        if (!isCorrupt(error)) throw error;
+        if (errnoOf(error) === "ENOENT") return false;
+        throw error;
       }
-      if (doomed) return true;
+      if (lstatSync(trash).ino === judged) {
+        unlinkQuietly(trash);
+        return true;
+      }
       try {
-        linkSync(trash, path);
+        renameSync(trash, path);
       } catch (error) {
-        if (errnoOf(error) === "ENOENT") {
-          ensureDir(dirname(path));
-          try {
-            linkSync(trash, path);
-          } catch {}
-        }
-        // EEXIST: a newer value is there, and it wins.
+        unlinkQuietly(trash);
+        if (errnoOf(error) !== "ENOENT") throw error; // ENOENT: clear() took the shard meanwhile
       }
       return false;
     } finally {
-      unlinkQuietly(trash);
+      unlinkQuietly(claim);
     }
   }
 
@@ -294,6 +339,49 @@ function isLive(header: EntryHeader | undefined): boolean {
 function isDoomed(header: EntryHeader | undefined, now: number): boolean {
   if (header === undefined) return false;
   return isExpired(header.expiresAt, now) || (!header.complete && now - header.mtimeMs > INCOMPLETE_AFTER_MS);
+}
+
+/** The inode of the entry file at `path` when gc may remove it (expired, left incomplete, or damaged). */
+function inodeIfDoomed(path: string): number | undefined {
+  const fd = openIfExists(path);
+  if (fd === undefined) return undefined;
+  try {
+    const ino = fstatSync(fd).ino;
+    let doomed = true;
+    try {
+      doomed = isDoomed(readEntryHeader(path), Date.now());
+    } catch (error) {
+      if (!isCorrupt(error)) throw error;
+    }
+    // Judged through the path again: the same inode still there means the header read was of it.
+    return doomed && lstatSync(path).ino === ino ? ino : undefined;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Takes gc's claim on an entry; false when another gc holds it (a crashed one's stale claim goes, for the next gc). */
+function takeClaim(claim: string): boolean {
+  try {
+    symlinkSync(String(Date.now()), claim);
+    return true;
+  } catch (error) {
+    if (errnoOf(error) === "ENOENT") return false;
+    if (errnoOf(error) !== "EEXIST") throw error;
+  }
+  const since = claimedAt(claim);
+  if (since !== undefined && Date.now() - since > CLAIM_STALE_MS) unlinkQuietly(claim);
+  return false;
+}
+
+/** When gc claimed the entry (wall clock); undefined when no claim is there. */
+function claimedAt(claim: string): number | undefined {
+  try {
+    return Number(readlinkSync(claim));
+  } catch (error) {
+    if (errnoOf(error) === "ENOENT" || errnoOf(error) === "ENOTDIR") return undefined;
+    throw error;
+  }
 }
 
 function isCorrupt(error: unknown): boolean {

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { lstatSync, readlinkSync, rmdirSync, symlinkSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { type AtomicFiles, ensureDir, errnoOf, unlinkQuietly } from "./atomic-file.js";
+import { type AtomicFiles, errnoOf, inDir, unlinkQuietly } from "./atomic-file.js";
 import { readIfExists } from "./checkpoint-file.js";
 import { toRelativePath } from "./path-codec.js";
 import { leavesDescending } from "./tree-walk.js";
@@ -40,15 +40,10 @@ export class CheckpointIndex {
       this.#files.createOrReplace(entry, [Buffer.from(owner, "utf8")]);
       return;
     }
-    for (let attempt = 0; ; attempt++) {
-      try {
-        symlinkSync(owner, entry);
-        return;
-      } catch (error) {
-        if (errnoOf(error) === "EEXIST") return; // the same checkpoint put again: same owner, same name
-        if (errnoOf(error) !== "ENOENT" || attempt > 0) throw error;
-        ensureDir(dirname(entry));
-      }
+    try {
+      inDir(dirname(entry), () => symlinkSync(owner, entry));
+    } catch (error) {
+      if (errnoOf(error) !== "EEXIST") throw error; // the same checkpoint put again: same owner, same name
     }
   }
 

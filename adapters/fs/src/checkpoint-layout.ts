@@ -1,7 +1,7 @@
 import { type Dirent, linkSync, mkdirSync, renameSync, rmSync, statSync, symlinkSync } from "node:fs";
 import { dirname, join, relative, sep } from "node:path";
 import { PRIVATE_DIR_MODE } from "@stowage/core";
-import { ensureDir, errnoOf, unlinkQuietly } from "./atomic-file.js";
+import { errnoOf, inDir, unlinkQuietly } from "./atomic-file.js";
 import { SEGMENT, toHex, toRelativePath } from "./path-codec.js";
 import { type Leaf, leaves, leavesDescending, listDir, pruneEmptyDirs } from "./tree-walk.js";
 
@@ -180,20 +180,14 @@ export function ensureRecentDir(nsDir: string): void {
     const code = errnoOf(error);
     if (code === "ENOENT") {
       // A new shard: make the parent, then nsDir (ensureDir(nsDir) would first retry the mkdir that just failed).
-      try {
-        mkdirQuietly(dirname(nsDir));
-      } catch (parent) {
-        if (errnoOf(parent) !== "ENOENT") throw parent;
-        ensureDir(dirname(nsDir));
-      }
-      mkdirQuietly(nsDir);
+      inDir(dirname(nsDir), () => mkdirQuietly(nsDir));
     } else if (code === "EEXIST") {
       if (statSync(join(nsDir, RECENT_DIR), { throwIfNoEntry: false })) return;
       migrate(nsDir);
       return;
     } else throw error;
   }
-  mkdirQuietly(join(nsDir, RECENT_DIR));
+  inDir(nsDir, () => mkdirQuietly(join(nsDir, RECENT_DIR)));
 }
 
 function mkdirQuietly(dir: string): void {

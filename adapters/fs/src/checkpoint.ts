@@ -28,6 +28,8 @@ import { lruStamp } from "./size-limit.js";
 import { type Leaf, leaves, pruneEmptyDirs } from "./tree-walk.js";
 
 let trashSequence = 0;
+/** How old a blob no checkpoint names must be before prune and gc remove it: longer than any put takes. */
+const ORPHAN_AFTER_MS = 60_000;
 
 const blobName = (channel: string, version: string | number) => JSON.stringify([channel, version]);
 
@@ -225,15 +227,22 @@ export class FsCheckpointDriver implements CheckpointDriver {
     return (removed ? 1 : 0) + writes;
   }
 
-  /** Removes blobs of an ns directory that none of `kept` names; returns how many. */
-  #dropOrphanBlobs(dir: string, kept: readonly StoredCheckpoint[]): number {
-    const named = new Set<string>();
-    for (const checkpoint of kept) {
-      for (const [channel, version] of Object.entries(checkpoint.channels)) named.add(blobName(channel, version));
-    }
+  /**
+   * Removes blobs of an ns directory that none of `kept` names: those `dropped` named at once, others
+   * only once older than ORPHAN_AFTER_MS (a put in another process writes its blobs before the
+   * checkpoint that names them, so a blob nothing names yet may belong to a checkpoint in flight).
+   */
+  #dropOrphanBlobs(dir: string, kept: readonly StoredCheckpoint[], dropped: readonly StoredCheckpoint[]): number {
+    const names = (checkpoints: readonly StoredCheckpoint[]) =>
+      new Set(checkpoints.flatMap((c) => Object.entries(c.channels).map(([channel, v]) => blobName(channel, v))));
+    const named = names(kept);
+    const ofDropped = names(dropped);
     let removed = 0;
+    const now = Date.now();
     for (const blob of leaves(dir, ".b")) {
-      if (!named.has(blob.text) && unlinkQuietly(blob.path)) removed++;
+      if (named.has(blob.text)) continue;
+      if (!ofDropped.has(blob.text) && !writtenBefore(blob.path, now - ORPHAN_AFTER_MS)) continue;
+      if (unlinkQuietly(blob.path)) removed++;
     }
     return removed;
   }
@@ -244,14 +253,15 @@ export class FsCheckpointDriver implements CheckpointDriver {
     for (const { ns: checkpointNs, dir } of this.#nsDirs(threadId, ns)) {
       const files = allCheckpointFiles(dir);
       const all = [...files.keys()].sort((a, b) => Buffer.compare(Buffer.from(b), Buffer.from(a)));
+      const read = (ids: string[]) =>
+        ids
+          .map((id) => this.#readLeaf({ text: id, hex: "", paths: files.get(id) ?? [] }))
+          .filter((c) => c !== undefined);
+      const dropped = read(all.slice(keepLast));
       for (const doomed of all.slice(keepLast)) {
         if (this.#dropCheckpoint(threadId, checkpointNs, dir, doomed, files.get(doomed) ?? []) > 0) removed++;
       }
-      const kept = all
-        .slice(0, keepLast)
-        .map((id) => this.#readLeaf({ text: id, hex: "", paths: files.get(id) ?? [] }))
-        .filter((c) => c !== undefined);
-      this.#dropOrphanBlobs(dir, kept);
+      this.#dropOrphanBlobs(dir, read(all.slice(0, keepLast)), dropped);
     }
     this.#removeIfEmpty(threadId);
     return removed;
@@ -278,13 +288,15 @@ export class FsCheckpointDriver implements CheckpointDriver {
     for (const thread of this.#allThreads()) {
       for (const { ns, dir } of this.#nsDirs(thread.text, undefined)) {
         const kept: StoredCheckpoint[] = [];
+        const dropped: StoredCheckpoint[] = [];
         for (const [id, paths] of allCheckpointFiles(dir)) {
           const checkpoint = this.#readLeaf({ text: id, hex: "", paths });
           if (checkpoint ? isExpired(checkpoint.expiresAt, now) : paths.every((path) => leftIncomplete(path, now))) {
             removed += this.#dropCheckpoint(thread.text, ns, dir, id, paths);
+            if (checkpoint) dropped.push(checkpoint);
           } else if (checkpoint) kept.push(checkpoint);
         }
-        removed += this.#dropOrphanBlobs(dir, kept);
+        removed += this.#dropOrphanBlobs(dir, kept, dropped);
       }
       this.#removeIfEmpty(thread.text);
     }
@@ -340,6 +352,15 @@ function listNames(dir: string): string[] {
 }
 
 /** A checkpoint file written in place that is still not whole a minute later was cut short by a crash. */
+/** True when the file at `path` was last written before `time` (ms since epoch); false when it is gone. */
+function writtenBefore(path: string, time: number): boolean {
+  try {
+    return statSync(path).mtimeMs < time;
+  } catch {
+    return false;
+  }
+}
+
 function leftIncomplete(path: string, now: number): boolean {
   try {
     return now - statSync(path).mtimeMs > 60_000;

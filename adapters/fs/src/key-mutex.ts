@@ -1,9 +1,13 @@
 import { join } from "node:path";
 import { BackendUnavailableError, monotonicNow, sleep, wallNow } from "@stowage/core";
-import { LeaseLog } from "./lease-log.js";
+import { holderIsGone, LeaseLog } from "./lease-log.js";
 import { toRelativePath } from "./path-codec.js";
 
-/** Lease of a read-modify-write; the work under it is a few synchronous file operations. */
+/**
+ * Lease of a read-modify-write; the work under it is a few synchronous file operations. A holder
+ * on this machine whose process is gone (SIGKILL) frees the key at once; one whose liveness this
+ * process cannot see (another host, an entry from an older version) after LEASE_MS.
+ */
 const LEASE_MS = 10_000;
 /** A writer that found the key busy this long gives up: the holder is stuck or the disk is. */
 const GIVE_UP_MS = 30_000;
@@ -11,7 +15,8 @@ const GIVE_UP_MS = 30_000;
 /**
  * Serialises read-modify-writes of one cache key across processes (incr, add over an expired
  * entry, json.set) with the same lease log as the locks, so a crashed writer blocks the key
- * for at most LEASE_MS.
+ * for one poll when it ran on this machine, for at most LEASE_MS otherwise. A live holder is
+ * never taken over before LEASE_MS, and its release is a compare-and-swap, so it always releases.
  */
 export class KeyMutex {
   readonly #dir: string;
@@ -26,16 +31,16 @@ export class KeyMutex {
     const begin = monotonicNow();
     for (let pause = 1; ; pause = Math.min(pause * 2, 20)) {
       const state = log.read();
-      const startedAt = monotonicNow();
       const now = wallNow();
       const token = BigInt(state.seq + 1);
-      if (state.expiresAt <= now && log.write(state, token, now + LEASE_MS)) {
+      const free = state.expiresAt <= now || holderIsGone(state.holder);
+      if (free && log.write(state, token, now + LEASE_MS)) {
         const held = { seq: state.seq + 1, token, expiresAt: now + LEASE_MS, seen: [state.seq + 1], waiters: [] };
         try {
           return fn();
         } finally {
-          // Released only when still ours and well inside the lease; otherwise expiry frees it.
-          if (monotonicNow() - startedAt < LEASE_MS / 2) log.write(held, held.token, 0);
+          // A compare-and-swap on our own entry: it fails harmlessly when another writer took over.
+          log.write(held, held.token, 0);
         }
       }
       if (monotonicNow() - begin > GIVE_UP_MS) {

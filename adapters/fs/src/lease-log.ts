@@ -1,7 +1,11 @@
 import { linkSync, lstatSync, mkdirSync, readdirSync, readlinkSync, symlinkSync } from "node:fs";
+import { hostname } from "node:os";
 import { dirname, join } from "node:path";
 import { CorruptDataError, PRIVATE_DIR_MODE } from "@stowage/core";
 import { ensureDir, errnoOf, syncDir, unlinkQuietly } from "./atomic-file.js";
+
+/** Written into granting entries so that a process on the same machine can tell whether the holder still runs. */
+const HOST = hostname().replaceAll(":", "_");
 
 /** The target of a release entry: it grants nothing and carries no token. */
 const RELEASED = "released";
@@ -16,13 +20,15 @@ export interface LeaseState {
   seen: readonly number[];
   /** Names of the waiter markers the read saw (see lock.ts): "w.<pid>.<n>", each a symlink to its expiry. */
   waiters: readonly string[];
+  /** The process that wrote a granting entry, when it recorded its host (entries before it did not). */
+  holder?: { pid: number; host: string };
 }
 
 const EMPTY: LeaseState = { seq: 0, token: 0n, expiresAt: 0, seen: [], waiters: [] };
 
 /**
  * A lease as an append-only log of states in one directory: entry `n` is a symlink whose target
- * is "token:expiresAt:pid", or "released". The newest entry is the state. A process moves the lease from state
+ * is "token:expiresAt:pid:host", or "released". The newest entry is the state. A process moves the lease from state
  * `n` to `n+1` by creating symlink `n+1`, which exactly one process can do (symlink fails with
  * EEXIST), so every change — acquire, takeover of an expired lease, extend, release — is a
  * compare-and-swap on the state it read, and no two processes can both win one takeover.
@@ -78,7 +84,7 @@ export class LeaseLog {
   write(from: LeaseState, token: bigint, expiresAt: number): boolean {
     const seq = from.seq + 1;
     const entry = join(this.dir, String(seq));
-    const target = expiresAt === 0 ? RELEASED : `${token}:${expiresAt}:${process.pid}`;
+    const target = expiresAt === 0 ? RELEASED : `${token}:${expiresAt}:${process.pid}:${HOST}`;
     try {
       // An empty log is usually a name never used: make its directory first instead of failing a symlink.
       if (from.seq === 0) this.#createDir();
@@ -183,6 +189,17 @@ export class LeaseLog {
   }
 }
 
+/** True when `holder` ran on this machine and its process is gone: its lease can go before it expires. */
+export function holderIsGone(holder: LeaseState["holder"]): boolean {
+  if (holder === undefined || holder.host !== HOST || holder.pid === process.pid) return false;
+  try {
+    process.kill(holder.pid, 0);
+    return false;
+  } catch (error) {
+    return errnoOf(error) === "ESRCH";
+  }
+}
+
 function exists(path: string): boolean {
   try {
     lstatSync(path);
@@ -194,9 +211,12 @@ function exists(path: string): boolean {
 
 function parseState(seq: number, target: string, dir: string, seen: readonly number[]): Omit<LeaseState, "waiters"> {
   if (target === RELEASED) return { seq, token: 0n, expiresAt: 0, seen };
-  const [token, expiresAt] = target.split(":");
+  const [token, expiresAt, pid, host] = target.split(":");
   if (token === undefined || expiresAt === undefined || !/^\d+$/.test(token) || !/^\d+$/.test(expiresAt)) {
     throw new CorruptDataError(`lease entry ${join(dir, String(seq))} is not "token:expiresAt:pid": ${target}`);
   }
-  return { seq, token: BigInt(token), expiresAt: Number(expiresAt), seen };
+  const state = { seq, token: BigInt(token), expiresAt: Number(expiresAt), seen };
+  return host !== undefined && pid !== undefined && /^\d+$/.test(pid)
+    ? { ...state, holder: { pid: Number(pid), host } }
+    : state;
 }

@@ -20,6 +20,7 @@ import { toStowageError } from "./errors.js";
 import { encodeTuple } from "./keys/tuple.js";
 import { LmdbLockDriver } from "./lock.js";
 import type { LmdbOptions } from "./options.js";
+import { WriteWait } from "./write-wait.js";
 
 /**
  * One environment per directory per process: LMDB forbids opening the same environment twice
@@ -62,6 +63,7 @@ export class LmdbBackend implements Backend {
   readonly #maxSizeBytes: number | undefined;
   readonly #dbs: LmdbDatabases;
   readonly #released: EventEmitter;
+  readonly #writes: WriteWait;
   readonly #caches = new Map<string, LmdbCacheDriver>();
   readonly #locks = new Map<string, LmdbLockDriver>();
   readonly #checkpoints = new Map<string, LmdbCheckpointDriver>();
@@ -78,6 +80,7 @@ export class LmdbBackend implements Backend {
     this.#maxSizeBytes = maxSizeBytes;
     const shared = acquireEnvironment(dir, options);
     this.#dbs = shared.dbs;
+    this.#writes = new WriteWait(shared.dbs.root, options.timeoutMs, dir);
     this.#released = shared.released;
     this.#sweeper = setInterval(() => {
       this.#sweeping ??= this.sweep()
@@ -92,7 +95,7 @@ export class LmdbBackend implements Backend {
   cache(namespace: string): CacheDriver {
     let driver = this.#caches.get(namespace);
     if (!driver) {
-      driver = new LmdbCacheDriver(this.#dbs, namespace, this.#maxSizeBytes, this.dir, this.#assertOpen);
+      driver = new LmdbCacheDriver(this.#dbs, namespace, this.#maxSizeBytes, this.#writes, this.#assertOpen);
       this.#caches.set(namespace, driver);
     }
     return driver;
@@ -101,7 +104,7 @@ export class LmdbBackend implements Backend {
   lock(namespace: string): LockDriver {
     let driver = this.#locks.get(namespace);
     if (!driver) {
-      driver = new LmdbLockDriver(this.#dbs, namespace, this.options.sync, this.dir, this.#assertOpen, this.#released);
+      driver = new LmdbLockDriver(this.#dbs, namespace, this.#writes, this.#assertOpen, this.#released);
       this.#locks.set(namespace, driver);
     }
     return driver;
@@ -110,7 +113,7 @@ export class LmdbBackend implements Backend {
   checkpoint(namespace: string): CheckpointDriver {
     let driver = this.#checkpoints.get(namespace);
     if (!driver) {
-      driver = new LmdbCheckpointDriver(this.#dbs, namespace, this.dir, this.#assertOpen);
+      driver = new LmdbCheckpointDriver(this.#dbs, namespace, this.#writes, this.#assertOpen);
       this.#checkpoints.set(namespace, driver);
     }
     return driver;

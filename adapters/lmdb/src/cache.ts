@@ -12,6 +12,7 @@ import { decodeSharedRecord, encodeRecord, recordExpiresAt } from "./cache-recor
 import type { LmdbDatabases } from "./environment.js";
 import { guard, toStowageError, toStowageWriteError } from "./errors.js";
 import { appendString, decodeTuple, encodeTuple, stringPrefixRange, tupleRange } from "./keys/tuple.js";
+import type { WriteWait } from "./write-wait.js";
 
 const KEYS_PAGE = 512;
 /** Reads build their key here: lmdb copies a key during a synchronous get, so one buffer serves every read. */
@@ -29,13 +30,17 @@ export class LmdbCacheDriver implements CacheDriver {
   /** Present only with a size limit; without one a write is a single batched put. */
   readonly #lru: CacheLru | undefined;
 
+  readonly #writes: WriteWait;
+
   constructor(
     dbs: LmdbDatabases,
     namespace: string,
     maxSizeBytes: number | undefined,
-    where: string,
+    writes: WriteWait,
     assertOpen: () => void,
   ) {
+    const where = writes.where;
+    this.#writes = writes;
     this.#dbs = dbs;
     this.#namespace = namespace;
     this.#prefix = encodeTuple([namespace]);
@@ -73,7 +78,7 @@ export class LmdbCacheDriver implements CacheDriver {
   #write<T>(fn: () => T): Promise<T> {
     this.#assertOpen();
     return guard(this.#where, () =>
-      this.#dbs.root.transaction(() => {
+      this.#writes.transaction(() => {
         this.#lru?.applyReads();
         return fn();
       }),
@@ -132,7 +137,7 @@ export class LmdbCacheDriver implements CacheDriver {
     try {
       this.#assertOpen();
       // lmdb batches every put of this event turn into one commit, off the main thread.
-      return this.#dbs.cache.put(this.#key(key), encodeRecord(entry)).then(
+      return this.#writes.bounded(this.#dbs.cache.put(this.#key(key), encodeRecord(entry))).then(
         () => {},
         async (error: unknown) => {
           throw await toStowageWriteError(error, this.#where);

@@ -12,6 +12,7 @@ import { type BlobRow, type CheckpointRow, fromRow, keyOf, toRow, type WriteRow 
 import type { LmdbDatabases } from "./environment.js";
 import { guard } from "./errors.js";
 import { decodeTuple, tupleRange } from "./keys/tuple.js";
+import type { WriteWait } from "./write-wait.js";
 
 const GC_PAGE = 256;
 
@@ -27,8 +28,12 @@ export class LmdbCheckpointDriver implements CheckpointDriver {
   readonly #where: string;
   readonly #assertOpen: () => void;
 
-  constructor(dbs: LmdbDatabases, namespace: string, where: string, assertOpen: () => void) {
+  readonly #writes: WriteWait;
+
+  constructor(dbs: LmdbDatabases, namespace: string, writes: WriteWait, assertOpen: () => void) {
     this.#dbs = dbs;
+    this.#writes = writes;
+    const where = writes.where;
     this.#namespace = namespace;
     this.#where = where;
     this.#assertOpen = assertOpen;
@@ -36,7 +41,7 @@ export class LmdbCheckpointDriver implements CheckpointDriver {
 
   #write<T>(fn: () => T): Promise<T> {
     this.#assertOpen();
-    return guard(this.#where, () => this.#dbs.root.transaction(fn));
+    return guard(this.#where, () => this.#writes.transaction(fn));
   }
 
   #read<T>(fn: () => T): Promise<T> {

@@ -28,6 +28,8 @@ export function createLmdbStorage(options: {
   mapSize?: number;
   /** Sweep interval for expired entries, in ms (default 60 000). */
   sweepEveryMs?: number;
+  /** How long a write waits for another process's write transaction, in ms (default 5 000). */
+  timeout?: number;
 }): Storage {
   const { path, namespace, codec, cacheTtl, checkpointTtl, maxSizeBytes, ...lmdbOptions } = options;
   const backend = new LmdbBackend(resolve(path), readOptions(new URLSearchParams(), lmdbOptions), maxSizeBytes);

@@ -1,15 +1,16 @@
 import type { EventEmitter } from "node:events";
 import { type LeaseGrant, type LockDriver, sleep, wallNow } from "@stowage/core";
-import { TransactionFlags } from "lmdb";
 import type { LmdbDatabases } from "./environment.js";
 import { guard } from "./errors.js";
 import { encodeTuple } from "./keys/tuple.js";
-import type { SyncMode } from "./options.js";
+import type { WriteWait } from "./write-wait.js";
 
 /**
  * One namespace of locks. Each operation is one lmdb write transaction: LMDB admits a single
  * writer at a time across every process that maps the file (a robust mutex, so a writer
- * killed mid-transaction frees it), which is what makes check-then-set atomic here.
+ * killed mid-transaction frees it), which is what makes check-then-set atomic here. The
+ * transaction waits for that mutex on lmdb's write thread, bounded by the store's timeout
+ * (WriteWait): a process sitting inside a write transaction never blocks this one's event loop.
  */
 export class LmdbLockDriver implements LockDriver {
   readonly #dbs: LmdbDatabases;
@@ -19,23 +20,17 @@ export class LmdbLockDriver implements LockDriver {
   /** Wakes waiters of this process when a holder of this process releases; others poll. */
   readonly #released: EventEmitter;
 
-  readonly #flags: TransactionFlags;
+  readonly #writes: WriteWait;
 
   constructor(
     dbs: LmdbDatabases,
     namespace: string,
-    sync: SyncMode,
-    where: string,
+    writes: WriteWait,
     assertOpen: () => void,
     released: EventEmitter,
   ) {
-    // Synchronous: a lock operation is one tiny write that should not wait for the next batch of
-    // cache writes (about twice as fast per acquire here). It blocks this thread only while
-    // another writer holds LMDB's lock. Outside "full" it returns once committed, before the flush.
-    this.#flags =
-      TransactionFlags.ABORTABLE |
-      TransactionFlags.SYNCHRONOUS_COMMIT |
-      (sync === "full" ? 0 : TransactionFlags.NO_SYNC_FLUSH);
+    const where = writes.where;
+    this.#writes = writes;
     this.#dbs = dbs;
     this.#namespace = namespace;
     this.#where = where;
@@ -45,7 +40,7 @@ export class LmdbLockDriver implements LockDriver {
 
   #write<T>(fn: () => T): Promise<T> {
     this.#assertOpen();
-    return guard(this.#where, () => this.#dbs.root.transactionSync(fn, this.#flags));
+    return guard(this.#where, () => this.#writes.transaction(fn));
   }
 
   #liveLease(key: Buffer, now: number): { token: number; expiresAt: number } | undefined {

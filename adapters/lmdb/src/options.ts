@@ -10,11 +10,14 @@ export interface LmdbOptions {
   mapSize?: number;
   /** How often expired entries are swept (ms); default one minute. */
   sweepEveryMs: number;
+  /** How long a write (and opening the store) waits for another process's write transaction; default 5 s. */
+  timeoutMs: number;
 }
 
-const PARAMS = ["sync", "mapSize", "sweepEveryMs"] as const;
+const PARAMS = ["sync", "mapSize", "sweepEveryMs", "timeout"] as const;
 const SYNC_MODES: readonly SyncMode[] = ["full", "overlapping", "off"];
 export const DEFAULT_SWEEP_EVERY_MS = 60_000;
+export const DEFAULT_TIMEOUT_MS = 5_000;
 
 function syncMode(raw: unknown, field: string): SyncMode {
   if (raw === true || raw === "true") return "full";
@@ -35,6 +38,7 @@ export function readOptions(params: URLSearchParams, options: Record<string, unk
   const sync = pick("sync");
   const mapSize = pick("mapSize");
   const sweep = pick("sweepEveryMs");
+  const timeout = pick("timeout");
   return {
     // Not lmdb-js's own default (overlapping): with it, a process that outlives a writer killed
     // mid-commit fails its next commit with MDB_PANIC (test/durability.test.ts shows full and off do not).
@@ -42,5 +46,6 @@ export function readOptions(params: URLSearchParams, options: Record<string, unk
     ...(mapSize !== undefined ? { mapSize: parseByteSize(mapSize as string | number, "mapSize") } : {}),
     sweepEveryMs:
       sweep === undefined ? DEFAULT_SWEEP_EVERY_MS : parseDuration(sweep as string | number, "sweepEveryMs"),
+    timeoutMs: timeout === undefined ? DEFAULT_TIMEOUT_MS : parseDuration(timeout as string | number, "timeout"),
   };
 }

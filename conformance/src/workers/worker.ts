@@ -5,7 +5,7 @@
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { createInterface } from "node:readline";
-import { createStorage } from "@stowage/core";
+import { createStorage, parseMultiHostUrl } from "@stowage/core";
 
 const [mode = "", ...args] = process.argv.slice(2);
 const url = process.env.STOWAGE_CONFORMANCE_URL;
@@ -60,6 +60,37 @@ if (mode === "counter") {
     await storage.checkpoint.put({ threadId: "crash", payload: { i, payload }, metadata: { i } });
     say({ acked: i });
   }
+} else if (mode === "maintain") {
+  // Maintenance in a loop until a line on stdin: gc of this namespace, prune of the given
+  // threads, and clear() of another namespace. Each error is reported, not thrown.
+  const [neighbourNamespace = "", threadsText = ""] = args;
+  const threads = threadsText.split(",").filter(Boolean);
+  const neighbourUrl = parseMultiHostUrl(url);
+  neighbourUrl.searchParams.set("namespace", neighbourNamespace);
+  const neighbour = await createStorage(neighbourUrl.href);
+  let stopping = false;
+  lines.once("line", () => {
+    stopping = true;
+  });
+  const errors: string[] = [];
+  const attempt = async (what: string, run: () => Promise<unknown>) => {
+    try {
+      await run();
+    } catch (error) {
+      if (errors.length < 20) errors.push(`${what}: ${(error as Error).message}`);
+    }
+  };
+  let rounds = 0;
+  while (!stopping) {
+    await attempt("cache.gc", () => storage.cache.gc());
+    await attempt("checkpoint.gc", () => storage.checkpoint.gc());
+    for (const thread of threads) await attempt("prune", () => storage.checkpoint.prune(thread, { keepLast: 2 }));
+    await attempt("neighbour clear", () => neighbour.cache.clear());
+    rounds++;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  await neighbour.close();
+  say({ rounds, errors });
 } else {
   throw new Error(`unknown worker mode ${mode}`);
 }
