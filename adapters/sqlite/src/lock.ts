@@ -27,6 +27,11 @@ const SQL = {
   // A waiter keeps its place (since) while it keeps coming back before its deadline.
   wait: `INSERT INTO lock_waiters (namespace, name, waiter, since, deadline) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (namespace, name, waiter) DO UPDATE SET deadline = excluded.deadline`,
+  counters: "SELECT name, token FROM lock_names WHERE namespace = ? AND name > ? ORDER BY name LIMIT 500",
+  // A new row is free (expires_at 0); an existing one keeps its lease and only its counter moves up.
+  raiseFence: `INSERT INTO lock_names (namespace, name, token, expires_at) VALUES (?, ?, ?, 0)
+               ON CONFLICT (namespace, name) DO UPDATE SET token = max(token, excluded.token)
+               RETURNING token`,
   leaveQueue: "DELETE FROM lock_waiters WHERE namespace = ? AND name = ? AND (waiter = ? OR deadline <= ?)",
 } as const;
 
@@ -65,6 +70,8 @@ export class SqliteLockDriver implements LockDriver {
       // Tokens are 64-bit counters: read them as bigint, never as a rounded number.
       statements.lease.safeIntegers(true);
       statements.acquire.safeIntegers(true);
+      statements.counters.safeIntegers(true);
+      statements.raiseFence.safeIntegers(true);
       return statements;
     });
   }
@@ -119,6 +126,23 @@ export class SqliteLockDriver implements LockDriver {
         | undefined;
       return lease && { token: lease.token, expiresAt: Number(lease.expiresAt) };
     });
+  }
+
+  async *fencingCounters(): AsyncIterable<{ name: string; token: bigint }> {
+    // Pages by name, so no statement stays open across the caller's awaits.
+    for (let after = ""; ; ) {
+      const rows = this.#file.use(() => this.#sql.counters.all(this.#namespace, after)) as {
+        name: string;
+        token: bigint;
+      }[];
+      for (const row of rows) yield row;
+      if (rows.length < 500) return;
+      after = (rows.at(-1) as { name: string }).name;
+    }
+  }
+
+  async raiseFence(name: string, atLeast: bigint): Promise<bigint> {
+    return this.#file.use(() => (this.#sql.raiseFence.get(this.#namespace, name, atLeast) as { token: bigint }).token);
   }
 
   /**
