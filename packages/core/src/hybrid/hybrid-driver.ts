@@ -4,7 +4,7 @@ import type { CacheDriver, EntryUpdate, StoredEntry } from "../drivers/cache-dri
 import { BackendUnavailableError, isStowageError } from "../errors.js";
 import type { CacheBus } from "./bus.js";
 import { BusLink } from "./bus-link.js";
-import { CircuitBreaker, type CircuitBreakerOptions } from "./circuit-breaker.js";
+import { type BreakerState, CircuitBreaker, type CircuitBreakerOptions } from "./circuit-breaker.js";
 import { FillGuard } from "./fill-guard.js";
 import { L2Reader } from "./l2-reader.js";
 import { MemoryTier } from "./memory-tier.js";
@@ -29,6 +29,14 @@ export interface HybridStats {
   writeBehindConflicts: number;
   /** L2 calls that failed (unreachable, refused, corrupt), whether or not L1 answered instead. */
   l2Errors: number;
+}
+
+/** The state of the tiers beside the counters. */
+export interface HybridTierState {
+  l1Entries: number;
+  l1Bytes: number;
+  breaker: BreakerState;
+  busConnected: boolean | undefined;
 }
 
 /** What the tiers need; createHybridCache fills in the defaults. */
@@ -88,6 +96,7 @@ export class HybridCacheDriver implements CacheDriver {
   /** The memory L1, whose fills need no promise; undefined for a disk L1. */
   readonly #memory: MemoryTier | undefined;
   #l1Emptying = false;
+  #l1Size = { entries: 0, bytes: 0 };
   /** Monotonic ms since L2 or the bus became unreachable; undefined while both answer. */
   #outageSince: number | undefined;
 
@@ -164,6 +173,20 @@ export class HybridCacheDriver implements CacheDriver {
       busReceived: this.#link?.received ?? 0,
       busSendErrors: this.#link?.sendErrors ?? 0,
       writeBehindQueued: this.#queue?.size ?? 0,
+    };
+  }
+
+  /** stats() of the tiers for any store over this driver: counters, L1's size, breaker and bus; never rejects. */
+  async statsDetails(): Promise<HybridStats & HybridTierState> {
+    try {
+      this.#l1Size = await this.l1.size();
+    } catch {} // a disk L1 that fails keeps its last size
+    return {
+      ...this.stats(),
+      l1Entries: this.#l1Size.entries,
+      l1Bytes: this.#l1Size.bytes,
+      breaker: this.breaker.state,
+      busConnected: this.busConnected,
     };
   }
 
