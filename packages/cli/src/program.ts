@@ -78,13 +78,21 @@ export function buildProgram(setExit: (code: number) => void): Command {
       "cache,lock,checkpoint",
       parseList("--only", ["cache", "lock", "checkpoint"] as const),
     )
+    .option("--quick", "every group, but the generated ones (properties, histories, fuzz) with a few cases each")
     .addOption(json)
     .addHelpText(
       "after",
-      "\nIt works in namespaces of its own (stowage-check-*) and removes what it wrote; only the fencing\ncounters of its test locks remain, because tokens must never repeat.\n\nExamples:\n  stowage check\n  stowage check sqlite:///var/lib/app/stowage.db\n  stowage check rediss://user:token@my-cache.example:6379 --only cache,lock --json",
+      "\nIt runs every group of @stowage/conformance (examples, properties, model-based histories, fuzzed\nidentifiers, value edges, processes, crashes) in namespaces of its own (stowage-check-*) and removes what it\nwrote; only the fencing counters of its test locks remain, because tokens must never repeat. Generated groups\nrun at the size npm test uses; --quick runs each with 3 cases (minutes less on a remote server);\nSTOWAGE_CONFORMANCE_RUNS=N sets the number of cases yourself (a nightly-sized run: 200), and\nSTOWAGE_CONFORMANCE_SEED replays a failure with the seed it printed.\n\nExamples:\n  stowage check\n  stowage check sqlite:///var/lib/app/stowage.db --quick\n  stowage check rediss://user:token@my-cache.example:6379 --only cache,lock --json\n  STOWAGE_CONFORMANCE_RUNS=200 stowage check redis://127.0.0.1:6379/15",
     )
-    .action(async (url: string | undefined, opts: { only?: string[]; json?: boolean }) =>
-      setExit(await check(resolveUrl(url), opts.only ?? ["cache", "lock", "checkpoint"], createOutput(!!opts.json))),
+    .action(async (url: string | undefined, opts: { only?: string[]; quick?: boolean; json?: boolean }) =>
+      setExit(
+        await check(
+          resolveUrl(url),
+          opts.only ?? ["cache", "lock", "checkpoint"],
+          createOutput(!!opts.json),
+          !!opts.quick,
+        ),
+      ),
     );
 
   program
