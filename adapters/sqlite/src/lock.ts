@@ -28,10 +28,11 @@ const SQL = {
   wait: `INSERT INTO lock_waiters (namespace, name, waiter, since, deadline) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (namespace, name, waiter) DO UPDATE SET deadline = excluded.deadline`,
   counters: "SELECT name, token FROM lock_names WHERE namespace = ? AND name > ? ORDER BY name LIMIT 500",
-  // A new row is free (expires_at 0); an existing one keeps its lease and only its counter moves up.
+  // The row's token is also the live lease's, so it moves only while the name is free (a new row is free: expires_at 0).
   raiseFence: `INSERT INTO lock_names (namespace, name, token, expires_at) VALUES (?, ?, ?, 0)
-               ON CONFLICT (namespace, name) DO UPDATE SET token = max(token, excluded.token)
+               ON CONFLICT (namespace, name) DO UPDATE SET token = max(token, excluded.token) WHERE expires_at <= ?
                RETURNING token`,
+  counter: "SELECT token FROM lock_names WHERE namespace = ? AND name = ?",
   leaveQueue: "DELETE FROM lock_waiters WHERE namespace = ? AND name = ? AND (waiter = ? OR deadline <= ?)",
 } as const;
 
@@ -72,6 +73,7 @@ export class SqliteLockDriver implements LockDriver {
       statements.acquire.safeIntegers(true);
       statements.counters.safeIntegers(true);
       statements.raiseFence.safeIntegers(true);
+      statements.counter.safeIntegers(true);
       return statements;
     });
   }
@@ -141,8 +143,16 @@ export class SqliteLockDriver implements LockDriver {
     }
   }
 
-  async raiseFence(name: string, atLeast: bigint): Promise<bigint> {
-    return this.#file.use(() => (this.#sql.raiseFence.get(this.#namespace, name, atLeast) as { token: bigint }).token);
+  /** Undefined while a lease holds the name below `atLeast`: its token is the counter, and changing it would take the lease from its holder. */
+  async raiseFence(name: string, atLeast: bigint): Promise<bigint | undefined> {
+    return this.#file.use(() => {
+      const raised = this.#sql.raiseFence.get(this.#namespace, name, atLeast, wallNow()) as
+        | { token: bigint }
+        | undefined;
+      if (raised) return raised.token;
+      const current = (this.#sql.counter.get(this.#namespace, name) as { token: bigint } | undefined)?.token;
+      return current !== undefined && current >= atLeast ? current : undefined;
+    });
   }
 
   /**

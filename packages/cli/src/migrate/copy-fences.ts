@@ -6,7 +6,7 @@ export interface FenceCounts {
   raised: number;
   /** Counters already at or above the source's on the target. */
   unchanged: number;
-  /** Counters the target could not raise now (file backend: the name is held); a re-run retries them. */
+  /** Counters the target could not raise now (file, sqlite: the name is held and its token is the counter); a re-run retries them. */
   held: string[];
 }
 
