@@ -77,3 +77,24 @@ describe("stowage migrate's ledger (property)", () => {
     );
   });
 });
+
+describe("stowage migrate's fencing counters", () => {
+  it("a backend that cannot list or raise its counters (redlock://) is refused before anything is copied, naming --only", async () => {
+    const { assertFencesMovable } = await import("../src/migrate/copy-fences.js");
+    const { MemoryLockDriver } = await import("@stowage/memory");
+    const full = new MemoryLockDriver(() => false);
+    const quorum = {
+      tryAcquire: full.tryAcquire.bind(full),
+      extend: full.extend.bind(full),
+      release: full.release.bind(full),
+      inspect: full.inspect.bind(full),
+    };
+    expect(() => assertFencesMovable(full, quorum, "memory://a", "redlock://h1,h2,h3")).toThrow(
+      /--to: redlock:\/\/h1,h2,h3 cannot raise its fencing counters; add --only cache,checkpoint/,
+    );
+    expect(() => assertFencesMovable(quorum, full, "redlock://h1,h2,h3", "memory://a")).toThrow(
+      /--from: .*cannot list/,
+    );
+    expect(() => assertFencesMovable(full, full, "memory://a", "memory://b")).not.toThrow();
+  });
+});
