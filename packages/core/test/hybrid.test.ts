@@ -41,8 +41,10 @@ class SharedL2 extends MemoryTier {
     this.#enter();
     return super.incr(key, by, expiresAtIfCreated);
   }
+  updateDelayMs = 0;
   override async update(key: string, fn: Parameters<MemoryTier["update"]>[1]): Promise<void> {
     this.#enter();
+    if (this.updateDelayMs) await sleep(this.updateDelayMs);
     return super.update(key, fn);
   }
   override async size(): Promise<{ entries: number; bytes: number }> {
@@ -324,6 +326,27 @@ describe("hybrid cache (in-process bus, memory L2)", () => {
     expect(await text("deleted-by-a")).toBe('"queued by b"');
     expect((await b.stats()).writeBehindConflicts).toBe(2);
     expect(await b.get("contested")).toBe("newer, by a");
+  });
+
+  it("a write queued behind a replay in flight replays against what that replay left in L2, not as a conflict", async () => {
+    const l2 = new SharedL2();
+    const b = instance(l2, undefined, {
+      writeBehind: { maxEntries: 10, retryMs: 600_000 },
+      breaker: { failureThreshold: 1, openMs: 20 },
+    });
+    await b.set("k", "before");
+    l2.down = true;
+    await b.set("k", "first, queued while L2 was down");
+    l2.down = false;
+    l2.updateDelayMs = 150;
+    await sleep(30);
+    await b.get("unrelated"); // L2 answers: the replay of "first" starts and takes 150 ms
+    await sleep(50);
+    await b.set("k", "second, queued behind the replay");
+    for (let i = 0; i < 100 && b.tiers.pendingWrites > 0; i++) await sleep(20);
+    expect(b.tiers.pendingWrites).toBe(0);
+    expect(new TextDecoder().decode((await l2.get("k"))?.value)).toBe('"second, queued behind the replay"');
+    expect((await b.stats()).writeBehindConflicts).toBe(0);
   });
 
   it("a bounded write-behind queue takes writes while L2 is down and replays them when it is back", async () => {

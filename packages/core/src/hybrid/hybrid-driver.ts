@@ -219,17 +219,20 @@ export class HybridCacheDriver implements CacheDriver {
    * value stays, the queued write is dropped (counted), and L1 forgets the key so the next read
    * fetches the newer value.
    */
-  async #replay(key: string, write: QueuedWrite, base: ReplayBase): Promise<void> {
+  async #replay(key: string, write: QueuedWrite, base: ReplayBase): Promise<ReplayBase> {
     let conflict = false;
+    let held: ReplayBase;
     await this.breaker.run(() =>
       this.l2.update(key, (current) => {
         conflict = false;
+        held = current?.value;
         if (sameValue(current?.value, write?.value)) return undefined; // already there
         // Absent also lets it land: a Redis back without its data (or an expired key) holds nothing newer.
         if (current !== undefined && !sameValue(current.value, base)) {
           conflict = true;
           return undefined;
         }
+        held = write?.value;
         return write;
       }),
     );
@@ -238,9 +241,10 @@ export class HybridCacheDriver implements CacheDriver {
       this.#guard.changed(key);
       const dropping = this.#l1Put(key, null);
       if (dropping) await dropping;
-      return;
+      return held;
     }
     void this.#link?.publish([key]);
+    return held;
   }
 
   /** Puts `entry` in L1 (or drops the key when null); synchronous for the memory L1 (no promise to await). */

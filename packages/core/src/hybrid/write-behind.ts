@@ -22,15 +22,15 @@ export class WriteBehindQueue {
   readonly #writes = new Map<string, QueuedWrite>();
   readonly #bases = new Map<string, ReplayBase>();
   readonly #retryMs: number;
-  /** Sends one queued write to L2 (and tells the other instances). */
-  readonly #replay: (key: string, write: QueuedWrite, base: ReplayBase) => Promise<void>;
+  /** Sends one queued write to L2 (and tells the other instances); resolves what L2 holds for the key afterwards. */
+  readonly #replay: (key: string, write: QueuedWrite, base: ReplayBase) => Promise<ReplayBase>;
   #timer: NodeJS.Timeout | undefined;
   #due = 0;
 
   constructor(
     maxEntries: number,
     retryMs: number,
-    replay: (key: string, write: QueuedWrite, base: ReplayBase) => Promise<void>,
+    replay: (key: string, write: QueuedWrite, base: ReplayBase) => Promise<ReplayBase>,
   ) {
     this.maxEntries = maxEntries;
     this.#retryMs = retryMs;
@@ -111,7 +111,9 @@ export class WriteBehindQueue {
     for (let next = this.first(); next; next = this.first()) {
       const [key, write] = next;
       try {
-        await this.#replay(key, write, this.#bases.get(key));
+        const held = await this.#replay(key, write, this.#bases.get(key));
+        // A newer write of the key queued meanwhile replays against what L2 holds now, not the old base.
+        if (this.#writes.get(key) !== write) this.#bases.set(key, held);
       } catch (error) {
         if (isStowageError(error, "ERR_BACKEND_UNAVAILABLE")) {
           this.schedule();
