@@ -115,6 +115,12 @@ export class LeaseLog {
     return true;
   }
 
+  /** Moves the log on to a release entry `seq` (so later tokens exceed it); false when another process changed it first. */
+  skipTo(from: LeaseState, seq: number): boolean {
+    if (from.seq === 0) this.#createDir();
+    return this.write({ ...from, seq: seq - 1 }, 0n, 0);
+  }
+
   /**
    * Releases the lease granted by entry `grantedSeq` (which this process wrote) without reading
    * the log first: one link(2) creating entry grantedSeq+1. False when that entry exists, i.e.

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { type LeaseGrant, type LockDriver, sleep, wallNow } from "@stowage/core";
 import { LeaseLog } from "./lease-log.js";
 import { shardOf, toRelativePath } from "./path-codec.js";
+import { leaves, listDir } from "./tree-walk.js";
 import { WaiterMarkers } from "./waiter-markers.js";
 
 /** A few re-reads when another process changed the lease between our read and our write. */
@@ -103,6 +104,32 @@ export class FsLockDriver implements LockDriver {
     this.#open();
     const state = this.#log(name).read();
     return state.expiresAt > wallNow() ? { token: state.token, expiresAt: state.expiresAt } : undefined;
+  }
+
+  async *fencingCounters(): AsyncIterable<{ name: string; token: bigint }> {
+    this.#open();
+    for (const shard of listDir(this.#dir) ?? []) {
+      if (!shard.isDirectory() || !/^[0-9a-f]{2}$/.test(shard.name)) continue;
+      for (const leaf of leaves(join(this.#dir, shard.name), ".l")) {
+        // The newest entry's sequence number bounds every token the log gave.
+        const { seq } = this.#log(leaf.text).read();
+        if (seq > 0) yield { name: leaf.text, token: BigInt(seq) };
+      }
+    }
+  }
+
+  /** The counter is the log's newest entry, so raising it writes a release entry: refused (undefined) while a lease is live. */
+  async raiseFence(name: string, atLeast: bigint): Promise<bigint | undefined> {
+    this.#open();
+    if (atLeast > BigInt(Number.MAX_SAFE_INTEGER)) return undefined;
+    const log = this.#log(name);
+    for (let attempt = 0; attempt < RETRIES; attempt++) {
+      const state = log.read();
+      if (BigInt(state.seq) >= atLeast) return BigInt(state.seq);
+      if (state.expiresAt > wallNow()) return undefined;
+      if (log.skipTo(state, Number(atLeast))) return atLeast;
+    }
+    return undefined;
   }
 
   /**

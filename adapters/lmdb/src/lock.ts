@@ -2,7 +2,7 @@ import type { EventEmitter } from "node:events";
 import { type LeaseGrant, type LockDriver, sleep, wallNow } from "@stowage/core";
 import type { LmdbDatabases } from "./environment.js";
 import { guard } from "./errors.js";
-import { encodeTuple } from "./keys/tuple.js";
+import { decodeTuple, encodeTuple, tupleRange } from "./keys/tuple.js";
 import type { WriteWait } from "./write-wait.js";
 
 /**
@@ -89,6 +89,24 @@ export class LmdbLockDriver implements LockDriver {
     this.#assertOpen();
     const lease = await guard(this.#where, () => this.#liveLease(encodeTuple([this.#namespace, name]), wallNow()));
     return lease && { token: BigInt(lease.token), expiresAt: lease.expiresAt };
+  }
+
+  async *fencingCounters(): AsyncIterable<{ name: string; token: bigint }> {
+    this.#assertOpen();
+    const range = tupleRange([this.#namespace]);
+    const entries = await guard(this.#where, () => [...this.#dbs.fence.getRange(range)]);
+    for (const { key, value } of entries) yield { name: String(decodeTuple(key)[1]), token: BigInt(value) };
+  }
+
+  async raiseFence(name: string, atLeast: bigint): Promise<bigint> {
+    const key = encodeTuple([this.#namespace, name]);
+    return this.#write(() => {
+      const counter = this.#dbs.fence.get(key) ?? 0;
+      if (BigInt(counter) >= atLeast) return BigInt(counter);
+      // Counters are doubles here: exact up to 2^53, far above any token a backend hands out.
+      this.#dbs.fence.putSync(key, Number(atLeast));
+      return atLeast;
+    });
   }
 
   async waitForRelease(name: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {

@@ -60,6 +60,19 @@ export class MemoryLockDriver implements LockDriver {
     return lease && { token: lease.token, expiresAt: lease.expiresAt };
   }
 
+  async *fencingCounters(): AsyncIterable<{ name: string; token: bigint }> {
+    this.#open();
+    for (const [name, token] of [...this.#counters]) yield { name, token };
+  }
+
+  async raiseFence(name: string, atLeast: bigint): Promise<bigint> {
+    this.#open();
+    const counter = this.#counters.get(name) ?? 0n;
+    if (counter >= atLeast) return counter;
+    this.#counters.set(name, atLeast);
+    return atLeast;
+  }
+
   async waitForRelease(name: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
     const controller = new AbortController();
     const onAbort = () => controller.abort(signal?.reason);

@@ -37,6 +37,16 @@ export class KeyLayout {
     return `${this.leaseKey(name)}:fence`;
   }
 
+  /** SCAN pattern for every fencing counter of this namespace. */
+  fencePattern(): string {
+    return `${escapeGlob(`${this.base}{l:`)}*}:fence`;
+  }
+
+  /** The lock name a fencing counter key holds (sliced from both ends, so braces in the name are fine). */
+  fenceName(redisKey: string): string {
+    return redisKey.slice(this.base.length + 3, -"}:fence".length);
+  }
+
   /** Every key of a thread starts with this, so one Lua script can touch them all. */
   threadBase(threadId: string): string {
     return `${this.base}{t:${threadId}}:`;

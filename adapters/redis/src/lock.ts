@@ -1,8 +1,9 @@
 import { type LeaseGrant, type LockDriver, wallNow } from "@stowage/core";
 import type { RedisConnection } from "./connection.js";
 import { RedisDriverBase } from "./driver-base.js";
+import { guard } from "./errors.js";
 import type { KeyLayout } from "./key-layout.js";
-import { lockAcquire, lockExtend, lockInspect, lockRelease } from "./scripts/lock-scripts.js";
+import { lockAcquire, lockExtend, lockInspect, lockRaiseFence, lockRelease } from "./scripts/lock-scripts.js";
 import { runScript } from "./scripts/lua-script.js";
 
 /** The acquire script's reply: the new token as text, or null when the name is held. */
@@ -39,5 +40,34 @@ export class RedisLockDriver extends RedisDriverBase implements LockDriver {
       if (!reply) return undefined;
       return { token: BigInt(reply[0]), expiresAt: wallNow() + Math.max(0, reply[1]) };
     });
+  }
+
+  async *fencingCounters(): AsyncIterable<{ name: string; token: bigint }> {
+    this.assertOpen();
+    const seen = new Set<string>();
+    const match = this.layout.fencePattern();
+    for (const node of this.connection.primaries()) {
+      let cursor = "0";
+      do {
+        const [next, found] = await guard("lock fencing counters", () =>
+          node.scan(cursor, "MATCH", match, "COUNT", 500),
+        );
+        cursor = next;
+        const fresh = found.filter((key) => !seen.has(key));
+        for (const key of fresh) seen.add(key);
+        const tokens = await guard("lock fencing counters", () => Promise.all(fresh.map((key) => node.get(key))));
+        for (const [i, key] of fresh.entries()) {
+          const token = tokens[i];
+          if (token) yield { name: this.layout.fenceName(key), token: BigInt(token) };
+        }
+      } while (cursor !== "0");
+    }
+  }
+
+  raiseFence(name: string, atLeast: bigint): Promise<bigint> {
+    const key = this.layout.fenceKey(name);
+    return this.run("raise fence", (client) =>
+      runScript(client, lockRaiseFence, [key], [String(atLeast)]).then((reply) => BigInt(reply as string)),
+    );
   }
 }

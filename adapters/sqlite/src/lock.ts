@@ -27,6 +27,12 @@ const SQL = {
   // A waiter keeps its place (since) while it keeps coming back before its deadline.
   wait: `INSERT INTO lock_waiters (namespace, name, waiter, since, deadline) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (namespace, name, waiter) DO UPDATE SET deadline = excluded.deadline`,
+  counters: "SELECT name, token FROM lock_names WHERE namespace = ? AND name > ? ORDER BY name LIMIT 500",
+  // The row's token is also the live lease's, so it moves only while the name is free (a new row is free: expires_at 0).
+  raiseFence: `INSERT INTO lock_names (namespace, name, token, expires_at) VALUES (?, ?, ?, 0)
+               ON CONFLICT (namespace, name) DO UPDATE SET token = max(token, excluded.token) WHERE expires_at <= ?
+               RETURNING token`,
+  counter: "SELECT token FROM lock_names WHERE namespace = ? AND name = ?",
   leaveQueue: "DELETE FROM lock_waiters WHERE namespace = ? AND name = ? AND (waiter = ? OR deadline <= ?)",
 } as const;
 
@@ -65,6 +71,9 @@ export class SqliteLockDriver implements LockDriver {
       // Tokens are 64-bit counters: read them as bigint, never as a rounded number.
       statements.lease.safeIntegers(true);
       statements.acquire.safeIntegers(true);
+      statements.counters.safeIntegers(true);
+      statements.raiseFence.safeIntegers(true);
+      statements.counter.safeIntegers(true);
       return statements;
     });
   }
@@ -118,6 +127,31 @@ export class SqliteLockDriver implements LockDriver {
         | { token: bigint; expiresAt: bigint }
         | undefined;
       return lease && { token: lease.token, expiresAt: Number(lease.expiresAt) };
+    });
+  }
+
+  async *fencingCounters(): AsyncIterable<{ name: string; token: bigint }> {
+    // Pages by name, so no statement stays open across the caller's awaits.
+    for (let after = ""; ; ) {
+      const rows = this.#file.use(() => this.#sql.counters.all(this.#namespace, after)) as {
+        name: string;
+        token: bigint;
+      }[];
+      for (const row of rows) yield row;
+      if (rows.length < 500) return;
+      after = (rows.at(-1) as { name: string }).name;
+    }
+  }
+
+  /** Undefined while a lease holds the name below `atLeast`: its token is the counter, and changing it would take the lease from its holder. */
+  async raiseFence(name: string, atLeast: bigint): Promise<bigint | undefined> {
+    return this.#file.use(() => {
+      const raised = this.#sql.raiseFence.get(this.#namespace, name, atLeast, wallNow()) as
+        | { token: bigint }
+        | undefined;
+      if (raised) return raised.token;
+      const current = (this.#sql.counter.get(this.#namespace, name) as { token: bigint } | undefined)?.token;
+      return current !== undefined && current >= atLeast ? current : undefined;
     });
   }
 

@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { propertyParameters } from "../runs.js";
 import { collect, useStorage } from "../support.js";
 import type { ConformanceTarget } from "../target.js";
 
@@ -21,7 +22,7 @@ export function cacheProperties(target: ConformanceTarget): void {
           expect((await collect(cache.keys())).sort()).toEqual([...keys].sort());
           expect(await cache.deleteMany(keys)).toBe(keys.length);
         }),
-        { numRuns: 40 },
+        propertyParameters(40),
       );
     });
 
@@ -32,7 +33,7 @@ export function cacheProperties(target: ConformanceTarget): void {
           await cache.set("v", value);
           expect(await cache.get("v")).toEqual(JSON.parse(JSON.stringify(value)));
         }),
-        { numRuns: 60 },
+        propertyParameters(60),
       );
     });
 
@@ -50,7 +51,7 @@ export function cacheProperties(target: ConformanceTarget): void {
             expect(await cache.json.get("doc", path)).toEqual(JSON.parse(JSON.stringify(value)));
           },
         ),
-        { numRuns: 40 },
+        propertyParameters(40),
       );
     });
   });

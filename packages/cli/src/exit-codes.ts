@@ -11,6 +11,8 @@ export const EXIT = {
   unavailable: 3,
   /** Stored data is corrupt or not stowage's. */
   corrupt: 4,
+  /** Stopped by SIGINT/SIGTERM at a clean point (128 + SIGINT, as shells report it); re-run to resume. */
+  interrupted: 130,
   /** Anything else: a bug; run with STOWAGE_DEBUG=1 for the stack. */
   internal: 70,
 } as const;

@@ -78,13 +78,21 @@ export function buildProgram(setExit: (code: number) => void): Command {
       "cache,lock,checkpoint",
       parseList("--only", ["cache", "lock", "checkpoint"] as const),
     )
+    .option("--quick", "every group, but the generated ones (properties, histories, fuzz) with a few cases each")
     .addOption(json)
     .addHelpText(
       "after",
-      "\nIt works in namespaces of its own (stowage-check-*) and removes what it wrote; only the fencing\ncounters of its test locks remain, because tokens must never repeat.\n\nExamples:\n  stowage check\n  stowage check sqlite:///var/lib/app/stowage.db\n  stowage check rediss://user:token@my-cache.example:6379 --only cache,lock --json",
+      "\nIt runs every group of @stowage/conformance (examples, properties, model-based histories, fuzzed\nidentifiers, value edges, processes, crashes) in namespaces of its own (stowage-check-*) and removes what it\nwrote; only the fencing counters of its test locks remain, because tokens must never repeat. Generated groups\nrun at the size npm test uses; --quick runs each with 3 cases (minutes less on a remote server);\nSTOWAGE_CONFORMANCE_RUNS=N sets the number of cases yourself (a nightly-sized run: 200), and\nSTOWAGE_CONFORMANCE_SEED replays a failure with the seed it printed.\n\nExamples:\n  stowage check\n  stowage check sqlite:///var/lib/app/stowage.db --quick\n  stowage check rediss://user:token@my-cache.example:6379 --only cache,lock --json\n  STOWAGE_CONFORMANCE_RUNS=200 stowage check redis://127.0.0.1:6379/15",
     )
-    .action(async (url: string | undefined, opts: { only?: string[]; json?: boolean }) =>
-      setExit(await check(resolveUrl(url), opts.only ?? ["cache", "lock", "checkpoint"], createOutput(!!opts.json))),
+    .action(async (url: string | undefined, opts: { only?: string[]; quick?: boolean; json?: boolean }) =>
+      setExit(
+        await check(
+          resolveUrl(url),
+          opts.only ?? ["cache", "lock", "checkpoint"],
+          createOutput(!!opts.json),
+          !!opts.quick,
+        ),
+      ),
     );
 
   program
@@ -114,23 +122,29 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .description("copy cache entries (with remaining TTL) and checkpoints from one backend to another, then verify")
     .requiredOption("--from <url>", "source backend URL")
     .requiredOption("--to <url>", "target backend URL")
-    .option("--only <stores>", "cache,checkpoint", parseList("--only", ["cache", "checkpoint"] as const))
+    .option(
+      "--only <stores>",
+      "cache,checkpoint,lock (lock: fencing counters)",
+      parseList("--only", ["cache", "checkpoint", "lock"] as const),
+    )
     .option("--namespaces <names>", "comma-separated namespaces to copy", "default")
     .option("--batch <n>", "entries per batch", parsePositive("--batch"), 500)
     .option("--dry-run", "count what would be copied; write nothing")
+    .option("--source-wins", "overwrite target records the application changed after they were copied")
     .addOption(json)
     .addHelpText(
       "after",
-      "\nIdempotent and resumable: after an interruption, run the same command again.\n\nExamples:\n  stowage migrate --from sqlite:///var/lib/app/stowage.db --to rediss://user:token@my-cache.example:6379\n  stowage migrate --from redis://old:6379 --to lmdb:///var/lib/app/stowage --only cache --dry-run",
+      "\nResumable: after an interruption (^C prints how far it got), run the same command again. A re-run after the\napplication started writing to the target keeps what the application wrote (a ledger in the target, namespace\n_migrate.<namespace>, notes what the migration wrote) and reports it; --source-wins overwrites it. Fencing\ncounters move to the larger of both sides, so tokens never go back. The verification compares every record and\nsays why one differs (new, changed or deleted on the target; missing; differs); only missing or differing fail.\n\nExamples:\n  stowage migrate --from sqlite:///var/lib/app/stowage.db --to rediss://user:token@my-cache.example:6379\n  stowage migrate --from redis://old:6379 --to lmdb:///var/lib/app/stowage --only cache --dry-run",
     )
     .action(
       async (opts: {
         from: string;
         to: string;
-        only?: ("cache" | "checkpoint")[];
+        only?: ("cache" | "checkpoint" | "lock")[];
         namespaces: string;
         batch: number;
         dryRun?: boolean;
+        sourceWins?: boolean;
         json?: boolean;
       }) =>
         setExit(
@@ -138,12 +152,13 @@ export function buildProgram(setExit: (code: number) => void): Command {
             {
               from: resolveUrl(opts.from),
               to: resolveUrl(opts.to),
-              only: opts.only ?? ["cache", "checkpoint"],
+              only: opts.only ?? ["cache", "checkpoint", "lock"],
               namespaces: opts.namespaces
                 .split(",")
                 .map((n) => n.trim())
                 .filter(Boolean),
               dryRun: !!opts.dryRun,
+              sourceWins: !!opts.sourceWins,
               batch: opts.batch,
             },
             createOutput(!!opts.json),

@@ -66,6 +66,24 @@ describe("stowage check", () => {
     expect(run.stdout).toContain("all promises kept");
   });
 
+  it("--quick runs every group with a few generated cases; STOWAGE_CONFORMANCE_RUNS reaches the generated groups", async () => {
+    const quick = await runCli(["check", "memory://", "--only", "cache", "--quick", "--json"]);
+    expect(quick.code, quick.stdout + quick.stderr).toBe(0);
+    const result = JSON.parse(quick.stdout) as {
+      ok: boolean;
+      quick: boolean;
+      contracts: { cache: { passed: number } };
+    };
+    expect(result).toMatchObject({ ok: true, quick: true });
+    expect(result.contracts.cache.passed).toBeGreaterThan(20);
+    // The size check runs with reaches the property groups: a value they refuse fails them, so 3 under --quick is used too.
+    const refused = await runCli(["check", "memory://", "--only", "cache", "--json"], {
+      env: { STOWAGE_CONFORMANCE_RUNS: "none" },
+    });
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toContain("STOWAGE_CONFORMANCE_RUNS must be a positive integer");
+  }, 480_000);
+
   it.runIf(withRedis)(
     "passes the checkpoint and cache contracts on Redis, as JSON, and leaves nothing behind",
     async () => {

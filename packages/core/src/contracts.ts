@@ -17,7 +17,10 @@ export interface CacheStats {
   loads: number;
   /** getOrSet callers that joined a load already under way. */
   sharedLoads: number;
+  /** Operations that failed in the backend (unreachable, corrupt data); refused input is not counted. */
   errors: number;
+  /** True when the backend did not answer just now: entries and bytes are the last values it gave. */
+  sizeStale?: boolean;
 }
 
 /** The cache contract: every backend keeps these promises (see DESIGN.md). */

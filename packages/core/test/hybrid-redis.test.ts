@@ -218,6 +218,76 @@ describe.skipIf(skipReason !== undefined)("hybrid cache on real Redis", () => {
     expect(cache.tiers.breaker.state).toBe("closed");
     expect((await cache.stats()).l1Clears).toBeGreaterThanOrEqual(1);
   }, 60_000);
+  it("stats() through hybrid+redis:// and redis:// stays readable during a Redis outage: L1 size, stale serves, errors", async () => {
+    const hybrid = await createStorage({
+      url: `hybrid+${server.url}?timeout=500&connectTimeout=500&grace=20000`,
+      namespace: namespace(),
+    });
+    const plain = await createStorage({ url: `${server.url}?timeout=500&connectTimeout=500`, namespace: namespace() });
+    cleanups.push(
+      () => hybrid.close(),
+      () => plain.close(),
+    );
+    await hybrid.cache.set("a", "cached");
+    await plain.cache.set("a", "stored");
+    expect(await hybrid.cache.get("a")).toBe("cached");
+    await server.kill();
+    await waitUntil(
+      "the bus to notice",
+      async () => ((await hybrid.cache.stats()) as unknown as { busConnected: boolean }).busConnected === false,
+    );
+    expect(await hybrid.cache.get("a")).toBe("cached"); // served stale from L1
+    expect(await errorCode(hybrid.cache.get("never-cached"))).toBe("ERR_BACKEND_UNAVAILABLE");
+    expect(await errorCode(plain.cache.get("a"))).toBe("ERR_BACKEND_UNAVAILABLE");
+    const during = (await hybrid.cache.stats()) as unknown as Record<string, unknown>;
+    expect(during).toMatchObject({ l1Entries: 1, staleServes: 1, sizeStale: true, entries: 0 });
+    expect(during.errors).toBeGreaterThanOrEqual(1);
+    expect(during.l2Errors).toBeGreaterThanOrEqual(2);
+    const plainDuring = await plain.cache.stats();
+    expect(plainDuring).toMatchObject({ sets: 1, sizeStale: true });
+    expect(plainDuring.errors).toBeGreaterThanOrEqual(1);
+    await server.restart();
+    await waitUntil("the store to answer again", async () => (await errorCode(plain.cache.set("b", 1))) === undefined);
+    expect((await plain.cache.stats()).sizeStale).toBeUndefined();
+  }, 60_000);
+
+  it("a write-behind replay never overwrites a value another instance wrote after the write was queued; the conflict is counted", async () => {
+    const ns = namespace();
+    // B replays only when its L2 answers a call (retry timer far away), so the order below is the test's, not the clock's.
+    const breaker = { failureThreshold: 1, openMs: 200 };
+    const a = await instance(ns, { breaker });
+    const b = await instance(ns, { breaker, writeBehind: { maxEntries: 10, retryMs: 600_000 } });
+    await a.cache.set("contested", "before the outage");
+    await a.cache.set("quiet", "before the outage");
+    expect(await b.cache.get("contested")).toBe("before the outage");
+    expect(await b.cache.get("quiet")).toBe("before the outage");
+
+    await server.kill();
+    await b.cache.set("contested", "queued by B during the outage");
+    await b.cache.set("quiet", "queued by B during the outage");
+    expect((await b.cache.tiers.stats()).writeBehindQueued).toBe(2);
+    await server.restart();
+    // A writes the key after L2 is back, before B's replay: A's value is the newer one.
+    await waitUntil(
+      "A to write again",
+      async () => (await errorCode(a.cache.set("contested", "written by A after the outage"))) === undefined,
+      20_000,
+    );
+    await waitUntil(
+      "B to replay its queue",
+      async () => {
+        await errorCode(b.cache.get("unrelated")); // an answered L2 call sets B's replay going
+        return b.cache.tiers.pendingWrites === 0;
+      },
+      20_000,
+    );
+    expect(await a.l2.cache.get("contested")).toBe("written by A after the outage");
+    // Nothing newer was in L2 (it came back empty), so B's other queued write landed.
+    expect(await a.l2.cache.get("quiet")).toBe("queued by B during the outage");
+    expect((await b.cache.tiers.stats()).writeBehindConflicts).toBe(1);
+    expect((await b.cache.stats()).writeBehindConflicts).toBe(1);
+    expect(await b.cache.get("contested")).toBe("written by A after the outage");
+  }, 60_000);
 });
 
 describe.skipIf(skipReason !== undefined)("Redis bus on a Cluster", () => {

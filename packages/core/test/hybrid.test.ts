@@ -41,6 +41,16 @@ class SharedL2 extends MemoryTier {
     this.#enter();
     return super.incr(key, by, expiresAtIfCreated);
   }
+  updateDelayMs = 0;
+  override async update(key: string, fn: Parameters<MemoryTier["update"]>[1]): Promise<void> {
+    this.#enter();
+    if (this.updateDelayMs) await sleep(this.updateDelayMs);
+    return super.update(key, fn);
+  }
+  override async size(): Promise<{ entries: number; bytes: number }> {
+    this.#enter();
+    return super.size();
+  }
 }
 
 /** A bus end whose sending can be refused while it keeps receiving (a publisher reconnecting on its own). */
@@ -283,6 +293,60 @@ describe("hybrid cache (in-process bus, memory L2)", () => {
     expect(cache.tiers.breaker.state).toBe("closed");
     await cache.set("k", "w");
     expect(await cache.get("k")).toBe("w");
+  });
+
+  it("a write-behind replay keeps a value another instance wrote after the write was queued, and counts the conflict", async () => {
+    const l2 = new SharedL2();
+    const options = { writeBehind: { maxEntries: 10, retryMs: 600_000 }, breaker: { failureThreshold: 1, openMs: 20 } };
+    const a = instance(l2, undefined, options);
+    const b = instance(l2, undefined, options);
+    for (const key of ["contested", "quiet", "deleted-by-a"]) await a.set(key, "before");
+    for (const key of ["contested", "quiet", "deleted-by-a"]) expect(await b.get(key)).toBe("before");
+    l2.down = true;
+    for (const key of ["contested", "quiet", "deleted-by-a"]) await b.set(key, "queued by b");
+    await b.set("never-seen-by-b", "queued by b");
+    l2.down = false;
+    await a.set("contested", "newer, by a");
+    await a.delete("deleted-by-a");
+    await a.set("never-seen-by-b", "newer, by a");
+    await sleep(30); // past b's breaker pause
+    for (let i = 0; i < 100 && b.tiers.pendingWrites > 0; i++) {
+      await b.get("unrelated").catch(() => {}); // an answered L2 call starts b's replay
+      await sleep(10);
+    }
+    expect(b.tiers.pendingWrites).toBe(0);
+    const text = async (key: string) => {
+      const entry = await l2.get(key);
+      return entry && new TextDecoder().decode(entry.value);
+    };
+    expect(await text("contested")).toBe('"newer, by a"');
+    expect(await text("never-seen-by-b")).toBe('"newer, by a"');
+    expect(await text("quiet")).toBe('"queued by b"');
+    // Absent in L2 lets the replay land: a delete is indistinguishable from an L2 that lost its data.
+    expect(await text("deleted-by-a")).toBe('"queued by b"');
+    expect((await b.stats()).writeBehindConflicts).toBe(2);
+    expect(await b.get("contested")).toBe("newer, by a");
+  });
+
+  it("a write queued behind a replay in flight replays against what that replay left in L2, not as a conflict", async () => {
+    const l2 = new SharedL2();
+    const b = instance(l2, undefined, {
+      writeBehind: { maxEntries: 10, retryMs: 600_000 },
+      breaker: { failureThreshold: 1, openMs: 20 },
+    });
+    await b.set("k", "before");
+    l2.down = true;
+    await b.set("k", "first, queued while L2 was down");
+    l2.down = false;
+    l2.updateDelayMs = 150;
+    await sleep(30);
+    await b.get("unrelated"); // L2 answers: the replay of "first" starts and takes 150 ms
+    await sleep(50);
+    await b.set("k", "second, queued behind the replay");
+    for (let i = 0; i < 100 && b.tiers.pendingWrites > 0; i++) await sleep(20);
+    expect(b.tiers.pendingWrites).toBe(0);
+    expect(new TextDecoder().decode((await l2.get("k"))?.value)).toBe('"second, queued behind the replay"');
+    expect((await b.stats()).writeBehindConflicts).toBe(0);
   });
 
   it("a bounded write-behind queue takes writes while L2 is down and replays them when it is back", async () => {

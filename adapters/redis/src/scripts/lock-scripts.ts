@@ -63,6 +63,18 @@ return {token, redis.call('PTTL', KEYS[1])}
 `,
 };
 
+/** Raises a fencing counter to ARGV[1] when it is lower (never lowers it); returns the counter. */
+export const lockRaiseFence: LuaScript = {
+  name: "stowageLockRaiseFence",
+  numberOfKeys: 1,
+  lua: `
+local counter = redis.call('GET', KEYS[1])
+if counter and tonumber(counter) >= tonumber(ARGV[1]) then return counter end
+redis.call('SET', KEYS[1], ARGV[1])
+return ARGV[1]
+`,
+};
+
 /**
  * Quorum phase 1 on one primary: when free, hold the name under a claim id and report the
  * counter (never below the clock floor) so the caller can pick a token above a majority's.
@@ -91,4 +103,12 @@ return 1
 `,
 };
 
-export const LOCK_SCRIPTS = [lockAcquire, lockExtend, lockRelease, lockInspect, quorumClaim, quorumCommit] as const;
+export const LOCK_SCRIPTS = [
+  lockAcquire,
+  lockExtend,
+  lockRelease,
+  lockInspect,
+  lockRaiseFence,
+  quorumClaim,
+  quorumCommit,
+] as const;

@@ -16,8 +16,25 @@ interface Tally {
   failures: { test: string; error: string }[];
 }
 
-/** Runs the conformance suite on `url` (its own namespaces, cleaned after) and prints a pass/fail matrix per contract. */
-export async function check(givenUrl: string, only: string[], out: Output): Promise<number> {
+/** Property runs per generated group under --quick: every group still runs, each with a handful of cases. */
+export const QUICK_RUNS = 3;
+
+/** The titles of the groups around a test, innermost first, without the suite's own "conformance: …". */
+function groupsOf(test: TestCase): string[] {
+  const titles: string[] = [];
+  for (let parent = test.parent; parent.type === "suite"; parent = parent.parent) {
+    if (!parent.name.startsWith("conformance:")) titles.push(parent.name);
+  }
+  return titles;
+}
+
+/**
+ * Runs the conformance suite on `url` (its own namespaces, cleaned after) and prints a pass/fail
+ * matrix per contract. Every group the suite registers runs, the generated ones (properties,
+ * model-based histories, fuzzed identifiers) at their npm-test size, or at QUICK_RUNS cases with
+ * `quick` (STOWAGE_CONFORMANCE_RUNS, when set, wins over both).
+ */
+export async function check(givenUrl: string, only: string[], out: Output, quick = false): Promise<number> {
   // Plain memory:// gives every open its own store; the suite needs instances that share one.
   const url = givenUrl === "memory://" || givenUrl === "memory:" ? "memory://stowage-check" : givenUrl;
   // Fail fast, with the backend's own one-line error, before starting a test run.
@@ -43,7 +60,7 @@ export async function check(givenUrl: string, only: string[], out: Output): Prom
     onTestCaseResult(test: TestCase) {
       progress?.tick();
       const group = test.parent.type === "suite" ? test.parent.name : "";
-      const contract = contractOf(group);
+      const contract = contractOf(groupsOf(test));
       const tally = tallies.get(contract) ?? { passed: 0, failed: 0, skipped: 0, failures: [] };
       tallies.set(contract, tally);
       const result = test.result();
@@ -58,6 +75,7 @@ export async function check(givenUrl: string, only: string[], out: Output): Prom
     },
   };
 
+  if (quick && !process.env.STOWAGE_CONFORMANCE_RUNS) process.env.STOWAGE_CONFORMANCE_RUNS = String(QUICK_RUNS);
   process.env.STOWAGE_CHECK_URL = url;
   process.env.STOWAGE_CHECK_ONLY = only.join(",");
   const { startVitest } = await import("vitest/node");
@@ -84,21 +102,24 @@ export async function check(givenUrl: string, only: string[], out: Output): Prom
   const failed = contracts.reduce((sum, c) => sum + (tallies.get(c)?.failed ?? 0), 0);
   const total = contracts.reduce((sum, c) => sum + (tallies.get(c)?.passed ?? 0), 0);
   const ok = failed === 0 && total > 0;
-  out.result({ ok, url: redact(url), contracts: Object.fromEntries(contracts.map((c) => [c, tallies.get(c)])) }, () => {
-    out.line(`conformance of ${redact(url)}`);
-    out.line(
-      table([
-        ["contract", "passed", "failed", "skipped", ""],
-        ...contracts.map((c) => {
-          const t = tallies.get(c) as Tally;
-          return [c, t.passed, t.failed, t.skipped, t.failed ? "FAIL" : "ok"];
-        }),
-      ]),
-    );
-    for (const c of contracts)
-      for (const failure of tallies.get(c)?.failures ?? [])
-        out.line(`  ✗ ${c}: ${failure.test}\n      ${failure.error}`);
-    out.line(ok ? "all promises kept" : `${failed} failed`);
-  });
+  out.result(
+    { ok, url: redact(url), quick, contracts: Object.fromEntries(contracts.map((c) => [c, tallies.get(c)])) },
+    () => {
+      out.line(`conformance of ${redact(url)}`);
+      out.line(
+        table([
+          ["contract", "passed", "failed", "skipped", ""],
+          ...contracts.map((c) => {
+            const t = tallies.get(c) as Tally;
+            return [c, t.passed, t.failed, t.skipped, t.failed ? "FAIL" : "ok"];
+          }),
+        ]),
+      );
+      for (const c of contracts)
+        for (const failure of tallies.get(c)?.failures ?? [])
+          out.line(`  ✗ ${c}: ${failure.test}\n      ${failure.error}`);
+      out.line(ok ? "all promises kept" : `${failed} failed`);
+    },
+  );
   return ok ? EXIT.ok : EXIT.failed;
 }

@@ -6,6 +6,7 @@ import { deleteAtPath, getAtPath, parseJsonPath, setAtPath } from "../json-path.
 import { assertKey, assertKeys, assertPrefix } from "../keys.js";
 import { type BackendHandle, StoreBase } from "../store-base.js";
 import { assertTtl, expiresAtFor, remainingMs } from "../ttl.js";
+import { countingErrors } from "./error-counting.js";
 import { SingleFlight } from "./single-flight.js";
 
 /** Options of a cache store, as core resolves them from configuration. */
@@ -30,12 +31,17 @@ export class CacheStore extends StoreBase implements Cache {
   readonly #maxValueBytes: number;
   readonly #flights = new SingleFlight();
   readonly #stats: CacheStats = { hits: 0, misses: 0, sets: 0, deletes: 0, loads: 0, sharedLoads: 0, errors: 0 };
+  /** The driver without the error count, for stats() itself (reading stats is not an operation that fails). */
+  readonly #uncounted: CacheDriver;
+  /** What the backend last said it holds, for stats() while it does not answer. */
+  #lastSize = { entries: 0, bytes: 0 };
   readonly json: JsonPathOps;
 
   constructor(driver: CacheDriver, handle: BackendHandle, options: CacheStoreOptions) {
     super(handle, `cache "${options.namespace}"`);
     if (options.defaultTtl !== undefined) assertTtl(options.defaultTtl, "defaultTtl");
-    this.driver = driver;
+    this.#uncounted = driver;
+    this.driver = countingErrors(driver, () => this.#stats.errors++);
     this.namespace = options.namespace;
     this.#codec = options.codec;
     this.#defaultTtl = options.defaultTtl;
@@ -218,9 +224,16 @@ export class CacheStore extends StoreBase implements Cache {
     return this.driver.gc();
   }
 
+  /** Counters are readable at all times: while the backend is down, entries and bytes are the last known (sizeStale). */
   async stats(): Promise<CacheStats & { entries: number; bytes: number }> {
     this.assertOpen();
-    return { ...this.#stats, ...(await this.driver.size()) };
+    const details = this.#uncounted.statsDetails ? await this.#uncounted.statsDetails() : {};
+    try {
+      this.#lastSize = await this.#uncounted.size();
+      return { ...details, ...this.#stats, ...this.#lastSize };
+    } catch {
+      return { ...details, ...this.#stats, ...this.#lastSize, sizeStale: true };
+    }
   }
 
   async #jsonGet<T>(key: string, path: string): Promise<T | undefined> {

@@ -63,4 +63,9 @@ export interface CacheDriver {
   gc(): Promise<number>;
   /** Returns how many entries and encoded bytes this namespace holds (expired ones not yet swept may count). */
   size(): Promise<{ entries: number; bytes: number }>;
+  /**
+   * Optional: the driver's own counters, merged into stats() (the hybrid: L1 size, stale serves,
+   * breaker, bus). Resolves at all times, also while the backend is down.
+   */
+  statsDetails?(): Promise<object>;
 }

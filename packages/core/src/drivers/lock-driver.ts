@@ -29,4 +29,12 @@ export interface LockDriver {
    * after `timeoutMs`. Backends without notifications leave it out and waiters poll.
    */
   waitForRelease?(name: string, timeoutMs: number, signal?: AbortSignal): Promise<void>;
+  /** Optional, for migrations: every fencing counter of this namespace, with the last token it gave. */
+  fencingCounters?(): AsyncIterable<{ name: string; token: bigint }>;
+  /**
+   * Optional, for migrations: raises the name's fencing counter so that every later token is
+   * greater than `atLeast` (never lowers it, leaves a live lease as it is) and returns the
+   * counter; undefined when it cannot do so now (the name is held where the counter is the lease).
+   */
+  raiseFence?(name: string, atLeast: bigint): Promise<bigint | undefined>;
 }

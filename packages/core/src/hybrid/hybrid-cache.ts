@@ -152,17 +152,8 @@ export class HybridCache extends CacheStore {
   }
 
   override async stats(): Promise<HybridCacheStats> {
-    const base = await super.stats();
-    const l1 = await this.tiers.l1.size();
-    return {
-      ...base,
-      ...this.tiers.stats(),
-      l1Entries: l1.entries,
-      l1Bytes: l1.bytes,
-      breaker: this.tiers.breaker.state,
-      busConnected: this.tiers.busConnected,
-      revalidations: this.#revalidations,
-    };
+    // The tiers' counters come in through the driver's statsDetails, as for hybrid+… URLs.
+    return { ...((await super.stats()) as HybridCacheStats), revalidations: this.#revalidations };
   }
 }
 

@@ -4,11 +4,11 @@ import type { CacheDriver, EntryUpdate, StoredEntry } from "../drivers/cache-dri
 import { BackendUnavailableError, isStowageError } from "../errors.js";
 import type { CacheBus } from "./bus.js";
 import { BusLink } from "./bus-link.js";
-import { CircuitBreaker, type CircuitBreakerOptions } from "./circuit-breaker.js";
+import { type BreakerState, CircuitBreaker, type CircuitBreakerOptions } from "./circuit-breaker.js";
 import { FillGuard } from "./fill-guard.js";
 import { L2Reader } from "./l2-reader.js";
 import { MemoryTier } from "./memory-tier.js";
-import { type QueuedWrite, WriteBehindQueue } from "./write-behind.js";
+import { type QueuedWrite, type ReplayBase, WriteBehindQueue } from "./write-behind.js";
 
 /** Counters of the two tiers and the bus, in this process. */
 export interface HybridStats {
@@ -25,6 +25,18 @@ export interface HybridStats {
   l1Clears: number;
   /** Writes waiting in the write-behind queue. */
   writeBehindQueued: number;
+  /** Queued writes dropped at replay because another instance wrote the key in L2 after they were queued. */
+  writeBehindConflicts: number;
+  /** L2 calls that failed (unreachable, refused, corrupt), whether or not L1 answered instead. */
+  l2Errors: number;
+}
+
+/** The state of the tiers beside the counters. */
+export interface HybridTierState {
+  l1Entries: number;
+  l1Bytes: number;
+  breaker: BreakerState;
+  busConnected: boolean | undefined;
 }
 
 /** What the tiers need; createHybridCache fills in the defaults. */
@@ -43,6 +55,17 @@ export interface HybridDriverOptions {
 }
 
 const isUnavailable = (error: unknown) => isStowageError(error, "ERR_BACKEND_UNAVAILABLE");
+
+/** Byte equality of two values, undefined meaning absent. */
+function sameValue(a: Uint8Array | undefined, b: Uint8Array | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return (
+    Buffer.compare(
+      Buffer.from(a.buffer, a.byteOffset, a.byteLength),
+      Buffer.from(b.buffer, b.byteOffset, b.byteLength),
+    ) === 0
+  );
+}
 
 /**
  * The two tiers behind one CacheDriver: reads try L1, then L2 (filling L1 with L2's expiry);
@@ -66,11 +89,14 @@ export class HybridCacheDriver implements CacheDriver {
     misses: 0,
     staleServes: 0,
     l1Clears: 0,
+    writeBehindConflicts: 0,
+    l2Errors: 0,
   };
   readonly #peek: ((key: string) => StoredEntry | undefined) | undefined;
   /** The memory L1, whose fills need no promise; undefined for a disk L1. */
   readonly #memory: MemoryTier | undefined;
   #l1Emptying = false;
+  #l1Size = { entries: 0, bytes: 0 };
   /** Monotonic ms since L2 or the bus became unreachable; undefined while both answer. */
   #outageSince: number | undefined;
 
@@ -95,11 +121,7 @@ export class HybridCacheDriver implements CacheDriver {
       ? new WriteBehindQueue(
           options.writeBehind.maxEntries,
           options.writeBehind.retryMs ?? options.breaker?.openMs ?? 1_000,
-          async (key, write) => {
-            if (write) await this.breaker.run(() => this.l2.set(key, write));
-            else await this.breaker.run(() => this.l2.delete(key));
-            void this.#link?.publish([key]);
-          },
+          (key, write, base) => this.#replay(key, write, base),
         )
       : undefined;
     const bus = options.bus;
@@ -154,6 +176,20 @@ export class HybridCacheDriver implements CacheDriver {
     };
   }
 
+  /** stats() of the tiers for any store over this driver: counters, L1's size, breaker and bus; never rejects. */
+  async statsDetails(): Promise<HybridStats & HybridTierState> {
+    try {
+      this.#l1Size = await this.l1.size();
+    } catch {} // a disk L1 that fails keeps its last size
+    return {
+      ...this.stats(),
+      l1Entries: this.#l1Size.entries,
+      l1Bytes: this.#l1Size.bytes,
+      breaker: this.breaker.state,
+      busConnected: this.busConnected,
+    };
+  }
+
   #outage(): void {
     this.#outageSince ??= monotonicNow();
   }
@@ -173,7 +209,42 @@ export class HybridCacheDriver implements CacheDriver {
   }
 
   #l2Failed(error: unknown): void {
+    this.#counters.l2Errors++;
     if (isUnavailable(error)) this.#outage();
+  }
+
+  /**
+   * Sends a queued write to L2 as a compare-and-set on the value this instance saw when it
+   * queued it (or on the key being absent): when another instance wrote the key since, its newer
+   * value stays, the queued write is dropped (counted), and L1 forgets the key so the next read
+   * fetches the newer value.
+   */
+  async #replay(key: string, write: QueuedWrite, base: ReplayBase): Promise<ReplayBase> {
+    let conflict = false;
+    let held: ReplayBase;
+    await this.breaker.run(() =>
+      this.l2.update(key, (current) => {
+        conflict = false;
+        held = current?.value;
+        if (sameValue(current?.value, write?.value)) return undefined; // already there
+        // Absent also lets it land: a Redis back without its data (or an expired key) holds nothing newer.
+        if (current !== undefined && !sameValue(current.value, base)) {
+          conflict = true;
+          return undefined;
+        }
+        held = write?.value;
+        return write;
+      }),
+    );
+    if (conflict) {
+      this.#counters.writeBehindConflicts++;
+      this.#guard.changed(key);
+      const dropping = this.#l1Put(key, null);
+      if (dropping) await dropping;
+      return held;
+    }
+    void this.#link?.publish([key]);
+    return held;
   }
 
   /** Puts `entry` in L1 (or drops the key when null); synchronous for the memory L1 (no promise to await). */
@@ -300,8 +371,11 @@ export class HybridCacheDriver implements CacheDriver {
       result = await this.#l2(call);
     } catch (error) {
       for (const ticket of tickets) this.#guard.end(ticket, true);
+      const queueing = queued !== undefined && this.#queue !== undefined && isUnavailable(error);
+      // Read before L1 drops the keys: the replay's condition is what L1 last had from L2.
+      const bases = queueing ? await this.#replayBases(keys) : undefined;
       await this.l1.deleteMany(keys);
-      if (queued && this.#queue && isUnavailable(error)) return this.#enqueue(keys, queued, error) as T;
+      if (queueing) return this.#enqueue(keys, queued as QueuedWrite[], error, bases) as T;
       if (!isUnavailable(error)) throw error;
       void this.#link?.publish(keys); // the write may have landed before the connection broke
       throw error;
@@ -321,13 +395,26 @@ export class HybridCacheDriver implements CacheDriver {
     return result;
   }
 
+  /** Per key not queued yet, what this instance last saw of it in L2 (what L1 holds), for the replay's compare-and-set. */
+  async #replayBases(keys: readonly string[]): Promise<ReplayBase[]> {
+    const queue = this.#queue as WriteBehindQueue;
+    const local = await this.l1.getMany(keys);
+    return keys.map((key, i) => (queue.has(key) ? undefined : local[i]?.value));
+  }
+
   /** Puts writes in the write-behind queue and L1; resolves undefined (L2 has not said what it removed). */
-  async #enqueue(keys: readonly string[], writes: QueuedWrite[], cause: unknown): Promise<undefined> {
+  async #enqueue(
+    keys: readonly string[],
+    writes: QueuedWrite[],
+    cause: unknown,
+    bases?: ReplayBase[],
+  ): Promise<undefined> {
     const queue = this.#queue as WriteBehindQueue;
     queue.assertRoom(keys, cause);
+    const seen = bases ?? (await this.#replayBases(keys));
     for (const [i, key] of keys.entries()) {
       const write = writes[i] as QueuedWrite;
-      queue.put(key, write);
+      queue.put(key, write, seen[i]);
       this.#guard.changed(key);
       if (write) await this.l1.set(key, this.#l1Entry(write));
       else await this.l1.delete(key);

@@ -6,6 +6,13 @@ import { isExpired } from "../ttl.js";
 export type QueuedWrite = StoredEntry | null;
 
 /**
+ * What this instance believed L2 held for the key when the first write of it was queued (the
+ * value's bytes, or undefined for absent): a replay lands only while L2 still holds it (or
+ * nothing), so a newer write by another instance is never overwritten by an older queued one.
+ */
+export type ReplayBase = Uint8Array | undefined;
+
+/**
  * Writes held while L2 is unreachable, latest per key, replayed in the order keys were first
  * queued once L2 answers. Bounded: past `maxEntries` a write fails instead of growing memory
  * without limit.
@@ -13,12 +20,18 @@ export type QueuedWrite = StoredEntry | null;
 export class WriteBehindQueue {
   readonly maxEntries: number;
   readonly #writes = new Map<string, QueuedWrite>();
+  readonly #bases = new Map<string, ReplayBase>();
   readonly #retryMs: number;
-  /** Sends one queued write to L2 (and tells the other instances). */
-  readonly #replay: (key: string, write: QueuedWrite) => Promise<void>;
+  /** Sends one queued write to L2 (and tells the other instances); resolves what L2 holds for the key afterwards. */
+  readonly #replay: (key: string, write: QueuedWrite, base: ReplayBase) => Promise<ReplayBase>;
   #timer: NodeJS.Timeout | undefined;
+  #due = 0;
 
-  constructor(maxEntries: number, retryMs: number, replay: (key: string, write: QueuedWrite) => Promise<void>) {
+  constructor(
+    maxEntries: number,
+    retryMs: number,
+    replay: (key: string, write: QueuedWrite, base: ReplayBase) => Promise<ReplayBase>,
+  ) {
     this.maxEntries = maxEntries;
     this.#retryMs = retryMs;
     this.#replay = replay;
@@ -39,8 +52,9 @@ export class WriteBehindQueue {
     }
   }
 
-  /** Queues the write (call assertRoom first). */
-  put(key: string, write: QueuedWrite): void {
+  /** Queues the write (call assertRoom first); `base` counts only for the first write of the key queued. */
+  put(key: string, write: QueuedWrite, base: ReplayBase): void {
+    if (!this.#writes.has(key)) this.#bases.set(key, base);
     this.#writes.set(key, write);
   }
 
@@ -64,16 +78,27 @@ export class WriteBehindQueue {
 
   /** Forgets the write of `key` if it is still `write` (a newer one stays queued). */
   settle(key: string, write?: QueuedWrite): void {
-    if (write === undefined || this.#writes.get(key) === write) this.#writes.delete(key);
+    if (write === undefined || this.#writes.get(key) === write) {
+      this.#writes.delete(key);
+      this.#bases.delete(key);
+    }
   }
 
   clear(): void {
     this.#writes.clear();
+    this.#bases.clear();
   }
 
-  /** Replays the queue after `delayMs` (the retry interval by default), unless a replay is already due. */
+  /** Replays the queue after `delayMs` (the retry interval by default), unless a replay is due sooner. */
   schedule(delayMs = this.#retryMs): void {
-    if (this.#timer || this.#writes.size === 0) return;
+    if (this.#writes.size === 0) return;
+    const due = Date.now() + delayMs;
+    if (this.#timer) {
+      // L2 answering now brings a far retry forward.
+      if (this.#due <= due) return;
+      clearTimeout(this.#timer);
+    }
+    this.#due = due;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       void this.#flush();
@@ -86,7 +111,9 @@ export class WriteBehindQueue {
     for (let next = this.first(); next; next = this.first()) {
       const [key, write] = next;
       try {
-        await this.#replay(key, write);
+        const held = await this.#replay(key, write, this.#bases.get(key));
+        // A newer write of the key queued meanwhile replays against what L2 holds now, not the old base.
+        if (this.#writes.get(key) !== write) this.#bases.set(key, held);
       } catch (error) {
         if (isStowageError(error, "ERR_BACKEND_UNAVAILABLE")) {
           this.schedule();
