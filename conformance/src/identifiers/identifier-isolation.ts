@@ -5,7 +5,7 @@ import type { SuiteSelection } from "../describe-conformance.js";
 import { propertyParameters } from "../runs.js";
 import { collect, useStorage } from "../support.js";
 import type { ConformanceTarget } from "../target.js";
-import { checkpointNs, identifier, shiftedPairs, TWINS } from "./identifier-cases.js";
+import { checkpointNs, identifier, SEPARATORS, shiftedPairs, TWINS } from "./identifier-cases.js";
 
 interface Tuple {
   threadId: string;
@@ -58,6 +58,25 @@ function shiftedTuples(): fc.Arbitrary<[Tuple, Tuple]> {
             { ...base, ns: c, id: d || base.id },
           ],
     );
+}
+
+/** For every separator, the pair of tuples a layout joining (thread, ns) or (ns, id) with it would merge: always run. */
+function separatorExamples(): [[Tuple, Tuple]][] {
+  const base: Tuple = { threadId: "t", ns: "", id: "i", channel: "c", version: "1", taskId: "k" };
+  return SEPARATORS.flatMap((s): [[Tuple, Tuple]][] => [
+    [
+      [
+        { ...base, threadId: "a", ns: `x${s}y` },
+        { ...base, threadId: `a${s}x`, ns: "y" },
+      ],
+    ],
+    [
+      [
+        { ...base, ns: "p", id: `q${s}r` },
+        { ...base, ns: `p${s}q`, id: "r" },
+      ],
+    ],
+  ]);
 }
 
 const same = (a: Tuple, b: Tuple) => a.threadId === b.threadId && a.ns === b.ns && a.id === b.id;
@@ -187,7 +206,7 @@ export function identifierIsolation(target: ConformanceTarget, selected: Require
             expect(await collect(storage.checkpoint.list())).toEqual([]);
             expect(await storage.checkpoint.stats()).toEqual({ threads: 0, checkpoints: 0 });
           }),
-          propertyParameters(15),
+          { ...propertyParameters<[[Tuple, Tuple]]>(15), examples: separatorExamples() },
         );
       });
   });
