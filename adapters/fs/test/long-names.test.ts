@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -10,6 +10,20 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 async function open(dir: string): Promise<Storage> {
   return createStorage({ namespace: "old", cache: `file://${dir}`, lock: "memory://", checkpoint: `file://${dir}` });
+}
+
+/** Recreates a store the fixture lists (write-long-names.mjs): its directories, files and index symlinks. */
+function materialise(fixture: string, dir: string): void {
+  const { entries } = JSON.parse(readFileSync(fixture, "utf8")) as {
+    entries: { path: string; dir?: true; file?: string; link?: string }[];
+  };
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  for (const entry of entries) {
+    const path = join(dir, entry.path);
+    if (entry.dir) mkdirSync(path, { mode: 0o700 });
+    else if (entry.link !== undefined) symlinkSync(entry.link, path);
+    else writeFileSync(path, Buffer.from(entry.file ?? "", "base64"), { mode: 0o600 });
+  }
 }
 
 async function listed(storage: Storage, threadId?: string): Promise<string[]> {
@@ -57,7 +71,7 @@ describe("file: identifiers of any length the contract accepts", () => {
 
   it("a store written before long names were hashed reads its long thread, ns, blob and write names", async () => {
     const dir = join(root, "v1");
-    cpSync(fileURLToPath(new URL("./fixtures/long-names-v1", import.meta.url)), dir, { recursive: true });
+    materialise(fileURLToPath(new URL("./fixtures/long-names-v1.json", import.meta.url)), dir);
     const storage = await open(dir);
     const thread = `thread-${"t".repeat(150)}`;
     const ns = `ns-${"n".repeat(150)}`;

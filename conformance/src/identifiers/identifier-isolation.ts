@@ -175,6 +175,8 @@ export function identifierIsolation(target: ConformanceTarget, selected: Require
         expect((await collect(storage.checkpoint.list())).map((c) => c.id)).toEqual([t.id]);
         expect(await storage.checkpoint.prune(t.threadId, { keepLast: 0 })).toBe(1);
         expect(await storage.checkpoint.countThread(t.threadId)).toBe(0);
+        // A thread pruned to nothing is gone (Redis kept its write counter and its entry in the threads set).
+        expect(await storage.checkpoint.stats()).toEqual({ threads: 0, checkpoints: 0 });
         await storage.checkpoint.deleteThread(t.threadId);
         expect(await storage.checkpoint.stats()).toEqual({ threads: 0, checkpoints: 0 });
       });
