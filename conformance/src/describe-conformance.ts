@@ -12,6 +12,8 @@ import { cacheTtl } from "./cache/cache-ttl.js";
 import { checkpointBasics } from "./checkpoint/checkpoint-basics.js";
 import { checkpointState } from "./checkpoint/checkpoint-state.js";
 import { crashRecovery } from "./crash-recovery.js";
+import { identifierIsolation } from "./identifiers/identifier-isolation.js";
+import { identifierRefusal } from "./identifiers/identifier-refusal.js";
 import { lockBasics } from "./lock/lock-basics.js";
 import { lockCrash } from "./lock/lock-crash.js";
 import { lockProcesses } from "./lock/lock-processes.js";
@@ -66,6 +68,8 @@ export function describeConformance(target: ConformanceTarget, selection: SuiteS
       checkpointBasics(target);
       checkpointState(target);
     }
+    identifierRefusal(target, selected);
+    identifierIsolation(target, selected);
     if (cache || checkpoint) needs(target, "survivesCrash", "crash recovery", () => crashRecovery(target));
     if (cache && lock && checkpoint) {
       needs(target, "multiProcess", "maintenance in other processes", () => concurrentMaintenance(target));

@@ -1,4 +1,13 @@
 export { describeConformance, type SuiteSelection } from "./describe-conformance.js";
+export {
+  checkpointNs,
+  identifier,
+  LIMIT_BYTES,
+  REFUSED,
+  SEPARATORS,
+  shiftedPairs,
+  TWINS,
+} from "./identifiers/identifier-cases.js";
 export { concurrentMaintenance } from "./maintenance/concurrent-maintenance.js";
 export { killAll, startWorker, type Worker, workerUrl } from "./processes.js";
 export { propertyParameters, propertyRuns } from "./runs.js";

@@ -82,6 +82,15 @@ describe("the conformance suite catches broken stores", () => {
     ]);
   });
 
+  it("a checkpoint store that joins thread and ns naively fails the identifier isolation property", () => {
+    const ids = outcome("checkpoint-joins-identifiers", "identifiers: round-trip and isolation (fast-check)");
+    expect(ids.failed).toContain(
+      "checkpoints in every field round-trip, and deleteThread and prune of one never touch another",
+    );
+    expect(outcome("checkpoint-joins-identifiers", "cache basics").failed).toEqual([]);
+    expect(outcome("checkpoint-joins-identifiers", "lock").failed).toEqual([]);
+  });
+
   it("the unbroken parts of each broken store still pass most of the suite", () => {
     // That fixture runs only the maintenance group.
     for (const fault of Object.keys(byFault).filter((name) => name !== "gc-removes-live-entries")) {
@@ -90,6 +99,7 @@ describe("the conformance suite catches broken stores", () => {
     }
     expect(Object.keys(byFault).sort()).toEqual([
       "cache-ignores-ttl",
+      "checkpoint-joins-identifiers",
       "delete-thread-leaves-writes",
       "gc-removes-live-entries",
       "lock-ignores-holders",

@@ -1,5 +1,5 @@
-import { readdirSync, renameSync, rmdirSync, rmSync, statSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { readdirSync, renameSync, rmdirSync, rmSync, statSync, unlinkSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
 import {
   type CheckpointDriver,
   type CheckpointPageQuery,
@@ -23,7 +23,7 @@ import {
   RECENT_MAX,
   recentPath,
 } from "./checkpoint-layout.js";
-import { shardOf, toHex, toRelativePath } from "./path-codec.js";
+import { componentName, isDigestName, NAME_FILE, shardOf, toHex, toRelativePath } from "./path-codec.js";
 import { lruStamp } from "./size-limit.js";
 import { type Leaf, leaves, pruneEmptyDirs } from "./tree-walk.js";
 
@@ -32,6 +32,50 @@ let trashSequence = 0;
 const ORPHAN_AFTER_MS = 60_000;
 
 const blobName = (channel: string, version: string | number) => JSON.stringify([channel, version]);
+const writeName = (write: { taskId: string; index: number }) => JSON.stringify([write.taskId, write.index]);
+
+/** Whether `path` exists; a path too long to name (an old layout's long name) does not. */
+function exists(path: string): boolean {
+  try {
+    return statSync(path, { throwIfNoEntry: false }) !== undefined;
+  } catch (error) {
+    if (errnoOf(error) === "ENAMETOOLONG") return false;
+    throw error;
+  }
+}
+
+/** `current`, unless only the path an older version gave a long name exists (hex split into segments). */
+function currentOrLegacy(parent: string, text: string, suffix: string): string {
+  const name = componentName(text, suffix);
+  const current = join(parent, name);
+  if (!name.startsWith("~") || exists(current)) return current;
+  const legacy = join(parent, toRelativePath(text, suffix));
+  return exists(legacy) ? legacy : current;
+}
+
+/** The digest-named entries of `dir` with `suffix` (componentName), as paths. */
+function digestNamed(dir: string, suffix: string): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  return names.filter((name) => isDigestName(name, suffix)).map((name) => join(dir, name));
+}
+
+/** The leaves of `dir` with `suffix`: hex-named ones anywhere below it, and digest-named ones in it. */
+function allLeafPaths(dir: string, suffix: string): string[] {
+  return [...[...leaves(dir, suffix)].map((leaf) => leaf.path), ...digestNamed(dir, suffix)];
+}
+
+/** Digest-named directories of `dir` with the names they stand for. */
+function* namedDirs(dir: string, suffix: string): Generator<Leaf> {
+  for (const path of digestNamed(dir, suffix)) {
+    const text = readIfExists(join(path, NAME_FILE));
+    if (text) yield { text: text.toString("utf8"), hex: "", path };
+  }
+}
 
 /**
  * One namespace of checkpoints. Each thread is one directory, so deleteThread is one rename and
@@ -64,13 +108,23 @@ export class FsCheckpointDriver implements CheckpointDriver {
   }
 
   #threadDir(threadId: string): string {
-    return join(this.#threads, shardOf(threadId), toRelativePath(threadId, ".t"));
+    return currentOrLegacy(join(this.#threads, shardOf(threadId)), threadId, ".t");
   }
 
   /** The default ns ("") lives in the thread directory itself: one mkdir less per new thread. */
   #nsDir(threadId: string, ns: string): string {
     const threadDir = this.#threadDir(threadId);
-    return ns === "" ? threadDir : join(threadDir, toRelativePath(ns, ".n"));
+    return ns === "" ? threadDir : currentOrLegacy(threadDir, ns, ".n");
+  }
+
+  /** A digest-named thread or ns directory keeps the name it stands for, for listings. */
+  #keepNames(threadId: string, ns: string): void {
+    const named: [string, string, string][] = [[this.#threadDir(threadId), threadId, ".t"]];
+    if (ns !== "") named.push([this.#nsDir(threadId, ns), ns, ".n"]);
+    for (const [dir, text, suffix] of named) {
+      const nameFile = join(dir, NAME_FILE);
+      if (isDigestName(basename(dir), suffix) && !exists(nameFile)) this.#files.replace(nameFile, [Buffer.from(text)]);
+    }
   }
 
   #readCheckpoint(path: string): StoredCheckpoint | undefined {
@@ -100,7 +154,10 @@ export class FsCheckpointDriver implements CheckpointDriver {
   #nsDirs(threadId: string, ns: string | undefined): { ns: string; dir: string }[] {
     if (ns !== undefined) return [{ ns, dir: this.#nsDir(threadId, ns) }];
     const threadDir = this.#threadDir(threadId);
-    const named = [...leaves(threadDir, ".n")].map((leaf) => ({ ns: leaf.text, dir: leaf.path }));
+    const named = [...leaves(threadDir, ".n"), ...namedDirs(threadDir, ".n")].map((leaf) => ({
+      ns: leaf.text,
+      dir: leaf.path,
+    }));
     return [{ ns: "", dir: threadDir }, ...named];
   }
 
@@ -111,10 +168,11 @@ export class FsCheckpointDriver implements CheckpointDriver {
     if (puts === undefined) {
       if (this.#puts.size > 10_000) this.#puts.clear();
       ensureRecentDir(dir);
+      this.#keepNames(checkpoint.threadId, checkpoint.ns);
     }
     this.#puts.set(dir, (puts ?? 0) + 1);
     for (const blob of blobs) {
-      this.#files.replace(join(dir, toRelativePath(blobName(blob.channel, blob.version), ".b")), [blob.value]);
+      this.#files.replace(join(dir, componentName(blobName(blob.channel, blob.version), ".b")), [blob.value]);
     }
     // Index first: a checkpoint that can be read is always listed; a crash leaves at most a dangling index entry.
     this.#index.add(checkpoint.threadId, checkpoint.ns, checkpoint.id);
@@ -139,13 +197,13 @@ export class FsCheckpointDriver implements CheckpointDriver {
     if (!found) return undefined;
     const blobs: StoredBlob[] = [];
     for (const [channel, version] of Object.entries(found.channels)) {
-      const value = readIfExists(join(dir, toRelativePath(blobName(channel, version), ".b")));
+      const value = readIfExists(currentOrLegacy(dir, blobName(channel, version), ".b"));
       if (value) blobs.push({ channel, version, value });
     }
-    const writes = [...leaves(join(dir, toRelativePath(found.id, ".w")), ".x")]
-      .map((leaf) => {
-        const bytes = readIfExists(leaf.path);
-        return bytes && decodeWrite(bytes, leaf.path);
+    const writes = allLeafPaths(join(dir, toRelativePath(found.id, ".w")), ".x")
+      .map((path) => {
+        const bytes = readIfExists(path);
+        return bytes && decodeWrite(bytes, path);
       })
       .filter((write) => write !== undefined)
       .sort((a, b) => a.stamp - b.stamp)
@@ -185,7 +243,7 @@ export class FsCheckpointDriver implements CheckpointDriver {
     this.#open();
     const dir = join(this.#nsDir(threadId, ns), toRelativePath(checkpointId, ".w"));
     for (const write of writes) {
-      const path = join(dir, toRelativePath(JSON.stringify([write.taskId, write.index]), ".x"));
+      const path = currentOrLegacy(dir, writeName(write), ".x");
       if (write.index >= 0) {
         // Kept when (taskId, index) is already there: a link that fails on an existing file decides it.
         this.#files.create(path, encodeWrite(write, lruStamp()));
@@ -219,7 +277,7 @@ export class FsCheckpointDriver implements CheckpointDriver {
   /** Removes a checkpoint's files, writes and index entry; returns how many records went. */
   #dropCheckpoint(threadId: string, ns: string, dir: string, id: string, paths: readonly string[]): number {
     const writesDir = join(dir, toRelativePath(id, ".w"));
-    const writes = [...leaves(writesDir, ".x")].length;
+    const writes = allLeafPaths(writesDir, ".x").length;
     rmSync(writesDir, { recursive: true, force: true });
     this.#index.remove(threadId, ns, id);
     let removed = false;
@@ -231,18 +289,27 @@ export class FsCheckpointDriver implements CheckpointDriver {
    * Removes blobs of an ns directory that none of `kept` names: those `dropped` named at once, others
    * only once older than ORPHAN_AFTER_MS (a put in another process writes its blobs before the
    * checkpoint that names them, so a blob nothing names yet may belong to a checkpoint in flight).
+   * Blobs are hex-named leaves or, for long names, digest-named files (componentName).
    */
   #dropOrphanBlobs(dir: string, kept: readonly StoredCheckpoint[], dropped: readonly StoredCheckpoint[]): number {
     const names = (checkpoints: readonly StoredCheckpoint[]) =>
       new Set(checkpoints.flatMap((c) => Object.entries(c.channels).map(([channel, v]) => blobName(channel, v))));
     const named = names(kept);
     const ofDropped = names(dropped);
+    const digestOf = (text: string) => join(dir, componentName(text, ".b"));
+    const namedDigests = new Set([...named].map(digestOf));
+    const droppedDigests = new Set([...ofDropped].map(digestOf));
     let removed = 0;
     const now = Date.now();
     for (const blob of leaves(dir, ".b")) {
       if (named.has(blob.text)) continue;
       if (!ofDropped.has(blob.text) && !writtenBefore(blob.path, now - ORPHAN_AFTER_MS)) continue;
       if (unlinkQuietly(blob.path)) removed++;
+    }
+    for (const path of digestNamed(dir, ".b")) {
+      if (namedDigests.has(path)) continue;
+      if (!droppedDigests.has(path) && !writtenBefore(path, now - ORPHAN_AFTER_MS)) continue;
+      if (unlinkQuietly(path)) removed++;
     }
     return removed;
   }
@@ -275,8 +342,8 @@ export class FsCheckpointDriver implements CheckpointDriver {
         count++;
         if (this.#index.has(threadId, ns, id)) count++;
       }
-      count += [...leaves(dir, ".b")].length;
-      for (const writes of leaves(dir, ".w")) count += [...leaves(writes.path, ".x")].length;
+      count += allLeafPaths(dir, ".b").length;
+      for (const writes of leaves(dir, ".w")) count += allLeafPaths(writes.path, ".x").length;
     }
     return count;
   }
@@ -318,7 +385,9 @@ export class FsCheckpointDriver implements CheckpointDriver {
 
   *#allThreads(): Generator<Leaf> {
     for (const shard of listNames(this.#threads)) {
-      if (/^[0-9a-f]{2}$/.test(shard)) yield* leaves(join(this.#threads, shard), ".t");
+      if (!/^[0-9a-f]{2}$/.test(shard)) continue;
+      yield* leaves(join(this.#threads, shard), ".t");
+      yield* namedDirs(join(this.#threads, shard), ".t");
     }
   }
 
@@ -328,11 +397,13 @@ export class FsCheckpointDriver implements CheckpointDriver {
     for (const { dir } of this.#nsDirs(threadId, undefined)) {
       if (allCheckpointFiles(dir).size === 0) dropFloorMarkers(dir);
       pruneEmptyDirs(dir);
+      dropLoneNameFile(dir);
       try {
         rmdirSync(dir);
       } catch {}
     }
     pruneEmptyDirs(threadDir);
+    dropLoneNameFile(threadDir);
     try {
       rmdirSync(threadDir);
     } catch {
@@ -367,4 +438,12 @@ function leftIncomplete(path: string, now: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** A digest-named directory holding nothing but its name file is empty: the name goes so the directory can. */
+function dropLoneNameFile(dir: string): void {
+  try {
+    const names = readdirSync(dir);
+    if (names.length === 1 && names[0] === NAME_FILE) unlinkSync(join(dir, NAME_FILE));
+  } catch {}
 }

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { join } from "node:path";
 
 /**
@@ -56,4 +57,25 @@ export function shardOf(text: string): string {
   let hash = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
   return SHARD_NAMES[((hash >>> 24) ^ (hash & 0xff)) & 0xff] as string;
+}
+
+/** The file in a digest-named directory that holds the name it stands for (UTF-8). */
+export const NAME_FILE = "~name";
+
+const DIGEST_NAME = /^~[0-9a-f]{64}\./;
+
+/**
+ * The name of a thread, ns, blob or write under its parent directory: its hex as always when that
+ * fits one segment, else `~` + SHA-256 of it + `suffix`, so a 1024-byte thread, ns and id (or
+ * channel and version) stay far below PATH_MAX; "~" is never hex, so the two kinds never meet.
+ */
+export function componentName(text: string, suffix: string): string {
+  const hex = toHex(text);
+  if (hex.length <= SEGMENT) return hex + suffix;
+  return `~${createHash("sha256").update(text, "utf8").digest("hex")}${suffix}`;
+}
+
+/** Whether `name` is a digest name (componentName) with `suffix`. */
+export function isDigestName(name: string, suffix: string): boolean {
+  return name.endsWith(suffix) && name.length === 65 + suffix.length && DIGEST_NAME.test(name);
 }

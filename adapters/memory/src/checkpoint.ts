@@ -14,17 +14,18 @@ import { SortedIndex } from "./sorted-index.js";
 interface ThreadState {
   /** ns → id → checkpoint. */
   checkpoints: Map<string, Map<string, StoredCheckpoint>>;
-  /** `${ns}\0${channel}\0${version}` → blob. */
+  /** JSON [ns, channel, version] → blob. */
   blobs: Map<string, StoredBlob>;
-  /** `${ns}\0${checkpointId}` → `${taskId}\0${index}` → write. */
+  /** JSON [ns, checkpointId] → `${taskId}\0${index}` → write. */
   writes: Map<string, Map<string, StoredWrite>>;
   /** Every checkpoint of the thread by id, so latest and list read only what they return. */
   index: SortedIndex;
 }
 
-const blobKey = (ns: string, channel: string, version: string | number) =>
-  `${ns}\0${channel}\0${typeof version}:${version}`;
-const writesKey = (ns: string, checkpointId: string) => `${ns}\0${checkpointId}`;
+// JSON, not a separator: an ns or id holding NUL must not reach into another tuple's key.
+const blobKey = (ns: string, channel: string, version: string | number) => JSON.stringify([ns, channel, version]);
+const blobPrefix = (ns: string) => `${JSON.stringify([ns]).slice(0, -1)},`;
+const writesKey = (ns: string, checkpointId: string) => JSON.stringify([ns, checkpointId]);
 const newestFirst = (a: StoredCheckpoint, b: StoredCheckpoint) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
 
 /** One namespace of in-process checkpoints: the reference for every other backend's semantics. */
@@ -203,7 +204,7 @@ export class MemoryCheckpointDriver implements CheckpointDriver {
     }
     let removed = 0;
     for (const key of [...state.blobs.keys()]) {
-      if (key.startsWith(`${ns}\0`) && !named.has(key)) {
+      if (key.startsWith(blobPrefix(ns)) && !named.has(key)) {
         state.blobs.delete(key);
         removed++;
       }

@@ -15,6 +15,7 @@ import { RedisCheckpointDriver } from "./checkpoint.js";
 import { connect, primaryClient, type RedisClient, serverClient } from "./client.js";
 import { RedisConnection } from "./connection.js";
 import { KeyLayout } from "./key-layout.js";
+import { upgradeLegacyPrefix } from "./legacy-prefix.js";
 import { RedisLockDriver } from "./lock.js";
 import { parseRedisUrl, type RedisConnectionOptions } from "./options.js";
 import { QuorumLockDriver } from "./quorum-lock.js";
@@ -32,6 +33,7 @@ export class RedisBackend implements Backend {
   readonly options: RedisConnectionOptions;
   readonly #connection: RedisConnection | undefined;
   readonly #quorum: readonly Redis[];
+  readonly #layouts = new Map<string, KeyLayout>();
   #closed = false;
   readonly #isClosed = () => this.#closed;
 
@@ -83,13 +85,27 @@ export class RedisBackend implements Backend {
     return new RedisBackend(options, connection, []);
   }
 
+  /** One layout per namespace, so its stores share one upgrade of keys written under a legacy prefix. */
+  #layout(namespace: string): KeyLayout {
+    let layout = this.#layouts.get(namespace);
+    if (!layout) {
+      layout = new KeyLayout(this.options.prefix, namespace);
+      const connection = this.#connection;
+      const moving = layout;
+      if (connection && layout.legacyBase !== layout.base)
+        layout.upgradeWith(() => upgradeLegacyPrefix(connection, moving));
+      this.#layouts.set(namespace, layout);
+    }
+    return layout;
+  }
+
   cache(namespace: string): CacheDriver {
     if (!this.#connection) return refusing<CacheDriver>("cache");
-    return new RedisCacheDriver(this.#connection, new KeyLayout(this.options.prefix, namespace), this.#isClosed);
+    return new RedisCacheDriver(this.#connection, this.#layout(namespace), this.#isClosed);
   }
 
   lock(namespace: string): LockDriver {
-    const layout = new KeyLayout(this.options.prefix, namespace);
+    const layout = this.#layout(namespace);
     if (this.#quorum.length > 0)
       return new QuorumLockDriver(this.#quorum, layout, this.#isClosed, this.options.driftFactor);
     return new RedisLockDriver(this.#connection as RedisConnection, layout, this.#isClosed);
@@ -97,7 +113,7 @@ export class RedisBackend implements Backend {
 
   checkpoint(namespace: string): CheckpointDriver {
     if (!this.#connection) return refusing<CheckpointDriver>("checkpoint");
-    return new RedisCheckpointDriver(this.#connection, new KeyLayout(this.options.prefix, namespace), this.#isClosed);
+    return new RedisCheckpointDriver(this.#connection, this.#layout(namespace), this.#isClosed);
   }
 
   async health(): Promise<BackendHealth> {

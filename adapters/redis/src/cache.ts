@@ -184,6 +184,8 @@ export class RedisCacheDriver extends RedisDriverBase implements CacheDriver {
 
   async *keys(prefix: string): AsyncIterable<string> {
     this.assertOpen();
+    const upgrade = this.layout.pendingUpgrade();
+    if (upgrade) await guard("cache keys", () => upgrade);
     const seen = new Set<string>();
     const match = this.layout.cachePattern(prefix);
     for (const node of this.connection.primaries()) {

@@ -38,6 +38,7 @@ interface Header {
 const GLOBAL_PAGE = 64;
 const NUL = "\0";
 
+const exclusive = (member: Buffer) => Buffer.concat([Buffer.from("("), member]);
 const bytes = (value: Uint8Array) => Buffer.from(value.buffer, value.byteOffset, value.byteLength);
 const blobField = (channel: string, version: ChannelVersion) => JSON.stringify([channel, version]);
 
@@ -49,15 +50,35 @@ function parseJson<T>(text: Buffer | string, what: string): T {
   }
 }
 
-/** A global index member: the id first so the index sorts by time, then where the checkpoint lives. */
-function globalMember(id: string, threadId: string, ns: string): string {
-  return `${id}${NUL}${JSON.stringify([threadId, ns])}`;
+/**
+ * A global index member: the id first so the index sorts by time, then where the checkpoint lives.
+ * A NUL of the id is written NUL 0xFF (never in UTF-8), so the first other NUL ends the id, in order.
+ */
+function globalMember(id: string, threadId: string, ns: string): Buffer {
+  return Buffer.concat([escapedId(id), Buffer.from(`${NUL}${JSON.stringify([threadId, ns])}`)]);
 }
 
-function parseGlobalMember(member: string): { id: string; threadId: string; ns: string } {
-  const cut = member.indexOf(NUL);
-  const [threadId, ns] = parseJson<[string, string]>(member.slice(cut + 1), "checkpoint index entry");
-  return { id: member.slice(0, cut), threadId, ns };
+function escapedId(id: string): Buffer {
+  const text = Buffer.from(id);
+  if (!id.includes(NUL)) return text;
+  const parts: Buffer[] = [];
+  let from = 0;
+  for (let cut = text.indexOf(0); cut >= 0; cut = text.indexOf(0, cut + 1)) {
+    parts.push(text.subarray(from, cut + 1), ESCAPED_NUL_TAIL);
+    from = cut + 1;
+  }
+  parts.push(text.subarray(from));
+  return Buffer.concat(parts);
+}
+
+const ESCAPED_NUL_TAIL = Buffer.from([0xff]);
+
+function parseGlobalMember(member: Buffer): { id: string; threadId: string; ns: string } {
+  let cut = member.indexOf(0);
+  while (member[cut + 1] === 0xff) cut = member.indexOf(0, cut + 2);
+  const id = Buffer.from(member.subarray(0, cut).filter((byte, i, all) => !(byte === 0xff && all[i - 1] === 0)));
+  const [threadId, ns] = parseJson<[string, string]>(member.subarray(cut + 1), "checkpoint index entry");
+  return { id: id.toString(), threadId, ns };
 }
 
 function parseWrite(stored: Buffer): { seq: number; write: StoredWrite } {
@@ -183,18 +204,18 @@ export class RedisCheckpointDriver extends RedisDriverBase implements Checkpoint
   async #listAll(client: RedisClient, query: CheckpointPageQuery): Promise<StoredCheckpoint[]> {
     const index = this.layout.checkpointIndexKey();
     const page: StoredCheckpoint[] = [];
-    let max = query.before !== undefined ? `(${query.before}` : "+";
+    let max: Buffer | string = query.before !== undefined ? exclusive(escapedId(query.before)) : "+";
     while (page.length < query.limit) {
-      const members = await client.zrevrangebylex(index, max, "-", "LIMIT", 0, GLOBAL_PAGE);
+      const members = await client.zrevrangebylexBuffer(index, max, "-", "LIMIT", 0, GLOBAL_PAGE);
       if (members.length === 0) break;
-      max = `(${members[members.length - 1]}`;
+      max = exclusive(members[members.length - 1] as Buffer);
       const candidates = members.map(parseGlobalMember).filter(({ ns }) => query.ns === undefined || ns === query.ns);
       const records = await Promise.all(
         candidates.map(({ threadId, ns, id }) =>
-          client.hmgetBuffer(`${this.layout.threadBase(threadId)}cp:${ns}${NUL}${id}`, "h", "d"),
+          client.hmgetBuffer(this.layout.checkpointKey(threadId, ns, id), "h", "d"),
         ),
       );
-      const stale: string[] = [];
+      const stale: Buffer[] = [];
       candidates.forEach(({ threadId, ns, id }, i) => {
         const [header, payload] = records[i] as (Buffer | null)[];
         if (!header || !payload) {
@@ -225,37 +246,39 @@ export class RedisCheckpointDriver extends RedisDriverBase implements Checkpoint
 
   deleteThread(threadId: string): Promise<void> {
     return this.run("deleteThread", async (client) => {
-      const members = (await runScript(
+      const gone = (await runScript(
         client,
         checkpointDeleteThread,
         [this.layout.threadBase(threadId)],
         [],
       )) as string[];
-      await this.#dropFromGlobalIndex(client, threadId, members);
+      await this.#dropFromGlobalIndex(client, threadId, gone);
       await client.srem(this.layout.threadsKey(), threadId);
     });
   }
 
-  async #dropFromGlobalIndex(client: RedisClient, threadId: string, threadMembers: readonly string[]): Promise<void> {
+  /** `gone` is a flat list id, ns, id, ns, … of the thread's removed checkpoints. */
+  async #dropFromGlobalIndex(client: RedisClient, threadId: string, gone: readonly string[]): Promise<void> {
     const index = this.layout.checkpointIndexKey();
-    for (let i = 0; i < threadMembers.length; i += 500) {
-      const batch = threadMembers.slice(i, i + 500).map((member) => {
-        const cut = member.indexOf(NUL);
-        return globalMember(member.slice(0, cut), threadId, member.slice(cut + 1));
-      });
+    for (let i = 0; i < gone.length; i += 1000) {
+      const batch: Buffer[] = [];
+      for (let j = i; j < Math.min(i + 1000, gone.length); j += 2) {
+        batch.push(globalMember(gone[j] as string, threadId, gone[j + 1] as string));
+      }
       await client.zrem(index, ...batch);
     }
   }
 
   prune(threadId: string, keepLast: number, ns: string | undefined): Promise<number> {
     return this.run("prune", async (client) => {
-      const [removed, gone] = (await runScript(
+      const [removed, gone, empty] = (await runScript(
         client,
         checkpointPrune,
         [this.layout.threadBase(threadId)],
         [keepLast, ns ?? "", ns === undefined ? "all" : "ns"],
-      )) as [number, string[]];
+      )) as [number, string[], number];
       await this.#dropFromGlobalIndex(client, threadId, gone);
+      if (Number(empty) === 1) await client.srem(this.layout.threadsKey(), threadId);
       return Number(removed);
     });
   }
@@ -271,12 +294,12 @@ export class RedisCheckpointDriver extends RedisDriverBase implements Checkpoint
     return this.run("gc", async (client) => {
       const index = this.layout.checkpointIndexKey();
       let removed = 0;
-      let max = "+";
+      let max: Buffer | string = "+";
       const touchedThreads = new Set<string>();
       for (;;) {
-        const members = await client.zrevrangebylex(index, max, "-", "LIMIT", 0, 500);
+        const members = await client.zrevrangebylexBuffer(index, max, "-", "LIMIT", 0, 500);
         if (members.length === 0) break;
-        max = `(${members[members.length - 1]}`;
+        max = exclusive(members[members.length - 1] as Buffer);
         const results = await Promise.all(
           members.map(async (member) => {
             const { threadId, ns, id } = parseGlobalMember(member);

@@ -32,7 +32,8 @@ export abstract class RedisDriverBase {
     let pending: Promise<T>;
     try {
       this.assertOpen();
-      pending = this.connection.use(operation);
+      const upgrade = this.layout.pendingUpgrade();
+      pending = upgrade ? upgrade.then(() => this.connection.use(operation)) : this.connection.use(operation);
     } catch (error) {
       return Promise.reject(toStowageError(error, `${this.#label} ${what}`));
     }

@@ -4,12 +4,42 @@
  * a lock's lease and fencing counter share `{l:name}`, a thread's records share `{t:threadId}`.
  * Each pair of keys is textually identical up to the tag's end, so they hash alike even when
  * the name itself contains a brace.
+ *
+ * No two stores share a key: a namespace holds no ":", and a ":" of the prefix is doubled, so
+ * the first single ":" ends the prefix (`a:b` + `c` is `a::b:c:`, never `a` + `b`'s `a:b:c:`).
  */
 export class KeyLayout {
   readonly base: string;
+  /** The base before prefixes were encoded; differs from `base` only for a prefix holding ":". */
+  readonly legacyBase: string;
+
+  #upgrade: (() => Promise<void>) | undefined;
+  #upgrading: Promise<void> | undefined;
 
   constructor(prefix: string, namespace: string) {
-    this.base = `${prefix}:${namespace}:`;
+    this.base = `${prefix.replaceAll(":", "::")}:${namespace}:`;
+    this.legacyBase = `${prefix}:${namespace}:`;
+  }
+
+  /** Gives `move` (the move of keys written under `legacyBase`, legacy-prefix.ts) to run before the first command. */
+  upgradeWith(move: () => Promise<void>): void {
+    this.#upgrade = move;
+  }
+
+  /** The upgrade every command waits for, started by the first one; undefined once done. A failed one is tried again. */
+  pendingUpgrade(): Promise<void> | undefined {
+    if (!this.#upgrade) return undefined;
+    this.#upgrading ??= this.#upgrade().then(
+      () => {
+        this.#upgrade = undefined;
+        this.#upgrading = undefined;
+      },
+      (error: unknown) => {
+        this.#upgrading = undefined;
+        throw error;
+      },
+    );
+    return this.#upgrading;
   }
 
   /** A cache entry: one key per entry, spread over the slots. */
@@ -47,12 +77,27 @@ export class KeyLayout {
     return redisKey.slice(this.base.length + 3, -"}:fence".length);
   }
 
-  /** Every key of a thread starts with this, so one Lua script can touch them all. */
+  /**
+   * Every key of a thread starts with this, so one Lua script can touch them all. The thread id is
+   * escaped (NUL as NUL NUL, "}" as NUL "]") so the tag ends where the id does: one id, one slot,
+   * and an id holding "}:cp:" cannot reach into another thread's keys. Ids without NUL or "}" keep
+   * the layout they always had.
+   */
   threadBase(threadId: string): string {
-    return `${this.base}{t:${threadId}}:`;
+    return `${this.base}{t:${escapeThreadId(threadId)}}:`;
   }
 
-  /** Index of every checkpoint across all threads: members `id \0 threadId \0 ns`. */
+  /** A checkpoint's record (see checkpoint-scripts.ts): a NUL of the ns is written NUL 0xFF, so the first other NUL ends it. */
+  checkpointKey(threadId: string, ns: string, id: string): Buffer {
+    const escapedNs = Buffer.from(ns).toString("latin1").replaceAll("\0", "\0\xff");
+    return Buffer.concat([
+      Buffer.from(`${this.threadBase(threadId)}cp:`),
+      Buffer.from(`${escapedNs}\0`, "latin1"),
+      Buffer.from(id),
+    ]);
+  }
+
+  /** Index of every checkpoint across all threads: members `id \0 JSON [threadId, ns]` (see checkpoint.ts). */
   checkpointIndexKey(): string {
     return `${this.base}checkpoints`;
   }
@@ -61,6 +106,11 @@ export class KeyLayout {
   threadsKey(): string {
     return `${this.base}threads`;
   }
+}
+
+/** NUL becomes NUL NUL and "}" becomes NUL "]": no "}" left, and still one id per text. */
+export function escapeThreadId(threadId: string): string {
+  return /[\0}]/.test(threadId) ? threadId.replace(/[\0}]/g, (c) => (c === "\0" ? "\0\0" : "\0]")) : threadId;
 }
 
 /** Escapes glob metacharacters so SCAN MATCH treats the text literally. */

@@ -34,7 +34,7 @@ export { InProcessBus, InProcessBusEnd } from "./hybrid/in-process-bus.js";
 export { MEMORY_TIER_DEFAULTS, MemoryTier, type MemoryTierOptions } from "./hybrid/memory-tier.js";
 export type { JsonObject, JsonValue } from "./json.js";
 export { deleteAtPath, getAtPath, type PathSegment, parseJsonPath, setAtPath } from "./json-path.js";
-export { assertKey, assertKeys, assertNamespace, assertPrefix, MAX_KEY_BYTES } from "./keys.js";
+export { assertIdentifier, assertKey, assertKeys, assertNamespace, assertPrefix, MAX_KEY_BYTES } from "./keys.js";
 export {
   ensurePrivateDir,
   ensurePrivateParent,

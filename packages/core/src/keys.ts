@@ -18,6 +18,16 @@ export function assertKey(key: unknown, what = "key"): asserts key is string {
   if (!key.isWellFormed()) throw new InvalidKeyError(`${what} contains a lone UTF-16 surrogate`);
 }
 
+/**
+ * The one rule for every identifier of every contract (thread ids, checkpoint ns and ids, parent
+ * ids, channel names, string versions, task ids): a key, except that `allowEmpty` lets "" through
+ * (the default checkpoint ns).
+ */
+export function assertIdentifier(value: unknown, what: string, allowEmpty = false): asserts value is string {
+  if (allowEmpty && value === "") return;
+  assertKey(value, what);
+}
+
 /** Throws InvalidKeyError unless every element is a valid key. */
 export function assertKeys(keys: unknown, what = "keys"): asserts keys is string[] {
   if (!Array.isArray(keys)) throw new InvalidKeyError(`${what} must be an array of strings`);

@@ -1,5 +1,6 @@
 import { EventEmitter } from "node:events";
 import type { Cache } from "@stowage/core";
+import { cacheKeyOf, envelope, isDigestKey, openEnvelope, storedAsIs } from "./keyv-key.js";
 
 /** Options of a Keyv store over a stowage cache. */
 export interface StowageKeyvStoreOptions {
@@ -35,41 +36,60 @@ export class StowageKeyvStore extends EventEmitter {
     this.opts = { dialect: "sqlite", url: options.url ?? `stowage:${cache.namespace}` };
   }
 
+  /** The cache key of a Keyv key (see keyv-key.ts: a digest for keys stowage would refuse). */
+  #key(key: string): string {
+    return storedAsIs(key) ? key : cacheKeyOf(key, this.namespace);
+  }
+
+  /** The value Keyv stored under `key`, unwrapping the envelope of a digest key. */
+  #unwrap<Value>(key: string, stored: unknown): Value | undefined {
+    if (stored === undefined || storedAsIs(key)) return stored as Value | undefined;
+    const opened = openEnvelope(stored);
+    return opened && opened.keyvKey === key ? (opened.value as Value) : undefined;
+  }
+
+  #wrap(key: string, value: unknown): unknown {
+    return storedAsIs(key) ? value : envelope(key, value);
+  }
+
   async get<Value>(key: string): Promise<Value | undefined> {
-    return this.cache.get<Value>(key);
+    return this.#unwrap<Value>(key, await this.cache.get(this.#key(key)));
   }
 
   async getMany<Value>(keys: string[]): Promise<(Value | undefined)[]> {
-    return this.cache.getMany<Value>(keys);
+    const values = await this.cache.getMany(keys.map((key) => this.#key(key)));
+    return values.map((stored, i) => this.#unwrap<Value>(keys[i] as string, stored));
   }
 
   /** Keyv passes the TTL in ms (undefined = none); stowage takes whole positive ms. */
   async set(key: string, value: unknown, ttl?: number): Promise<boolean> {
-    await this.cache.set(key, value, ttlOption(ttl));
+    await this.cache.set(this.#key(key), this.#wrap(key, value), ttlOption(ttl));
     return true;
   }
 
   async setMany(entries: { key: string; value: unknown; ttl?: number }[]): Promise<boolean[]> {
-    await this.cache.setMany(entries.map(({ key, value, ttl }) => ({ key, value, ...ttlOption(ttl) })));
+    await this.cache.setMany(
+      entries.map(({ key, value, ttl }) => ({ key: this.#key(key), value: this.#wrap(key, value), ...ttlOption(ttl) })),
+    );
     return entries.map(() => true);
   }
 
   async has(key: string): Promise<boolean> {
-    return this.cache.has(key);
+    return this.cache.has(this.#key(key));
   }
 
   async hasMany(keys: string[]): Promise<boolean[]> {
-    const values = await this.cache.getMany(keys);
+    const values = await this.cache.getMany(keys.map((key) => this.#key(key)));
     return values.map((value) => value !== undefined);
   }
 
   async delete(key: string): Promise<boolean> {
-    return this.cache.delete(key);
+    return this.cache.delete(this.#key(key));
   }
 
   /** True when at least one of the keys was removed (what @keyv/sqlite and @keyv/redis return). */
   async deleteMany(keys: string[]): Promise<boolean> {
-    return (await this.cache.deleteMany(keys)) > 0;
+    return (await this.cache.deleteMany(keys.map((key) => this.#key(key)))) > 0;
   }
 
   /** Removes this Keyv namespace's keys only, or the whole cache when Keyv has no namespace. */
@@ -92,9 +112,15 @@ export class StowageKeyvStore extends EventEmitter {
   /** Yields [prefixed key, stored value] for every live key of the namespace; Keyv strips the prefix. */
   async *iterator<Value>(namespace?: string): AsyncGenerator<[string, Value], void> {
     for await (const key of this.cache.keys(namespace ? `${namespace}:` : "")) {
-      const value = await this.cache.get<Value>(key);
+      const stored = await this.cache.get(key);
       // A key that expired or was deleted between listing and reading is skipped.
-      if (value !== undefined) yield [key, value];
+      if (stored === undefined) continue;
+      if (!isDigestKey(key)) {
+        yield [key, stored as Value];
+        continue;
+      }
+      const opened = openEnvelope(stored);
+      if (opened) yield [opened.keyvKey, opened.value as Value];
     }
   }
 

@@ -2,21 +2,35 @@ import type { LuaScript } from "./lua-script.js";
 
 /**
  * A thread's keys all start with KEYS[1], the thread base `prefix:ns:{t:threadId}:`, so they share
- * one Cluster slot and each script below is atomic over the whole thread:
- *   ids   sorted set `id \0 ns`   (newest first across namespaces)
- *   byns  sorted set `ns \0 id`   (newest first within one namespace)
+ * one Cluster slot and each script below is atomic over the whole thread. `~x` is x with every NUL
+ * written NUL 0xFF (a byte UTF-8 never holds), so the first other NUL ends it and order is kept:
+ *   ids   sorted set `~id \0 ns`   (newest first across namespaces)
+ *   byns  sorted set `~ns \0 id`   (newest first within one namespace)
  *   nss   set of namespaces       keys  set of every record key (for deleteThread and countThread)
  *   wseq  counter ordering writes
- *   cp:ns\0id  hash {h = header JSON, d = payload, bf = JSON list of blob fields}
- *   w:ns\0id   hash taskId\0index -> "seq\n" .. header JSON .. "\n" .. value
+ *   cp:~ns\0id  hash {h = header JSON, d = payload, bf = JSON list of blob fields}
+ *   w:~ns\0id   hash taskId\0index -> "seq\n" .. header JSON .. "\n" .. value
  *   b:ns       hash JSON [channel, version] -> value
  * Thread-level keys live as long as the longest-lived record in them (PEXPIRE only ever raised).
  */
 const HELPERS = `
 local base = KEYS[1]
 local ids, byns, nss, keyset, wseq = base .. 'ids', base .. 'byns', base .. 'nss', base .. 'keys', base .. 'wseq'
-local function cpKey(ns, id) return base .. 'cp:' .. ns .. '\\0' .. id end
-local function wKey(ns, id) return base .. 'w:' .. ns .. '\\0' .. id end
+local function esc(text) return (string.gsub(text, '%z', '\\0\\255')) end
+local function unesc(text) return (string.gsub(text, '%z\\255', '\\0')) end
+-- Splits '~a NUL b' into a, b.
+local function split(member)
+  local from = 1
+  while true do
+    local cut = string.find(member, '\\0', from, true)
+    if string.byte(member, cut + 1) ~= 255 then return unesc(string.sub(member, 1, cut - 1)), string.sub(member, cut + 1) end
+    from = cut + 2
+  end
+end
+local function idsMember(ns, id) return esc(id) .. '\\0' .. ns end
+local function nsStart(ns) return esc(ns) .. '\\0' end
+local function cpKey(ns, id) return base .. 'cp:' .. nsStart(ns) .. id end
+local function wKey(ns, id) return base .. 'w:' .. nsStart(ns) .. id end
 local function bKey(ns) return base .. 'b:' .. ns end
 -- Raise a key's expiry to px ms ('' = never), never lower it; a key just created takes px.
 local function keepFor(key, px, created)
@@ -31,8 +45,8 @@ end
 local function forget(ns, id)
   redis.call('DEL', cpKey(ns, id), wKey(ns, id))
   redis.call('SREM', keyset, cpKey(ns, id), wKey(ns, id))
-  redis.call('ZREM', ids, id .. '\\0' .. ns)
-  redis.call('ZREM', byns, ns .. '\\0' .. id)
+  redis.call('ZREM', ids, idsMember(ns, id))
+  redis.call('ZREM', byns, nsStart(ns) .. id)
 end
 `;
 
@@ -45,8 +59,8 @@ local id, ns, px = ARGV[1], ARGV[2], ARGV[3]
 local record = cpKey(ns, id)
 local fresh = {}
 for _, key in ipairs({ids, byns, nss, keyset}) do fresh[key] = redis.call('EXISTS', key) == 0 end
-redis.call('ZADD', ids, 0, id .. '\\0' .. ns)
-redis.call('ZADD', byns, 0, ns .. '\\0' .. id)
+redis.call('ZADD', ids, 0, idsMember(ns, id))
+redis.call('ZADD', byns, 0, nsStart(ns) .. id)
 redis.call('SADD', nss, ns)
 redis.call('DEL', record)
 redis.call('HSET', record, 'h', ARGV[4], 'd', ARGV[5], 'bf', ARGV[6])
@@ -67,12 +81,13 @@ return 1
 /** Finds the newest live checkpoint of ns (lazily dropping index entries of expired ones); returns its id or false. */
 const NEWEST = `
 local function newest(ns)
-  local max = '(' .. ns .. '\\1'
+  local start = nsStart(ns)
+  local max = '(' .. start .. '\\255'
   while true do
-    local page = redis.call('ZREVRANGEBYLEX', byns, max, '[' .. ns .. '\\0', 'LIMIT', 0, 16)
+    local page = redis.call('ZREVRANGEBYLEX', byns, max, '[' .. start, 'LIMIT', 0, 16)
     if #page == 0 then return false end
     for _, member in ipairs(page) do
-      local id = string.sub(member, #ns + 2)
+      local id = string.sub(member, #start + 1)
       if redis.call('EXISTS', cpKey(ns, id)) == 1 then return id end
       forget(ns, id)
     end
@@ -119,12 +134,13 @@ export const checkpointListThread: LuaScript = {
   lua: `${HELPERS}
 local ns, before, limit, scope = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
 local index, max, min
+local start = nsStart(ns)
 if scope == 'all' then
   index, min = ids, '-'
-  max = before ~= '' and ('(' .. before) or '+'
+  max = before ~= '' and ('(' .. esc(before)) or '+'
 else
-  index, min = byns, '[' .. ns .. '\\0'
-  max = before ~= '' and ('(' .. ns .. '\\0' .. before) or ('(' .. ns .. '\\1')
+  index, min = byns, '[' .. start
+  max = before ~= '' and ('(' .. start .. before) or ('(' .. start .. '\\255')
 end
 local out, found = {}, 0
 while found < limit do
@@ -133,10 +149,9 @@ while found < limit do
   for _, member in ipairs(page) do
     local memberNs, id
     if scope == 'all' then
-      local cut = string.find(member, '\\0', 1, true)
-      id, memberNs = string.sub(member, 1, cut - 1), string.sub(member, cut + 1)
+      id, memberNs = split(member)
     else
-      memberNs, id = ns, string.sub(member, #ns + 2)
+      memberNs, id = ns, string.sub(member, #start + 1)
     end
     local fields = redis.call('HMGET', cpKey(memberNs, id), 'h', 'd')
     if fields[1] then
@@ -190,19 +205,27 @@ return 1
 `,
 };
 
-/** Returns the `ids` members (id \0 ns) the thread had, then removes every key of it. */
+/** Returns the thread's checkpoints as a flat list id, ns, id, ns, …, then removes every key of it. */
 export const checkpointDeleteThread: LuaScript = {
   name: "stowageCheckpointDeleteThread",
   numberOfKeys: 1,
   lua: `${HELPERS}
-local members = redis.call('ZRANGE', ids, 0, -1)
+local out = {}
+for _, member in ipairs(redis.call('ZRANGE', ids, 0, -1)) do
+  local id, ns = split(member)
+  out[#out + 1] = id
+  out[#out + 1] = ns
+end
 for _, key in ipairs(redis.call('SMEMBERS', keyset)) do redis.call('UNLINK', key) end
 redis.call('UNLINK', ids, byns, nss, keyset, wseq)
-return members
+return out
 `,
 };
 
-/** ARGV: keepLast, ns ('' with ARGV[3] = 'all' for every namespace). Returns {removed count, removed ids members…}. */
+/**
+ * ARGV: keepLast, ns ('' with ARGV[3] = 'all' for every namespace). Returns {removed count, {id, ns, …}
+ * of removed checkpoints, 1 when the thread is left empty (its write counter and key set are gone too)}.
+ */
 export const checkpointPrune: LuaScript = {
   name: "stowageCheckpointPrune",
   numberOfKeys: 1,
@@ -211,10 +234,11 @@ local keepLast, onlyNs, scope = tonumber(ARGV[1]), ARGV[2], ARGV[3]
 local namespaces = scope == 'all' and redis.call('SMEMBERS', nss) or {onlyNs}
 local removed, gone = 0, {}
 for _, ns in ipairs(namespaces) do
-  local members = redis.call('ZREVRANGEBYLEX', byns, '(' .. ns .. '\\1', '[' .. ns .. '\\0')
+  local start = nsStart(ns)
+  local members = redis.call('ZREVRANGEBYLEX', byns, '(' .. start .. '\\255', '[' .. start)
   local kept, named = 0, {}
   for _, member in ipairs(members) do
-    local id = string.sub(member, #ns + 2)
+    local id = string.sub(member, #start + 1)
     local bf = redis.call('HGET', cpKey(ns, id), 'bf')
     if bf and kept < keepLast then
       kept = kept + 1
@@ -222,7 +246,8 @@ for _, ns in ipairs(namespaces) do
     else
       if bf then removed = removed + 1 end
       forget(ns, id)
-      gone[#gone + 1] = id .. '\\0' .. ns
+      gone[#gone + 1] = id
+      gone[#gone + 1] = ns
     end
   end
   local blobs = bKey(ns)
@@ -232,7 +257,14 @@ for _, ns in ipairs(namespaces) do
   if redis.call('EXISTS', blobs) == 0 then redis.call('SREM', keyset, blobs) end
   if kept == 0 then redis.call('SREM', nss, ns) end
 end
-return {removed, gone}
+-- A thread pruned to nothing leaves nothing: pending writes of checkpoints never stored, the counter.
+local empty = 0
+if redis.call('EXISTS', ids) == 0 then
+  for _, key in ipairs(redis.call('SMEMBERS', keyset)) do redis.call('UNLINK', key) end
+  redis.call('UNLINK', byns, nss, keyset, wseq)
+  empty = 1
+end
+return {removed, gone, empty}
 `,
 };
 

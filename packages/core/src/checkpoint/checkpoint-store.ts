@@ -18,7 +18,7 @@ import type {
 } from "../drivers/checkpoint-driver.js";
 import { InvalidArgumentError } from "../errors.js";
 import type { JsonObject } from "../json.js";
-import { assertKey } from "../keys.js";
+import { assertIdentifier, assertKey } from "../keys.js";
 import { type BackendHandle, StoreBase } from "../store-base.js";
 import { assertTtl, expiresAtFor } from "../ttl.js";
 import { newCheckpointId } from "./checkpoint-id.js";
@@ -37,15 +37,6 @@ export const DEFAULT_CHECKPOINT_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 
 const LIST_PAGE = 64;
 
-function assertString(value: unknown, field: string, allowEmpty: boolean): asserts value is string {
-  if (typeof value !== "string" || (!allowEmpty && value.length === 0)) {
-    throw new InvalidArgumentError(
-      `${field} must be a ${allowEmpty ? "" : "non-empty "}string, got ${JSON.stringify(value)}`,
-    );
-  }
-  if (Buffer.byteLength(value) > 1024) throw new InvalidArgumentError(`${field} is longer than 1024 bytes`);
-}
-
 function assertJsonObject(value: unknown, field: string): asserts value is JsonObject {
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     throw new InvalidArgumentError(`${field} must be a JSON object`);
@@ -54,7 +45,8 @@ function assertJsonObject(value: unknown, field: string): asserts value is JsonO
 }
 
 function assertVersion(value: unknown, field: string): asserts value is string | number {
-  if (typeof value !== "string" && !(typeof value === "number" && Number.isFinite(value))) {
+  if (typeof value === "string") return assertIdentifier(value, field);
+  if (!(typeof value === "number" && Number.isFinite(value))) {
     throw new InvalidArgumentError(`${field} must be a string or a finite number, got ${JSON.stringify(value)}`);
   }
 }
@@ -80,18 +72,21 @@ export class CheckpointStore extends StoreBase implements CheckpointStoreContrac
     if (typeof input !== "object" || input === null) throw new InvalidArgumentError("put takes a checkpoint object");
     assertKey(input.threadId, "threadId");
     const ns = input.ns ?? "";
-    assertString(ns, "ns", true);
+    assertIdentifier(ns, "ns", true);
     const id = input.id ?? newCheckpointId();
-    assertString(id, "id", false);
+    assertIdentifier(id, "id");
     const parentId = input.parentId ?? null;
-    if (parentId !== null) assertString(parentId, "parentId", false);
+    if (parentId !== null) assertIdentifier(parentId, "parentId");
     const metadata = input.metadata ?? {};
     assertJsonObject(metadata, "metadata");
     const channels = input.channels ?? {};
     if (typeof channels !== "object" || channels === null) throw new InvalidArgumentError("channels must be an object");
-    for (const [channel, version] of Object.entries(channels)) assertVersion(version, `channels.${channel}`);
+    for (const [channel, version] of Object.entries(channels)) {
+      assertIdentifier(channel, "channel name");
+      assertVersion(version, `channels.${channel}`);
+    }
     const blobs = (input.blobs ?? []).map((blob, i) => {
-      assertString(blob.channel, `blobs[${i}].channel`, false);
+      assertIdentifier(blob.channel, `blobs[${i}].channel`);
       assertVersion(blob.version, `blobs[${i}].version`);
       return { channel: blob.channel, version: blob.version, value: this.#codec.encode(blob.value) };
     });
@@ -115,8 +110,8 @@ export class CheckpointStore extends StoreBase implements CheckpointStoreContrac
     this.assertOpen();
     assertKey(threadId, "threadId");
     const ns = options.ns ?? "";
-    assertString(ns, "ns", true);
-    if (options.id !== undefined) assertString(options.id, "id", false);
+    assertIdentifier(ns, "ns", true);
+    if (options.id !== undefined) assertIdentifier(options.id, "id");
     const loaded = await this.driver.get(threadId, ns, options.id);
     return loaded && this.#withState(loaded);
   }
@@ -153,8 +148,8 @@ export class CheckpointStore extends StoreBase implements CheckpointStoreContrac
     readPage: (query: CheckpointPageQuery) => Promise<T[]>,
   ): AsyncIterable<T[]> {
     if (options.threadId !== undefined) assertKey(options.threadId, "threadId");
-    if (options.ns !== undefined) assertString(options.ns, "ns", true);
-    if (options.before !== undefined) assertString(options.before, "before", false);
+    if (options.ns !== undefined) assertIdentifier(options.ns, "ns", true);
+    if (options.before !== undefined) assertIdentifier(options.before, "before");
     if (options.filter !== undefined) assertJsonObject(options.filter, "filter");
     const limit = options.limit ?? Number.POSITIVE_INFINITY;
     if (limit !== Number.POSITIVE_INFINITY && (!Number.isInteger(limit) || limit < 1)) {
@@ -188,12 +183,12 @@ export class CheckpointStore extends StoreBase implements CheckpointStoreContrac
     this.assertOpen();
     assertKey(threadId, "threadId");
     const ns = target?.ns ?? "";
-    assertString(ns, "ns", true);
-    assertString(target?.checkpointId, "checkpointId", false);
+    assertIdentifier(ns, "ns", true);
+    assertIdentifier(target?.checkpointId, "checkpointId");
     if (!Array.isArray(writes)) throw new InvalidArgumentError("writes must be an array");
     const stored: StoredWrite[] = writes.map((write, i) => {
-      assertString(write.taskId, `writes[${i}].taskId`, false);
-      assertString(write.channel, `writes[${i}].channel`, false);
+      assertIdentifier(write.taskId, `writes[${i}].taskId`);
+      assertIdentifier(write.channel, `writes[${i}].channel`);
       if (!Number.isSafeInteger(write.index)) throw new InvalidArgumentError(`writes[${i}].index must be an integer`);
       return {
         taskId: write.taskId,
@@ -219,7 +214,7 @@ export class CheckpointStore extends StoreBase implements CheckpointStoreContrac
     if (!Number.isInteger(options?.keepLast) || options.keepLast < 0) {
       throw new InvalidArgumentError(`keepLast must be a non-negative integer, got ${String(options?.keepLast)}`);
     }
-    if (options.ns !== undefined) assertString(options.ns, "ns", true);
+    if (options.ns !== undefined) assertIdentifier(options.ns, "ns", true);
     return this.driver.prune(threadId, options.keepLast, options.ns);
   }
 
