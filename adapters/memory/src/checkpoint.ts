@@ -56,7 +56,11 @@ export class MemoryCheckpointDriver implements CheckpointDriver {
   async put(checkpoint: StoredCheckpoint, blobs: readonly StoredBlob[]): Promise<void> {
     this.#open();
     const state = this.#thread(checkpoint.threadId, true);
-    for (const blob of blobs) state.blobs.set(blobKey(checkpoint.ns, blob.channel, blob.version), blob);
+    for (const blob of blobs) {
+      const key = blobKey(checkpoint.ns, blob.channel, blob.version);
+      // A blob is immutable: the first write of a version wins, so no put changes what an older checkpoint reads.
+      if (!state.blobs.has(key)) state.blobs.set(key, blob);
+    }
     let byId = state.checkpoints.get(checkpoint.ns);
     if (!byId) {
       byId = new Map();
