@@ -256,6 +256,10 @@ export class RedisCheckpointDriver extends RedisDriverBase implements Checkpoint
         [keepLast, ns ?? "", ns === undefined ? "all" : "ns"],
       )) as [number, string[]];
       await this.#dropFromGlobalIndex(client, threadId, gone);
+      // A thread pruned to nothing is no thread any more (stats), as after deleteThread and gc.
+      if ((await client.zcard(`${this.layout.threadBase(threadId)}ids`)) === 0) {
+        await client.srem(this.layout.threadsKey(), threadId);
+      }
       return Number(removed);
     });
   }
