@@ -36,6 +36,7 @@ describe("stores written by the saver with integer versions", () => {
         expect((await graph.invoke({ items: ["more"] }, thread)).items).toEqual(["start", "a", "b", "more", "a", "b"]);
         const forked = await graph.updateState(afterA, { items: ["FORK"] });
         expect((await graph.invoke(null, forked)).items).toEqual(["start", "a", "FORK", "b"]);
+        expect((await graph.getState(thread)).values.items).toEqual(["start", "a", "FORK", "b"]);
         expect((await graph.getState(oldFinal)).values.items).toEqual(["start", "a", "b"]);
         expect((await graph.getState(afterA)).values.items).toEqual(["start", "a"]);
         const versions = Object.values((await saver.getTuple(thread))?.checkpoint.channel_versions ?? {});
