@@ -21,7 +21,8 @@ describe("stores written by the saver with integer versions", () => {
   for (const store of stores) {
     it(`${store.name}: the new saver reads the old thread, continues it, and a fork of it leaves the old branch as it was`, async () => {
       const dir = mkdtempSync(join(work, `${store.name}-`));
-      cpSync(join(fixtures, store.copy), join(dir, store.copy), { recursive: true });
+      // verbatimSymlinks: the file backend's index entries are symlinks whose target text is data.
+      cpSync(join(fixtures, store.copy), join(dir, store.copy), { recursive: true, verbatimSymlinks: true });
       const saver = await createStowageSaver(store.url(dir), { namespace: "fixture" });
       try {
         const graph = concatGraph(saver);
@@ -30,6 +31,9 @@ describe("stores written by the saver with integer versions", () => {
         const history = [];
         for await (const snapshot of graph.getStateHistory(thread)) history.push(snapshot);
         expect(history.map((s) => s.values.items)).toEqual([["start", "a", "b"], ["start", "a"], ["start"], []]);
+        const acrossThreads = [];
+        for await (const tuple of saver.list({ configurable: {} })) acrossThreads.push(tuple.checkpoint.id);
+        expect(acrossThreads).toEqual(history.map((s) => s.config.configurable?.checkpoint_id));
         const oldFinal = history[0]?.config as RunnableConfig;
         const afterA = history[1]?.config as RunnableConfig;
         // Continued after the upgrade: the old integer versions go on as numbers.
