@@ -10,6 +10,8 @@ import { cacheProperties } from "./cache/cache-properties.js";
 import { cacheSizeLimit } from "./cache/cache-size-limit.js";
 import { cacheTtl } from "./cache/cache-ttl.js";
 import { checkpointBasics } from "./checkpoint/checkpoint-basics.js";
+import { checkpointBranches } from "./checkpoint/checkpoint-branches.js";
+import { checkpointHistories } from "./checkpoint/checkpoint-histories.js";
 import { checkpointState } from "./checkpoint/checkpoint-state.js";
 import { crashRecovery } from "./crash-recovery.js";
 import { identifierIsolation } from "./identifiers/identifier-isolation.js";
@@ -67,6 +69,8 @@ export function describeConformance(target: ConformanceTarget, selection: SuiteS
     if (checkpoint) {
       checkpointBasics(target);
       checkpointState(target);
+      checkpointBranches(target);
+      checkpointHistories(target);
     }
     identifierRefusal(target, selected);
     identifierIsolation(target, selected);

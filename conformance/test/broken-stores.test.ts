@@ -25,6 +25,9 @@ function outcome(fault: string, group: string) {
   };
 }
 
+const HISTORIES =
+  "random histories of put (branching, repeated versions), putWrites, get, list, deleteThread and prune read as the model says";
+
 describe("the conformance suite catches broken stores", () => {
   beforeAll(() => {
     outDir = mkdtempSync(join(tmpdir(), "stowage-broken-"));
@@ -35,7 +38,7 @@ describe("the conformance suite catches broken stores", () => {
       [vitestBin, "run", "--config", join(fixtures, "vitest.config.ts"), "--reporter=json", `--outputFile=${report}`],
       {
         encoding: "utf8",
-        timeout: 180_000,
+        timeout: 300_000,
       },
     );
     const parsed = JSON.parse(readFileSync(report, "utf8")) as {
@@ -46,7 +49,7 @@ describe("the conformance suite catches broken stores", () => {
       const fault = file.name.replace(/^.*\//, "").replace(".fixture.ts", "");
       byFault[fault] = file.assertionResults;
     }
-  }, 200_000);
+  }, 320_000);
 
   afterAll(() => rmSync(outDir, { recursive: true, force: true }));
 
@@ -91,6 +94,21 @@ describe("the conformance suite catches broken stores", () => {
     expect(outcome("checkpoint-joins-identifiers", "lock").failed).toEqual([]);
   });
 
+  it("a store where the last write of a blob version wins fails the immutable-blob test and the model-based histories", () => {
+    expect(outcome("blob-versions-overwritten", "checkpoint branches").failed).toEqual([
+      "a blob once written is never replaced: a sibling that reuses a version never changes what an older checkpoint reads",
+    ]);
+    expect(outcome("blob-versions-overwritten", "checkpoint histories against a model").failed).toEqual([HISTORIES]);
+    expect(outcome("blob-versions-overwritten", "cache basics").failed).toEqual([]);
+    expect(outcome("blob-versions-overwritten", "lock").failed).toEqual([]);
+  });
+
+  it("a putWrites that replaces non-negative indices fails the model-based histories", () => {
+    expect(outcome("writes-always-replace", "checkpoint histories against a model").failed).toEqual([HISTORIES]);
+    expect(outcome("writes-always-replace", "checkpoint branches").failed).toEqual([]);
+    expect(outcome("writes-always-replace", "lock").failed).toEqual([]);
+  });
+
   it("the unbroken parts of each broken store still pass most of the suite", () => {
     // That fixture runs only the maintenance group.
     for (const fault of Object.keys(byFault).filter((name) => name !== "gc-removes-live-entries")) {
@@ -98,11 +116,13 @@ describe("the conformance suite catches broken stores", () => {
       expect(results.filter((r) => r.status === "passed").length, fault).toBeGreaterThan(50);
     }
     expect(Object.keys(byFault).sort()).toEqual([
+      "blob-versions-overwritten",
       "cache-ignores-ttl",
       "checkpoint-joins-identifiers",
       "delete-thread-leaves-writes",
       "gc-removes-live-entries",
       "lock-ignores-holders",
+      "writes-always-replace",
     ]);
   });
 });

@@ -172,7 +172,8 @@ export class FsCheckpointDriver implements CheckpointDriver {
     }
     this.#puts.set(dir, (puts ?? 0) + 1);
     for (const blob of blobs) {
-      this.#files.replace(join(dir, componentName(blobName(blob.channel, blob.version), ".b")), [blob.value]);
+      // A blob is immutable: the first write of a version wins (a link that fails on an existing file decides it).
+      this.#files.create(join(dir, componentName(blobName(blob.channel, blob.version), ".b")), [blob.value]);
     }
     // Index first: a checkpoint that can be read is always listed; a crash leaves at most a dangling index entry.
     this.#index.add(checkpoint.threadId, checkpoint.ns, checkpoint.id);

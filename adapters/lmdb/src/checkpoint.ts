@@ -58,8 +58,11 @@ export class LmdbCheckpointDriver implements CheckpointDriver {
     const row = toRow(checkpoint);
     await this.#write(() => {
       for (const blob of blobs) {
+        const key = keyOf.blob(this.#namespace, threadId, ns, blob.channel, blob.version);
+        // A blob is immutable: the first write of a version wins, so no put changes what an older checkpoint reads.
+        if (this.#dbs.blob.doesExist(key)) continue;
         const value: BlobRow = { version: blob.version, value: blob.value };
-        this.#dbs.blob.putSync(keyOf.blob(this.#namespace, threadId, ns, blob.channel, blob.version), value);
+        this.#dbs.blob.putSync(key, value);
       }
       this.#dbs.checkpoint.putSync(keyOf.checkpoint(this.#namespace, threadId, ns, id), row);
       this.#dbs.checkpointByThread.putSync(keyOf.byThread(this.#namespace, threadId, id, ns), true);

@@ -14,17 +14,17 @@ import { SortedIndex } from "./sorted-index.js";
 interface ThreadState {
   /** ns → id → checkpoint. */
   checkpoints: Map<string, Map<string, StoredCheckpoint>>;
-  /** JSON [ns, channel, version] → blob. */
-  blobs: Map<string, StoredBlob>;
-  /** JSON [ns, checkpointId] → `${taskId}\0${index}` → write. */
+  /** blobKey(ns, channel, version) → the blob and its ns. */
+  blobs: Map<string, { ns: string; blob: StoredBlob }>;
+  /** writesKey(ns, checkpointId) → `${taskId}\0${index}` → write. */
   writes: Map<string, Map<string, StoredWrite>>;
   /** Every checkpoint of the thread by id, so latest and list read only what they return. */
   index: SortedIndex;
 }
 
-// JSON, not a separator: an ns or id holding NUL must not reach into another tuple's key.
-const blobKey = (ns: string, channel: string, version: string | number) => JSON.stringify([ns, channel, version]);
-const blobPrefix = (ns: string) => `${JSON.stringify([ns]).slice(0, -1)},`;
+// JSON keeps the parts apart whatever they hold (an ns may contain NUL): ("a", "b\0c") never meets ("a\0b", "c").
+const blobKey = (ns: string, channel: string, version: string | number) =>
+  JSON.stringify([ns, channel, typeof version, version]);
 const writesKey = (ns: string, checkpointId: string) => JSON.stringify([ns, checkpointId]);
 const newestFirst = (a: StoredCheckpoint, b: StoredCheckpoint) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
 
@@ -57,7 +57,11 @@ export class MemoryCheckpointDriver implements CheckpointDriver {
   async put(checkpoint: StoredCheckpoint, blobs: readonly StoredBlob[]): Promise<void> {
     this.#open();
     const state = this.#thread(checkpoint.threadId, true);
-    for (const blob of blobs) state.blobs.set(blobKey(checkpoint.ns, blob.channel, blob.version), blob);
+    for (const blob of blobs) {
+      const key = blobKey(checkpoint.ns, blob.channel, blob.version);
+      // A blob is immutable: the first write of a version wins, so no put changes what an older checkpoint reads.
+      if (!state.blobs.has(key)) state.blobs.set(key, { ns: checkpoint.ns, blob });
+    }
     let byId = state.checkpoints.get(checkpoint.ns);
     if (!byId) {
       byId = new Map();
@@ -90,8 +94,8 @@ export class MemoryCheckpointDriver implements CheckpointDriver {
     if (!found) return undefined;
     const blobs: StoredBlob[] = [];
     for (const [channel, version] of Object.entries(found.channels)) {
-      const blob = state.blobs.get(blobKey(ns, channel, version));
-      if (blob) blobs.push(blob);
+      const stored = state.blobs.get(blobKey(ns, channel, version));
+      if (stored) blobs.push(stored.blob);
     }
     const writes = [...(state.writes.get(writesKey(ns, found.id))?.values() ?? [])];
     return { ...found, blobs, writes };
@@ -203,8 +207,8 @@ export class MemoryCheckpointDriver implements CheckpointDriver {
       for (const [channel, version] of Object.entries(checkpoint.channels)) named.add(blobKey(ns, channel, version));
     }
     let removed = 0;
-    for (const key of [...state.blobs.keys()]) {
-      if (key.startsWith(blobPrefix(ns)) && !named.has(key)) {
+    for (const [key, stored] of [...state.blobs]) {
+      if (stored.ns === ns && !named.has(key)) {
         state.blobs.delete(key);
         removed++;
       }

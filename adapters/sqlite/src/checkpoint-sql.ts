@@ -114,12 +114,15 @@ export const PAGE_SQL = {
 /** Blobs per putBlobs statement: a put's new blobs go in ceil(n / BLOB_BATCH) statements. */
 export const BLOB_BATCH = 8;
 
-/** An insert of `count` blobs of one (namespace, thread, ns), with positional parameters 7 per blob. */
+/**
+ * An insert of `count` blobs of one (namespace, thread, ns), with positional parameters 7 per blob.
+ * A blob is immutable: a version already stored keeps its first value.
+ */
 export function putBlobsSql(count: number): string {
   const rows = Array.from({ length: count }, () => "(?, ?, ?, ?, ?, ?, ?)").join(", ");
   return `INSERT INTO checkpoint_blobs (namespace, thread_id, ns, channel, version_type, version, value)
           VALUES ${rows}
-          ON CONFLICT (namespace, thread_id, ns, channel, version_type, version) DO UPDATE SET value = excluded.value`;
+          ON CONFLICT (namespace, thread_id, ns, channel, version_type, version) DO NOTHING`;
 }
 
 export type CheckpointStatements = { [K in keyof typeof CHECKPOINT_SQL]: Database.Statement };

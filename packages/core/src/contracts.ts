@@ -130,7 +130,7 @@ export interface Lock extends AsyncDisposable {
   close(): Promise<void>;
 }
 
-/** A channel value stored once per (thread, ns, channel, version). */
+/** A channel value stored once per (thread, ns, channel, version); never replaced once written. */
 export interface ChannelBlob {
   channel: string;
   version: string | number;
@@ -159,7 +159,11 @@ export interface CheckpointInput {
   payload: unknown;
   /** channel → version this checkpoint reads. */
   channels?: Record<string, string | number>;
-  /** New channel values to store (only the channels whose version changed). */
+  /**
+   * New channel values to store (only the channels whose version changed). A blob is immutable: one
+   * whose (thread, ns, channel, version) is already stored keeps its first value, so a put never
+   * changes what an older checkpoint reads; give each branch its own versions.
+   */
   blobs?: readonly ChannelBlob[];
 }
 

@@ -24,6 +24,7 @@ import type {
   Storage,
   PendingWrite as StowageWrite,
 } from "@stowage/core";
+import { nextChannelVersion } from "./channel-versions.js";
 import { filterableMetadata, jsonFilter } from "./metadata.js";
 import { dumpValue, loadValue, type StoredTyped, settleAll, skipsSerde, type ValueEncoding } from "./typed-values.js";
 
@@ -54,8 +55,10 @@ interface StoredPayload {
 /**
  * A LangGraph checkpoint saver over any stowage checkpoint store (memory, SQLite, LMDB, files,
  * Redis). Each channel value is a blob stored once per (thread, ns, channel, version), so a put
- * writes only the channels whose versions changed; pending writes keep LangGraph's rule that the
- * special negative indices replace while ordinary ones are written once.
+ * writes only the channels whose versions changed; versions are unique per branch
+ * (channel-versions.ts), so a fork or replay never changes what an older checkpoint reads. Pending
+ * writes keep LangGraph's rule that the special negative indices replace while ordinary ones are
+ * written once.
  */
 export class StowageSaver extends BaseCheckpointSaver {
   readonly store: CheckpointStore;
@@ -71,6 +74,14 @@ export class StowageSaver extends BaseCheckpointSaver {
     this.#plainJson = skipsSerde(this.serde);
     this.#ttl = options.ttl;
     this.#onEnd = options.onEnd;
+  }
+
+  /**
+   * A version unique to this branch (see nextChannelVersion). Typed as a number because LangGraph's
+   * `compile({ checkpointer })` takes BaseCheckpointSaver<number>; string versions are allowed at run time.
+   */
+  override getNextVersion(current: number | undefined): number {
+    return nextChannelVersion(current) as number;
   }
 
   async getTuple(config: RunnableConfig): Promise<CheckpointTuple | undefined> {

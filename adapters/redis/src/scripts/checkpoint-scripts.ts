@@ -69,7 +69,8 @@ redis.call('SADD', keyset, record)
 if #ARGV > 6 then
   local blobs = bKey(ns)
   local created = redis.call('EXISTS', blobs) == 0
-  for i = 7, #ARGV, 2 do redis.call('HSET', blobs, ARGV[i], ARGV[i + 1]) end
+  -- A blob is immutable: the first write of a version wins, so no put changes what an older checkpoint reads.
+  for i = 7, #ARGV, 2 do redis.call('HSETNX', blobs, ARGV[i], ARGV[i + 1]) end
   redis.call('SADD', keyset, blobs)
   keepFor(blobs, px, created)
 end

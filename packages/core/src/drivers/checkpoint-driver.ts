@@ -62,7 +62,11 @@ export interface CheckpointPageQuery {
  * never returned.
  */
 export interface CheckpointDriver {
-  /** Stores the checkpoint (replacing one with the same thread, ns and id) and its new blobs, atomically. */
+  /**
+   * Stores the checkpoint (replacing one with the same thread, ns and id) and its new blobs, atomically.
+   * A blob is immutable: one whose (thread, ns, channel, version) is already stored is left as it is
+   * (the first write wins), so no put, fork or replay changes what an older checkpoint reads.
+   */
   put(checkpoint: StoredCheckpoint, blobs: readonly StoredBlob[]): Promise<void>;
   /** Returns the checkpoint with this id, or the newest of (thread, ns) when id is undefined; undefined when none. */
   get(threadId: string, ns: string, id: string | undefined): Promise<LoadedCheckpoint | undefined>;
