@@ -60,7 +60,8 @@ export class FsCacheDriver implements CacheDriver {
    * place (three syscalls; readers skip it until it is whole), an existing one is replaced by
    * rename. "replace": always by rename. "create": only when absent, by link, whole at once.
    */
-  #write(path: string, entry: StoredEntry, mode: "set" | "replace" | "create"): boolean {
+  #write(path: string, entry: StoredEntry, mode: "set" | "replace" | "create", key: string): boolean {
+    this.#limit?.assertFits(key, HEADER_BYTES + entry.value.byteLength);
     const chunks = encodeEntry(entry);
     const stamp = this.#limit ? lruStamp() : undefined;
     let before = 0;
@@ -70,7 +71,7 @@ export class FsCacheDriver implements CacheDriver {
       if (this.#limit) before = sizeOf(path);
       this.#files.replace(path, chunks, stamp);
     }
-    this.#limit?.wrote(HEADER_BYTES + entry.value.byteLength - before);
+    this.#limit?.wrote(HEADER_BYTES + entry.value.byteLength - before, path);
     return true;
   }
 
@@ -105,23 +106,25 @@ export class FsCacheDriver implements CacheDriver {
 
   async set(key: string, entry: StoredEntry): Promise<void> {
     this.#open();
-    this.#write(this.#path(key), entry, "set");
+    this.#write(this.#path(key), entry, "set", key);
   }
 
   async setMany(entries: readonly { key: string; entry: StoredEntry }[]): Promise<void> {
     this.#open();
-    for (const { key, entry } of entries) this.#write(this.#path(key), entry, "set");
+    // Every entry is checked against the limit before the first is written.
+    for (const { key, entry } of entries) this.#limit?.assertFits(key, HEADER_BYTES + entry.value.byteLength);
+    for (const { key, entry } of entries) this.#write(this.#path(key), entry, "set", key);
   }
 
   async add(key: string, entry: StoredEntry): Promise<boolean> {
     this.#open();
     const path = this.#path(key);
     // No file at all: a link that fails when another process got there first decides it.
-    if (this.#write(path, entry, "create")) return true;
+    if (this.#write(path, entry, "create", key)) return true;
     return this.#mutex.run(shardOf(key), key, () => {
       const current = readEntryHeader(path);
       if (isLive(current)) return false;
-      return this.#write(path, entry, current ? "replace" : "create");
+      return this.#write(path, entry, current ? "replace" : "create", key);
     });
   }
 
@@ -153,7 +156,7 @@ export class FsCacheDriver implements CacheDriver {
         const live = current && !isExpired(current.expiresAt) ? current : undefined;
         const next = addToCounter(live ? decodeCounter(live.value, key) : 0, by, key);
         const entry = { value: encodeCounter(next), expiresAt: live ? live.expiresAt : expiresAtIfCreated };
-        if (this.#write(path, entry, current || there ? "replace" : "create")) return next;
+        if (this.#write(path, entry, current || there ? "replace" : "create", key)) return next;
       }
     });
   }
@@ -170,7 +173,7 @@ export class FsCacheDriver implements CacheDriver {
           if (current) this.#remove(path);
           return;
         }
-        if (this.#write(path, next, current || there ? "replace" : "create")) return;
+        if (this.#write(path, next, current || there ? "replace" : "create", key)) return;
       }
     });
   }

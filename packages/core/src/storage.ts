@@ -144,6 +144,7 @@ function buildStores(stores: ResolvedStore[], backends: Map<string, Backend>): S
     namespace: cacheCfg.namespace,
     codec: cacheCfg.codec,
     maxValueBytes: cacheCfg.maxValueBytes,
+    ...(cacheCfg.maxSizeBytes !== undefined ? { maxSizeBytes: cacheCfg.maxSizeBytes } : {}),
     ...(cacheCfg.defaultTtl !== undefined ? { defaultTtl: cacheCfg.defaultTtl } : {}),
   });
   const lock = new LockStore(backendOf(lockCfg).lock(lockCfg.namespace), handleOf(lockCfg), {
@@ -158,6 +159,7 @@ function buildStores(stores: ResolvedStore[], backends: Map<string, Backend>): S
     {
       namespace: checkpointCfg.namespace,
       codec: checkpointCfg.codec,
+      maxValueBytes: checkpointCfg.maxValueBytes,
       ...(checkpointCfg.defaultTtl !== undefined ? { defaultTtl: checkpointCfg.defaultTtl } : {}),
     },
   );

@@ -1,11 +1,12 @@
 import type { Codec } from "../codecs/codec.js";
 import type { Cache, CacheStats, JsonPathOps, SetOptions } from "../contracts.js";
 import type { CacheDriver, StoredEntry } from "../drivers/cache-driver.js";
-import { InvalidArgumentError, SerializationError, ValueTooLargeError } from "../errors.js";
+import { InvalidArgumentError, SerializationError } from "../errors.js";
 import { deleteAtPath, getAtPath, parseJsonPath, setAtPath } from "../json-path.js";
 import { assertKey, assertKeys, assertPrefix } from "../keys.js";
 import { type BackendHandle, StoreBase } from "../store-base.js";
 import { assertTtl, expiresAtFor, remainingMs } from "../ttl.js";
+import { assertEntryFitsLimit, assertValueFits, DEFAULT_MAX_VALUE_BYTES } from "../value-size.js";
 import { SingleFlight } from "./single-flight.js";
 
 /** Options of a cache store, as core resolves them from configuration. */
@@ -16,10 +17,11 @@ export interface CacheStoreOptions {
   defaultTtl?: number;
   /** Largest encoded value accepted, in bytes. */
   maxValueBytes: number;
+  /** The backend's size limit (maxSize), when one is set: an entry that alone exceeds it is refused. */
+  maxSizeBytes?: number;
 }
 
-/** The default limit on one encoded value: 64 MiB. */
-export const DEFAULT_MAX_VALUE_BYTES = 64 * 1024 * 1024;
+export { DEFAULT_MAX_VALUE_BYTES };
 
 /** The cache contract over any backend's CacheDriver: validation, codec, TTL and counters live here once. */
 export class CacheStore extends StoreBase implements Cache {
@@ -28,6 +30,7 @@ export class CacheStore extends StoreBase implements Cache {
   readonly #codec: Codec;
   readonly #defaultTtl: number | undefined;
   readonly #maxValueBytes: number;
+  readonly #maxSizeBytes: number | undefined;
   readonly #flights = new SingleFlight();
   readonly #stats: CacheStats = { hits: 0, misses: 0, sets: 0, deletes: 0, loads: 0, sharedLoads: 0, errors: 0 };
   readonly json: JsonPathOps;
@@ -40,6 +43,7 @@ export class CacheStore extends StoreBase implements Cache {
     this.#codec = options.codec;
     this.#defaultTtl = options.defaultTtl;
     this.#maxValueBytes = options.maxValueBytes;
+    this.#maxSizeBytes = options.maxSizeBytes;
     this.json = {
       get: (key, path) => this.#jsonGet(key, path),
       set: (key, path, value, opts) => this.#jsonSet(key, path, value, opts),
@@ -47,31 +51,30 @@ export class CacheStore extends StoreBase implements Cache {
     };
   }
 
-  #encode(value: unknown): Uint8Array {
+  #encode(key: string, value: unknown): Uint8Array {
     const bytes = this.#codec.encode(value);
-    this.#assertFits(bytes.byteLength);
+    this.#assertFits(key, bytes.byteLength);
     return bytes;
   }
 
-  /** The text encoding of `value`, within maxValueBytes of UTF-8 (checked exactly only when it could exceed it). */
-  #encodeText(encodeText: (value: unknown) => string, value: unknown): string {
+  /** The text encoding of `value`, within the limits in UTF-8 (counted exactly only when it could exceed one). */
+  #encodeText(encodeText: (value: unknown) => string, key: string, value: unknown): string {
     const text = encodeText(value);
     // One UTF-16 unit is at most 3 UTF-8 bytes, so short texts need no byte count.
-    if (text.length * 3 > this.#maxValueBytes) this.#assertFits(Buffer.byteLength(text, "utf8"));
+    const bound = Math.min(this.#maxValueBytes, this.#maxSizeBytes ?? Number.POSITIVE_INFINITY);
+    if (text.length * 3 + 2 * Buffer.byteLength(key) + 64 > bound)
+      this.#assertFits(key, Buffer.byteLength(text, "utf8"));
     return text;
   }
 
-  #assertFits(bytes: number): void {
-    if (bytes > this.#maxValueBytes) {
-      throw new ValueTooLargeError(
-        `encoded value is ${bytes} bytes; this store accepts at most ${this.#maxValueBytes} (maxValueBytes)`,
-      );
-    }
+  #assertFits(key: string, bytes: number): void {
+    assertValueFits(bytes, this.#maxValueBytes);
+    assertEntryFitsLimit(key, bytes, this.#maxSizeBytes);
   }
 
-  #entry(value: unknown, options: SetOptions | undefined): StoredEntry {
+  #entry(key: string, value: unknown, options: SetOptions | undefined): StoredEntry {
     const expiresAt = expiresAtFor(options?.ttl, this.#defaultTtl);
-    return { value: this.#encode(value), expiresAt };
+    return { value: this.#encode(key, value), expiresAt };
   }
 
   #decode<T>(entry: StoredEntry | undefined): T | undefined {
@@ -115,9 +118,9 @@ export class CacheStore extends StoreBase implements Cache {
     if (encodeText && this.driver.setText) {
       // Text straight to a driver that takes text: no encoding to bytes that the driver decodes again.
       const expiresAt = expiresAtFor(options?.ttl, this.#defaultTtl);
-      await this.driver.setText(key, this.#encodeText(encodeText, value), expiresAt);
+      await this.driver.setText(key, this.#encodeText(encodeText, key, value), expiresAt);
     } else {
-      await this.driver.set(key, this.#entry(value, options));
+      await this.driver.set(key, this.#entry(key, value, options));
     }
     this.#stats.sets++;
   }
@@ -127,7 +130,7 @@ export class CacheStore extends StoreBase implements Cache {
     if (!Array.isArray(entries)) throw new InvalidArgumentError("setMany takes an array of { key, value, ttl? }");
     const prepared = entries.map(({ key, value, ttl }) => {
       assertKey(key);
-      return { key, entry: this.#entry(value, ttl === undefined ? undefined : { ttl }) };
+      return { key, entry: this.#entry(key, value, ttl === undefined ? undefined : { ttl }) };
     });
     if (prepared.length === 0) return;
     await this.driver.setMany(prepared);
@@ -178,7 +181,7 @@ export class CacheStore extends StoreBase implements Cache {
   async add(key: string, value: unknown, options?: SetOptions): Promise<boolean> {
     this.assertOpen();
     assertKey(key);
-    const stored = await this.driver.add(key, this.#entry(value, options));
+    const stored = await this.driver.add(key, this.#entry(key, value, options));
     if (stored) this.#stats.sets++;
     return stored;
   }
@@ -194,7 +197,7 @@ export class CacheStore extends StoreBase implements Cache {
       this.#stats.misses++;
       this.#stats.loads++;
       const value = await load();
-      await this.driver.set(key, this.#entry(value, options));
+      await this.driver.set(key, this.#entry(key, value, options));
       this.#stats.sets++;
       return value;
     });
@@ -241,7 +244,7 @@ export class CacheStore extends StoreBase implements Cache {
     await this.driver.update(key, (current) => {
       const doc = current === undefined ? undefined : this.#codec.decode(current.value);
       const next = setAtPath(doc, segments, value);
-      return { value: this.#encode(next), expiresAt: current === undefined ? createdExpiry : current.expiresAt };
+      return { value: this.#encode(key, next), expiresAt: current === undefined ? createdExpiry : current.expiresAt };
     });
     this.#stats.sets++;
   }
@@ -258,7 +261,7 @@ export class CacheStore extends StoreBase implements Cache {
       removed = didRemove;
       if (!didRemove) return undefined;
       if (segments.length === 0) return null;
-      return { value: this.#encode(next), expiresAt: current.expiresAt };
+      return { value: this.#encode(key, next), expiresAt: current.expiresAt };
     });
     if (removed) this.#stats.deletes++;
     return removed;

@@ -21,6 +21,7 @@ import type { JsonObject } from "../json.js";
 import { assertKey } from "../keys.js";
 import { type BackendHandle, StoreBase } from "../store-base.js";
 import { assertTtl, expiresAtFor } from "../ttl.js";
+import { assertValueFits, DEFAULT_MAX_VALUE_BYTES } from "../value-size.js";
 import { newCheckpointId } from "./checkpoint-id.js";
 import { matchesFilter } from "./metadata-filter.js";
 
@@ -30,6 +31,8 @@ export interface CheckpointStoreOptions {
   codec: Codec;
   /** TTL (ms) of a checkpoint when put gives none; undefined = never expires. The seed's default is 7 days. */
   defaultTtl?: number;
+  /** Largest encoded payload, blob or pending write accepted, in bytes; DEFAULT_MAX_VALUE_BYTES when left out. */
+  maxValueBytes?: number;
 }
 
 /** The seed's checkpoint TTL: 7 days. */
@@ -65,6 +68,7 @@ export class CheckpointStore extends StoreBase implements CheckpointStoreContrac
   readonly driver: CheckpointDriver;
   readonly #codec: Codec;
   readonly #defaultTtl: number | undefined;
+  readonly #maxValueBytes: number;
 
   constructor(driver: CheckpointDriver, handle: BackendHandle, options: CheckpointStoreOptions) {
     super(handle, `checkpoint store "${options.namespace}"`);
@@ -73,6 +77,14 @@ export class CheckpointStore extends StoreBase implements CheckpointStoreContrac
     this.namespace = options.namespace;
     this.#codec = options.codec;
     this.#defaultTtl = options.defaultTtl;
+    this.#maxValueBytes = options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES;
+  }
+
+  /** The codec's bytes for a payload, blob or write value, within maxValueBytes. */
+  #encode(value: unknown, what: string): Uint8Array {
+    const bytes = this.#codec.encode(value);
+    assertValueFits(bytes.byteLength, this.#maxValueBytes, what);
+    return bytes;
   }
 
   async put(input: CheckpointInput, options?: SetOptions): Promise<{ threadId: string; ns: string; id: string }> {
@@ -93,7 +105,7 @@ export class CheckpointStore extends StoreBase implements CheckpointStoreContrac
     const blobs = (input.blobs ?? []).map((blob, i) => {
       assertString(blob.channel, `blobs[${i}].channel`, false);
       assertVersion(blob.version, `blobs[${i}].version`);
-      return { channel: blob.channel, version: blob.version, value: this.#codec.encode(blob.value) };
+      return { channel: blob.channel, version: blob.version, value: this.#encode(blob.value, `blobs[${i}].value`) };
     });
     const now = Date.now();
     const stored: StoredCheckpoint = {
@@ -102,7 +114,7 @@ export class CheckpointStore extends StoreBase implements CheckpointStoreContrac
       id,
       parentId,
       metadata,
-      payload: this.#codec.encode(input.payload),
+      payload: this.#encode(input.payload, "payload"),
       channels,
       createdAt: now,
       expiresAt: expiresAtFor(options?.ttl, this.#defaultTtl, now),
@@ -199,7 +211,7 @@ export class CheckpointStore extends StoreBase implements CheckpointStoreContrac
         taskId: write.taskId,
         index: write.index,
         channel: write.channel,
-        value: this.#codec.encode(write.value),
+        value: this.#encode(write.value, `writes[${i}].value`),
         taskPath: write.taskPath ?? "",
       };
     });
