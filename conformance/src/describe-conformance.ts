@@ -12,6 +12,7 @@ import { cacheTtl } from "./cache/cache-ttl.js";
 import { checkpointBasics } from "./checkpoint/checkpoint-basics.js";
 import { checkpointState } from "./checkpoint/checkpoint-state.js";
 import { crashRecovery } from "./crash-recovery.js";
+import { errorsAtTheEdge } from "./edges/errors-at-the-edge.js";
 import { lockBasics } from "./lock/lock-basics.js";
 import { lockCrash } from "./lock/lock-crash.js";
 import { lockProcesses } from "./lock/lock-processes.js";
@@ -44,6 +45,7 @@ export function describeConformance(target: ConformanceTarget, selection: SuiteS
   const selected = { cache, lock, checkpoint };
   describe(`conformance: ${target.name}`, () => {
     badInput(target, selected);
+    errorsAtTheEdge(target, selected);
     if (cache) {
       cacheBasics(target);
       cacheTtl(target);

@@ -17,7 +17,8 @@ export const MAX_PATH_SEGMENTS = MAX_VALUE_DEPTH;
  */
 export function parseJsonPath(path: unknown): PathSegment[] {
   if (typeof path !== "string" || !path.startsWith("$")) {
-    throw new InvalidArgumentError(`JSON path must be a string starting with "$", got ${JSON.stringify(path)}`);
+    const given = typeof path === "string" ? JSON.stringify(path) : typeof path;
+    throw new InvalidArgumentError(`JSON path must be a string starting with "$", got ${given}`);
   }
   const segments: PathSegment[] = [];
   let i = 1;

@@ -1,3 +1,4 @@
+import { assertFunction, assertObject, assertOptions } from "../arguments.js";
 import type { Codec } from "../codecs/codec.js";
 import type { Cache, CacheStats, JsonPathOps, SetOptions } from "../contracts.js";
 import type { CacheDriver, StoredEntry } from "../drivers/cache-driver.js";
@@ -114,6 +115,7 @@ export class CacheStore extends StoreBase implements Cache {
   async set(key: string, value: unknown, options?: SetOptions): Promise<void> {
     this.assertOpen();
     assertKey(key);
+    assertOptions(options);
     const encodeText = this.#codec.encodeText;
     if (encodeText && this.driver.setText) {
       // Text straight to a driver that takes text: no encoding to bytes that the driver decodes again.
@@ -128,7 +130,9 @@ export class CacheStore extends StoreBase implements Cache {
   async setMany(entries: readonly { key: string; value: unknown; ttl?: number }[]): Promise<void> {
     this.assertOpen();
     if (!Array.isArray(entries)) throw new InvalidArgumentError("setMany takes an array of { key, value, ttl? }");
-    const prepared = entries.map(({ key, value, ttl }) => {
+    const prepared = entries.map((item: unknown, i) => {
+      assertObject(item, `setMany entries[${i}]`);
+      const { key, value, ttl } = item as { key: string; value: unknown; ttl?: number };
       assertKey(key);
       return { key, entry: this.#entry(key, value, ttl === undefined ? undefined : { ttl }) };
     });
@@ -170,6 +174,7 @@ export class CacheStore extends StoreBase implements Cache {
   async incr(key: string, by = 1, options?: SetOptions): Promise<number> {
     this.assertOpen();
     assertKey(key);
+    assertOptions(options);
     if (!Number.isSafeInteger(by))
       throw new InvalidArgumentError(`incr step must be a safe integer, got ${String(by)}`);
     const value = await this.driver.incr(key, by, expiresAtFor(options?.ttl, this.#defaultTtl));
@@ -181,6 +186,7 @@ export class CacheStore extends StoreBase implements Cache {
   async add(key: string, value: unknown, options?: SetOptions): Promise<boolean> {
     this.assertOpen();
     assertKey(key);
+    assertOptions(options);
     const stored = await this.driver.add(key, this.#entry(key, value, options));
     if (stored) this.#stats.sets++;
     return stored;
@@ -189,7 +195,8 @@ export class CacheStore extends StoreBase implements Cache {
   async getOrSet<T>(key: string, load: () => T | Promise<T>, options?: SetOptions): Promise<T> {
     this.assertOpen();
     assertKey(key);
-    if (typeof load !== "function") throw new InvalidArgumentError("getOrSet needs a load function");
+    assertFunction(load, "getOrSet's load");
+    assertOptions(options);
     if (options?.ttl !== undefined) assertTtl(options.ttl);
     const [promise, shared] = this.#flights.run(key, async () => {
       const cached = await this.#value(key);
@@ -238,6 +245,7 @@ export class CacheStore extends StoreBase implements Cache {
   async #jsonSet(key: string, path: string, value: unknown, options?: SetOptions): Promise<void> {
     this.assertOpen();
     assertKey(key);
+    assertOptions(options);
     const segments = parseJsonPath(path);
     this.#codec.encode(value); // refuse an unencodable value before touching the document
     const createdExpiry = expiresAtFor(options?.ttl, this.#defaultTtl);

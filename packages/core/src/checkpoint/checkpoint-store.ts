@@ -1,3 +1,4 @@
+import { assertArray, assertObject, assertOptions } from "../arguments.js";
 import type { Codec } from "../codecs/codec.js";
 import { jsonCodec } from "../codecs/json-codec.js";
 import type {
@@ -43,7 +44,7 @@ const LIST_PAGE = 64;
 function assertString(value: unknown, field: string, allowEmpty: boolean): asserts value is string {
   if (typeof value !== "string" || (!allowEmpty && value.length === 0)) {
     throw new InvalidArgumentError(
-      `${field} must be a ${allowEmpty ? "" : "non-empty "}string, got ${JSON.stringify(value)}`,
+      `${field} must be a ${allowEmpty ? "" : "non-empty "}string, got ${typeof value === "bigint" ? `${value}n` : JSON.stringify(value)}`,
     );
   }
   if (Buffer.byteLength(value) > 1024) throw new InvalidArgumentError(`${field} is longer than 1024 bytes`);
@@ -58,7 +59,7 @@ function assertJsonObject(value: unknown, field: string): asserts value is JsonO
 
 function assertVersion(value: unknown, field: string): asserts value is string | number {
   if (typeof value !== "string" && !(typeof value === "number" && Number.isFinite(value))) {
-    throw new InvalidArgumentError(`${field} must be a string or a finite number, got ${JSON.stringify(value)}`);
+    throw new InvalidArgumentError(`${field} must be a string or a finite number, got ${String(value)}`);
   }
 }
 
@@ -89,20 +90,25 @@ export class CheckpointStore extends StoreBase implements CheckpointStoreContrac
 
   async put(input: CheckpointInput, options?: SetOptions): Promise<{ threadId: string; ns: string; id: string }> {
     this.assertOpen();
-    if (typeof input !== "object" || input === null) throw new InvalidArgumentError("put takes a checkpoint object");
+    assertObject(input, "put's checkpoint");
+    assertOptions(options);
     assertKey(input.threadId, "threadId");
-    const ns = input.ns ?? "";
+    // Only a left-out field takes its default: null is a wrong value.
+    const ns = input.ns === undefined ? "" : input.ns;
     assertString(ns, "ns", true);
-    const id = input.id ?? newCheckpointId();
+    const id = input.id === undefined ? newCheckpointId() : input.id;
     assertString(id, "id", false);
     const parentId = input.parentId ?? null;
     if (parentId !== null) assertString(parentId, "parentId", false);
     const metadata = input.metadata ?? {};
     assertJsonObject(metadata, "metadata");
     const channels = input.channels ?? {};
-    if (typeof channels !== "object" || channels === null) throw new InvalidArgumentError("channels must be an object");
+    assertObject(channels, "channels");
     for (const [channel, version] of Object.entries(channels)) assertVersion(version, `channels.${channel}`);
-    const blobs = (input.blobs ?? []).map((blob, i) => {
+    const givenBlobs: unknown = input.blobs ?? [];
+    assertArray(givenBlobs, "blobs");
+    const blobs = (givenBlobs as NonNullable<CheckpointInput["blobs"]>).map((blob, i) => {
+      assertObject(blob as unknown, `blobs[${i}]`);
       assertString(blob.channel, `blobs[${i}].channel`, false);
       assertVersion(blob.version, `blobs[${i}].version`);
       return { channel: blob.channel, version: blob.version, value: this.#encode(blob.value, `blobs[${i}].value`) };
@@ -126,7 +132,8 @@ export class CheckpointStore extends StoreBase implements CheckpointStoreContrac
   async get(threadId: string, options: { ns?: string; id?: string } = {}): Promise<CheckpointWithState | undefined> {
     this.assertOpen();
     assertKey(threadId, "threadId");
-    const ns = options.ns ?? "";
+    assertOptions(options);
+    const ns = options.ns === undefined ? "" : options.ns;
     assertString(ns, "ns", true);
     if (options.id !== undefined) assertString(options.id, "id", false);
     const loaded = await this.driver.get(threadId, ns, options.id);
@@ -164,14 +171,15 @@ export class CheckpointStore extends StoreBase implements CheckpointStoreContrac
     options: ListOptions,
     readPage: (query: CheckpointPageQuery) => Promise<T[]>,
   ): AsyncIterable<T[]> {
+    assertOptions(options);
     if (options.threadId !== undefined) assertKey(options.threadId, "threadId");
     if (options.ns !== undefined) assertString(options.ns, "ns", true);
     if (options.before !== undefined) assertString(options.before, "before", false);
     if (options.filter !== undefined) assertJsonObject(options.filter, "filter");
-    const limit = options.limit ?? Number.POSITIVE_INFINITY;
-    if (limit !== Number.POSITIVE_INFINITY && (!Number.isInteger(limit) || limit < 1)) {
-      throw new InvalidArgumentError(`limit must be a positive integer, got ${String(options.limit)}`);
+    if (options.limit !== undefined && (!Number.isInteger(options.limit) || options.limit < 1)) {
+      throw new InvalidArgumentError(`limit must be a positive integer or left out, got ${String(options.limit)}`);
     }
+    const limit = options.limit ?? Number.POSITIVE_INFINITY;
     let before = options.before;
     let yielded = 0;
     for (;;) {
@@ -199,11 +207,16 @@ export class CheckpointStore extends StoreBase implements CheckpointStoreContrac
   ): Promise<void> {
     this.assertOpen();
     assertKey(threadId, "threadId");
-    const ns = target?.ns ?? "";
+    assertObject(target, "putWrites' target");
+    const ns = target.ns === undefined ? "" : target.ns;
     assertString(ns, "ns", true);
     assertString(target?.checkpointId, "checkpointId", false);
     if (!Array.isArray(writes)) throw new InvalidArgumentError("writes must be an array");
-    const stored: StoredWrite[] = writes.map((write, i) => {
+    const stored: StoredWrite[] = writes.map((write: PendingWrite, i) => {
+      assertObject(write as unknown, `writes[${i}]`);
+      if (write.taskPath !== undefined && typeof write.taskPath !== "string") {
+        throw new InvalidArgumentError(`writes[${i}].taskPath must be a string or left out`);
+      }
       assertString(write.taskId, `writes[${i}].taskId`, false);
       assertString(write.channel, `writes[${i}].channel`, false);
       if (!Number.isSafeInteger(write.index)) throw new InvalidArgumentError(`writes[${i}].index must be an integer`);
