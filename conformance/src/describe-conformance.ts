@@ -17,6 +17,8 @@ import { lockBasics } from "./lock/lock-basics.js";
 import { lockCrash } from "./lock/lock-crash.js";
 import { lockProcesses } from "./lock/lock-processes.js";
 import type { Capabilities, ConformanceTarget } from "./target.js";
+import { codecEdges } from "./values/codec-edges.js";
+import { valueSizes } from "./values/value-sizes.js";
 
 /** Which groups of the suite to register; all by default. */
 export interface SuiteSelection {
@@ -46,6 +48,10 @@ export function describeConformance(target: ConformanceTarget, selection: SuiteS
   describe(`conformance: ${target.name}`, () => {
     badInput(target, selected);
     errorsAtTheEdge(target, selected);
+    if (cache || checkpoint) {
+      valueSizes(target, selected);
+      codecEdges(target, selected);
+    }
     if (cache) {
       cacheBasics(target);
       cacheTtl(target);
