@@ -75,6 +75,17 @@ describe("the conformance suite catches broken stores", () => {
     expect(outcome("delete-thread-leaves-writes", "lock").failed).toEqual([]);
   });
 
+  it("a cache that truncates values of 16 MiB and more fails the large-value test, and not the edge tests at 1 MiB", () => {
+    const large = outcome("drops-large-values", "large values (declared maximum 67108864 bytes)");
+    expect(large.failed).toContain(
+      "a 16777216-byte cache value, checkpoint payload and blob read back with get, getMany, ttl and has",
+    );
+    expect(outcome("drops-large-values", "value sizes at the maximum (json, maxValueBytes 1048576)").failed).toEqual(
+      [],
+    );
+    expect(outcome("drops-large-values", "lock").failed).toEqual([]);
+  });
+
   it("the unbroken parts of each broken store still pass most of the suite", () => {
     for (const fault of Object.keys(byFault)) {
       const results = byFault[fault] ?? [];
@@ -83,6 +94,7 @@ describe("the conformance suite catches broken stores", () => {
     expect(Object.keys(byFault).sort()).toEqual([
       "cache-ignores-ttl",
       "delete-thread-leaves-writes",
+      "drops-large-values",
       "lock-ignores-holders",
     ]);
   });
