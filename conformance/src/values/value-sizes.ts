@@ -120,15 +120,16 @@ export function valueSizes(target: ConformanceTarget, selected: Selection): void
         await cache.delete("large");
       }
       if (selected.checkpoint) {
+        // One large value per write, as in the cache: a single write of both would be twice the size.
+        await checkpoint.put({ threadId: "large", payload: value });
+        expect((await checkpoint.get("large"))?.payload === value, "payload").toBe(true);
         await checkpoint.put({
           threadId: "large",
-          payload: value,
+          payload: 1,
           channels: { c: 1 },
           blobs: [{ channel: "c", version: 1, value }],
         });
-        const loaded = await checkpoint.get("large");
-        expect(loaded?.payload === value, "payload").toBe(true);
-        expect(loaded?.channelValues.c === value, "blob").toBe(true);
+        expect((await checkpoint.get("large"))?.channelValues.c === value, "blob").toBe(true);
         await checkpoint.deleteThread("large");
       }
     });
