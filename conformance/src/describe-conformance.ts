@@ -14,6 +14,7 @@ import { checkpointBranches } from "./checkpoint/checkpoint-branches.js";
 import { checkpointHistories } from "./checkpoint/checkpoint-histories.js";
 import { checkpointState } from "./checkpoint/checkpoint-state.js";
 import { crashRecovery } from "./crash-recovery.js";
+import { errorsAtTheEdge } from "./edges/errors-at-the-edge.js";
 import { identifierIsolation } from "./identifiers/identifier-isolation.js";
 import { identifierRefusal } from "./identifiers/identifier-refusal.js";
 import { lockBasics } from "./lock/lock-basics.js";
@@ -21,6 +22,8 @@ import { lockCrash } from "./lock/lock-crash.js";
 import { lockProcesses } from "./lock/lock-processes.js";
 import { concurrentMaintenance } from "./maintenance/concurrent-maintenance.js";
 import type { Capabilities, ConformanceTarget } from "./target.js";
+import { codecEdges } from "./values/codec-edges.js";
+import { valueSizes } from "./values/value-sizes.js";
 
 /** Which groups of the suite to register; all by default. */
 export interface SuiteSelection {
@@ -49,6 +52,11 @@ export function describeConformance(target: ConformanceTarget, selection: SuiteS
   const selected = { cache, lock, checkpoint };
   describe(`conformance: ${target.name}`, () => {
     badInput(target, selected);
+    errorsAtTheEdge(target, selected);
+    if (cache || checkpoint) {
+      valueSizes(target, selected);
+      codecEdges(target, selected);
+    }
     if (cache) {
       cacheBasics(target);
       cacheTtl(target);

@@ -8,6 +8,11 @@ export interface Capabilities {
   survivesCrash: boolean;
   /** The cache evicts least recently used entries past a size limit in bytes (local stores). */
   sizeLimit: boolean;
+  /**
+   * The largest encoded value (cache entry, checkpoint payload, blob, pending write) the target
+   * accepts as `open` opens it; core's default (DEFAULT_MAX_VALUE_BYTES, 64 MiB) when left out.
+   */
+  maxValueBytes?: number;
 }
 
 /** Per-test options the suite asks `open` for. */
@@ -16,6 +21,8 @@ export interface OpenOptions {
   maxSize?: number;
   /** Codec of the cache and checkpoint stores; "json" when left out. */
   codec?: "json" | "msgpack";
+  /** A lower maximum value size for the cache and checkpoint stores (the value edge group tests the edge at 1 MiB). */
+  maxValueBytes?: number;
 }
 
 /** One backend (or deployment) that the suite judges. */
@@ -43,8 +50,13 @@ export function openByUrl(url: string): ConformanceTarget["open"] {
         url,
         ...(options.codec ? { codec: options.codec } : {}),
         ...(options.maxSize ? { maxSize: options.maxSize } : {}),
+        ...(options.maxValueBytes ? { maxValueBytes: options.maxValueBytes } : {}),
       },
       lock: url,
-      checkpoint: { url, ...(options.codec ? { codec: options.codec } : {}) },
+      checkpoint: {
+        url,
+        ...(options.codec ? { codec: options.codec } : {}),
+        ...(options.maxValueBytes ? { maxValueBytes: options.maxValueBytes } : {}),
+      },
     });
 }

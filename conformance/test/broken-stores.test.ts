@@ -109,6 +109,17 @@ describe("the conformance suite catches broken stores", () => {
     expect(outcome("writes-always-replace", "lock").failed).toEqual([]);
   });
 
+  it("a cache that truncates values of 16 MiB and more fails the large-value test, and not the edge tests at 1 MiB", () => {
+    const large = outcome("drops-large-values", "large values (declared maximum 67108864 bytes)");
+    expect(large.failed).toContain(
+      "a 16777216-byte cache value, checkpoint payload and blob read back with get, getMany, ttl and has",
+    );
+    expect(outcome("drops-large-values", "value sizes at the maximum (json, maxValueBytes 1048576)").failed).toEqual(
+      [],
+    );
+    expect(outcome("drops-large-values", "lock").failed).toEqual([]);
+  });
+
   it("the unbroken parts of each broken store still pass most of the suite", () => {
     // That fixture runs only the maintenance group.
     for (const fault of Object.keys(byFault).filter((name) => name !== "gc-removes-live-entries")) {
@@ -121,6 +132,7 @@ describe("the conformance suite catches broken stores", () => {
       "checkpoint-joins-identifiers",
       "delete-thread-leaves-writes",
       "gc-removes-live-entries",
+      "drops-large-values",
       "lock-ignores-holders",
       "writes-always-replace",
     ]);

@@ -67,7 +67,8 @@ export class FsCacheDriver implements CacheDriver {
    * place (three syscalls; readers skip it until it is whole), an existing one is replaced by
    * rename. "replace": always by rename. "create": only when absent, by link, whole at once.
    */
-  #write(path: string, entry: StoredEntry, mode: "set" | "replace" | "create"): boolean {
+  #write(path: string, entry: StoredEntry, mode: "set" | "replace" | "create", key: string): boolean {
+    this.#limit?.assertFits(key, HEADER_BYTES + entry.value.byteLength);
     const chunks = encodeEntry(entry);
     const stamp = this.#limit ? lruStamp() : undefined;
     let before = 0;
@@ -77,7 +78,7 @@ export class FsCacheDriver implements CacheDriver {
       if (this.#limit) before = sizeOf(path);
       this.#files.replace(path, chunks, stamp);
     }
-    this.#limit?.wrote(HEADER_BYTES + entry.value.byteLength - before);
+    this.#limit?.wrote(HEADER_BYTES + entry.value.byteLength - before, path);
     return true;
   }
 
@@ -113,25 +114,27 @@ export class FsCacheDriver implements CacheDriver {
   async set(key: string, entry: StoredEntry): Promise<void> {
     this.#open();
     const path = this.#path(key);
-    this.#write(path, entry, "set");
-    await this.#settle(path, entry);
+    this.#write(path, entry, "set", key);
+    await this.#settle(path, entry, key);
   }
 
   async setMany(entries: readonly { key: string; entry: StoredEntry }[]): Promise<void> {
     this.#open();
+    // Every entry is checked against the limit before the first is written.
+    for (const { key, entry } of entries) this.#limit?.assertFits(key, HEADER_BYTES + entry.value.byteLength);
     const paths = entries.map(({ key, entry }) => {
       const path = this.#path(key);
-      this.#write(path, entry, "set");
+      this.#write(path, entry, "set", key);
       return path;
     });
-    for (const [i, path] of paths.entries()) await this.#settle(path, (entries[i] as { entry: StoredEntry }).entry);
+    for (const [i, { key, entry }] of entries.entries()) await this.#settle(paths[i] as string, entry, key);
   }
 
   /**
    * Returns once no gc() can still move the file just written at `path` out of sight: a gc that
    * judged the previous (expired) file doomed holds a claim until it has put a newer file back.
    */
-  async #settle(path: string, entry: StoredEntry | undefined): Promise<void> {
+  async #settle(path: string, entry: StoredEntry | undefined, key: string): Promise<void> {
     const claim = path + CLAIM;
     if (claimedAt(claim) === undefined) return;
     for (let pause = 1; ; pause = Math.min(pause * 2, 20)) {
@@ -141,7 +144,7 @@ export class FsCacheDriver implements CacheDriver {
       if (Date.now() - since > CLAIM_STALE_MS) break;
     }
     // Its gc crashed, maybe holding this write aside: written again unless a newer one is there.
-    if (entry && readEntryHeader(path) === undefined) this.#write(path, entry, "create");
+    if (entry && readEntryHeader(path) === undefined) this.#write(path, entry, "create", key);
   }
 
   async add(key: string, entry: StoredEntry): Promise<boolean> {
@@ -149,13 +152,13 @@ export class FsCacheDriver implements CacheDriver {
     const path = this.#path(key);
     // No file at all: a link that fails when another process got there first decides it.
     const added =
-      this.#write(path, entry, "create") ||
+      this.#write(path, entry, "create", key) ||
       (await this.#mutex.run(shardOf(key), key, () => {
         const current = readEntryHeader(path);
         if (isLive(current)) return false;
-        return this.#write(path, entry, current ? "replace" : "create");
+        return this.#write(path, entry, current ? "replace" : "create", key);
       }));
-    if (added) await this.#settle(path, entry);
+    if (added) await this.#settle(path, entry, key);
     return added;
   }
 
@@ -188,10 +191,10 @@ export class FsCacheDriver implements CacheDriver {
         const live = current && !isExpired(current.expiresAt) ? current : undefined;
         const next = addToCounter(live ? decodeCounter(live.value, key) : 0, by, key);
         written = { value: encodeCounter(next), expiresAt: live ? live.expiresAt : expiresAtIfCreated };
-        if (this.#write(path, written, current || there ? "replace" : "create")) return next;
+        if (this.#write(path, written, current || there ? "replace" : "create", key)) return next;
       }
     });
-    await this.#settle(path, written);
+    await this.#settle(path, written, key);
     return next;
   }
 
@@ -208,13 +211,13 @@ export class FsCacheDriver implements CacheDriver {
           if (current) this.#remove(path);
           return;
         }
-        if (this.#write(path, next, current || there ? "replace" : "create")) {
+        if (this.#write(path, next, current || there ? "replace" : "create", key)) {
           written = next;
           return;
         }
       }
     });
-    if (written) await this.#settle(path, written);
+    if (written) await this.#settle(path, written, key);
   }
 
   async *keys(prefix: string): AsyncIterable<string> {

@@ -1,4 +1,5 @@
 import { lstatSync } from "node:fs";
+import { assertWeightFits } from "@stowage/core";
 import { unlinkQuietly } from "./atomic-file.js";
 import type { Leaf } from "./tree-walk.js";
 
@@ -37,19 +38,24 @@ export class SizeLimit {
     this.maxBytes = maxBytes;
   }
 
-  /** Records a write that changed the namespace by `deltaBytes`; evicts when past the limit. */
-  wrote(deltaBytes: number): void {
+  /** Refuses (ERR_VALUE_TOO_LARGE) an entry file that alone exceeds the limit, before it is written. */
+  assertFits(key: string, fileBytes: number): void {
+    assertWeightFits(key, fileBytes, this.maxBytes);
+  }
+
+  /** Records a write of `path` that changed the namespace by `deltaBytes`; evicts (never that file) when past the limit. */
+  wrote(deltaBytes: number, path?: string): void {
     if (this.#estimate === undefined || ++this.#writes >= RESCAN_EVERY_WRITES) {
       this.#writes = 0;
       this.#estimate = this.#scan().total;
     } else {
       this.#estimate += deltaBytes;
     }
-    if (this.#estimate > this.maxBytes) this.evict();
+    if (this.#estimate > this.maxBytes) this.evict(path);
   }
 
-  /** Removes least recently used files until the namespace is under the limit (with headroom). */
-  evict(): void {
+  /** Removes least recently used files until the namespace is under the limit (with headroom), keeping `keep`. */
+  evict(keep?: string): void {
     const { files, total } = this.#scan();
     let left = total;
     if (left > this.maxBytes) {
@@ -57,6 +63,8 @@ export class SizeLimit {
       const goal = this.maxBytes * HEADROOM;
       for (const file of files) {
         if (left <= goal) break;
+        // The file just written stays: it fits the limit alone, only the headroom goal is below it.
+        if (file.path === keep) continue;
         if (unlinkQuietly(file.path)) left -= file.size;
       }
     }

@@ -1,3 +1,4 @@
+import { assertWeightFits } from "@stowage/core";
 import type { LmdbDatabases } from "./environment.js";
 import { appendString, decodeTuple, encodeTuple, tupleRange } from "./keys/tuple.js";
 
@@ -48,6 +49,11 @@ export class CacheLru {
     const keys = [...this.#reads];
     this.#reads.clear();
     for (const key of keys) if (this.#dbs.cache.doesExist(appendString(this.#prefix, key))) this.used(key);
+  }
+
+  /** Refuses (ERR_VALUE_TOO_LARGE) a record that alone exceeds the limit: eviction would empty the namespace and drop it too. */
+  assertFits(key: string, record: Buffer): void {
+    assertWeightFits(key, entryBytes(key, record), this.#maxBytes);
   }
 
   /** Makes `key` the most recently used. */

@@ -10,17 +10,26 @@ export function encodeRecord(entry: StoredEntry): Buffer {
   return record;
 }
 
+/**
+ * A record as lmdb handed it over, viewed as a Buffer without copying: lmdb returns a plain
+ * Uint8Array over its memory map for records of 16 MiB and more, a Buffer below that.
+ */
+function asBuffer(record: Uint8Array): Buffer {
+  return Buffer.isBuffer(record) ? record : Buffer.from(record.buffer, record.byteOffset, record.length);
+}
+
 /** The entry in a record read with getBinaryFast, whose buffer lmdb reuses on the next read: the value is copied out. */
-export function decodeSharedRecord(record: Buffer, key: string): StoredEntry {
+export function decodeSharedRecord(record: Uint8Array, key: string): StoredEntry {
   if (record.length < HEADER) throw new CorruptDataError(`lmdb cache record of "${key}" is ${record.length} bytes`);
-  const expiresAt = record.readDoubleLE(0);
+  const bytes = asBuffer(record);
+  const expiresAt = bytes.readDoubleLE(0);
   const value = Buffer.allocUnsafe(record.length - HEADER);
-  record.copy(value, 0, HEADER);
+  bytes.copy(value, 0, HEADER, record.length);
   return { value, expiresAt: expiresAt === 0 ? null : expiresAt };
 }
 
 /** The expiry of a record without copying its value. */
-export function recordExpiresAt(record: Buffer): number | null {
-  const expiresAt = record.length >= HEADER ? record.readDoubleLE(0) : 0;
+export function recordExpiresAt(record: Uint8Array): number | null {
+  const expiresAt = record.length >= HEADER ? asBuffer(record).readDoubleLE(0) : 0;
   return expiresAt === 0 ? null : expiresAt;
 }

@@ -89,6 +89,7 @@ export class LmdbCacheDriver implements CacheDriver {
   #putInTxn(key: string, keyBuffer: Buffer, record: Buffer): void {
     const lru = this.#lru;
     if (lru) {
+      lru.assertFits(key, record);
       const previous = this.#dbs.cache.getBinary(keyBuffer);
       lru.addBytes(entryBytes(key, record) - (previous ? entryBytes(key, previous) : 0));
     }

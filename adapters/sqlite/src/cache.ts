@@ -1,5 +1,6 @@
 import {
   addToCounter,
+  assertWeightFits,
   type CacheDriver,
   decodeCounter,
   type EntryUpdate,
@@ -82,7 +83,15 @@ export class SqliteCacheDriver implements CacheDriver {
     return row;
   }
 
+  /** Eviction counts keys and values: an entry that alone exceeds the limit would empty the namespace and go too. */
+  #assertFits(key: string, entry: StoredEntry): void {
+    if (this.#maxSizeBytes !== undefined) {
+      assertWeightFits(key, Buffer.byteLength(key) + entry.value.byteLength, this.#maxSizeBytes);
+    }
+  }
+
   #store(key: string, entry: StoredEntry): void {
+    this.#assertFits(key, entry);
     this.#sql.set.run(this.#namespace, key, entry.value, entry.expiresAt, recencyStamp());
   }
 
@@ -130,6 +139,7 @@ export class SqliteCacheDriver implements CacheDriver {
   }
 
   async add(key: string, entry: StoredEntry): Promise<boolean> {
+    this.#assertFits(key, entry);
     return this.#write(() => {
       const info = this.#sql.add.run(this.#namespace, key, entry.value, entry.expiresAt, recencyStamp(), wallNow());
       return info.changes === 1;

@@ -4,6 +4,10 @@ import { propertyParameters } from "../runs.js";
 import { collect, useStorage } from "../support.js";
 import type { ConformanceTarget } from "../target.js";
 
+/** JSON text has -0 but JSON.stringify writes it as 0, so the JSON codec refuses it (the codec edge group checks that). */
+const keptByJson = (value: unknown): boolean =>
+  !Object.is(value, -0) && (typeof value !== "object" || value === null || Object.values(value).every(keptByJson));
+
 /** Any key within the rules round-trips; any JSON value round-trips; any path set is the path got. */
 export function cacheProperties(target: ConformanceTarget): void {
   describe("cache properties (fast-check)", () => {
@@ -29,7 +33,7 @@ export function cacheProperties(target: ConformanceTarget): void {
     it("every JSON value round-trips", async () => {
       const { cache } = ctx.storage;
       await fc.assert(
-        fc.asyncProperty(fc.jsonValue(), async (value) => {
+        fc.asyncProperty(fc.jsonValue().filter(keptByJson), async (value) => {
           await cache.set("v", value);
           expect(await cache.get("v")).toEqual(JSON.parse(JSON.stringify(value)));
         }),
@@ -43,7 +47,7 @@ export function cacheProperties(target: ConformanceTarget): void {
       await fc.assert(
         fc.asyncProperty(
           fc.array(name, { minLength: 1, maxLength: 5 }),
-          fc.jsonValue({ maxDepth: 2 }),
+          fc.jsonValue({ maxDepth: 2 }).filter(keptByJson),
           async (names, value) => {
             await cache.delete("doc");
             const path = `$.${names.join(".")}`;

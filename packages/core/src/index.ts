@@ -9,6 +9,7 @@ export {
 export { matchesFilter } from "./checkpoint/metadata-filter.js";
 export { monotonicNow, sleep, wallNow } from "./clock.js";
 export { type Codec, isPortableJson, jsonCodec, msgpackCodec, resolveCodec } from "./codecs/index.js";
+export { MAX_VALUE_DEPTH } from "./codecs/value-walk.js";
 export { configFromEnv, DEFAULT_LOCAL_DIR, localUrl } from "./config/env-config.js";
 export { localPathFromUrl } from "./config/local-path.js";
 export { parseMultiHostUrl, urlHosts } from "./config/multi-host-url.js";
@@ -33,7 +34,7 @@ export { HybridCacheDriver, type HybridStats } from "./hybrid/hybrid-driver.js";
 export { InProcessBus, InProcessBusEnd } from "./hybrid/in-process-bus.js";
 export { MEMORY_TIER_DEFAULTS, MemoryTier, type MemoryTierOptions } from "./hybrid/memory-tier.js";
 export type { JsonObject, JsonValue } from "./json.js";
-export { deleteAtPath, getAtPath, type PathSegment, parseJsonPath, setAtPath } from "./json-path.js";
+export { deleteAtPath, getAtPath, MAX_PATH_SEGMENTS, type PathSegment, parseJsonPath, setAtPath } from "./json-path.js";
 export { assertIdentifier, assertKey, assertKeys, assertNamespace, assertPrefix, MAX_KEY_BYTES } from "./keys.js";
 export {
   ensurePrivateDir,
@@ -47,3 +48,4 @@ export { LOCK_DEFAULTS, LockStore, type LockStoreOptions } from "./lock/lock-sto
 export { createStorage, type Storage, storageFromBackend } from "./storage.js";
 export type { BackendHandle } from "./store-base.js";
 export { assertTtl, expiresAtFor, isExpired, MAX_TTL_MS, remainingMs } from "./ttl.js";
+export { assertWeightFits } from "./value-size.js";

@@ -1,3 +1,4 @@
+import { MAX_VALUE_DEPTH } from "./codecs/value-walk.js";
 import { InvalidArgumentError } from "./errors.js";
 
 /** One step of a parsed path: an object member name or an array index. */
@@ -6,13 +7,18 @@ export type PathSegment = string | number;
 const FORBIDDEN = new Set(["__proto__", "constructor", "prototype"]);
 const NAME_CHAR = /[A-Za-z0-9_$-]/;
 
+/** The most segments a path may have: a document nests at most MAX_VALUE_DEPTH deep, so no deeper path can exist. */
+export const MAX_PATH_SEGMENTS = MAX_VALUE_DEPTH;
+
 /**
- * Parses a RedisJSON-like path: `$`, `$.a.b`, `$.a[0]`, `$["a b"]`, `$['x']`.
- * Throws InvalidArgumentError for anything else, and for `__proto__`, `constructor`, `prototype`.
+ * Parses a RedisJSON-like path: `$`, `$.a.b`, `$.a[0]`, `$["a b"]`, `$['x']`, of at most
+ * MAX_PATH_SEGMENTS segments. Throws InvalidArgumentError for anything else, and for
+ * `__proto__`, `constructor`, `prototype`.
  */
 export function parseJsonPath(path: unknown): PathSegment[] {
   if (typeof path !== "string" || !path.startsWith("$")) {
-    throw new InvalidArgumentError(`JSON path must be a string starting with "$", got ${JSON.stringify(path)}`);
+    const given = typeof path === "string" ? JSON.stringify(path) : typeof path;
+    throw new InvalidArgumentError(`JSON path must be a string starting with "$", got ${given}`);
   }
   const segments: PathSegment[] = [];
   let i = 1;
@@ -20,6 +26,7 @@ export function parseJsonPath(path: unknown): PathSegment[] {
     throw new InvalidArgumentError(`JSON path ${JSON.stringify(path)} at position ${i}: ${why}`);
   };
   while (i < path.length) {
+    if (segments.length === MAX_PATH_SEGMENTS) fail(`a path has at most ${MAX_PATH_SEGMENTS} segments`);
     const c = path[i];
     if (c === ".") {
       i++;
@@ -87,49 +94,72 @@ export function getAtPath(doc: unknown, segments: PathSegment[]): unknown {
 /**
  * Returns a copy of `doc` with `value` at `segments`, creating missing objects (for names) and
  * arrays (for index 0) on the way. An index past the end of an array, or a step into a
- * string/number, is an InvalidArgumentError.
+ * string/number, is an InvalidArgumentError. Iterative: one copy per level, no recursion.
  */
 export function setAtPath(doc: unknown, segments: PathSegment[], value: unknown): unknown {
-  if (segments.length === 0) return value;
-  const [head, ...rest] = segments as [PathSegment, ...PathSegment[]];
-  if (typeof head === "number") {
-    const base = doc === undefined ? [] : doc;
-    if (!Array.isArray(base)) throw new InvalidArgumentError(`JSON path index [${head}] applied to a non-array`);
-    if (head > base.length) {
-      throw new InvalidArgumentError(`JSON path index [${head}] is past the end of an array of ${base.length}`);
+  const copies: (Record<string, unknown> | unknown[])[] = [];
+  let current = doc;
+  for (const segment of segments) {
+    if (typeof segment === "number") {
+      const base = current === undefined ? [] : current;
+      if (!Array.isArray(base)) throw new InvalidArgumentError(`JSON path index [${segment}] applied to a non-array`);
+      if (segment > base.length) {
+        throw new InvalidArgumentError(`JSON path index [${segment}] is past the end of an array of ${base.length}`);
+      }
+      copies.push(base.slice());
+      current = base[segment];
+    } else {
+      const base = current === undefined ? {} : current;
+      if (!isContainer(base) || Array.isArray(base)) {
+        throw new InvalidArgumentError(`JSON path member "${segment}" applied to a non-object`);
+      }
+      copies.push({ ...base });
+      current = child(base, segment);
     }
-    const copy = base.slice();
-    copy[head] = setAtPath(base[head], rest, value);
-    return copy;
   }
-  const base = doc === undefined ? {} : doc;
-  if (!isContainer(base) || Array.isArray(base)) {
-    throw new InvalidArgumentError(`JSON path member "${head}" applied to a non-object`);
+  return relink(copies, segments, value);
+}
+
+/** Puts `value` at the end of the copied chain `copies` (one per segment) and returns the top. */
+function relink(copies: (Record<string, unknown> | unknown[])[], segments: PathSegment[], value: unknown): unknown {
+  let inner = value;
+  for (let level = copies.length - 1; level >= 0; level--) {
+    const copy = copies[level] as Record<string | number, unknown>;
+    // A defined own property: a member named like Object.prototype's is stored, never inherited.
+    Object.defineProperty(copy, segments[level] as PathSegment, {
+      value: inner,
+      writable: true,
+      enumerable: true,
+      configurable: true,
+    });
+    inner = copy;
   }
-  return { ...base, [head]: setAtPath(child(base, head), rest, value) };
+  return inner;
 }
 
 /** Returns [copy of `doc` without the value at `segments`, whether anything was removed]. */
 export function deleteAtPath(doc: unknown, segments: PathSegment[]): [unknown, boolean] {
   if (segments.length === 0) return [undefined, true];
-  const [head, ...rest] = segments as [PathSegment, ...PathSegment[]];
-  const next = child(doc, head);
-  if (next === undefined) return [doc, false];
-  if (rest.length === 0) {
-    if (Array.isArray(doc)) {
-      const copy = doc.slice();
-      copy.splice(head as number, 1);
-      return [copy, true];
-    }
-    const { [head as string]: _removed, ...kept } = doc as Record<string, unknown>;
-    return [kept, true];
+  const parents: unknown[] = [];
+  let current = doc;
+  for (const segment of segments) {
+    parents.push(current);
+    current = child(current, segment);
+    if (current === undefined) return [doc, false];
   }
-  const [replaced, removed] = deleteAtPath(next, rest);
-  if (!removed) return [doc, false];
-  if (Array.isArray(doc)) {
-    const copy = doc.slice();
-    copy[head as number] = replaced;
-    return [copy, true];
+  const last = segments.length - 1;
+  const parent = parents[last];
+  let replaced: unknown;
+  if (Array.isArray(parent)) {
+    const copy = parent.slice();
+    copy.splice(segments[last] as number, 1);
+    replaced = copy;
+  } else {
+    const { [segments[last] as string]: _removed, ...kept } = parent as Record<string, unknown>;
+    replaced = kept;
   }
-  return [{ ...(doc as Record<string, unknown>), [head]: replaced }, true];
+  const copies = parents
+    .slice(0, last)
+    .map((container) => (Array.isArray(container) ? container.slice() : { ...(container as Record<string, unknown>) }));
+  return [relink(copies, segments, replaced), true];
 }

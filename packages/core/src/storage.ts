@@ -144,6 +144,7 @@ function buildStores(stores: ResolvedStore[], backends: Map<string, Backend>): S
     namespace: cacheCfg.namespace,
     codec: cacheCfg.codec,
     maxValueBytes: cacheCfg.maxValueBytes,
+    ...(cacheCfg.maxSizeBytes !== undefined ? { maxSizeBytes: cacheCfg.maxSizeBytes } : {}),
     ...(cacheCfg.defaultTtl !== undefined ? { defaultTtl: cacheCfg.defaultTtl } : {}),
   });
   const lock = new LockStore(backendOf(lockCfg).lock(lockCfg.namespace), handleOf(lockCfg), {
@@ -158,6 +159,7 @@ function buildStores(stores: ResolvedStore[], backends: Map<string, Backend>): S
     {
       namespace: checkpointCfg.namespace,
       codec: checkpointCfg.codec,
+      maxValueBytes: checkpointCfg.maxValueBytes,
       ...(checkpointCfg.defaultTtl !== undefined ? { defaultTtl: checkpointCfg.defaultTtl } : {}),
     },
   );
@@ -211,7 +213,14 @@ export async function createStorage(input?: string | StorageConfig): Promise<Sto
  */
 export function storageFromBackend(
   backend: Backend,
-  options: { namespace?: string; codec?: "json" | "msgpack"; cacheTtl?: number; checkpointTtl?: number } = {},
+  options: {
+    namespace?: string;
+    codec?: "json" | "msgpack";
+    cacheTtl?: number;
+    checkpointTtl?: number;
+    /** Largest encoded value of the cache and checkpoint stores; DEFAULT_MAX_VALUE_BYTES when left out. */
+    maxValueBytes?: number;
+  } = {},
 ): Storage {
   const namespace = options.namespace ?? "default";
   assertNamespace(namespace);
@@ -222,7 +231,7 @@ export function storageFromBackend(
     namespace,
     codec: resolveCodec(options.codec),
     maxSizeBytes: undefined,
-    maxValueBytes: DEFAULT_MAX_VALUE_BYTES,
+    maxValueBytes: options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES,
     waitMs: LOCK_DEFAULTS.defaultWaitMs,
     options: {},
   };

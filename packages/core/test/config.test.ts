@@ -82,6 +82,42 @@ describe("configuration", () => {
     await expect(createStorage({ cache: "memory://" })).rejects.toThrow(/lock: no URL/);
   });
 
+  it("a hybrid nested in a hybrid is ERR_CONFIG, not a module-loading error", async () => {
+    for (const url of [
+      "hybrid+hybrid+memory://",
+      "hybrid+hybrid+redis://127.0.0.1:1",
+      "hybrid+hybrid+hybrid+memory://",
+    ]) {
+      await expect(createStorage(url), url).rejects.toMatchObject({ code: "ERR_CONFIG", message: /nests a hybrid/ });
+    }
+  });
+
+  it("a checkpoint payload, blob or pending write larger than maxValueBytes is ERR_VALUE_TOO_LARGE and nothing is written", async () => {
+    await using storage = await createStorage({
+      url: "memory://",
+      checkpoint: { url: "memory://", maxValueBytes: 1024 },
+    });
+    const big = "x".repeat(2000);
+    const { checkpoint } = storage;
+    await expect(checkpoint.put({ threadId: "t", payload: big })).rejects.toMatchObject({
+      code: "ERR_VALUE_TOO_LARGE",
+    });
+    await expect(
+      checkpoint.put({
+        threadId: "t",
+        payload: 1,
+        channels: { c: 1 },
+        blobs: [{ channel: "c", version: 1, value: big }],
+      }),
+    ).rejects.toMatchObject({ code: "ERR_VALUE_TOO_LARGE" });
+    expect(await checkpoint.countThread("t")).toBe(0);
+    const { id } = await checkpoint.put({ threadId: "t", payload: "x".repeat(1000) });
+    await expect(
+      checkpoint.putWrites("t", { checkpointId: id }, [{ taskId: "a", index: 0, channel: "c", value: big }]),
+    ).rejects.toMatchObject({ code: "ERR_VALUE_TOO_LARGE" });
+    expect((await checkpoint.get("t"))?.pendingWrites).toEqual([]);
+  });
+
   it("one URL opens one backend shared by the three stores, closed once with them", async () => {
     const storage = await createStorage("memory://?namespace=app");
     expect(storage.cache.namespace).toBe("app");

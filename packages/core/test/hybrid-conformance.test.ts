@@ -16,9 +16,15 @@ const redisUrl = availability.mode === "url" ? availability.url : server?.url;
 /** The object form: createHybridCache over a Redis cache store and a Redis bus; locks and checkpoints are Redis's. */
 async function openObjectForm(url: string, namespace: string, options: OpenOptions = {}): Promise<Storage> {
   const codec = options.codec ?? "json";
-  const l2 = await createStorage({ url, namespace, codec });
+  const sized = options.maxValueBytes ? { maxValueBytes: options.maxValueBytes } : {};
+  const l2 = await createStorage({
+    namespace,
+    cache: { url, codec, ...sized },
+    lock: url,
+    checkpoint: { url, codec, ...sized },
+  });
   const bus = await openBus({ url: new URL(url), params: new URLSearchParams(), options: {} });
-  const cache = createHybridCache({ l2: l2.cache, bus, codec, graceMs: 5_000 });
+  const cache = createHybridCache({ l2: l2.cache, bus, codec, graceMs: 5_000, ...sized });
   const close = async () => {
     await cache.close();
     await bus.close();

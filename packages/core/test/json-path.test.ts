@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { deleteAtPath, getAtPath, parseJsonPath, setAtPath } from "../src/json-path.js";
+import { deleteAtPath, getAtPath, MAX_PATH_SEGMENTS, parseJsonPath, setAtPath } from "../src/json-path.js";
 
 describe("JSON paths", () => {
   it("parses names, indices and quoted names", () => {
@@ -31,5 +31,25 @@ describe("JSON paths", () => {
   it("delete reports whether anything was removed", () => {
     expect(deleteAtPath({ a: [1, 2] }, ["a", 0])).toEqual([{ a: [2] }, true]);
     expect(deleteAtPath({ a: 1 }, ["b"])).toEqual([{ a: 1 }, false]);
+  });
+});
+
+describe("JSON path limits", () => {
+  it("a path of more than MAX_PATH_SEGMENTS segments is ERR_INVALID_ARGUMENT, refused before it is walked", () => {
+    const started = performance.now();
+    expect(() => parseJsonPath(`$${".a".repeat(10_000)}`)).toThrow(
+      expect.objectContaining({ code: "ERR_INVALID_ARGUMENT" }),
+    );
+    expect(() => parseJsonPath(`$${"[0]".repeat(MAX_PATH_SEGMENTS + 1)}`)).toThrow(/at most 1000 segments/);
+    expect(performance.now() - started).toBeLessThan(1000);
+  });
+
+  it("set, get and delete work iteratively at MAX_PATH_SEGMENTS segments", () => {
+    const segments = parseJsonPath(`$${".a".repeat(MAX_PATH_SEGMENTS)}`);
+    const doc = setAtPath(undefined, segments, 7);
+    expect(getAtPath(doc, segments)).toBe(7);
+    const [emptied, removed] = deleteAtPath(doc, segments);
+    expect(removed).toBe(true);
+    expect(getAtPath(emptied, segments.slice(0, -1))).toEqual({});
   });
 });

@@ -30,7 +30,10 @@ for (const { name, host, store } of stores) {
     {
       name,
       open: (namespace, options = {}) => {
-        const codec = options.codec ? { codec: options.codec } : {};
+        const codec = {
+          ...(options.codec ? { codec: options.codec } : {}),
+          ...(options.maxValueBytes ? { maxValueBytes: options.maxValueBytes } : {}),
+        };
         return createStorage({
           namespace,
           cache: { url: cacheUrl, ...codec },

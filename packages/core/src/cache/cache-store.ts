@@ -1,11 +1,13 @@
+import { assertFunction, assertObject, assertOptions } from "../arguments.js";
 import type { Codec } from "../codecs/codec.js";
 import type { Cache, CacheStats, JsonPathOps, SetOptions } from "../contracts.js";
 import type { CacheDriver, StoredEntry } from "../drivers/cache-driver.js";
-import { InvalidArgumentError, SerializationError, ValueTooLargeError } from "../errors.js";
+import { InvalidArgumentError, SerializationError } from "../errors.js";
 import { deleteAtPath, getAtPath, parseJsonPath, setAtPath } from "../json-path.js";
 import { assertKey, assertKeys, assertPrefix } from "../keys.js";
 import { type BackendHandle, StoreBase } from "../store-base.js";
 import { assertTtl, expiresAtFor, remainingMs } from "../ttl.js";
+import { assertEntryFitsLimit, assertValueFits, DEFAULT_MAX_VALUE_BYTES } from "../value-size.js";
 import { countingErrors } from "./error-counting.js";
 import { SingleFlight } from "./single-flight.js";
 
@@ -17,10 +19,11 @@ export interface CacheStoreOptions {
   defaultTtl?: number;
   /** Largest encoded value accepted, in bytes. */
   maxValueBytes: number;
+  /** The backend's size limit (maxSize), when one is set: an entry that alone exceeds it is refused. */
+  maxSizeBytes?: number;
 }
 
-/** The default limit on one encoded value: 64 MiB. */
-export const DEFAULT_MAX_VALUE_BYTES = 64 * 1024 * 1024;
+export { DEFAULT_MAX_VALUE_BYTES };
 
 /** The cache contract over any backend's CacheDriver: validation, codec, TTL and counters live here once. */
 export class CacheStore extends StoreBase implements Cache {
@@ -29,6 +32,7 @@ export class CacheStore extends StoreBase implements Cache {
   readonly #codec: Codec;
   readonly #defaultTtl: number | undefined;
   readonly #maxValueBytes: number;
+  readonly #maxSizeBytes: number | undefined;
   readonly #flights = new SingleFlight();
   readonly #stats: CacheStats = { hits: 0, misses: 0, sets: 0, deletes: 0, loads: 0, sharedLoads: 0, errors: 0 };
   /** The driver without the error count, for stats() itself (reading stats is not an operation that fails). */
@@ -46,6 +50,7 @@ export class CacheStore extends StoreBase implements Cache {
     this.#codec = options.codec;
     this.#defaultTtl = options.defaultTtl;
     this.#maxValueBytes = options.maxValueBytes;
+    this.#maxSizeBytes = options.maxSizeBytes;
     this.json = {
       get: (key, path) => this.#jsonGet(key, path),
       set: (key, path, value, opts) => this.#jsonSet(key, path, value, opts),
@@ -53,31 +58,30 @@ export class CacheStore extends StoreBase implements Cache {
     };
   }
 
-  #encode(value: unknown): Uint8Array {
+  #encode(key: string, value: unknown): Uint8Array {
     const bytes = this.#codec.encode(value);
-    this.#assertFits(bytes.byteLength);
+    this.#assertFits(key, bytes.byteLength);
     return bytes;
   }
 
-  /** The text encoding of `value`, within maxValueBytes of UTF-8 (checked exactly only when it could exceed it). */
-  #encodeText(encodeText: (value: unknown) => string, value: unknown): string {
+  /** The text encoding of `value`, within the limits in UTF-8 (counted exactly only when it could exceed one). */
+  #encodeText(encodeText: (value: unknown) => string, key: string, value: unknown): string {
     const text = encodeText(value);
     // One UTF-16 unit is at most 3 UTF-8 bytes, so short texts need no byte count.
-    if (text.length * 3 > this.#maxValueBytes) this.#assertFits(Buffer.byteLength(text, "utf8"));
+    const bound = Math.min(this.#maxValueBytes, this.#maxSizeBytes ?? Number.POSITIVE_INFINITY);
+    if (text.length * 3 + 2 * Buffer.byteLength(key) + 64 > bound)
+      this.#assertFits(key, Buffer.byteLength(text, "utf8"));
     return text;
   }
 
-  #assertFits(bytes: number): void {
-    if (bytes > this.#maxValueBytes) {
-      throw new ValueTooLargeError(
-        `encoded value is ${bytes} bytes; this store accepts at most ${this.#maxValueBytes} (maxValueBytes)`,
-      );
-    }
+  #assertFits(key: string, bytes: number): void {
+    assertValueFits(bytes, this.#maxValueBytes);
+    assertEntryFitsLimit(key, bytes, this.#maxSizeBytes);
   }
 
-  #entry(value: unknown, options: SetOptions | undefined): StoredEntry {
+  #entry(key: string, value: unknown, options: SetOptions | undefined): StoredEntry {
     const expiresAt = expiresAtFor(options?.ttl, this.#defaultTtl);
-    return { value: this.#encode(value), expiresAt };
+    return { value: this.#encode(key, value), expiresAt };
   }
 
   #decode<T>(entry: StoredEntry | undefined): T | undefined {
@@ -117,13 +121,14 @@ export class CacheStore extends StoreBase implements Cache {
   async set(key: string, value: unknown, options?: SetOptions): Promise<void> {
     this.assertOpen();
     assertKey(key);
+    assertOptions(options);
     const encodeText = this.#codec.encodeText;
     if (encodeText && this.driver.setText) {
       // Text straight to a driver that takes text: no encoding to bytes that the driver decodes again.
       const expiresAt = expiresAtFor(options?.ttl, this.#defaultTtl);
-      await this.driver.setText(key, this.#encodeText(encodeText, value), expiresAt);
+      await this.driver.setText(key, this.#encodeText(encodeText, key, value), expiresAt);
     } else {
-      await this.driver.set(key, this.#entry(value, options));
+      await this.driver.set(key, this.#entry(key, value, options));
     }
     this.#stats.sets++;
   }
@@ -131,9 +136,11 @@ export class CacheStore extends StoreBase implements Cache {
   async setMany(entries: readonly { key: string; value: unknown; ttl?: number }[]): Promise<void> {
     this.assertOpen();
     if (!Array.isArray(entries)) throw new InvalidArgumentError("setMany takes an array of { key, value, ttl? }");
-    const prepared = entries.map(({ key, value, ttl }) => {
+    const prepared = entries.map((item: unknown, i) => {
+      assertObject(item, `setMany entries[${i}]`);
+      const { key, value, ttl } = item as { key: string; value: unknown; ttl?: number };
       assertKey(key);
-      return { key, entry: this.#entry(value, ttl === undefined ? undefined : { ttl }) };
+      return { key, entry: this.#entry(key, value, ttl === undefined ? undefined : { ttl }) };
     });
     if (prepared.length === 0) return;
     await this.driver.setMany(prepared);
@@ -173,6 +180,7 @@ export class CacheStore extends StoreBase implements Cache {
   async incr(key: string, by = 1, options?: SetOptions): Promise<number> {
     this.assertOpen();
     assertKey(key);
+    assertOptions(options);
     if (!Number.isSafeInteger(by))
       throw new InvalidArgumentError(`incr step must be a safe integer, got ${String(by)}`);
     const value = await this.driver.incr(key, by, expiresAtFor(options?.ttl, this.#defaultTtl));
@@ -184,7 +192,8 @@ export class CacheStore extends StoreBase implements Cache {
   async add(key: string, value: unknown, options?: SetOptions): Promise<boolean> {
     this.assertOpen();
     assertKey(key);
-    const stored = await this.driver.add(key, this.#entry(value, options));
+    assertOptions(options);
+    const stored = await this.driver.add(key, this.#entry(key, value, options));
     if (stored) this.#stats.sets++;
     return stored;
   }
@@ -192,7 +201,8 @@ export class CacheStore extends StoreBase implements Cache {
   async getOrSet<T>(key: string, load: () => T | Promise<T>, options?: SetOptions): Promise<T> {
     this.assertOpen();
     assertKey(key);
-    if (typeof load !== "function") throw new InvalidArgumentError("getOrSet needs a load function");
+    assertFunction(load, "getOrSet's load");
+    assertOptions(options);
     if (options?.ttl !== undefined) assertTtl(options.ttl);
     const [promise, shared] = this.#flights.run(key, async () => {
       const cached = await this.#value(key);
@@ -200,7 +210,7 @@ export class CacheStore extends StoreBase implements Cache {
       this.#stats.misses++;
       this.#stats.loads++;
       const value = await load();
-      await this.driver.set(key, this.#entry(value, options));
+      await this.driver.set(key, this.#entry(key, value, options));
       this.#stats.sets++;
       return value;
     });
@@ -248,13 +258,14 @@ export class CacheStore extends StoreBase implements Cache {
   async #jsonSet(key: string, path: string, value: unknown, options?: SetOptions): Promise<void> {
     this.assertOpen();
     assertKey(key);
+    assertOptions(options);
     const segments = parseJsonPath(path);
     this.#codec.encode(value); // refuse an unencodable value before touching the document
     const createdExpiry = expiresAtFor(options?.ttl, this.#defaultTtl);
     await this.driver.update(key, (current) => {
       const doc = current === undefined ? undefined : this.#codec.decode(current.value);
       const next = setAtPath(doc, segments, value);
-      return { value: this.#encode(next), expiresAt: current === undefined ? createdExpiry : current.expiresAt };
+      return { value: this.#encode(key, next), expiresAt: current === undefined ? createdExpiry : current.expiresAt };
     });
     this.#stats.sets++;
   }
@@ -271,7 +282,7 @@ export class CacheStore extends StoreBase implements Cache {
       removed = didRemove;
       if (!didRemove) return undefined;
       if (segments.length === 0) return null;
-      return { value: this.#encode(next), expiresAt: current.expiresAt };
+      return { value: this.#encode(key, next), expiresAt: current.expiresAt };
     });
     if (removed) this.#stats.deletes++;
     return removed;

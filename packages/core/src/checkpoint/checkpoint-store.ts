@@ -1,3 +1,4 @@
+import { assertArray, assertObject, assertOptions } from "../arguments.js";
 import type { Codec } from "../codecs/codec.js";
 import { jsonCodec } from "../codecs/json-codec.js";
 import type {
@@ -21,6 +22,7 @@ import type { JsonObject } from "../json.js";
 import { assertIdentifier, assertKey } from "../keys.js";
 import { type BackendHandle, StoreBase } from "../store-base.js";
 import { assertTtl, expiresAtFor } from "../ttl.js";
+import { assertValueFits, DEFAULT_MAX_VALUE_BYTES } from "../value-size.js";
 import { newCheckpointId } from "./checkpoint-id.js";
 import { matchesFilter } from "./metadata-filter.js";
 
@@ -30,12 +32,24 @@ export interface CheckpointStoreOptions {
   codec: Codec;
   /** TTL (ms) of a checkpoint when put gives none; undefined = never expires. The seed's default is 7 days. */
   defaultTtl?: number;
+  /** Largest encoded payload, blob or pending write accepted, in bytes; DEFAULT_MAX_VALUE_BYTES when left out. */
+  maxValueBytes?: number;
 }
 
 /** The seed's checkpoint TTL: 7 days. */
 export const DEFAULT_CHECKPOINT_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 
 const LIST_PAGE = 64;
+
+/** A string identifier: a wrong type is ERR_INVALID_ARGUMENT, a string outside the identifier rule ERR_INVALID_KEY. */
+function assertString(value: unknown, field: string, allowEmpty: boolean): asserts value is string {
+  if (typeof value !== "string") {
+    throw new InvalidArgumentError(
+      `${field} must be a ${allowEmpty ? "" : "non-empty "}string, got ${typeof value === "bigint" ? `${value}n` : JSON.stringify(value)}`,
+    );
+  }
+  assertIdentifier(value, field, allowEmpty);
+}
 
 function assertJsonObject(value: unknown, field: string): asserts value is JsonObject {
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
@@ -47,7 +61,7 @@ function assertJsonObject(value: unknown, field: string): asserts value is JsonO
 function assertVersion(value: unknown, field: string): asserts value is string | number {
   if (typeof value === "string") return assertIdentifier(value, field);
   if (!(typeof value === "number" && Number.isFinite(value))) {
-    throw new InvalidArgumentError(`${field} must be a string or a finite number, got ${JSON.stringify(value)}`);
+    throw new InvalidArgumentError(`${field} must be a string or a finite number, got ${String(value)}`);
   }
 }
 
@@ -57,6 +71,7 @@ export class CheckpointStore extends StoreBase implements CheckpointStoreContrac
   readonly driver: CheckpointDriver;
   readonly #codec: Codec;
   readonly #defaultTtl: number | undefined;
+  readonly #maxValueBytes: number;
 
   constructor(driver: CheckpointDriver, handle: BackendHandle, options: CheckpointStoreOptions) {
     super(handle, `checkpoint store "${options.namespace}"`);
@@ -65,30 +80,43 @@ export class CheckpointStore extends StoreBase implements CheckpointStoreContrac
     this.namespace = options.namespace;
     this.#codec = options.codec;
     this.#defaultTtl = options.defaultTtl;
+    this.#maxValueBytes = options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES;
+  }
+
+  /** The codec's bytes for a payload, blob or write value, within maxValueBytes. */
+  #encode(value: unknown, what: string): Uint8Array {
+    const bytes = this.#codec.encode(value);
+    assertValueFits(bytes.byteLength, this.#maxValueBytes, what);
+    return bytes;
   }
 
   async put(input: CheckpointInput, options?: SetOptions): Promise<{ threadId: string; ns: string; id: string }> {
     this.assertOpen();
-    if (typeof input !== "object" || input === null) throw new InvalidArgumentError("put takes a checkpoint object");
+    assertObject(input, "put's checkpoint");
+    assertOptions(options);
     assertKey(input.threadId, "threadId");
-    const ns = input.ns ?? "";
-    assertIdentifier(ns, "ns", true);
-    const id = input.id ?? newCheckpointId();
-    assertIdentifier(id, "id");
+    // Only a left-out field takes its default: null is a wrong value.
+    const ns = input.ns === undefined ? "" : input.ns;
+    assertString(ns, "ns", true);
+    const id = input.id === undefined ? newCheckpointId() : input.id;
+    assertString(id, "id", false);
     const parentId = input.parentId ?? null;
     if (parentId !== null) assertIdentifier(parentId, "parentId");
     const metadata = input.metadata ?? {};
     assertJsonObject(metadata, "metadata");
     const channels = input.channels ?? {};
-    if (typeof channels !== "object" || channels === null) throw new InvalidArgumentError("channels must be an object");
+    assertObject(channels, "channels");
     for (const [channel, version] of Object.entries(channels)) {
       assertIdentifier(channel, "channel name");
       assertVersion(version, `channels.${channel}`);
     }
-    const blobs = (input.blobs ?? []).map((blob, i) => {
-      assertIdentifier(blob.channel, `blobs[${i}].channel`);
+    const givenBlobs: unknown = input.blobs ?? [];
+    assertArray(givenBlobs, "blobs");
+    const blobs = (givenBlobs as NonNullable<CheckpointInput["blobs"]>).map((blob, i) => {
+      assertObject(blob as unknown, `blobs[${i}]`);
+      assertString(blob.channel, `blobs[${i}].channel`, false);
       assertVersion(blob.version, `blobs[${i}].version`);
-      return { channel: blob.channel, version: blob.version, value: this.#codec.encode(blob.value) };
+      return { channel: blob.channel, version: blob.version, value: this.#encode(blob.value, `blobs[${i}].value`) };
     });
     const now = Date.now();
     const stored: StoredCheckpoint = {
@@ -97,7 +125,7 @@ export class CheckpointStore extends StoreBase implements CheckpointStoreContrac
       id,
       parentId,
       metadata,
-      payload: this.#codec.encode(input.payload),
+      payload: this.#encode(input.payload, "payload"),
       channels,
       createdAt: now,
       expiresAt: expiresAtFor(options?.ttl, this.#defaultTtl, now),
@@ -109,9 +137,10 @@ export class CheckpointStore extends StoreBase implements CheckpointStoreContrac
   async get(threadId: string, options: { ns?: string; id?: string } = {}): Promise<CheckpointWithState | undefined> {
     this.assertOpen();
     assertKey(threadId, "threadId");
-    const ns = options.ns ?? "";
-    assertIdentifier(ns, "ns", true);
-    if (options.id !== undefined) assertIdentifier(options.id, "id");
+    assertOptions(options);
+    const ns = options.ns === undefined ? "" : options.ns;
+    assertString(ns, "ns", true);
+    if (options.id !== undefined) assertString(options.id, "id", false);
     const loaded = await this.driver.get(threadId, ns, options.id);
     return loaded && this.#withState(loaded);
   }
@@ -147,14 +176,15 @@ export class CheckpointStore extends StoreBase implements CheckpointStoreContrac
     options: ListOptions,
     readPage: (query: CheckpointPageQuery) => Promise<T[]>,
   ): AsyncIterable<T[]> {
+    assertOptions(options);
     if (options.threadId !== undefined) assertKey(options.threadId, "threadId");
     if (options.ns !== undefined) assertIdentifier(options.ns, "ns", true);
     if (options.before !== undefined) assertIdentifier(options.before, "before");
     if (options.filter !== undefined) assertJsonObject(options.filter, "filter");
-    const limit = options.limit ?? Number.POSITIVE_INFINITY;
-    if (limit !== Number.POSITIVE_INFINITY && (!Number.isInteger(limit) || limit < 1)) {
-      throw new InvalidArgumentError(`limit must be a positive integer, got ${String(options.limit)}`);
+    if (options.limit !== undefined && (!Number.isInteger(options.limit) || options.limit < 1)) {
+      throw new InvalidArgumentError(`limit must be a positive integer or left out, got ${String(options.limit)}`);
     }
+    const limit = options.limit ?? Number.POSITIVE_INFINITY;
     let before = options.before;
     let yielded = 0;
     for (;;) {
@@ -182,19 +212,24 @@ export class CheckpointStore extends StoreBase implements CheckpointStoreContrac
   ): Promise<void> {
     this.assertOpen();
     assertKey(threadId, "threadId");
-    const ns = target?.ns ?? "";
-    assertIdentifier(ns, "ns", true);
-    assertIdentifier(target?.checkpointId, "checkpointId");
+    assertObject(target, "putWrites' target");
+    const ns = target.ns === undefined ? "" : target.ns;
+    assertString(ns, "ns", true);
+    assertString(target?.checkpointId, "checkpointId", false);
     if (!Array.isArray(writes)) throw new InvalidArgumentError("writes must be an array");
-    const stored: StoredWrite[] = writes.map((write, i) => {
-      assertIdentifier(write.taskId, `writes[${i}].taskId`);
-      assertIdentifier(write.channel, `writes[${i}].channel`);
+    const stored: StoredWrite[] = writes.map((write: PendingWrite, i) => {
+      assertObject(write as unknown, `writes[${i}]`);
+      if (write.taskPath !== undefined && typeof write.taskPath !== "string") {
+        throw new InvalidArgumentError(`writes[${i}].taskPath must be a string or left out`);
+      }
+      assertString(write.taskId, `writes[${i}].taskId`, false);
+      assertString(write.channel, `writes[${i}].channel`, false);
       if (!Number.isSafeInteger(write.index)) throw new InvalidArgumentError(`writes[${i}].index must be an integer`);
       return {
         taskId: write.taskId,
         index: write.index,
         channel: write.channel,
-        value: this.#codec.encode(write.value),
+        value: this.#encode(write.value, `writes[${i}].value`),
         taskPath: write.taskPath ?? "",
       };
     });

@@ -1,96 +1,60 @@
 import { CorruptDataError, SerializationError } from "../errors.js";
 import type { Codec } from "./codec.js";
+import { arrayMembers, type Members, objectMembers, passes, walkValue } from "./value-walk.js";
 
 const MSGPACK_TAG = 0xc1;
 
-/** Rejects what JSON.stringify would silently change (undefined, NaN, Dates, class instances, cycles). */
-function assertPortableJson(value: unknown, path: string, seen: Set<object>): void {
+/**
+ * What JSON keeps exactly: strings, booleans, null, finite numbers but -0, arrays without holes
+ * or extra properties, and plain objects without symbol keys. Everything else it would change
+ * (undefined, NaN, -0, Dates, class instances, functions, …) is refused.
+ */
+function inspectJson(
+  value: unknown,
+  refuse: (why: string) => never,
+  refuseObject: ((object: object) => boolean) | undefined,
+): Members | undefined {
   switch (typeof value) {
     case "string":
     case "boolean":
-      return;
+      return undefined;
     case "number":
-      if (!Number.isFinite(value)) throw new SerializationError(`${path} is ${value}; JSON has no such number`);
-      return;
+      if (!Number.isFinite(value)) refuse(`is ${value}; JSON has no such number`);
+      if (Object.is(value, -0)) refuse("is -0, which JSON stores as 0");
+      return undefined;
     case "object": {
-      if (value === null) return;
-      if (seen.has(value)) throw new SerializationError(`${path} is a circular reference`);
+      if (value === null) return undefined;
       if (Array.isArray(value)) {
-        seen.add(value);
-        for (let i = 0; i < value.length; i++) assertPortableJson(value[i], `${path}[${i}]`, seen);
-        seen.delete(value);
-        return;
+        if (refuseObject?.(value)) refuse("is refused by this store");
+        return arrayMembers(value, refuse);
       }
       const proto = Object.getPrototypeOf(value);
       if (proto !== Object.prototype && proto !== null) {
         const kind = (value as object).constructor?.name ?? "object";
-        throw new SerializationError(
-          `${path} is a ${kind}; the JSON codec stores plain objects, arrays, strings, finite numbers, booleans and null (use the msgpack codec for ${kind})`,
+        refuse(
+          `is a ${kind}; the JSON codec stores plain objects, arrays, strings, finite numbers, booleans and null (use the msgpack codec for ${kind})`,
         );
       }
-      seen.add(value);
-      for (const key of Object.keys(value)) {
-        assertPortableJson((value as Record<string, unknown>)[key], `${path}.${key}`, seen);
-      }
-      seen.delete(value);
-      return;
+      if (refuseObject?.(value)) refuse("is refused by this store");
+      return objectMembers(value, refuse);
     }
     default:
-      throw new SerializationError(`${path} is a ${typeof value}; the JSON codec cannot store it`);
+      return refuse(`is a ${typeof value}; the JSON codec cannot store it`);
   }
 }
 
-/**
- * The common case without allocations: true when `value` is portable JSON (and `refuse` says no
- * to none of its objects). Objects on the current path are kept in `stack` (a cycle is a repeat
- * on it); paths are built only by assertPortableJson, which runs when this says no, to name the culprit.
- */
-function portable(value: unknown, stack: object[], refuse: ((object: object) => boolean) | undefined): boolean {
-  switch (typeof value) {
-    case "string":
-    case "boolean":
-      return true;
-    case "number":
-      return Number.isFinite(value);
-    case "object": {
-      if (value === null) return true;
-      if (stack.includes(value)) return false;
-      const isArray = Array.isArray(value);
-      if (!isArray) {
-        const proto = Object.getPrototypeOf(value);
-        if (proto !== Object.prototype && proto !== null) return false;
-      }
-      if (refuse?.(value)) return false;
-      stack.push(value);
-      let ok = true;
-      if (isArray) {
-        for (let i = 0; ok && i < value.length; i++) ok = portable(value[i], stack, refuse);
-      } else {
-        for (const key in value) {
-          if (!Object.hasOwn(value, key)) continue;
-          if (!portable((value as Record<string, unknown>)[key], stack, refuse)) {
-            ok = false;
-            break;
-          }
-        }
-      }
-      stack.pop();
-      return ok;
-    }
-    default:
-      return false;
-  }
+/** Throws SerializationError, naming the path, unless JSON keeps `value` exactly. */
+function assertPortableJson(value: unknown, refuseObject?: (object: object) => boolean): void {
+  walkValue(value, (member, refuse) => inspectJson(member, refuse, refuseObject));
 }
 
-const pathStack: object[] = [];
-
 /**
- * True when JSON keeps `value` exactly: plain objects, arrays, strings, finite numbers, booleans
- * and null, without cycles. `refuse` may turn down further objects (e.g. ones another serializer
- * would revive differently).
+ * True when JSON keeps `value` exactly: plain objects, arrays, strings, finite numbers (not -0),
+ * booleans and null, without cycles, nested at most MAX_VALUE_DEPTH deep. `refuse` may turn down
+ * further objects (e.g. ones another serializer would revive differently).
  */
 export function isPortableJson(value: unknown, refuse?: (object: object) => boolean): boolean {
-  return portable(value, [], refuse);
+  return passes(() => assertPortableJson(value, refuse));
 }
 
 /**
@@ -98,9 +62,15 @@ export function isPortableJson(value: unknown, refuse?: (object: object) => bool
  * JSON.stringify), so the text always has an exact UTF-8 encoding.
  */
 function jsonText(value: unknown): string {
-  pathStack.length = 0; // encoding is synchronous, so one stack serves every call
-  if (!portable(value, pathStack, undefined)) assertPortableJson(value, "value", new Set());
-  return JSON.stringify(value);
+  assertPortableJson(value);
+  try {
+    return JSON.stringify(value);
+  } catch (error) {
+    // Only a getter that changed its answer since the walk can get here.
+    throw new SerializationError(`the JSON codec cannot encode this value: ${(error as Error)?.message}`, {
+      cause: error,
+    });
+  }
 }
 
 /** The default codec: UTF-8 JSON text, readable from any language. */

@@ -37,6 +37,12 @@ export function knownSchemes(): string[] {
 export async function adapterFor(scheme: string, field: string): Promise<StowageAdapter> {
   const ready = registered.get(scheme);
   if (ready) return ready;
+  if (scheme.startsWith("hybrid+hybrid+")) {
+    throw new ConfigError(
+      field,
+      `"${scheme}:" nests a hybrid in a hybrid; the L2 after hybrid+ must be a plain backend, e.g. hybrid+redis://host:6379`,
+    );
+  }
   if (scheme.startsWith("hybrid+")) return (await import("../hybrid/hybrid-adapter.js")).hybridAdapter(scheme, field);
   const specifier = BUILTIN[scheme];
   if (!specifier) {

@@ -12,7 +12,7 @@ export interface StoreConfig {
   defaultTtl?: number;
   /** Size limit in bytes for local stores, evicting least recently used entries past it. */
   maxSize?: number;
-  /** Largest encoded cache value in bytes (default 64 MiB). */
+  /** Largest encoded value in bytes: a cache entry, or a checkpoint payload, blob or pending write (default 64 MiB). */
   maxValueBytes?: number;
   /** Lock: default wait bound in ms (default 10 s). */
   waitMs?: number;

@@ -1,3 +1,4 @@
+import { assertFunction, assertOptions } from "../arguments.js";
 import { monotonicNow } from "../clock.js";
 import type { AcquireOptions, Lease, Lock, WithLockOptions } from "../contracts.js";
 import type { LockDriver } from "../drivers/lock-driver.js";
@@ -53,6 +54,7 @@ export class LockStore extends StoreBase implements Lock {
   async acquire(name: string, options: AcquireOptions = {}): Promise<Lease> {
     this.assertOpen();
     assertKey(name, "lock name");
+    assertOptions(options);
     const ttl = orDefault(options.ttl, this.#options.defaultTtl);
     const waitMs = orDefault(options.waitMs, this.#options.defaultWaitMs);
     const retryDelayMs = orDefault(options.retryDelayMs, this.#options.retryDelayMs);
@@ -60,6 +62,9 @@ export class LockStore extends StoreBase implements Lock {
     assertNonNegativeInteger(waitMs, "waitMs");
     if (typeof retryDelayMs !== "number" || !Number.isInteger(retryDelayMs) || retryDelayMs < 1) {
       throw new InvalidArgumentError(`retryDelayMs must be a positive integer, got ${String(retryDelayMs)}`);
+    }
+    if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
+      throw new InvalidArgumentError("signal must be an AbortSignal or left out");
     }
     options.signal?.throwIfAborted();
     const begin = monotonicNow();
@@ -82,6 +87,7 @@ export class LockStore extends StoreBase implements Lock {
   async tryAcquire(name: string, options: { ttl?: number } = {}): Promise<Lease | undefined> {
     this.assertOpen();
     assertKey(name, "lock name");
+    assertOptions(options);
     const ttl = orDefault(options.ttl, this.#options.defaultTtl);
     assertTtl(ttl);
     const startedAt = monotonicNow();
@@ -94,10 +100,14 @@ export class LockStore extends StoreBase implements Lock {
     fn: (signal: AbortSignal, lease: Lease) => T | Promise<T>,
     options: WithLockOptions = {},
   ): Promise<T> {
+    this.assertOpen();
+    assertKey(name, "lock name");
+    assertFunction(fn, "withLock's fn");
+    assertOptions(options);
     const ttl = orDefault(options.ttl, this.#options.defaultTtl);
     assertTtl(ttl);
     const extendEveryMs = orDefault(options.extendEveryMs, Math.max(1, Math.floor(ttl / 3)));
-    assertNonNegativeInteger(extendEveryMs, "extendEveryMs");
+    assertTtl(extendEveryMs, "extendEveryMs");
     const lease = (await this.acquire(name, { ...options, ttl })) as LeaseHandle;
     return runWithLock(lease, ttl, extendEveryMs, fn);
   }
