@@ -15,6 +15,8 @@ import { crashRecovery } from "./crash-recovery.js";
 import { lockBasics } from "./lock/lock-basics.js";
 import { lockCrash } from "./lock/lock-crash.js";
 import { lockProcesses } from "./lock/lock-processes.js";
+import { cacheHistories } from "./model/cache-histories.js";
+import { lockHistories } from "./model/lock-histories.js";
 import type { Capabilities, ConformanceTarget } from "./target.js";
 
 /** Which groups of the suite to register; all by default. */
@@ -52,12 +54,14 @@ export function describeConformance(target: ConformanceTarget, selection: SuiteS
       cacheJson(target);
 
       cacheProperties(target);
+      cacheHistories(target);
       cacheCodec(target, selected);
       needs(target, "sizeLimit", "LRU size limit", () => cacheSizeLimit(target));
       needs(target, "multiProcess", "cache atomicity across processes", () => cacheProcesses(target));
     }
     if (lock) {
       lockBasics(target);
+      lockHistories(target);
       needs(target, "multiProcess", "lock across processes", () => lockProcesses(target));
       needs(target, "multiProcess", "SIGKILLed lock holder", () => lockCrash(target));
     }

@@ -29,4 +29,10 @@ export interface LockDriver {
    * after `timeoutMs`. Backends without notifications leave it out and waiters poll.
    */
   waitForRelease?(name: string, timeoutMs: number, signal?: AbortSignal): Promise<void>;
+  /**
+   * Optional: the caller stopped waiting for `name` without the lease (timed out, aborted or
+   * failed). A backend that keeps waiters in a queue other processes respect gives up this
+   * driver's place, so a wait that ended never holds back a taker of a free name.
+   */
+  stopWaiting?(name: string): Promise<void>;
 }

@@ -1,0 +1,24 @@
+import type fc from "fast-check";
+
+/** A generated step of a history: always runnable, printed as the call it makes. */
+export class StepCommand<Model extends object, Real> implements fc.AsyncCommand<Model, Real> {
+  readonly #text: string;
+  readonly #run: (model: Model, real: Real) => Promise<void>;
+
+  constructor(text: string, run: (model: Model, real: Real) => Promise<void>) {
+    this.#text = text;
+    this.#run = run;
+  }
+
+  check(): boolean {
+    return true;
+  }
+
+  run(model: Model, real: Real): Promise<void> {
+    return this.#run(model, real);
+  }
+
+  toString(): string {
+    return this.#text;
+  }
+}
