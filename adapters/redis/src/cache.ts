@@ -109,9 +109,10 @@ export class RedisCacheDriver extends RedisDriverBase implements CacheDriver {
   add(key: string, entry: StoredEntry): Promise<boolean> {
     return this.run("add", async (client) => {
       const px = pxFor(entry.expiresAt);
-      if (px === 0) return false;
-      const value = Buffer.from(entry.value.buffer, entry.value.byteOffset, entry.value.byteLength);
       const redisKey = this.layout.cacheKey(key);
+      // The ttl ran out in flight: nothing to store, but the answer is still whether the key was absent.
+      if (px === 0) return (await client.exists(redisKey)) === 0;
+      const value = Buffer.from(entry.value.buffer, entry.value.byteOffset, entry.value.byteLength);
       const reply =
         px === null ? await client.set(redisKey, value, "NX") : await client.set(redisKey, value, "PX", px, "NX");
       return reply === "OK";

@@ -336,17 +336,26 @@ function pauseCommand(ms: number): Command {
   });
 }
 
-/** The reads every history ends with, on every namespace: what each key holds and what keys() lists. */
+/** ttl() of every key the namespace may hold, as the history reached it. */
+function ttlSweepCommand(ns: number): Command {
+  return new StepCommand(`[ns${ns}] ttl(each key it may hold)`, async (model, world) => {
+    for (const key of model.knownKeys(ns)) await ttlCommand(ns, key).run(model, world);
+  });
+}
+
+/** The reads every history ends with, on every namespace: what each key holds, its ttl, and what keys() lists. */
 export function finalChecks(namespaces: number): Command[] {
   return Array.from({ length: namespaces }, (_, ns) => [
     getManyCommand(ns, [...gen.KEY_POOL]),
+    ttlSweepCommand(ns),
     keysCommand(ns, ""),
   ]).flat();
 }
 
 /** Every call of the cache contract, with arguments drawn so that keys, namespaces and paths collide. */
 export function cacheCommands(namespaces: number): fc.Arbitrary<Command> {
-  const ns = fc.nat(namespaces - 1);
+  // The first namespace takes half the steps: the others are there to be disturbed.
+  const ns = fc.oneof(fc.constant(0), fc.nat(namespaces - 1));
   const keys = fc.array(gen.key, { minLength: 1, maxLength: 4 });
   const json = fc.tuple(ns, gen.key, gen.path);
   const often = (arbitrary: fc.Arbitrary<Command>) => ({ arbitrary, weight: 4 });

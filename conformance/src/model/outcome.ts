@@ -57,10 +57,19 @@ export function sameJson(a: unknown, b: unknown): boolean {
   );
 }
 
-/** A value as a history prints it: JSON, plus undefined, Infinity and bigints. */
+/** A value as a history prints it: JSON with undefined, Infinity and bigints, non-ASCII escaped (é and e\u0301 differ). */
 export function show(value: unknown): string {
   if (value === undefined) return "undefined";
   if (typeof value === "bigint") return `${value}n`;
-  if (typeof value === "number" && !Number.isFinite(value)) return String(value);
-  return JSON.stringify(value, (_key, v) => (typeof v === "bigint" ? `${v}n` : v));
+  if (typeof value === "number") return Object.is(value, -0) ? "-0" : String(value);
+  if (typeof value === "string") {
+    return JSON.stringify(value).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  }
+  if (Array.isArray(value)) return `[${value.map(show).join(",")}]`;
+  if (typeof value === "object" && value !== null) {
+    return `{${Object.entries(value)
+      .map(([key, inner]) => `${show(key)}:${show(inner)}`)
+      .join(",")}}`;
+  }
+  return String(value);
 }
