@@ -51,14 +51,17 @@ function judgeTake(
   seen: Observed,
   lease: Lease | undefined,
   refusal: Expectation,
+  freed?: { by: number; waitMs: number },
 ): void {
   const state = model.name(group, name);
   const holder = state.holder;
   const backend = holder ? liveness(holder.expiry, window) : "gone";
   const local = holder ? localLiveness(holder.local, window) : "gone";
+  // Freed by a release during this call: a refusal is allowed only when the release ended after the wait did.
+  const freedLate = !holder && freed !== undefined && freed.by >= window.start + freed.waitMs;
   const allowed: Expectation[] = [];
   if (backend !== "live" && local !== "live") allowed.push(grants);
-  if (backend !== "gone" || window.end - window.start >= ttl / 2) allowed.push(refusal);
+  if (backend !== "gone" || freedLate || window.end - window.start >= ttl / 2) allowed.push(refusal);
   if (!allowed.some((e) => e.accepts(seen))) {
     const why = holder
       ? `last lease: token ${holder.token}, backend expiry in [${holder.expiry.lo}, ${holder.expiry.hi}], call ran in [${window.start}, ${window.end}]`
@@ -152,19 +155,67 @@ function extendCommand(pick: number, ttl: number | undefined): Command {
   });
 }
 
+/** Checks what release() of lease `index` answered; true when it cleared the name's holder. */
+function judgeRelease(model: LockModel, index: number, window: Window, seen: Observed, call: string): boolean {
+  const lease = model.leases[index] as ModelLease;
+  const { may, must } = holdsDuring(model, lease, window);
+  const allowed = boolean(may, must);
+  if (!allowed.some((e) => e.accepts(seen))) throw model.history.mismatch(call, seen, allowed);
+  const state = model.name(lease.group, lease.name);
+  // The token's own record goes, expired or not; a newer holder's stays.
+  const cleared = !lease.released && state.holder === lease;
+  if (cleared) state.holder = null;
+  lease.released = true;
+  model.history.record(call, seen);
+  return cleared;
+}
+
 function releaseCommand(pick: number): Command {
   return onLease("release()", pick, async (model, world, index, call) => {
-    const lease = model.leases[index] as ModelLease;
     const { settled, window } = await timed(() => (world.leases[index] as Lease).release());
-    const seen = observed(settled);
-    const { may, must } = holdsDuring(model, lease, window);
-    const allowed = boolean(may, must);
-    if (!allowed.some((e) => e.accepts(seen))) throw model.history.mismatch(call, seen, allowed);
-    const state = model.name(lease.group, lease.name);
-    // The token's own record goes, expired or not; a newer holder's stays.
-    if (!lease.released && state.holder === lease) state.holder = null;
-    lease.released = true;
-    model.history.record(call, seen);
+    judgeRelease(model, index, window, observed(settled), call);
+  });
+}
+
+const HANDOFF_WAIT_MS = 200;
+const HANDOFF_DELAY_MS = 15;
+
+/**
+ * An acquire on an instance of the lease's namespace that starts waiting, then the lease is
+ * released: the waiter must get the name (the release wakes it, or its next poll finds it free)
+ * whenever the release ended before the wait could have.
+ */
+function handoffCommand(pick: number, waiter: number, ttl: number): Command {
+  const text = `release() ${HANDOFF_DELAY_MS} ms into an acquire(same name, { ttl: ${ttl}, waitMs: ${HANDOFF_WAIT_MS} }) on instance ~${waiter}`;
+  return onLease(text, pick, async (model, world, index, call) => {
+    const lease = model.leases[index] as ModelLease;
+    const peers = model.groups.flatMap((group, i) => (group === lease.group ? [i] : []));
+    const instance = peers[waiter % peers.length] as number;
+    const acquiring = timed(() =>
+      (world.locks[instance] as Lock).acquire(lease.name, { ttl, waitMs: HANDOFF_WAIT_MS, retryDelayMs: 5 }),
+    );
+    await new Promise((resolve) => setTimeout(resolve, HANDOFF_DELAY_MS));
+    const releasing = await timed(() => (world.leases[index] as Lease).release());
+    const acquired = await acquiring;
+    const cleared = judgeRelease(model, index, releasing.window, observed(releasing.settled), `${call} [release]`);
+    const value = acquired.settled.ok ? acquired.settled.value : undefined;
+    const seen = seenOf(value, acquired.settled.ok, acquired.settled.ok ? undefined : acquired.settled.error);
+    const waitCall = `${call} [acquire on lock${instance}]`;
+    const freed = cleared ? { by: releasing.window.end, waitMs: HANDOFF_WAIT_MS } : undefined;
+    judgeTake(
+      model,
+      world,
+      waitCall,
+      lease.group,
+      lease.name,
+      ttl,
+      acquired.window,
+      seen,
+      value,
+      failsWith("ERR_LOCK_TIMEOUT"),
+      freed,
+    );
+    model.history.record(waitCall, seen);
   });
 }
 
@@ -244,6 +295,10 @@ export function lockCommands(instances: number): fc.Arbitrary<Command> {
       weight: 2,
     },
     { arbitrary: pick.map((p) => releaseCommand(p)), weight: 3 },
+    {
+      arbitrary: fc.tuple(pick, fc.nat(2), leaseTtl).map(([p, w, t]) => handoffCommand(p, w, t)),
+      weight: 1,
+    },
     { arbitrary: pick.map((p) => heldCommand(p)), weight: 1 },
     { arbitrary: fc.tuple(instance, name).map(([i, nm]) => inspectCommand(i, nm)), weight: 2 },
     { arbitrary: fc.constantFrom(10, 40, 100).map((ms) => pauseCommand(ms)), weight: 1 },
