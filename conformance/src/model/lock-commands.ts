@@ -1,15 +1,19 @@
 import type { Lease, Lock } from "@stowage/core";
 import fc from "fast-check";
-import { driftAllowance, type LockModel, localDeadline, localLiveness, type ModelLease } from "./lock-model.js";
-import { type Expectation, failsWith, type Observed, observed, returns, returnsBetween } from "./outcome.js";
-import { StepCommand } from "./step-command.js";
-import { expiryAfter, liveness, timed, type Window } from "./window.js";
+import { holdsDuring, judgeRelease, judgeTake, seenOf, trueOrFalse } from "./lock-judge.js";
+import {
+  driftAllowance,
+  type LockModel,
+  type LockWorld,
+  localDeadline,
+  localLiveness,
+  type ModelLease,
+} from "./lock-model.js";
+import { type Expectation, failsWith, observed, returns, returnsBetween } from "./outcome.js";
+import { pauseCommand, StepCommand } from "./step-command.js";
+import { expiryAfter, liveness, timed } from "./window.js";
 
-/** The lock instances a history runs on, and every lease they granted, in order. */
-export interface LockWorld {
-  locks: Lock[];
-  leases: Lease[];
-}
+export type { LockWorld } from "./lock-model.js";
 
 type Command = StepCommand<LockModel, LockWorld>;
 
@@ -19,73 +23,6 @@ const SHORT_LEASES = [30, 80] as const;
 const LONG_LEASE = 60_000;
 
 const n = (name: string) => JSON.stringify(name);
-
-/** What the store answered, as the model compares it: a lease is shown by its token. */
-function seenOf(value: unknown, settledOk: boolean, error: unknown): Observed {
-  if (!settledOk) return observed({ ok: false, error });
-  if (value && typeof value === "object" && "token" in value && "release" in value) {
-    return { value: { lease: (value as Lease).token } };
-  }
-  return { value };
-}
-
-const grants: Expectation = {
-  accepts: (seen) => "value" in seen && typeof seen.value === "object" && seen.value !== null && "lease" in seen.value,
-  text: "a lease",
-};
-
-/**
- * A grant or a refusal of `name` by a call in `window`, checked against who may hold it: never
- * granted while another lease is certainly live (on the backend, or as its holder sees it), the
- * token above every earlier one of the name, and never refused once the last lease certainly
- * ended — unless the call took half the ttl, which a quorum lock may judge too slow to be valid.
- */
-function judgeTake(
-  model: LockModel,
-  world: LockWorld,
-  call: string,
-  group: number,
-  name: string,
-  ttl: number,
-  window: Window,
-  seen: Observed,
-  lease: Lease | undefined,
-  refusal: Expectation,
-  freed?: { by: number; waitMs: number },
-): void {
-  const state = model.name(group, name);
-  const holder = state.holder;
-  const backend = holder ? liveness(holder.expiry, window) : "gone";
-  const local = holder ? localLiveness(holder.local, window) : "gone";
-  // Freed by a release during this call: a refusal is allowed only when the release ended after the wait did.
-  const freedLate = !holder && freed !== undefined && freed.by >= window.start + freed.waitMs;
-  const allowed: Expectation[] = [];
-  if (backend !== "live" && local !== "live") allowed.push(grants);
-  if (backend !== "gone" || freedLate || window.end - window.start >= ttl / 2) allowed.push(refusal);
-  if (!allowed.some((e) => e.accepts(seen))) {
-    const why = holder
-      ? `last lease: token ${holder.token}, backend expiry in [${holder.expiry.lo}, ${holder.expiry.hi}], call ran in [${window.start}, ${window.end}]`
-      : "no lease was ever granted";
-    throw model.history.mismatch(call, seen, allowed, why);
-  }
-  if (!lease) return;
-  if (lease.token <= state.maxToken) {
-    throw model.history.mismatch(call, seen, [], `fencing token ${lease.token} is not above ${state.maxToken}`);
-  }
-  const granted: ModelLease = {
-    group,
-    name,
-    token: lease.token,
-    ttl,
-    expiry: expiryAfter(window, ttl),
-    local: localDeadline(window, ttl, driftAllowance(ttl)),
-    released: false,
-  };
-  state.maxToken = lease.token;
-  state.holder = granted;
-  model.leases.push(granted);
-  world.leases.push(lease);
-}
 
 function takeCommand(instance: number, name: string, ttl: number, waitMs: number | "try"): Command {
   const call =
@@ -97,8 +34,8 @@ function takeCommand(instance: number, name: string, ttl: number, waitMs: number
     const { settled, window } = await timed(() =>
       waitMs === "try" ? lock.tryAcquire(name, { ttl }) : lock.acquire(name, { ttl, waitMs, retryDelayMs: 5 }),
     );
-    const value = settled.ok ? settled.value : undefined;
-    const seen = seenOf(value, settled.ok, settled.ok ? undefined : settled.error);
+    const value = settled.ok ? (settled.value as Lease | undefined) : undefined;
+    const seen = seenOf(settled);
     const refusal = waitMs === "try" ? returns(undefined) : failsWith("ERR_LOCK_TIMEOUT");
     judgeTake(model, world, call, model.groups[instance] as number, name, ttl, window, seen, value, refusal);
     model.history.record(call, seen);
@@ -122,29 +59,13 @@ function onLease(
   });
 }
 
-/** Whether an extend or release by `lease` during `window` may, and must, find it still held. */
-function holdsDuring(model: LockModel, lease: ModelLease, window: Window): { may: boolean; must: boolean } {
-  if (lease.released) return { may: false, must: false };
-  const isHolder = model.name(lease.group, lease.name).holder === lease;
-  const backend = isHolder ? liveness(lease.expiry, window) : "gone";
-  const local = localLiveness(lease.local, window);
-  return {
-    may: isHolder && backend !== "gone" && local !== "gone",
-    must: isHolder && backend === "live" && local === "live",
-  };
-}
-
-function boolean(may: boolean, must: boolean): Expectation[] {
-  return [...(may ? [returns(true)] : []), ...(must ? [] : [returns(false)])];
-}
-
 function extendCommand(pick: number, ttl: number | undefined): Command {
   return onLease(`extend(${ttl ?? ""})`, pick, async (model, world, index, call) => {
     const lease = model.leases[index] as ModelLease;
     const { settled, window } = await timed(() => (world.leases[index] as Lease).extend(ttl));
     const seen = observed(settled);
     const { may, must } = holdsDuring(model, lease, window);
-    const allowed = boolean(may, must);
+    const allowed = trueOrFalse(may, must);
     if (!allowed.some((e) => e.accepts(seen))) throw model.history.mismatch(call, seen, allowed);
     if (settled.ok && settled.value === true) {
       const length = ttl ?? lease.ttl;
@@ -153,21 +74,6 @@ function extendCommand(pick: number, ttl: number | undefined): Command {
     }
     model.history.record(call, seen);
   });
-}
-
-/** Checks what release() of lease `index` answered; true when it cleared the name's holder. */
-function judgeRelease(model: LockModel, index: number, window: Window, seen: Observed, call: string): boolean {
-  const lease = model.leases[index] as ModelLease;
-  const { may, must } = holdsDuring(model, lease, window);
-  const allowed = boolean(may, must);
-  if (!allowed.some((e) => e.accepts(seen))) throw model.history.mismatch(call, seen, allowed);
-  const state = model.name(lease.group, lease.name);
-  // The token's own record goes, expired or not; a newer holder's stays.
-  const cleared = !lease.released && state.holder === lease;
-  if (cleared) state.holder = null;
-  lease.released = true;
-  model.history.record(call, seen);
-  return cleared;
 }
 
 function releaseCommand(pick: number): Command {
@@ -199,7 +105,7 @@ function handoffCommand(pick: number, waiter: number, ttl: number): Command {
     const acquired = await acquiring;
     const cleared = judgeRelease(model, index, releasing.window, observed(releasing.settled), `${call} [release]`);
     const value = acquired.settled.ok ? acquired.settled.value : undefined;
-    const seen = seenOf(value, acquired.settled.ok, acquired.settled.ok ? undefined : acquired.settled.error);
+    const seen = seenOf(acquired.settled);
     const waitCall = `${call} [acquire on lock${instance}]`;
     const freed = cleared ? { by: releasing.window.end, waitMs: HANDOFF_WAIT_MS } : undefined;
     judgeTake(
@@ -225,7 +131,7 @@ function heldCommand(pick: number): Command {
     const { settled, window } = await timed(async () => (world.leases[index] as Lease).held);
     const seen = observed(settled);
     const local = lease.released ? "gone" : localLiveness(lease.local, window);
-    const allowed = boolean(local !== "gone", local === "live");
+    const allowed = trueOrFalse(local !== "gone", local === "live");
     if (!allowed.some((e) => e.accepts(seen))) throw model.history.mismatch(call, seen, allowed);
     model.history.record(call, seen);
   });
@@ -255,14 +161,6 @@ function inspectCommand(instance: number, name: string): Command {
     if (backend !== "live") allowed.push(returns(undefined));
     if (!allowed.some((e) => e.accepts(seen))) throw model.history.mismatch(call, seen, allowed);
     model.history.record(call, seen);
-  });
-}
-
-function pauseCommand(ms: number): Command {
-  const call = `pause(${ms} ms)`;
-  return new StepCommand(call, async (model) => {
-    await new Promise((resolve) => setTimeout(resolve, ms));
-    model.history.record(call, { value: undefined });
   });
 }
 

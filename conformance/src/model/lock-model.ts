@@ -1,5 +1,12 @@
+import type { Lease, Lock } from "@stowage/core";
 import type { History } from "./history.js";
 import type { Expiry, Window } from "./window.js";
+
+/** The lock instances a history runs on, and every lease they granted, in order. */
+export interface LockWorld {
+  locks: Lock[];
+  leases: Lease[];
+}
 
 /** When a lease's holder stops seeing it as held, on its own monotonic clock. */
 export interface LocalDeadline {

@@ -1,4 +1,5 @@
 import type fc from "fast-check";
+import type { History } from "./history.js";
 
 /** A generated step of a history: always runnable, printed as the call it makes. */
 export class StepCommand<Model extends object, Real> implements fc.AsyncCommand<Model, Real> {
@@ -21,4 +22,13 @@ export class StepCommand<Model extends object, Real> implements fc.AsyncCommand<
   toString(): string {
     return this.#text;
   }
+}
+
+/** A pause between steps, so that short ttls run out mid-history. */
+export function pauseCommand<Model extends { history: History }, Real>(ms: number): StepCommand<Model, Real> {
+  const call = `pause(${ms} ms)`;
+  return new StepCommand(call, async (model) => {
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    model.history.record(call, { value: undefined });
+  });
 }
