@@ -102,10 +102,11 @@ export function ttlCommand(ns: number, key: string): Command {
     (state, window) => {
       if (state === undefined) return { expect: returns(undefined), next: state };
       if (state.expiry === null) return { expect: returns(Number.POSITIVE_INFINITY), next: state };
-      // Never above the ttl that set it, and within the bounds of where the expiry can be.
-      const { lo, hi, ttl } = state.expiry;
+      // Never above the ttl that set it nor past where the expiry can be; low by at most the calls that may have copied it.
+      const { readLo, hi, ttl } = state.expiry;
       const upper = Math.min(ttl, hi - window.start + 1);
-      return { expect: returnsBetween(Math.max(0, Math.min(upper, lo - window.end - 1)), upper), next: state };
+      const lower = readLo - window.end - (window.end - window.start) - 1;
+      return { expect: returnsBetween(Math.max(0, Math.min(upper, lower)), upper), next: state };
     },
   );
 }

@@ -44,20 +44,20 @@ export class CacheModel {
    * store may have seen during `window`; the states whose outcome matches `seen` survive.
    */
   apply(ns: number, key: string, window: Window, seen: Observed, call: string, effect: (state: KeyState) => KeyStep) {
-    const steps = this.seenDuring(ns, key, window).map(effect);
-    const kept = steps.filter((s) => s.expect.accepts(seen));
+    const steps = this.seenDuring(ns, key, window).map((state) => ({ state, step: effect(state) }));
+    const kept = steps.filter(({ step }) => step.expect.accepts(seen));
     if (kept.length === 0) {
       throw this.history.mismatch(
         call,
         seen,
-        steps.map((s) => s.expect),
+        steps.map(({ step }) => step.expect),
         `key ${JSON.stringify(key)}`,
       );
     }
     this.#set(
       ns,
       key,
-      kept.map((s) => s.next),
+      kept.map(({ state, step }) => copiedDuring(state, step.next, window)),
     );
   }
 
@@ -86,6 +86,13 @@ export class CacheModel {
     if (unique.size === 1 && unique.has("absent")) namespace.delete(key);
     else namespace.set(key, [...unique.values()]);
   }
+}
+
+/** An entry that kept its expiry through a call: the call may have copied the expiry, early by its own length. */
+function copiedDuring(before: KeyState, after: KeyState, window: Window): KeyState {
+  if (!after?.expiry || after.expiry !== before?.expiry) return after;
+  const readLo = Math.min(after.expiry.readLo, after.expiry.lo - (window.end - window.start));
+  return { ...after, expiry: { ...after.expiry, readLo } };
 }
 
 /** A reading of a key: the value it shows (undefined when absent), the state unchanged. */

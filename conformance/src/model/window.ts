@@ -34,12 +34,18 @@ export type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
 export interface Expiry {
   lo: number;
   hi: number;
+  /**
+   * The earliest a copy of the expiry may say (a hybrid's L1 filled from a remote remaining
+   * time): each call that touched the entry may have copied it early by its own length, never late.
+   */
+  readLo: number;
   /** The ttl that set it: a remaining time is never above it. */
   ttl: number;
 }
 
 export function expiryAfter(window: Window, ttl: number): Expiry {
-  return { lo: window.start + ttl, hi: window.end + ttl + (window.end - window.start) + 2, ttl };
+  const lo = window.start + ttl;
+  return { lo, hi: window.end + ttl + (window.end - window.start) + 2, readLo: lo, ttl };
 }
 
 /** Whether something with this expiry is certainly live, certainly gone, or either, during `window`. */
