@@ -21,6 +21,8 @@ import { lockBasics } from "./lock/lock-basics.js";
 import { lockCrash } from "./lock/lock-crash.js";
 import { lockProcesses } from "./lock/lock-processes.js";
 import { concurrentMaintenance } from "./maintenance/concurrent-maintenance.js";
+import { cacheHistories } from "./model/cache-histories.js";
+import { lockHistories } from "./model/lock-histories.js";
 import type { Capabilities, ConformanceTarget } from "./target.js";
 import { codecEdges } from "./values/codec-edges.js";
 import { valueSizes } from "./values/value-sizes.js";
@@ -65,12 +67,14 @@ export function describeConformance(target: ConformanceTarget, selection: SuiteS
       cacheJson(target);
 
       cacheProperties(target);
+      cacheHistories(target);
       cacheCodec(target, selected);
       needs(target, "sizeLimit", "LRU size limit", () => cacheSizeLimit(target));
       needs(target, "multiProcess", "cache atomicity across processes", () => cacheProcesses(target));
     }
     if (lock) {
       lockBasics(target);
+      lockHistories(target);
       needs(target, "multiProcess", "lock across processes", () => lockProcesses(target));
       needs(target, "multiProcess", "SIGKILLed lock holder", () => lockCrash(target));
     }

@@ -122,6 +122,30 @@ describe("the conformance suite catches broken stores", () => {
     expect(outcome("drops-large-values", "lock").failed).toEqual([]);
   });
 
+  const CACHE_MODEL = "every step of random histories over three namespaces agrees with an in-memory model";
+  const LOCK_MODEL = "every step of random histories over three lock instances agrees with an in-memory model";
+
+  /** The failed tests of a fault outside the model histories: what the example tests alone would have said. */
+  const failedOutsideModels = (fault: string) =>
+    (byFault[fault] ?? [])
+      .filter((r) => r.status === "failed" && !r.ancestorTitles.some((t) => t.endsWith("model histories")))
+      .map((r) => r.title);
+
+  it("a clear() that also empties namespaces it is a prefix of is caught by the cache model only", () => {
+    expect(outcome("cache-clear-by-prefix", "cache model histories").failed).toEqual([CACHE_MODEL]);
+    expect(failedOutsideModels("cache-clear-by-prefix")).toEqual([]);
+  });
+
+  it("a json.set that gives an existing document the call's ttl is caught by the cache model only", () => {
+    expect(outcome("json-set-replaces-ttl", "cache model histories").failed).toEqual([CACHE_MODEL]);
+    expect(failedOutsideModels("json-set-replaces-ttl")).toEqual([]);
+  });
+
+  it("a lock that refuses a name while a name it starts with is held is caught by the lock model only", () => {
+    expect(outcome("lock-names-by-prefix", "lock model histories").failed).toEqual([LOCK_MODEL]);
+    expect(failedOutsideModels("lock-names-by-prefix")).toEqual([]);
+  });
+
   it("the unbroken parts of each broken store still pass most of the suite", () => {
     // That fixture runs only the maintenance group.
     for (const fault of Object.keys(byFault).filter((name) => name !== "gc-removes-live-entries")) {
@@ -130,12 +154,15 @@ describe("the conformance suite catches broken stores", () => {
     }
     expect(Object.keys(byFault).sort()).toEqual([
       "blob-versions-overwritten",
+      "cache-clear-by-prefix",
       "cache-ignores-ttl",
       "checkpoint-joins-identifiers",
       "delete-thread-leaves-writes",
       "drops-large-values",
       "gc-removes-live-entries",
+      "json-set-replaces-ttl",
       "lock-ignores-holders",
+      "lock-names-by-prefix",
       "writes-always-replace",
     ]);
   });

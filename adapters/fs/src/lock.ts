@@ -154,14 +154,17 @@ export class FsLockDriver implements LockDriver {
       }
       await sleep(timeoutMs, controller.signal);
     } catch {
-      if (signal?.aborted) {
-        this.#waiters.unmark(name);
-        throw signal.reason;
-      }
+      // stopWaiting, which core calls next, removes the marker of an abandoned wait.
+      if (signal?.aborted) throw signal.reason;
     } finally {
       watcher?.close();
       signal?.removeEventListener("abort", onAbort);
     }
+  }
+
+  /** A wait that ended without the lease (timeout or abort) removes its marker: nobody steps aside for it. */
+  async stopWaiting(name: string): Promise<void> {
+    this.#waiters.unmark(name);
   }
 }
 

@@ -39,10 +39,12 @@ export class RedisCacheDriver extends RedisDriverBase implements CacheDriver {
   }
 
   async #read(client: RedisClient, key: string): Promise<StoredEntry | undefined> {
+    // The remaining time counts from before the request: an expiry copied from here (a hybrid's L1) never outlives the key.
+    const sentAt = wallNow();
     const reply = (await runScriptBuffer(client, cacheGet, [this.layout.cacheKey(key)], [])) as [Buffer, number] | null;
     if (!reply) return undefined;
     const [value, pttl] = reply;
-    return { value, expiresAt: pttl >= 0 ? wallNow() + pttl : null };
+    return { value, expiresAt: pttl >= 0 ? sentAt + pttl : null };
   }
 
   async #write(client: RedisClient, key: string, entry: StoredEntry): Promise<void> {
@@ -73,9 +75,10 @@ export class RedisCacheDriver extends RedisDriverBase implements CacheDriver {
    */
   expiresAt(key: string): Promise<number | null | undefined> {
     const redisKey = this.layout.cacheKey(key);
-    return this.run("expiresAt", (client) =>
-      client.pttl(redisKey).then((ms) => (ms === -2 ? undefined : ms === -1 ? null : wallNow() + ms)),
-    );
+    return this.run("expiresAt", (client) => {
+      const sentAt = wallNow();
+      return client.pttl(redisKey).then((ms) => (ms === -2 ? undefined : ms === -1 ? null : sentAt + ms));
+    });
   }
 
   getMany(keys: readonly string[]): Promise<(StoredEntry | undefined)[]> {
@@ -109,9 +112,10 @@ export class RedisCacheDriver extends RedisDriverBase implements CacheDriver {
   add(key: string, entry: StoredEntry): Promise<boolean> {
     return this.run("add", async (client) => {
       const px = pxFor(entry.expiresAt);
-      if (px === 0) return false;
-      const value = Buffer.from(entry.value.buffer, entry.value.byteOffset, entry.value.byteLength);
       const redisKey = this.layout.cacheKey(key);
+      // The ttl ran out in flight: nothing to store, but the answer is still whether the key was absent.
+      if (px === 0) return (await client.exists(redisKey)) === 0;
+      const value = Buffer.from(entry.value.buffer, entry.value.byteOffset, entry.value.byteLength);
       const reply =
         px === null ? await client.set(redisKey, value, "NX") : await client.set(redisKey, value, "PX", px, "NX");
       return reply === "OK";
@@ -167,7 +171,9 @@ export class RedisCacheDriver extends RedisDriverBase implements CacheDriver {
           else {
             op = "set";
             value = Buffer.from(next.value.buffer, next.value.byteOffset, next.value.byteLength);
-            px = ms === null ? "" : String(ms);
+            // An update that keeps the expiry keeps Redis's own (KEEPTTL): a PX recomputed from a read would move it on by the round trip.
+            const kept = current !== undefined && current.expiresAt !== null && next.expiresAt === current.expiresAt;
+            px = kept ? "keep" : ms === null ? "" : String(ms);
           }
         }
         const done = await runScript(

@@ -36,9 +36,11 @@ export class RedisLockDriver extends RedisDriverBase implements LockDriver {
 
   inspect(name: string): Promise<{ token: bigint; expiresAt: number } | undefined> {
     return this.run("inspect", async (client) => {
+      // Counted from before the request, as cache expiries are: never later than the lease's own.
+      const sentAt = wallNow();
       const reply = (await runScript(client, lockInspect, [this.layout.leaseKey(name)], [])) as [string, number] | null;
       if (!reply) return undefined;
-      return { token: BigInt(reply[0]), expiresAt: wallNow() + Math.max(0, reply[1]) };
+      return { token: BigInt(reply[0]), expiresAt: sentAt + Math.max(0, reply[1]) };
     });
   }
 

@@ -126,6 +126,7 @@ export class QuorumLockDriver implements LockDriver {
 
   async inspect(name: string): Promise<{ token: bigint; expiresAt: number } | undefined> {
     this.#assertOpen();
+    const sentAt = wallNow();
     const outcomes = await this.#onEach(
       (primary) =>
         runScript(primary, lockInspect, [this.#layout.leaseKey(name)], []) as Promise<[string, number] | null>,
@@ -141,7 +142,7 @@ export class QuorumLockDriver implements LockDriver {
       if (ttls.length >= this.#quorum) {
         // The quorum's lease ends when the (quorum)-th longest of its copies does.
         const sorted = [...ttls].sort((a, b) => b - a);
-        return { token: BigInt(token), expiresAt: wallNow() + Math.max(0, sorted[this.#quorum - 1] as number) };
+        return { token: BigInt(token), expiresAt: sentAt + Math.max(0, sorted[this.#quorum - 1] as number) };
       }
     }
     return undefined;

@@ -181,19 +181,19 @@ export class SqliteLockDriver implements LockDriver {
         if (this.#file.use(() => this.#mayTake(name, wallNow()))) return;
       }
     } catch {
-      if (signal?.aborted) {
-        // An abandoned wait gives up its place in the queue, then the caller's reason propagates.
-        this.#queuedFor.delete(name);
-        try {
-          this.#file.use(() => this.#sql.leaveQueue.run(this.#namespace, name, this.#waiter, wallNow()));
-        } catch {}
-        throw signal.reason;
-      }
+      // An abandoned wait gives up its place in the queue in stopWaiting, which core calls next.
+      if (signal?.aborted) throw signal.reason;
       // Woken by a release in this process: the caller retries at once.
     } finally {
       this.#released.off(event, wake);
       signal?.removeEventListener("abort", onAbort);
     }
+  }
+
+  /** A wait that ended without the lease (timeout or abort) leaves the queue, so it holds back no taker of a free name. */
+  async stopWaiting(name: string): Promise<void> {
+    if (!this.#queuedFor.delete(name)) return;
+    this.#file.use(() => this.#sql.leaveQueue.run(this.#namespace, name, this.#waiter, wallNow()));
   }
 
   /** Notes this driver's queue row for `name`, forgetting lapsed ones now and then so the map stays small. */

@@ -1,3 +1,4 @@
+import { CacheStore } from "@stowage/core";
 import { describe, expect, it } from "vitest";
 import { collect, concurrently, useStorage } from "../support.js";
 import type { ConformanceTarget } from "../target.js";
@@ -62,6 +63,19 @@ export function cacheBasics(target: ConformanceTarget): void {
       expect(await cache.add("job:1", "first")).toBe(true);
       expect(await cache.add("job:1", "second")).toBe(false);
       expect(await cache.get("job:1")).toBe("first");
+    });
+
+    it("add answers whether the key was absent, also when its ttl ran out before the backend stored it", async (context) => {
+      const { cache } = ctx.storage;
+      if (!(cache instanceof CacheStore))
+        return context.skip("the cache is not a CacheStore: its driver is out of reach");
+      // An entry whose expiry passed in flight (a short ttl on a slow path) was stored and expired at once: the key was absent.
+      const past = { value: new TextEncoder().encode('"late"'), expiresAt: Date.now() - 10 };
+      expect(await cache.driver.add("late", past)).toBe(true);
+      expect(await cache.get("late")).toBeUndefined();
+      await cache.set("held", "kept");
+      expect(await cache.driver.add("held", past)).toBe(false);
+      expect(await cache.get("held")).toBe("kept");
     });
 
     it("incr starts an absent key at 0, adds steps, and get reads the counter as a number", async () => {

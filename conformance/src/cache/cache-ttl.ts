@@ -1,8 +1,17 @@
+import { CacheStore } from "@stowage/core";
 import { describe, expect, it } from "vitest";
 import { collect, sleepMs, useStorage } from "../support.js";
 import type { ConformanceTarget } from "../target.js";
 
 const SHORT = 200;
+
+/** Keeps this process busy for `ms` once the requests issued so far have gone out, so that their replies are handled late. */
+function busySoon(ms: number): void {
+  setImmediate(() => {
+    const until = performance.now() + ms;
+    while (performance.now() < until) {}
+  });
+}
 const PAST = 600;
 
 /** An expired entry is never returned, by any read, whether or not a sweeper has run. */
@@ -22,6 +31,26 @@ export function cacheTtl(target: ConformanceTarget): void {
       expect(await cache.has("short")).toBe(false);
       expect(await cache.ttl("short")).toBeUndefined();
       expect((await collect(cache.keys())).sort()).toEqual(["forever", "long"]);
+    });
+
+    it("an expiry read back is never later than the one set, also when the reply is handled late", async (context) => {
+      const { cache } = ctx.storage;
+      if (!(cache instanceof CacheStore))
+        return context.skip("the cache is not a CacheStore: its driver is out of reach");
+      const before = Date.now();
+      await cache.set("copied", 1, { ttl: 60_000 });
+      const after = Date.now();
+      // The latest the backend can have it expire (a relative ttl sent after core's clock read adds the time in flight).
+      const latest = after + 60_000 + (after - before) + 2;
+      // A copy of the expiry (a hybrid's L1 fill) must not outlive the entry when this process was busy as the reply came.
+      const reading = cache.driver.get("copied");
+      busySoon(100);
+      expect((await reading)?.expiresAt).toBeLessThanOrEqual(latest);
+      if (cache.driver.expiresAt) {
+        const expiring = cache.driver.expiresAt("copied");
+        busySoon(100);
+        expect(await expiring).toBeLessThanOrEqual(latest);
+      }
     });
 
     it("ttl gives the remaining milliseconds, Infinity without expiry, undefined when absent", async () => {
@@ -72,6 +101,21 @@ export function cacheTtl(target: ConformanceTarget): void {
       expect(await cache.get("doc")).toEqual({ a: 1, b: 2 });
       await sleepMs(PAST);
       expect(await cache.get("doc")).toBeUndefined();
+    });
+
+    it("json.set keeps the document's expiry where it was, also when the document's read is answered late", async () => {
+      const { cache } = ctx.storage;
+      const before = Date.now();
+      await cache.set("doc", { a: 1 }, { ttl: 60_000 });
+      const after = Date.now();
+      const latest = after + 60_000 + (after - before) + 2;
+      for (let i = 0; i < 3; i++) {
+        const writing = cache.json.set("doc", "$.b", i);
+        busySoon(50);
+        await writing;
+      }
+      const asked = Date.now();
+      expect(await cache.ttl("doc")).toBeLessThanOrEqual(latest - asked + 1);
     });
 
     it("gc removes expired entries and leaves live ones", async () => {

@@ -115,6 +115,17 @@ export function lockBasics(target: ConformanceTarget): void {
       await holder.release();
     });
 
+    it("a wait that timed out keeps no place in line: another instance takes the freed name at once", async () => {
+      const waiter = await ctx.another();
+      const taker = await ctx.another();
+      const holder = await ctx.storage.lock.acquire("gave-up", { ttl: 10_000 });
+      await expectCode(waiter.lock.acquire("gave-up", { ttl: 5_000, waitMs: 60, retryDelayMs: 5 }), "ERR_LOCK_TIMEOUT");
+      expect(await holder.release()).toBe(true);
+      const lease = await taker.lock.tryAcquire("gave-up", { ttl: 5_000 });
+      expect(lease, "tryAcquire of a free name after the only waiter gave up").toBeDefined();
+      expect(await lease?.release()).toBe(true);
+    });
+
     it("an aborted wait rejects with the signal's reason and leaves nothing held", async () => {
       const { lock } = ctx.storage;
       const holder = await lock.acquire("abort", { ttl: 10_000 });

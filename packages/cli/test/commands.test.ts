@@ -64,7 +64,8 @@ describe("stowage check", () => {
     expect(run.code, run.stdout + run.stderr).toBe(0);
     expect(run.stdout).toMatch(/lock\s+1\d\s+0\s+0\s+ok/);
     expect(run.stdout).toContain("all promises kept");
-  });
+    // The whole lock suite in a child process, multi-process groups and model histories included.
+  }, 240_000);
 
   it("--quick runs every group with a few generated cases; STOWAGE_CONFORMANCE_RUNS reaches the generated groups", async () => {
     const quick = await runCli(["check", "memory://", "--only", "cache", "--quick", "--json"]);

@@ -36,7 +36,7 @@ return tostring(redis.call('INCRBY', KEYS[1], ARGV[1]))
 `,
 };
 
-/** Compare-and-set on the exact bytes read before: the optimistic step of update(). */
+/** Compare-and-set on the exact bytes read before: the optimistic step of update(). ARGV[5]: PX ms, "" for none, "keep" for KEEPTTL. */
 export const cacheCompareAndSet: LuaScript = {
   name: "stowageCacheCompareAndSet",
   numberOfKeys: 1,
@@ -49,6 +49,8 @@ elseif current then
 end
 if ARGV[3] == 'del' then
   redis.call('DEL', KEYS[1])
+elseif ARGV[5] == 'keep' then
+  redis.call('SET', KEYS[1], ARGV[4], 'KEEPTTL')
 elseif ARGV[5] ~= '' then
   redis.call('SET', KEYS[1], ARGV[4], 'PX', ARGV[5])
 else

@@ -37,4 +37,10 @@ export interface LockDriver {
    * counter; undefined when it cannot do so now (the name is held where the counter is the lease).
    */
   raiseFence?(name: string, atLeast: bigint): Promise<bigint | undefined>;
+  /**
+   * Optional: the caller stopped waiting for `name` without the lease (timed out, aborted or
+   * failed). A backend that keeps waiters in a queue other processes respect gives up this
+   * driver's place, so a wait that ended never holds back a taker of a free name.
+   */
+  stopWaiting?(name: string): Promise<void>;
 }

@@ -26,6 +26,20 @@ export async function acquireLoop(
   name: string,
   options: AcquireLoopOptions,
 ): Promise<{ grant: LeaseGrant; startedAt: number }> {
+  try {
+    return await waitForGrant(driver, name, options);
+  } catch (error) {
+    // A wait that ended without the lease gives up its place in the backend's queue, if it has one.
+    await driver.stopWaiting?.(name).catch(() => {});
+    throw error;
+  }
+}
+
+async function waitForGrant(
+  driver: LockDriver,
+  name: string,
+  options: AcquireLoopOptions,
+): Promise<{ grant: LeaseGrant; startedAt: number }> {
   const begin = monotonicNow();
   const deadline = begin + options.waitMs;
   for (;;) {
