@@ -12,6 +12,7 @@ import { cacheTtl } from "./cache/cache-ttl.js";
 import { checkpointBasics } from "./checkpoint/checkpoint-basics.js";
 import { checkpointState } from "./checkpoint/checkpoint-state.js";
 import { crashRecovery } from "./crash-recovery.js";
+import { damagedStores } from "./damage/damaged-stores.js";
 import { lockBasics } from "./lock/lock-basics.js";
 import { lockCrash } from "./lock/lock-crash.js";
 import { lockProcesses } from "./lock/lock-processes.js";
@@ -22,6 +23,8 @@ export interface SuiteSelection {
   cache?: boolean;
   lock?: boolean;
   checkpoint?: boolean;
+  /** The damaged-stores group (registered only for targets with the damage capability). */
+  damage?: boolean;
 }
 
 /** Registers a group only when the backend has the capability; otherwise one skipped test that says why, printed in the run. */
@@ -30,7 +33,11 @@ function needs(target: ConformanceTarget, capability: keyof Capabilities, why: s
     register();
     return;
   }
-  const reason = `${target.name}: ${why} skipped — capability ${capability}=false`;
+  skipped(`${target.name}: ${why} skipped — capability ${capability}=false`);
+}
+
+/** One skipped test that says why, also printed in the run. */
+function skipped(reason: string): void {
   console.log(`[conformance] ${reason}`);
   it.skip(reason, () => {});
 }
@@ -66,5 +73,9 @@ export function describeConformance(target: ConformanceTarget, selection: SuiteS
       checkpointState(target);
     }
     if (cache || checkpoint) needs(target, "survivesCrash", "crash recovery", () => crashRecovery(target));
+    if (selection.damage !== false) {
+      if (target.damage) damagedStores(target, target.damage);
+      else skipped(`${target.name}: damaged stores skipped — the target has no damage capability (its files)`);
+    }
   });
 }
