@@ -86,42 +86,6 @@ export class AtomicFiles {
     return path;
   }
 
-  /**
-   * Creates `path` and writes `chunks` into it directly (no temporary file, no rename); false
-   * when it exists. Readers see the file before it is whole, so only formats that carry their
-   * own length use it.
-   */
-  createInPlace(path: string, chunks: readonly Uint8Array[], mtimeMs?: number): boolean {
-    let fd: number;
-    try {
-      fd = openSync(path, "wx", PRIVATE_FILE_MODE);
-    } catch (error) {
-      if (errnoOf(error) === "EEXIST") return false;
-      if (errnoOf(error) !== "ENOENT") throw error;
-      ensureDir(dirname(path));
-      try {
-        fd = openSync(path, "wx", PRIVATE_FILE_MODE);
-      } catch (again) {
-        if (errnoOf(again) === "EEXIST") return false;
-        throw again;
-      }
-    }
-    try {
-      writeAll(fd, chunks);
-      if (mtimeMs !== undefined) futimesSync(fd, mtimeMs / 1000, mtimeMs / 1000);
-      if (this.fsync) fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    if (this.fsync) syncDir(dirname(path));
-    return true;
-  }
-
-  /** createInPlace, or replace when the file exists: for formats that carry their own length. */
-  createOrReplace(path: string, chunks: readonly Uint8Array[]): void {
-    if (!this.createInPlace(path, chunks)) this.replace(path, chunks);
-  }
-
   /** Atomically replaces (or creates) `path` with `chunks`. */
   replace(path: string, chunks: readonly Uint8Array[], mtimeMs?: number): void {
     const temp = this.writeTemp(chunks, mtimeMs);

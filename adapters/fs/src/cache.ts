@@ -56,9 +56,9 @@ export class FsCacheDriver implements CacheDriver {
   }
 
   /**
-   * Writes an entry file; keeps the size limit's books. "set": a new key's file is written in
-   * place (three syscalls; readers skip it until it is whole), an existing one is replaced by
-   * rename. "replace": always by rename. "create": only when absent, by link, whole at once.
+   * Writes an entry file, whole: "set" and "replace" by rename, "create" only when absent, by
+   * link. No file is written in place, so one that does not check out is damage (entry-file.ts).
+   * Keeps the size limit's books.
    */
   #write(path: string, entry: StoredEntry, mode: "set" | "replace" | "create"): boolean {
     const chunks = encodeEntry(entry);
@@ -66,7 +66,7 @@ export class FsCacheDriver implements CacheDriver {
     let before = 0;
     if (mode === "create") {
       if (!this.#files.create(path, chunks, stamp)) return false;
-    } else if (mode === "replace" || !this.#files.createInPlace(path, chunks, stamp)) {
+    } else {
       if (this.#limit) before = sizeOf(path);
       this.#files.replace(path, chunks, stamp);
     }
@@ -179,14 +179,8 @@ export class FsCacheDriver implements CacheDriver {
     this.#open();
     for (const leaf of this.#allFiles()) {
       if (!leaf.text.startsWith(prefix)) continue;
-      let header: EntryHeader | undefined;
-      try {
-        header = readEntryHeader(leaf.path);
-      } catch (error) {
-        if (isCorrupt(error)) continue;
-        throw error;
-      }
-      if (isLive(header)) yield leaf.text;
+      // A damaged entry is ERR_CORRUPT_DATA here too: a listing that skipped it would say the key is gone.
+      if (isLive(readEntryHeader(leaf.path))) yield leaf.text;
     }
   }
 

@@ -10,7 +10,15 @@ import {
   type StoredWrite,
 } from "@stowage/core";
 import { type AtomicFiles, errnoOf, unlinkQuietly } from "./atomic-file.js";
-import { decodeCheckpoint, decodeWrite, encodeCheckpoint, encodeWrite, readIfExists } from "./checkpoint-file.js";
+import {
+  decodeBlob,
+  decodeCheckpoint,
+  decodeWrite,
+  encodeBlob,
+  encodeCheckpoint,
+  encodeWrite,
+  readIfExists,
+} from "./checkpoint-file.js";
 import { CheckpointIndex, removeEmptyParents } from "./checkpoint-index.js";
 import {
   allCheckpointFiles,
@@ -43,8 +51,8 @@ const blobName = (channel: string, version: string | number) => JSON.stringify([
  *   index/<id>.<hash of thread and ns>.i                       for listing across threads
  *
  * Names are hex (path-codec.ts) and tagged by kind, so sorted listings are the thread's history
- * and a page reads only the files it returns; checkpoint-layout.ts keeps the listings short. A
- * new checkpoint is written in place (its format carries its length); replacing goes by rename.
+ * and a page reads only the files it returns; checkpoint-layout.ts keeps the listings short. Every
+ * file is renamed (or linked) into place whole and carries a checksum (checkpoint-file.ts).
  */
 export class FsCheckpointDriver implements CheckpointDriver {
   readonly #threads: string;
@@ -112,11 +120,15 @@ export class FsCheckpointDriver implements CheckpointDriver {
     }
     this.#puts.set(dir, (puts ?? 0) + 1);
     for (const blob of blobs) {
-      this.#files.replace(join(dir, toRelativePath(blobName(blob.channel, blob.version), ".b")), [blob.value]);
+      this.#files.replace(
+        join(dir, toRelativePath(blobName(blob.channel, blob.version), ".b")),
+        encodeBlob(blob.value),
+      );
     }
     // Index first: a checkpoint that can be read is always listed; a crash leaves at most a dangling index entry.
     this.#index.add(checkpoint.threadId, checkpoint.ns, checkpoint.id);
-    this.#files.createOrReplace(recentPath(dir, checkpoint.id), encodeCheckpoint(checkpoint));
+    // Renamed into place whole: a checkpoint file that does not check out is damage, never a put in progress.
+    this.#files.replace(recentPath(dir, checkpoint.id), encodeCheckpoint(checkpoint));
     if (puts !== undefined && puts % RECENT_MAX === 0) compact(dir);
   }
 
@@ -137,8 +149,9 @@ export class FsCheckpointDriver implements CheckpointDriver {
     if (!found) return undefined;
     const blobs: StoredBlob[] = [];
     for (const [channel, version] of Object.entries(found.channels)) {
-      const value = readIfExists(join(dir, toRelativePath(blobName(channel, version), ".b")));
-      if (value) blobs.push({ channel, version, value });
+      const path = join(dir, toRelativePath(blobName(channel, version), ".b"));
+      const bytes = readIfExists(path);
+      if (bytes) blobs.push({ channel, version, value: decodeBlob(bytes, path) });
     }
     const writes = [...leaves(join(dir, toRelativePath(found.id, ".w")), ".x")]
       .map((leaf) => {

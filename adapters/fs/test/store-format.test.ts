@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, utimesSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -40,14 +40,13 @@ describe("fs: a store written before checksums", () => {
   it("opens and reads every cache entry, checkpoint, blob, pending write and lock it holds", async () => {
     const storage = createFsStorage({ dir: copyOfOldStore("read"), namespace: manifest.namespace, sweepEveryMs: 0 });
     try {
-      for (const [key, value] of Object.entries(manifest.cache)) expect(await storage.cache.get(key), key).toEqual(value);
+      for (const [key, value] of Object.entries(manifest.cache))
+        expect(await storage.cache.get(key), key).toEqual(value);
       expect(await storage.cache.get(manifest.ttlKey.key)).toEqual(manifest.ttlKey.value);
       expect(await storage.cache.get(manifest.counter.key)).toBe(manifest.counter.value);
       const keys: string[] = [];
       for await (const key of storage.cache.keys()) keys.push(key);
-      expect(keys.sort()).toEqual(
-        [...Object.keys(manifest.cache), manifest.ttlKey.key, manifest.counter.key].sort(),
-      );
+      expect(keys.sort()).toEqual([...Object.keys(manifest.cache), manifest.ttlKey.key, manifest.counter.key].sort());
       for (const written of manifest.checkpoints) {
         const read = await storage.checkpoint.get(written.threadId, { ns: written.ns, id: written.id });
         expect(read).toMatchObject({
@@ -62,9 +61,9 @@ describe("fs: a store written before checksums", () => {
             expect(read?.channelValues[blob.channel], `${written.id} ${blob.channel}`).toEqual(blob.value);
           }
         }
-        expect(read?.pendingWrites.map(({ taskId, index, channel, value }) => ({ taskId, index, channel, value }))).toEqual(
-          written.writes,
-        );
+        expect(
+          read?.pendingWrites.map(({ taskId, index, channel, value }) => ({ taskId, index, channel, value })),
+        ).toEqual(written.writes);
       }
       const latestA = await storage.checkpoint.get("thread-a");
       expect(latestA?.id).toBe(manifest.checkpoints[1]?.id);
@@ -96,6 +95,43 @@ describe("fs: a store written before checksums", () => {
       expect(latest?.id).toBe(id);
       expect(latest?.channelValues).toEqual({ messages: ["hello", "world"], count: 2 });
       expect(await storage.cache.gc()).toBe(0);
+    } finally {
+      await storage.close();
+    }
+  });
+
+  it("a first-format entry an older release left half-written (it wrote in place) reads as absent; gc removes it after a minute", async () => {
+    const dir = copyOfOldStore("half-written");
+    const storage = createFsStorage({ dir, namespace: manifest.namespace, sweepEveryMs: 0 });
+    try {
+      const name = `${Buffer.from("long").toString("hex")}.v`;
+      const cacheDir = join(dir, manifest.namespace, "cache");
+      const shard = readdirSync(cacheDir).find((s) => readdirSync(join(cacheDir, s)).includes(name)) as string;
+      const file = join(cacheDir, shard, name);
+      truncateSync(file, 40); // the header promises ~90 bytes of value; 20 are there
+      expect(await storage.cache.get("long")).toBeUndefined();
+      expect(await storage.cache.has("long")).toBe(false);
+      expect(await storage.cache.gc()).toBe(0); // it may still be being written
+      const old = (Date.now() - 120_000) / 1000;
+      utimesSync(file, old, old);
+      expect(await storage.cache.gc()).toBe(1);
+      expect(existsSync(file)).toBe(false);
+      expect(await storage.cache.get("plain")).toBe(manifest.cache.plain);
+    } finally {
+      await storage.close();
+    }
+  });
+
+  it("a first-format checkpoint an older release left half-written reads as absent: the one before it is the latest", async () => {
+    const dir = copyOfOldStore("half-written-checkpoint");
+    const storage = createFsStorage({ dir, namespace: manifest.namespace, sweepEveryMs: 0 });
+    try {
+      const newest = manifest.checkpoints[1] as Manifest["checkpoints"][number];
+      const recent = readdirSync(dir, { recursive: true, encoding: "utf8" }).find((path) =>
+        path.endsWith(`${Buffer.from(newest.id).toString("hex")}.c`),
+      ) as string;
+      truncateSync(join(dir, recent), 30);
+      expect((await storage.checkpoint.get("thread-a"))?.id).toBe(manifest.checkpoints[0]?.id);
     } finally {
       await storage.close();
     }

@@ -80,9 +80,9 @@ function perform(storage: Storage, read: ReadOp): Promise<unknown> {
             },
         );
     case "checkpoint.list":
-      return collect(
-        storage.checkpoint.list(read.threadId !== undefined ? { threadId: read.threadId } : {}),
-      ).then((listed) => listed.map(({ id, metadata, payload }) => ({ id, metadata, payload })));
+      return collect(storage.checkpoint.list(read.threadId !== undefined ? { threadId: read.threadId } : {})).then(
+        (listed) => listed.map(({ id, metadata, payload }) => ({ id, metadata, payload })),
+      );
     case "lock.inspect":
       return storage.lock.inspect(read.name).then((lease) => lease && { token: lease.token });
   }

@@ -58,15 +58,23 @@ export async function writeRecords(storage: Storage, namespace: string): Promise
     read(`cache.get ${JSON.stringify(key)}`, { op: "cache.get", key }, value);
   }
   await cache.set("foxtrot", { record: "cache foxtrot", ttl: "one day" }, { ttl: DAY_MS });
-  read('cache.get "foxtrot" (with a ttl)', { op: "cache.get", key: "foxtrot" }, { record: "cache foxtrot", ttl: "one day" });
+  read(
+    'cache.get "foxtrot" (with a ttl)',
+    { op: "cache.get", key: "foxtrot" },
+    { record: "cache foxtrot", ttl: "one day" },
+  );
   for (let i = 0; i < 3; i++) await cache.incr("golf:counter");
   read('cache.get "golf:counter" (an incr counter)', { op: "cache.get", key: "golf:counter" }, 3);
   await cache.json.set("hotel:doc", "$.record", "cache hotel");
   await cache.json.set("hotel:doc", "$.nested.list", [4, 5]);
-  read('cache.get "hotel:doc" (a json.set document)', { op: "cache.get", key: "hotel:doc" }, {
-    record: "cache hotel",
-    nested: { list: [4, 5] },
-  });
+  read(
+    'cache.get "hotel:doc" (a json.set document)',
+    { op: "cache.get", key: "hotel:doc" },
+    {
+      record: "cache hotel",
+      nested: { list: [4, 5] },
+    },
+  );
   const keys = [...CACHE.map(([key]) => key), "foxtrot", "golf:counter", "hotel:doc"];
   read(
     "cache.getMany of every key",
@@ -119,9 +127,17 @@ export async function writeRecords(storage: Storage, namespace: string): Promise
         channelValues: { messages: [...messages], step: `${threadId} step ${step}` },
         pendingWrites: writes,
       };
-      read(`checkpoint.get ${threadId} ns=${JSON.stringify(ns)} id=${id}`, { op: "checkpoint.get", threadId, ns, id }, expected);
+      read(
+        `checkpoint.get ${threadId} ns=${JSON.stringify(ns)} id=${id}`,
+        { op: "checkpoint.get", threadId, ns, id },
+        expected,
+      );
       if (step === count) {
-        read(`checkpoint.get ${threadId} ns=${JSON.stringify(ns)} latest`, { op: "checkpoint.get", threadId, ns }, expected);
+        read(
+          `checkpoint.get ${threadId} ns=${JSON.stringify(ns)} latest`,
+          { op: "checkpoint.get", threadId, ns },
+          expected,
+        );
       }
       listed.unshift({ id, metadata, payload });
       parentId = id;

@@ -1,6 +1,8 @@
 import { createHash } from "node:crypto";
 import {
+  copyFileSync,
   lstatSync,
+  mkdirSync,
   readdirSync,
   readFileSync,
   readlinkSync,
@@ -67,6 +69,18 @@ export function applyDamage(path: string, damage: Damage, flipRange?: readonly [
   if (symlink) replaceSymlink(path, changed);
   else writeFileSync(path, changed);
   return `${symlink ? "symlink target " : ""}${done.join(", ")} of ${bytes.length}`;
+}
+
+/** Copies a store's directory tree (symlinks as symlinks): a few times faster than cpSync on trees of small files. */
+export function copyTree(from: string, to: string): void {
+  mkdirSync(to, { mode: 0o700 });
+  for (const item of readdirSync(from, { withFileTypes: true })) {
+    const source = join(from, item.name);
+    const target = join(to, item.name);
+    if (item.isDirectory()) copyTree(source, target);
+    else if (item.isSymbolicLink()) symlinkSync(readlinkSync(source), target);
+    else copyFileSync(source, target);
+  }
 }
 
 /** Every entry under `dir` with a digest of its content (file bytes, symlink target) and its mode. */

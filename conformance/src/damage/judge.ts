@@ -17,7 +17,8 @@ function show(outcome: Outcome | undefined): string {
   return `a non-StowageError: ${outcome.raw.slice(0, 200)}`;
 }
 
-const isCorrupt = (outcome: Outcome | undefined) => outcome !== undefined && "code" in outcome && outcome.code === CORRUPT;
+const isCorrupt = (outcome: Outcome | undefined) =>
+  outcome !== undefined && "code" in outcome && outcome.code === CORRUPT;
 
 /** What is wrong with one outcome under `strictness`, or undefined when it keeps the promise. */
 function fault(outcome: Outcome | undefined, expected: unknown, strictness: Strictness): string | undefined {
