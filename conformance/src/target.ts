@@ -31,6 +31,13 @@ export interface DamageKind {
   flipsDetected: boolean;
   /** Whether the suite also cuts such a file short; false for a second view of a file another kind covers. Default true. */
   truncate?: boolean;
+  /**
+   * Known ways a flipped byte in such a file kills the process (a backend's native library that
+   * trusts its pages), with the reason: the suite then counts a flip that ends the reader with
+   * one of those signals as the documented limitation, printed in the run, instead of a failure.
+   * A cut file, or any other outcome, is still held to the promise.
+   */
+  flipsMayCrash?: { signals: readonly NodeJS.Signals[]; reason: string };
 }
 
 /** One file of a closed store that keeps records. */

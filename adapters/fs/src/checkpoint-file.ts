@@ -16,9 +16,9 @@ import { crc32 } from "./checksum.js";
  * while writing), and reads as absent, as it always did.
  */
 const MAGIC = {
-  checkpoint: Buffer.from([0xc1, 0x63, 0xc1, 0x02]),
-  write: Buffer.from([0xc1, 0x78, 0xc1, 0x02]),
-  blob: Buffer.from([0xc1, 0x62, 0xc1, 0x02]),
+  checkpoint: Buffer.from([0xf5, 0xc1, 0x63, 0x02]),
+  write: Buffer.from([0xf5, 0xc1, 0x78, 0x02]),
+  blob: Buffer.from([0xf5, 0xc1, 0x62, 0x02]),
 };
 type Kind = keyof typeof MAGIC;
 /** Magic, head length and the trailing checksum. */
@@ -37,8 +37,9 @@ function encode(kind: Kind, head: unknown, body: Uint8Array): Uint8Array[] {
 
 /**
  * Three of the four magic bytes in place: the file is of this format (a flipped magic byte is
- * damage, not the first format). 0xC1 begins no JSON text and no msgpack value, so a first-format
- * record or blob has at most two of them.
+ * damage, not the first format). A first-format blob (a codec's bytes: JSON text, or 0xC1 then
+ * msgpack) never has the first two (0xF5 and 0xC1 occur in no UTF-8 text, and no msgpack value
+ * begins with 0xC1), so it has at most two of them.
  */
 function hasMagic(bytes: Buffer, kind: Kind): boolean {
   const magic = MAGIC[kind];

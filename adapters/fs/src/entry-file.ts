@@ -14,7 +14,7 @@ import { crc32 } from "./checksum.js";
  * read; one shorter than its header says was still being written (or cut short by a crash while
  * it was) and reads as absent, as it always did.
  */
-const MAGIC = Buffer.from([0xc1, 0x76, 0xc1, 0x02]);
+const MAGIC = Buffer.from([0xf5, 0xc1, 0x76, 0x02]);
 const LEGACY_MAGIC = 0x53545731;
 export const HEADER_BYTES = 28;
 const LEGACY_HEADER_BYTES = 20;

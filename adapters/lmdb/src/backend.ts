@@ -20,6 +20,7 @@ import { toStowageError } from "./errors.js";
 import { encodeTuple } from "./keys/tuple.js";
 import { LmdbLockDriver } from "./lock.js";
 import type { LmdbOptions } from "./options.js";
+import { untrackReadTxn } from "./read-txn.js";
 
 /**
  * One environment per directory per process: LMDB forbids opening the same environment twice
@@ -51,6 +52,7 @@ async function releaseEnvironment(dir: string): Promise<void> {
   shared.users--;
   if (shared.users > 0) return;
   environments.delete(dir);
+  untrackReadTxn(dir);
   await shared.dbs.root.close();
 }
 

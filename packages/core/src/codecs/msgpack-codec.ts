@@ -1,6 +1,6 @@
 import { Packr } from "msgpackr";
 import { CorruptDataError, SerializationError } from "../errors.js";
-import type { Codec } from "./codec.js";
+import { assertStoredBytes, type Codec } from "./codec.js";
 import { jsonCodec } from "./json-codec.js";
 
 // 0xc1 is the one byte msgpack never uses, so it marks our encoding apart from JSON text
@@ -34,6 +34,7 @@ export const msgpackCodec: Codec = {
     }
   },
   decode(bytes) {
+    assertStoredBytes(bytes);
     if (bytes[0] !== MSGPACK_TAG) return jsonCodec.decode(bytes);
     try {
       return packr.unpack(bytes.subarray(1));
