@@ -32,7 +32,7 @@ function encode(kind: Kind, head: unknown, body: Uint8Array): Uint8Array[] {
   prefix.writeUInt32BE(json.byteLength, 4);
   const trailer = Buffer.allocUnsafe(4);
   trailer.writeUInt32BE(crc32(prefix, json, body), 0);
-  return [prefix, json, body, trailer];
+  return json.byteLength > 0 ? [prefix, json, body, trailer] : [prefix, body, trailer];
 }
 
 /**
