@@ -69,7 +69,9 @@ export function assertStowageDatabase(path: string): void {
   let applicationId = header.readUInt32BE(68);
   const unstamped = applicationId === 0 && header.readUInt32BE(40) === 0 && header.readUInt32BE(60) === 0;
   if (unstamped && (statSync(`${path}-wal`, { throwIfNoEntry: false })?.size ?? 0) > 0) {
-    applicationId = applicationIdThroughSqlite(path);
+    // The current page 1 is in the -wal: SQLite reads it there, and checks it, so the stale one here is not judged.
+    if (applicationIdThroughSqlite(path) === APPLICATION_ID) return;
+    applicationId = 0;
   }
   if (applicationId !== APPLICATION_ID) {
     throw new CorruptDataError(

@@ -5,7 +5,7 @@ import { createStorage, isStowageError, type StowageErrorCode } from "@stowage/c
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { createSqliteStorage } from "../src/index.js";
-import { APPLICATION_ID, SCHEMA_VERSION } from "../src/schema.js";
+import { APPLICATION_ID, migrate, SCHEMA_VERSION } from "../src/schema.js";
 import { cleanEnv, fixture, runFixture, useTempDir } from "./helpers.js";
 
 const mode = (path: string) => statSync(path).mode & 0o777;
@@ -98,6 +98,25 @@ describe("sqlite files", () => {
     expect(error.message).toContain("empty");
     expect(statSync(path).size).toBe(0);
     expect(readdirSync(tmp.path)).toEqual(["empty.db"]);
+  });
+
+  it("a file an older release created in place, its stamp still only in the -wal (another process has it open), opens", async () => {
+    const path = join(tmp.path, "in-flight.db");
+    // How releases before this one made a file: WAL first (page 1 in the main file, no stamp), then the schema in the WAL.
+    const older = new Database(path);
+    older.pragma("journal_mode = WAL");
+    older.pragma("wal_autocheckpoint = 0");
+    migrate(older, path);
+    const header = readFileSync(path).subarray(0, 100);
+    expect(header.readUInt32BE(68), "the main file is not stamped yet").toBe(0);
+    try {
+      const storage = await createStorage(`sqlite://${path}`);
+      await storage.cache.set("k", "v");
+      expect(await storage.cache.get("k")).toBe("v");
+      await storage.close();
+    } finally {
+      older.close();
+    }
   });
 
   it("a database cut short inside its last page is ERR_CORRUPT_DATA at open, not a page with fewer rows", async () => {
