@@ -123,10 +123,10 @@ export function damagedStores(target: ConformanceTarget, damage: DamageCapabilit
 
     const runs = Math.max(MIN_RUNS, Math.ceil(RUNS_PER_BACKEND / damage.kinds.length));
     for (const kind of damage.kinds) {
-      const promise = kind.flipsDetected
-        ? "reads as its records or ERR_CORRUPT_DATA"
-        : "reads as its records or ERR_CORRUPT_DATA when cut short; flipped bytes never crash, hang or raise another error";
-      it(`a damaged ${kind.name} ${promise}, never crashing or hanging the reader`, async () => {
+      const name = kind.flipsDetected
+        ? `a damaged ${kind.name} reads as its records or ERR_CORRUPT_DATA, never crashing or hanging the reader`
+        : `a ${kind.name} cut short reads as its records or ERR_CORRUPT_DATA; flipped bytes in it never crash or hang the reader or raise another error`;
+      it(name, async () => {
         let knownCrashes = 0;
         await fc.assert(
           fc.asyncProperty(fc.nat(), kind.truncate === false ? flips : fc.oneof(cuts, flips), async (pick, chosen) => {
