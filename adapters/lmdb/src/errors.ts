@@ -17,10 +17,7 @@ const CORRUPT = [
   "unspill no parent",
 ];
 const DISK_FULL = ["ENOSPC", "No space left", "MDB_MAP_FULL"];
-/**
- * What msgpackr (which lmdb-js decodes stored values with) throws on bytes that are not the
- * value written; a RangeError is a damaged length read past the end of the record.
- */
+/** What msgpackr (which lmdb-js decodes stored values with) throws on bytes that are not the value written. */
 const UNDECODABLE = [
   "Unexpected end of MessagePack data",
   "Data read, but end of buffer not reached",
@@ -51,7 +48,7 @@ export function toStowageError(error: unknown, where: string): StowageError {
   if (CORRUPT.some((marker) => text.includes(marker))) {
     return new CorruptDataError(`lmdb at ${where} is corrupt: ${message}`, { cause: error });
   }
-  if (error instanceof RangeError || UNDECODABLE.some((marker) => message.startsWith(marker))) {
+  if (UNDECODABLE.some((marker) => message.startsWith(marker))) {
     return new CorruptDataError(`lmdb at ${where} holds a record that does not decode: ${message}`, { cause: error });
   }
   if (DISK_FULL.some((marker) => text.includes(marker))) {
