@@ -18,7 +18,7 @@ import { lruStamp, SizeLimit } from "./size-limit.js";
 import { type Leaf, leaves, pruneEmptyDirs } from "./tree-walk.js";
 
 const SUFFIX = ".v";
-/** A file written in place that is still not whole after this long was cut short by a crash. */
+/** A first-format file (written in place by older releases) still not whole after this long was cut short by a crash. */
 const INCOMPLETE_AFTER_MS = 60_000;
 let trashSequence = 0;
 
@@ -147,7 +147,7 @@ export class FsCacheDriver implements CacheDriver {
     const path = this.#path(key);
     return this.#mutex.run(shardOf(key), key, () => {
       // An absent key is created by link, so a lock-free add that landed meanwhile is seen, not
-      // overwritten; a file that is there but not whole (a set in progress) is replaced.
+      // overwritten; a first-format file an older release left unfinished is replaced.
       for (let there = false; ; there = true) {
         const current = readEntry(path);
         const live = current && !isExpired(current.expiresAt) ? current : undefined;

@@ -352,7 +352,7 @@ function listNames(dir: string): string[] {
   }
 }
 
-/** A checkpoint file written in place that is still not whole a minute later was cut short by a crash. */
+/** A first-format checkpoint (older releases wrote in place) still not whole a minute later was cut short by a crash. */
 function leftIncomplete(path: string, now: number): boolean {
   try {
     return now - statSync(path).mtimeMs > 60_000;
