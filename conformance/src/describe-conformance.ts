@@ -14,6 +14,7 @@ import { checkpointBranches } from "./checkpoint/checkpoint-branches.js";
 import { checkpointHistories } from "./checkpoint/checkpoint-histories.js";
 import { checkpointState } from "./checkpoint/checkpoint-state.js";
 import { crashRecovery } from "./crash-recovery.js";
+import { damagedStores } from "./damage/damaged-stores.js";
 import { errorsAtTheEdge } from "./edges/errors-at-the-edge.js";
 import { identifierIsolation } from "./identifiers/identifier-isolation.js";
 import { identifierRefusal } from "./identifiers/identifier-refusal.js";
@@ -32,6 +33,8 @@ export interface SuiteSelection {
   cache?: boolean;
   lock?: boolean;
   checkpoint?: boolean;
+  /** The damaged-stores group (registered only for targets with the damage capability). */
+  damage?: boolean;
 }
 
 /** Registers a group only when the backend has the capability; otherwise one skipped test that says why, printed in the run. */
@@ -40,7 +43,11 @@ function needs(target: ConformanceTarget, capability: keyof Capabilities, why: s
     register();
     return;
   }
-  const reason = `${target.name}: ${why} skipped — capability ${capability}=false`;
+  skipped(`${target.name}: ${why} skipped — capability ${capability}=false`);
+}
+
+/** One skipped test that says why, also printed in the run. */
+function skipped(reason: string): void {
   console.log(`[conformance] ${reason}`);
   it.skip(reason, () => {});
 }
@@ -53,7 +60,7 @@ export function describeConformance(target: ConformanceTarget, selection: SuiteS
   const { cache = true, lock = true, checkpoint = true } = selection;
   const selected = { cache, lock, checkpoint };
   describe(`conformance: ${target.name}`, () => {
-    badInput(target, selected);
+    if (cache || lock || checkpoint) badInput(target, selected);
     errorsAtTheEdge(target, selected);
     if (cache || checkpoint) {
       valueSizes(target, selected);
@@ -89,6 +96,10 @@ export function describeConformance(target: ConformanceTarget, selection: SuiteS
     if (cache || checkpoint) needs(target, "survivesCrash", "crash recovery", () => crashRecovery(target));
     if (cache && lock && checkpoint) {
       needs(target, "multiProcess", "maintenance in other processes", () => concurrentMaintenance(target));
+    }
+    if (selection.damage !== false) {
+      if (target.damage) damagedStores(target, target.damage);
+      else skipped(`${target.name}: damaged stores skipped — the target has no damage capability (its files)`);
     }
   });
 }

@@ -12,4 +12,13 @@ export { concurrentMaintenance } from "./maintenance/concurrent-maintenance.js";
 export { killAll, startWorker, type Worker, workerUrl } from "./processes.js";
 export { propertyParameters, propertyRuns } from "./runs.js";
 export { collect, concurrently, expectCode, sleepMs, uniqueNamespace, useStorage } from "./support.js";
-export { type Capabilities, type ConformanceTarget, type OpenOptions, openByUrl } from "./target.js";
+export {
+  type Capabilities,
+  type ConformanceTarget,
+  type DamageableFile,
+  type DamageCapability,
+  type DamageKind,
+  type ForeignStore,
+  type OpenOptions,
+  openByUrl,
+} from "./target.js";

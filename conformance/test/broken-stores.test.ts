@@ -146,9 +146,24 @@ describe("the conformance suite catches broken stores", () => {
     expect(failedOutsideModels("lock-names-by-prefix")).toEqual([]);
   });
 
+  it("a file store that reads a damaged record as absent fails the damaged-stores tests of both kinds it damages", () => {
+    const damage = outcome("skip-damaged-record", "damaged stores");
+    expect(damage.failed).toContain(
+      "a damaged cache entry reads as its records or ERR_CORRUPT_DATA, never crashing or hanging the reader",
+    );
+    expect(damage.failed).toContain(
+      "a damaged checkpoint reads as its records or ERR_CORRUPT_DATA, never crashing or hanging the reader",
+    );
+    // What it does with undamaged files is the file backend's own, and passes.
+    expect(damage.passed).toContain(
+      "an undamaged copy of the store reads back every record, twice, in the reader process",
+    );
+  });
+
   it("the unbroken parts of each broken store still pass most of the suite", () => {
-    // That fixture runs only the maintenance group.
-    for (const fault of Object.keys(byFault).filter((name) => name !== "gc-removes-live-entries")) {
+    // These fixtures run only one group (maintenance, damaged stores): the rest is the file backend's, judged beside it.
+    const oneGroup = new Set(["gc-removes-live-entries", "skip-damaged-record"]);
+    for (const fault of Object.keys(byFault).filter((name) => !oneGroup.has(name))) {
       const results = byFault[fault] ?? [];
       expect(results.filter((r) => r.status === "passed").length, fault).toBeGreaterThan(50);
     }
@@ -164,6 +179,7 @@ describe("the conformance suite catches broken stores", () => {
       "lock-ignores-holders",
       "lock-names-by-prefix",
       "writes-always-replace",
+      "skip-damaged-record",
     ]);
   });
 });

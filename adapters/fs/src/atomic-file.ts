@@ -97,35 +97,6 @@ export class AtomicFiles {
     return path;
   }
 
-  /**
-   * Creates `path` and writes `chunks` into it directly (no temporary file, no rename); false
-   * when it exists. Readers see the file before it is whole, so only formats that carry their
-   * own length use it.
-   */
-  createInPlace(path: string, chunks: readonly Uint8Array[], mtimeMs?: number): boolean {
-    let fd: number;
-    try {
-      fd = inDir(dirname(path), () => openSync(path, "wx", PRIVATE_FILE_MODE));
-    } catch (error) {
-      if (errnoOf(error) === "EEXIST") return false;
-      throw error;
-    }
-    try {
-      writeAll(fd, chunks);
-      if (mtimeMs !== undefined) futimesSync(fd, mtimeMs / 1000, mtimeMs / 1000);
-      if (this.fsync) fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    if (this.fsync) syncDir(dirname(path));
-    return true;
-  }
-
-  /** createInPlace, or replace when the file exists: for formats that carry their own length. */
-  createOrReplace(path: string, chunks: readonly Uint8Array[]): void {
-    if (!this.createInPlace(path, chunks)) this.replace(path, chunks);
-  }
-
   /** Atomically replaces (or creates) `path` with `chunks`. */
   replace(path: string, chunks: readonly Uint8Array[], mtimeMs?: number): void {
     const temp = this.writeTemp(chunks, mtimeMs);

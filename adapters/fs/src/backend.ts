@@ -22,6 +22,7 @@ import { FsCheckpointDriver } from "./checkpoint.js";
 import { withStowageErrors } from "./fs-errors.js";
 import { KeyMutex } from "./key-mutex.js";
 import { FsLockDriver } from "./lock.js";
+import { assertStoreDirectory } from "./store-dir.js";
 
 /** How often expired entries and crash leftovers are swept in the background unless told otherwise. */
 export const DEFAULT_SWEEP_EVERY_MS = 10 * 60_000;
@@ -63,6 +64,7 @@ export class FsBackend implements Backend {
   constructor(options: FsBackendOptions) {
     this.dir = options.dir;
     ensurePrivateDir(this.dir);
+    assertStoreDirectory(this.dir);
     try {
       this.#files = new AtomicFiles(join(this.dir, "~tmp"), options.fsync ?? false);
     } catch (error) {

@@ -20,7 +20,7 @@ import { lruStamp, SizeLimit } from "./size-limit.js";
 import { type Leaf, leaves, pruneEmptyDirs } from "./tree-walk.js";
 
 const SUFFIX = ".v";
-/** A file written in place that is still not whole after this long was cut short by a crash. */
+/** A first-format file (written in place by older releases) still not whole after this long was cut short by a crash. */
 const INCOMPLETE_AFTER_MS = 60_000;
 /** gc's claim on one entry file while it removes it: `<entry>g`, a symlink to the wall-clock time it was taken. */
 const CLAIM = "g";
@@ -63,9 +63,9 @@ export class FsCacheDriver implements CacheDriver {
   }
 
   /**
-   * Writes an entry file; keeps the size limit's books. "set": a new key's file is written in
-   * place (three syscalls; readers skip it until it is whole), an existing one is replaced by
-   * rename. "replace": always by rename. "create": only when absent, by link, whole at once.
+   * Writes an entry file, whole: "set" and "replace" by rename, "create" only when absent, by
+   * link. No file is written in place, so one that does not check out is damage (entry-file.ts).
+   * Keeps the size limit's books.
    */
   #write(path: string, entry: StoredEntry, mode: "set" | "replace" | "create", key: string): boolean {
     this.#limit?.assertFits(key, HEADER_BYTES + entry.value.byteLength);
@@ -74,7 +74,7 @@ export class FsCacheDriver implements CacheDriver {
     let before = 0;
     if (mode === "create") {
       if (!this.#files.create(path, chunks, stamp)) return false;
-    } else if (mode === "replace" || !this.#files.createInPlace(path, chunks, stamp)) {
+    } else {
       if (this.#limit) before = sizeOf(path);
       this.#files.replace(path, chunks, stamp);
     }
@@ -185,7 +185,7 @@ export class FsCacheDriver implements CacheDriver {
     let written: StoredEntry | undefined;
     const next = await this.#mutex.run(shardOf(key), key, () => {
       // An absent key is created by link, so a lock-free add that landed meanwhile is seen, not
-      // overwritten; a file that is there but not whole (a set in progress) is replaced.
+      // overwritten; a first-format file an older release left unfinished is replaced.
       for (let there = false; ; there = true) {
         const current = readEntry(path);
         const live = current && !isExpired(current.expiresAt) ? current : undefined;
@@ -224,14 +224,8 @@ export class FsCacheDriver implements CacheDriver {
     this.#open();
     for (const leaf of this.#allFiles()) {
       if (!leaf.text.startsWith(prefix)) continue;
-      let header: EntryHeader | undefined;
-      try {
-        header = readEntryHeader(leaf.path);
-      } catch (error) {
-        if (isCorrupt(error)) continue;
-        throw error;
-      }
-      if (isLive(header)) yield leaf.text;
+      // A damaged entry is ERR_CORRUPT_DATA here too: a listing that skipped it would say the key is gone.
+      if (isLive(readEntryHeader(leaf.path))) yield leaf.text;
     }
   }
 

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { lstatSync, readlinkSync, rmdirSync, symlinkSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
+import { CorruptDataError } from "@stowage/core";
 import { type AtomicFiles, errnoOf, inDir, unlinkQuietly } from "./atomic-file.js";
 import { readIfExists } from "./checkpoint-file.js";
 import { toRelativePath } from "./path-codec.js";
@@ -25,19 +26,19 @@ export class CheckpointIndex {
   }
 
   #entry(threadId: string, ns: string, id: string): string {
-    const owner = createHash("sha1").update(threadId).update("\0").update(ns).digest("hex").slice(0, 24);
-    return join(this.#dir, toRelativePath(id, `.${owner}.i`, FIRST_SEGMENT));
+    return join(this.#dir, toRelativePath(id, `.${ownerHash(threadId, ns)}.i`, FIRST_SEGMENT));
   }
 
   /**
    * An entry is a symlink whose target is the JSON [thread, ns]: one syscall, written whole.
-   * Owners too long for a symlink target (PATH_MAX) get a plain file, as every entry once did.
+   * Owners too long for a symlink target (PATH_MAX) get a plain file, renamed into place whole.
+   * The hash in the name is the entry's checksum: an owner that does not match it is damaged.
    */
   add(threadId: string, ns: string, id: string): void {
     const entry = this.#entry(threadId, ns, id);
     const owner = JSON.stringify([threadId, ns]);
     if (Buffer.byteLength(owner) > MAX_LINK_TARGET) {
-      this.#files.createOrReplace(entry, [Buffer.from(owner, "utf8")]);
+      this.#files.replace(entry, [Buffer.from(owner, "utf8")]);
       return;
     }
     try {
@@ -74,16 +75,37 @@ export class CheckpointIndex {
   *newestFirst(belowHex: string | undefined): Generator<{ id: string; threadId: string; ns: string }> {
     for (const leaf of leavesDescending(this.#dir, ".i", belowHex)) {
       const text = readOwner(leaf.path);
-      if (text === undefined) continue;
-      let owner: [string, string];
-      try {
-        owner = JSON.parse(text) as [string, string];
-      } catch {
-        continue; // still being written
-      }
-      yield { id: leaf.text, threadId: owner[0], ns: owner[1] };
+      if (text === undefined) continue; // removed meanwhile
+      const [threadId, ns] = parseOwner(text, leaf.path);
+      yield { id: leaf.text, threadId, ns };
     }
   }
+}
+
+/** The hash of (thread, ns) in an entry's name. */
+function ownerHash(threadId: string, ns: string): string {
+  return createHash("sha1").update(threadId).update("\0").update(ns).digest("hex").slice(0, 24);
+}
+
+/** [thread, ns] of an entry, checked against the hash its name carries. */
+function parseOwner(text: string, path: string): [string, string] {
+  let owner: unknown;
+  try {
+    owner = JSON.parse(text);
+  } catch (error) {
+    throw new CorruptDataError(`checkpoint index entry ${path} is damaged (not JSON)`, { cause: error });
+  }
+  const hash = basename(path).split(".").at(-2);
+  if (
+    !Array.isArray(owner) ||
+    owner.length !== 2 ||
+    typeof owner[0] !== "string" ||
+    typeof owner[1] !== "string" ||
+    ownerHash(owner[0], owner[1]) !== hash
+  ) {
+    throw new CorruptDataError(`checkpoint index entry ${path} is damaged (its owner does not match its name)`);
+  }
+  return [owner[0], owner[1]];
 }
 
 /** Longest symlink target used for an entry: PATH_MAX (4096) less the NUL, with room to spare. */

@@ -10,7 +10,15 @@ import {
   type StoredWrite,
 } from "@stowage/core";
 import { type AtomicFiles, errnoOf, unlinkQuietly } from "./atomic-file.js";
-import { decodeCheckpoint, decodeWrite, encodeCheckpoint, encodeWrite, readIfExists } from "./checkpoint-file.js";
+import {
+  decodeBlob,
+  decodeCheckpoint,
+  decodeWrite,
+  encodeBlob,
+  encodeCheckpoint,
+  encodeWrite,
+  readIfExists,
+} from "./checkpoint-file.js";
 import { CheckpointIndex, removeEmptyParents } from "./checkpoint-index.js";
 import {
   allCheckpointFiles,
@@ -89,8 +97,8 @@ function* namedDirs(dir: string, suffix: string): Generator<Leaf> {
  *   index/<id>.<hash of thread and ns>.i                       for listing across threads
  *
  * Names are hex (path-codec.ts) and tagged by kind, so sorted listings are the thread's history
- * and a page reads only the files it returns; checkpoint-layout.ts keeps the listings short. A
- * new checkpoint is written in place (its format carries its length); replacing goes by rename.
+ * and a page reads only the files it returns; checkpoint-layout.ts keeps the listings short. Every
+ * file is renamed (or linked) into place whole and carries a checksum (checkpoint-file.ts).
  */
 export class FsCheckpointDriver implements CheckpointDriver {
   readonly #threads: string;
@@ -173,11 +181,12 @@ export class FsCheckpointDriver implements CheckpointDriver {
     this.#puts.set(dir, (puts ?? 0) + 1);
     for (const blob of blobs) {
       // A blob is immutable: the first write of a version wins (a link that fails on an existing file decides it).
-      this.#files.create(join(dir, componentName(blobName(blob.channel, blob.version), ".b")), [blob.value]);
+      this.#files.create(join(dir, componentName(blobName(blob.channel, blob.version), ".b")), encodeBlob(blob.value));
     }
     // Index first: a checkpoint that can be read is always listed; a crash leaves at most a dangling index entry.
     this.#index.add(checkpoint.threadId, checkpoint.ns, checkpoint.id);
-    this.#files.createOrReplace(recentPath(dir, checkpoint.id), encodeCheckpoint(checkpoint));
+    // Renamed into place whole: a checkpoint file that does not check out is damage, never a put in progress.
+    this.#files.replace(recentPath(dir, checkpoint.id), encodeCheckpoint(checkpoint));
     if (puts !== undefined && puts % RECENT_MAX === 0) compact(dir);
   }
 
@@ -198,8 +207,9 @@ export class FsCheckpointDriver implements CheckpointDriver {
     if (!found) return undefined;
     const blobs: StoredBlob[] = [];
     for (const [channel, version] of Object.entries(found.channels)) {
-      const value = readIfExists(currentOrLegacy(dir, blobName(channel, version), ".b"));
-      if (value) blobs.push({ channel, version, value });
+      const path = currentOrLegacy(dir, blobName(channel, version), ".b");
+      const bytes = readIfExists(path);
+      if (bytes) blobs.push({ channel, version, value: decodeBlob(bytes, path) });
     }
     const writes = allLeafPaths(join(dir, toRelativePath(found.id, ".w")), ".x")
       .map((path) => {
@@ -423,7 +433,6 @@ function listNames(dir: string): string[] {
   }
 }
 
-/** A checkpoint file written in place that is still not whole a minute later was cut short by a crash. */
 /** True when the file at `path` was last written before `time` (ms since epoch); false when it is gone. */
 function writtenBefore(path: string, time: number): boolean {
   try {
@@ -433,6 +442,7 @@ function writtenBefore(path: string, time: number): boolean {
   }
 }
 
+/** A first-format checkpoint (older releases wrote in place) still not whole a minute later was cut short by a crash. */
 function leftIncomplete(path: string, now: number): boolean {
   try {
     return now - statSync(path).mtimeMs > 60_000;

@@ -3,6 +3,7 @@ import { hostname } from "node:os";
 import { dirname, join } from "node:path";
 import { CorruptDataError, PRIVATE_DIR_MODE } from "@stowage/core";
 import { ensureDir, errnoOf, syncDir, unlinkQuietly } from "./atomic-file.js";
+import { crc32 } from "./checksum.js";
 
 /** Written into granting entries so that a process on the same machine can tell whether the holder still runs. */
 const HOST = hostname().replaceAll(":", "_");
@@ -28,7 +29,7 @@ const EMPTY: LeaseState = { seq: 0, token: 0n, expiresAt: 0, seen: [], waiters: 
 
 /**
  * A lease as an append-only log of states in one directory: entry `n` is a symlink whose target
- * is "token:expiresAt:pid:host", or "released". The newest entry is the state. A process moves the lease from state
+ * is "token:expiresAt:pid:host:c<crc32>", or "released". The newest entry is the state. A process moves the lease from state
  * `n` to `n+1` by creating symlink `n+1`, which exactly one process can do (symlink fails with
  * EEXIST), so every change — acquire, takeover of an expired lease, extend, release — is a
  * compare-and-swap on the state it read, and no two processes can both win one takeover.
@@ -84,7 +85,7 @@ export class LeaseLog {
   write(from: LeaseState, token: bigint, expiresAt: number): boolean {
     const seq = from.seq + 1;
     const entry = join(this.dir, String(seq));
-    const target = expiresAt === 0 ? RELEASED : `${token}:${expiresAt}:${process.pid}:${HOST}`;
+    const target = expiresAt === 0 ? RELEASED : grantTarget(token, expiresAt);
     try {
       // An empty log is usually a name never used: make its directory first instead of failing a symlink.
       if (from.seq === 0) this.#createDir();
@@ -215,14 +216,34 @@ function exists(path: string): boolean {
   }
 }
 
+/** "c" and the CRC-32 of the entry's other fields, in hex: a changed digit is seen as damage. */
+function checksumField(state: string): string {
+  return `c${crc32(Buffer.from(state)).toString(16).padStart(8, "0")}`;
+}
+
+/** A granting entry's target: "token:expiresAt:pid:host:c<crc32>" (the host tells a waiter whether it can see the pid). */
+function grantTarget(token: bigint, expiresAt: number): string {
+  const state = `${token}:${expiresAt}:${process.pid}:${HOST}`;
+  return `${state}:${checksumField(state)}`;
+}
+
+const DIGITS = /^\d+$/;
+
+/**
+ * The state an entry's target records. A damaged target is ERR_CORRUPT_DATA: a changed digit
+ * must not move an expiry or a token. Targets of older releases ("token:expiresAt:pid", without
+ * the checksum) still read; a checksummed target never looks like one (its last field starts "c").
+ */
 function parseState(seq: number, target: string, dir: string, seen: readonly number[]): Omit<LeaseState, "waiters"> {
   if (target === RELEASED) return { seq, token: 0n, expiresAt: 0, seen };
-  const [token, expiresAt, pid, host] = target.split(":");
-  if (token === undefined || expiresAt === undefined || !/^\d+$/.test(token) || !/^\d+$/.test(expiresAt)) {
-    throw new CorruptDataError(`lease entry ${join(dir, String(seq))} is not "token:expiresAt:pid": ${target}`);
+  const fields = target.split(":");
+  const [token = "", expiresAt = "", pid = ""] = fields;
+  // Older releases wrote "token:expiresAt:pid" without host or checksum.
+  const host = fields.length === 5 ? fields[3] : undefined;
+  const checked = fields.length === 5 ? fields[4] === checksumField(fields.slice(0, 4).join(":")) : fields.length === 3;
+  if (!checked || !DIGITS.test(token) || !DIGITS.test(expiresAt) || !DIGITS.test(pid)) {
+    throw new CorruptDataError(`lease entry ${join(dir, String(seq))} is damaged: ${JSON.stringify(target)}`);
   }
   const state = { seq, token: BigInt(token), expiresAt: Number(expiresAt), seen };
-  return host !== undefined && pid !== undefined && /^\d+$/.test(pid)
-    ? { ...state, holder: { pid: Number(pid), host } }
-    : state;
+  return host !== undefined ? { ...state, holder: { pid: Number(pid), host } } : state;
 }

@@ -20,6 +20,7 @@ import { toStowageError } from "./errors.js";
 import { encodeTuple } from "./keys/tuple.js";
 import { LmdbLockDriver } from "./lock.js";
 import type { LmdbOptions } from "./options.js";
+import { untrackReadTxn } from "./read-txn.js";
 import { WriteWait } from "./write-wait.js";
 
 /**
@@ -52,6 +53,7 @@ async function releaseEnvironment(dir: string): Promise<void> {
   shared.users--;
   if (shared.users > 0) return;
   environments.delete(dir);
+  untrackReadTxn(dir);
   await shared.dbs.root.close();
 }
 

@@ -3,7 +3,9 @@ import { ensurePrivateDir, makePrivate } from "@stowage/core";
 import { type Database, open, type RootDatabase } from "lmdb";
 import { toStowageError } from "./errors.js";
 import { checkDataFile } from "./header-check.js";
+import { createDataFile } from "./new-environment.js";
 import type { LmdbOptions, SyncMode } from "./options.js";
+import { trackReadTxn } from "./read-txn.js";
 
 /** Binary-keyed sub-databases of one environment, one per kind of record (see README "Layout"). */
 export interface LmdbDatabases {
@@ -44,18 +46,36 @@ function syncFlags(mode: SyncMode): { overlappingSync: boolean; noSync: boolean 
   }
 }
 
+/** 8 KiB pages lift lmdb's key limit to 4026 bytes: a checkpoint key holds three 1 KiB strings. */
+const PAGE_SIZE = 8192;
+
+/** The named databases openEnvironment opens: all that a stowage environment's main database holds. */
+const DATABASE_NAMES = [
+  "cache",
+  "cache-use",
+  "cache-lru",
+  "cache-meta",
+  "lease",
+  "fence",
+  "checkpoint",
+  "checkpoint-by-thread",
+  "checkpoint-by-id",
+  "blob",
+  "write",
+] as const;
+
 /** Opens (or creates) the environment in `dir`: owner-only files, header checked first. */
 export function openEnvironment(dir: string, options: LmdbOptions): LmdbDatabases {
   ensurePrivateDir(dir);
   const dataFile = join(dir, "data.mdb");
-  checkDataFile(dataFile);
+  createDataFile(dir, PAGE_SIZE);
+  checkDataFile(dataFile, DATABASE_NAMES);
   let root: RootDatabase;
   try {
     root = open({
       path: dir,
       noSubdir: false,
-      // 8 KiB pages lift lmdb's key limit to 4026 bytes: a checkpoint key holds three 1 KiB strings.
-      pageSize: 8192,
+      pageSize: PAGE_SIZE,
       maxDbs: 16,
       keyEncoding: "binary",
       // Without it lmdb runs every queued put before any queued transaction callback, so
@@ -69,9 +89,10 @@ export function openEnvironment(dir: string, options: LmdbOptions): LmdbDatabase
   }
   for (const file of ["data.mdb", "lock.mdb"]) makePrivate(join(dir, file));
   try {
-    const binary = (name: string) => root.openDB<Buffer, Buffer>({ name, keyEncoding: "binary", encoding: "binary" });
-    const packed = <V>(name: string) => root.openDB<V, Buffer>({ name, keyEncoding: "binary" });
-    return {
+    type Name = (typeof DATABASE_NAMES)[number];
+    const binary = (name: Name) => root.openDB<Buffer, Buffer>({ name, keyEncoding: "binary", encoding: "binary" });
+    const packed = <V>(name: Name) => root.openDB<V, Buffer>({ name, keyEncoding: "binary" });
+    const dbs: LmdbDatabases = {
       root,
       cache: binary("cache"),
       cacheUse: packed("cache-use"),
@@ -85,6 +106,8 @@ export function openEnvironment(dir: string, options: LmdbOptions): LmdbDatabase
       blob: packed("blob"),
       write: packed("write"),
     };
+    trackReadTxn(dir, root);
+    return dbs;
   } catch (error) {
     void root.close();
     throw toStowageError(error, dir);

@@ -1,8 +1,12 @@
+import { spawnSync } from "node:child_process";
 import {
   closeSync,
+  copyFileSync,
   mkdirSync,
   mkdtempSync,
   openSync,
+  readFileSync,
+  renameSync,
   rmSync,
   statSync,
   truncateSync,
@@ -11,11 +15,14 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { createStorage, isStowageError } from "@stowage/core";
+import { open } from "lmdb";
 import { afterAll, describe, expect, it } from "vitest";
 import { createLmdbStorage } from "../src/index.js";
 
 const dir = mkdtempSync(join(tmpdir(), "stowage-lmdb-files-"));
+const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 async function codeOf(action: () => Promise<unknown>): Promise<string | undefined> {
@@ -55,7 +62,7 @@ describe("lmdb files", () => {
     expect(await codeOf(() => createStorage(`lmdb://${path}`))).toBe("ERR_CORRUPT_DATA");
   });
 
-  it("damaged pages inside the tree are ERR_CORRUPT_DATA when read", async () => {
+  it("damaged pages inside the tree are ERR_CORRUPT_DATA, at open or when read", async () => {
     const path = join(dir, "damaged");
     const storage = createLmdbStorage({ path, namespace: "d" });
     await storage.cache.setMany(Array.from({ length: 3000 }, (_, i) => ({ key: `k${i}`, value: "v".repeat(200) })));
@@ -65,16 +72,77 @@ describe("lmdb files", () => {
     const junk = Buffer.alloc(8192 * 40, 0x41);
     writeSync(fd, junk, 0, junk.length, 8192 * 3);
     closeSync(fd);
-    const reopened = createLmdbStorage({ path, namespace: "d" });
+    // Those pages hold the cache's root: found at open now; deeper damage is found by the read that reaches it.
+    let reopened: ReturnType<typeof createLmdbStorage> | undefined;
     try {
       const code = await codeOf(async () => {
+        reopened = createLmdbStorage({ path, namespace: "d" });
         for (let i = 0; i < 3000; i += 97) await reopened.cache.get(`k${i}`);
         await reopened.cache.stats();
       });
       expect(code).toBe("ERR_CORRUPT_DATA");
     } finally {
-      await reopened.close().catch(() => {});
+      await reopened?.close().catch(() => {});
     }
+  });
+});
+
+describe("lmdb damaged files", () => {
+  /** A store of `count` cache entries in a new directory, closed; returns its path and data file. */
+  async function closedStore(name: string, count: number): Promise<{ path: string; data: string }> {
+    const path = join(dir, name);
+    const storage = createLmdbStorage({ path, namespace: "d" });
+    await storage.cache.setMany(Array.from({ length: count }, (_, i) => ({ key: `k${i}`, value: `value ${i}` })));
+    await storage.close();
+    return { path, data: join(path, "data.mdb") };
+  }
+
+  it("a data file cut short anywhere past its meta pages is ERR_CORRUPT_DATA at open, in a child process that survives (no SIGBUS)", async () => {
+    const { path, data } = await closedStore("cut-anywhere", 2000);
+    const size = statSync(data).size;
+    for (const keep of [3 * 8192, Math.floor(size / 2), size - 8192, size - 1]) {
+      copyFileSync(data, `${data}.whole`);
+      truncateSync(data, keep);
+      const result = spawnSync(process.execPath, [fixture("open-url.mjs"), `lmdb://${path}`], { encoding: "utf8" });
+      renameSync(`${data}.whole`, data);
+      expect(result.signal, `cut to ${keep} of ${size}`).toBeNull();
+      expect(JSON.parse(result.stdout.trim()), `cut to ${keep} of ${size}`).toMatchObject({ code: "ERR_CORRUPT_DATA" });
+    }
+  });
+
+  it("after a read meets a damaged page, reads of intact keys succeed at once (the read transaction is reset)", async () => {
+    const { path, data } = await closedStore("bad-txn", 3000);
+    const fd = openSync(data, "r+");
+    // Pages somewhere in the middle of the tree point nowhere now.
+    const junk = Buffer.alloc(8192 * 2, 0x41);
+    writeSync(fd, junk, 0, junk.length, Math.floor(statSync(data).size / 8192 / 2) * 8192);
+    closeSync(fd);
+    const storage = createLmdbStorage({ path, namespace: "d" });
+    try {
+      const outcomes: string[] = [];
+      for (let i = 0; i < 3000; i++) outcomes.push((await codeOf(() => storage.cache.get(`k${i}`))) ?? "ok");
+      const failed = outcomes.findIndex((outcome) => outcome !== "ok");
+      expect(failed, "no read met the damaged pages").toBeGreaterThanOrEqual(0);
+      expect(outcomes[failed]).toBe("ERR_CORRUPT_DATA");
+      // Without a reset, every read after the first failure failed with MDB_BAD_TXN in the same macrotask.
+      expect(outcomes.filter((outcome) => outcome === "ok").length).toBeGreaterThan(failed);
+      expect(new Set(outcomes)).toEqual(new Set(["ok", "ERR_CORRUPT_DATA"]));
+      const intact = outcomes.lastIndexOf("ok");
+      expect(await codeOf(() => storage.cache.get(`k${failed}`))).toBe("ERR_CORRUPT_DATA");
+      expect(await storage.cache.get(`k${intact}`)).toBe(`value ${intact}`);
+    } finally {
+      await storage.close().catch(() => {});
+    }
+  });
+
+  it("an environment made by lmdb-js directly is ERR_CORRUPT_DATA and left byte-identical (no database of ours added)", async () => {
+    const path = join(dir, "foreign");
+    const foreign = open({ path });
+    await foreign.put("user:1", { name: "ada" });
+    await foreign.close();
+    const before = readFileSync(join(path, "data.mdb"));
+    expect(await codeOf(() => createStorage(`lmdb://${path}`))).toBe("ERR_CORRUPT_DATA");
+    expect(readFileSync(join(path, "data.mdb")).equals(before)).toBe(true);
   });
 });
 

@@ -2,6 +2,7 @@ import {
   addToCounter,
   assertWeightFits,
   type CacheDriver,
+  CorruptDataError,
   decodeCounter,
   type EntryUpdate,
   encodeCounter,
@@ -188,6 +189,8 @@ export class SqliteCacheDriver implements CacheDriver {
     for (;;) {
       const now = wallNow();
       for (const row of page) {
+        if (typeof row.key !== "string")
+          throw new CorruptDataError(`${this.#file.path}: a cache key is stored as a ${typeof row.key}`);
         // Keys sharing a prefix are contiguous in SQLite's byte order: the first one without it ends the range.
         if (!row.key.startsWith(prefix)) return;
         if (isLive(row.expiresAt, now)) yield row.key;

@@ -1,5 +1,5 @@
 import { ConfigError, CorruptDataError } from "@stowage/core";
-import type Database from "better-sqlite3";
+import Database from "better-sqlite3";
 
 /** Written to the file header (PRAGMA application_id) so a stowage database is told apart from any other: "STOW". */
 export const APPLICATION_ID = 0x53544f57;
@@ -174,11 +174,63 @@ export function enableSizeLimits(db: Database.Database): void {
 /** The schema version this package writes. */
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
+/** The schema objects of a file at `version`, as sqlite_schema lists them: "type name on table: sql". */
+type SchemaObjects = Set<string>;
+
+function schemaObjects(db: Database.Database): SchemaObjects {
+  // SQLite's own tables (sqlite_stat1 after an ANALYZE, …) come and go; its autoindexes are part of the schema.
+  const rows = db
+    .prepare("SELECT type, name, tbl_name, sql FROM sqlite_schema WHERE NOT (type = 'table' AND name LIKE 'sqlite%')")
+    .all() as {
+    type: string;
+    name: string;
+    tbl_name: string;
+    sql: string | null;
+  }[];
+  return new Set(rows.map((row) => `${row.type} ${row.name} on ${row.tbl_name}: ${row.sql ?? ""}`));
+}
+
+const expectedSchemas = new Map<number, { plain: SchemaObjects; withSizeLimits: SchemaObjects }>();
+
+/** What sqlite_schema holds after the migrations up to `version`, with and without the size-limit objects. */
+function expectedSchema(version: number): { plain: SchemaObjects; withSizeLimits: SchemaObjects } {
+  let expected = expectedSchemas.get(version);
+  if (!expected) {
+    // Built by running the same SQL on an empty in-memory database, so it never drifts from MIGRATIONS.
+    const db = new Database(":memory:");
+    try {
+      for (let step = 0; step < version; step++) db.exec(MIGRATIONS[step] as string);
+      const plain = schemaObjects(db);
+      if (version > 0) db.exec(SIZE_LIMIT_SQL);
+      expected = { plain, withSizeLimits: schemaObjects(db) };
+    } finally {
+      db.close();
+    }
+    expectedSchemas.set(version, expected);
+  }
+  return expected;
+}
+
+const sameSet = (a: SchemaObjects, b: SchemaObjects) => a.size === b.size && [...a].every((item) => b.has(item));
+
+/** Refuses a stowage file whose schema is not the one its version names (damaged pages or a damaged version number). */
+function assertSchema(db: Database.Database, path: string, version: number): void {
+  const actual = schemaObjects(db);
+  const expected = expectedSchema(version);
+  if (sameSet(actual, expected.plain) || sameSet(actual, expected.withSizeLimits)) return;
+  const unexpected = [...actual].filter((item) => !expected.withSizeLimits.has(item));
+  const missing = [...expected.plain].filter((item) => !actual.has(item));
+  const describe = (items: string[]) => items.map((item) => item.slice(0, item.indexOf(":"))).join(", ") || "none";
+  throw new CorruptDataError(
+    `${path} is damaged: its schema is not stowage schema version ${version} (missing: ${describe(missing)}; unexpected: ${describe(unexpected)})`,
+  );
+}
+
 /**
  * Brings the file to SCHEMA_VERSION (tests pass an older `target` to build an old file): a fresh
- * file is stamped and created, an older stowage file is migrated forward; a foreign database or
- * one from a newer release is refused. Runs in one write transaction so that processes opening
- * the file together migrate it once.
+ * file is stamped and created, an older stowage file is checked against the schema of its version
+ * and migrated forward; a foreign database, a damaged one or one from a newer release is refused.
+ * Runs in one write transaction so that processes opening the file together migrate it once.
  */
 export function migrate(db: Database.Database, path: string, target: number = SCHEMA_VERSION): void {
   db.transaction(() => {
@@ -199,6 +251,7 @@ export function migrate(db: Database.Database, path: string, target: number = SC
         `${path} has stowage schema version ${version}, newer than this @stowage/sqlite supports (${SCHEMA_VERSION}); upgrade the package`,
       );
     }
+    assertSchema(db, path, version);
     for (let step = version; step < target; step++) db.exec(MIGRATIONS[step] as string);
     if (version < target) db.pragma(`user_version = ${target}`);
   }).immediate();

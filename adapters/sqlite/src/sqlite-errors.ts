@@ -8,7 +8,9 @@ const CORRUPT_CODES = new Set(["SQLITE_NOTADB", "SQLITE_CORRUPT", "SQLITE_CORRUP
 export function translateSqliteError(error: unknown, path: string): unknown {
   if (error instanceof StowageError) return error;
   if (error instanceof Database.SqliteError) {
-    if (CORRUPT_CODES.has(error.code) || error.code.startsWith("SQLITE_CORRUPT")) {
+    // JSON functions run only on JSON this package stored (a checkpoint's channels): malformed means damaged.
+    const damagedJson = error.code === "SQLITE_ERROR" && error.message.startsWith("malformed JSON");
+    if (CORRUPT_CODES.has(error.code) || error.code.startsWith("SQLITE_CORRUPT") || damagedJson) {
       return new CorruptDataError(`${path} is corrupt or not an SQLite database: ${error.message}`, { cause: error });
     }
     // BUSY past the busy timeout, FULL, IOERR, READONLY, CANTOPEN: the store cannot serve right now.

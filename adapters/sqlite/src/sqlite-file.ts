@@ -1,6 +1,7 @@
-import { accessSync, closeSync, constants, openSync, statSync } from "node:fs";
+import { accessSync, closeSync, constants, linkSync, openSync, rmSync, statSync } from "node:fs";
 import { ClosedError, ConfigError, ensurePrivateParent, PRIVATE_FILE_MODE } from "@stowage/core";
 import Database from "better-sqlite3";
+import { assertStowageDatabase } from "./database-header.js";
 import { DEFAULT_BUSY_TIMEOUT_MS, type SqliteOptions } from "./options.js";
 import { enableSizeLimits, migrate, sizeLimitsEnabled } from "./schema.js";
 import { translateSqliteError } from "./sqlite-errors.js";
@@ -24,13 +25,18 @@ export class SqliteFile {
     this.#transaction = db.transaction((body: () => unknown) => body());
   }
 
-  /** Opens (creating owner-only when missing), sets WAL and the pragmas, and migrates the schema. */
+  /**
+   * Opens the file, creating it (owner-only, whole) when missing; refuses one that is not a
+   * stowage database before opening it for writing; then sets WAL and the pragmas and migrates
+   * the schema.
+   */
   static open(options: SqliteOptions): SqliteFile {
     const { path } = options;
     ensurePrivateParent(path, "url");
-    createPrivateFile(path);
     let db: Database.Database | undefined;
     try {
+      if (!existingFile(path)) createDatabase(path, options);
+      assertStowageDatabase(path);
       db = new Database(path, { fileMustExist: true });
       db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS}`);
       // WAL: readers never block the writer, and a commit is one append to the log.
@@ -87,24 +93,55 @@ export class SqliteFile {
   }
 }
 
-/** Creates the database file owner-only before SQLite does (its -wal and -shm files copy this mode). */
-function createPrivateFile(path: string): void {
-  try {
-    closeSync(openSync(path, constants.O_CREAT | constants.O_EXCL | constants.O_RDWR, PRIVATE_FILE_MODE));
-    return;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "EEXIST") {
-      throw new ConfigError("url", `cannot create database file ${path}: ${(error as Error).message}`, {
-        cause: error,
-      });
-    }
-  }
-  if (!statSync(path).isFile()) throw new ConfigError("url", `${path} exists and is not a file`);
+/** Whether `path` exists: a file this process may read and write (ConfigError for anything else there). */
+function existingFile(path: string): boolean {
+  const stat = statSync(path, { throwIfNoEntry: false });
+  if (stat === undefined) return false;
+  if (!stat.isFile()) throw new ConfigError("url", `${path} exists and is not a file`);
   try {
     accessSync(path, constants.R_OK | constants.W_OK);
   } catch (error) {
     throw new ConfigError("url", `database file ${path} is not readable and writable by this process`, {
       cause: error,
     });
+  }
+  return true;
+}
+
+let creating = 0;
+
+/**
+ * Creates a new database whole: stamped, migrated and in WAL mode under a temporary name, then
+ * linked into place (which fails when another process got there first, whose file then wins). So
+ * a stowage database is never seen empty or half made, and a file without the stamp is never ours.
+ */
+function createDatabase(path: string, options: SqliteOptions): void {
+  const temp = `${path}.new-${process.pid}-${++creating}`;
+  try {
+    closeSync(openSync(temp, constants.O_CREAT | constants.O_EXCL | constants.O_RDWR, PRIVATE_FILE_MODE));
+  } catch (error) {
+    throw new ConfigError("url", `cannot create database file ${path}: ${(error as Error).message}`, { cause: error });
+  }
+  try {
+    // Its -journal and -wal copy the temporary file's owner-only mode, and go with it on close.
+    const db = new Database(temp, { fileMustExist: true });
+    try {
+      db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS}`);
+      migrate(db, temp);
+      db.pragma("journal_mode = WAL");
+    } finally {
+      db.close();
+    }
+    try {
+      linkSync(temp, path);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") {
+        throw new ConfigError("url", `cannot create database file ${path}: ${(error as Error).message}`, {
+          cause: error,
+        });
+      }
+    }
+  } finally {
+    rmSync(temp, { force: true });
   }
 }

@@ -1,11 +1,11 @@
 import { execFileSync, spawn } from "node:child_process";
-import { chmodSync, mkdirSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createStorage, isStowageError, type StowageErrorCode } from "@stowage/core";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { createSqliteStorage } from "../src/index.js";
-import { APPLICATION_ID, SCHEMA_VERSION } from "../src/schema.js";
+import { APPLICATION_ID, migrate, SCHEMA_VERSION } from "../src/schema.js";
 import { cleanEnv, fixture, runFixture, useTempDir } from "./helpers.js";
 
 const mode = (path: string) => statSync(path).mode & 0o777;
@@ -71,18 +71,79 @@ describe("sqlite files", () => {
     expect((await rejection(createStorage(`sqlite://${path}`))).code).toBe("ERR_CORRUPT_DATA");
   });
 
-  it("another application's SQLite database is ERR_CORRUPT_DATA and is left untouched", async () => {
-    const path = join(tmp.path, "foreign.db");
-    const foreign = new Database(path);
-    foreign.exec("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO users (name) VALUES ('ada');");
-    foreign.close();
+  for (const journal of ["DELETE", "WAL"]) {
+    it(`another application's SQLite database (journal ${journal}) is ERR_CORRUPT_DATA and left byte-identical, with no -wal or -shm beside it`, async () => {
+      const path = join(tmp.path, `foreign-${journal}.db`);
+      const foreign = new Database(path);
+      foreign.pragma(`journal_mode = ${journal}`);
+      foreign.exec("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO users (name) VALUES ('ada');");
+      foreign.close();
+      const before = readFileSync(path);
+      const error = await rejection(createStorage(`sqlite://${path}`));
+      expect(error.code).toBe("ERR_CORRUPT_DATA");
+      expect(error.message).toContain("another application");
+      // Bytes 18 and 19 say the journal mode: opening it read-write would have switched them to WAL (2).
+      expect(readFileSync(path).equals(before), "the file changed").toBe(true);
+      expect(readdirSync(tmp.path).filter((name) => name.startsWith(`foreign-${journal}.db`))).toEqual([
+        `foreign-${journal}.db`,
+      ]);
+    });
+  }
+
+  it("an empty file is refused with ERR_CORRUPT_DATA and left empty: stowage never leaves one (it creates files whole)", async () => {
+    const path = join(tmp.path, "empty.db");
+    writeFileSync(path, "");
     const error = await rejection(createStorage(`sqlite://${path}`));
     expect(error.code).toBe("ERR_CORRUPT_DATA");
-    expect(error.message).toContain("another application");
-    const reopened = new Database(path, { readonly: true });
-    expect(reopened.prepare("SELECT count(*) AS n FROM sqlite_schema").get()).toEqual({ n: 1 });
-    expect(reopened.pragma("application_id", { simple: true })).toBe(0);
-    reopened.close();
+    expect(error.message).toContain("empty");
+    expect(statSync(path).size).toBe(0);
+    expect(readdirSync(tmp.path)).toEqual(["empty.db"]);
+  });
+
+  it("a file an older release created in place, its stamp still only in the -wal (another process has it open), opens", async () => {
+    const path = join(tmp.path, "in-flight.db");
+    // How releases before this one made a file: WAL first (page 1 in the main file, no stamp), then the schema in the WAL.
+    const older = new Database(path);
+    older.pragma("journal_mode = WAL");
+    older.pragma("wal_autocheckpoint = 0");
+    migrate(older, path);
+    const header = readFileSync(path).subarray(0, 100);
+    expect(header.readUInt32BE(68), "the main file is not stamped yet").toBe(0);
+    try {
+      const storage = await createStorage(`sqlite://${path}`);
+      await storage.cache.set("k", "v");
+      expect(await storage.cache.get("k")).toBe("v");
+      await storage.close();
+    } finally {
+      older.close();
+    }
+  });
+
+  it("a database cut short inside its last page is ERR_CORRUPT_DATA at open, not a page with fewer rows", async () => {
+    const path = join(tmp.path, "cut.db");
+    const storage = await createStorage(`sqlite://${path}`);
+    for (let i = 0; i < 50; i++) await storage.cache.set(`k${i}`, "v".repeat(500));
+    await storage.close();
+    truncateSync(path, statSync(path).size - 4000);
+    expect((await rejection(createStorage(`sqlite://${path}`))).code).toBe("ERR_CORRUPT_DATA");
+  });
+
+  it("a header byte stowage never changes (here the file format version) is ERR_CORRUPT_DATA, not a read-only store", async () => {
+    const path = join(tmp.path, "header.db");
+    (await createStorage(`sqlite://${path}`)).close();
+    const bytes = readFileSync(path);
+    bytes[18] = 3;
+    writeFileSync(path, bytes);
+    expect((await rejection(createStorage(`sqlite://${path}`))).code).toBe("ERR_CORRUPT_DATA");
+  });
+
+  it("a lowered schema version (the header says 1, the tables are version 2's) is ERR_CORRUPT_DATA, not a failed migration", async () => {
+    const path = join(tmp.path, "version.db");
+    (await createStorage(`sqlite://${path}`)).close();
+    const db = new Database(path);
+    db.pragma("user_version = 1");
+    db.close();
+    expect((await rejection(createStorage(`sqlite://${path}`))).code).toBe("ERR_CORRUPT_DATA");
   });
 
   it("a file from a newer schema version is refused with ERR_CONFIG", async () => {

@@ -1,8 +1,8 @@
 import type { Storage } from "@stowage/core";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { SuiteSelection } from "../describe-conformance.js";
 import { propertyParameters } from "../runs.js";
+import type { Selection } from "../selection.js";
 import { collect, useStorage } from "../support.js";
 import type { ConformanceTarget } from "../target.js";
 import { checkpointNs, identifier, SEPARATORS, shiftedPairs, TWINS } from "./identifier-cases.js";
@@ -111,7 +111,7 @@ async function expectTuple(storage: Storage, t: Tuple, value: number): Promise<v
  * two distinct ones never share storage (a write, list, delete, clear or prune of one never
  * changes, lists or removes the other).
  */
-export function identifierIsolation(target: ConformanceTarget, selected: Required<SuiteSelection>): void {
+export function identifierIsolation(target: ConformanceTarget, selected: Selection): void {
   describe("identifiers: round-trip and isolation (fast-check)", () => {
     const ctx = useStorage(target);
 

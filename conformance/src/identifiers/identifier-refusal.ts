@@ -1,6 +1,6 @@
 import type { Storage } from "@stowage/core";
 import { describe, expect, it } from "vitest";
-import type { SuiteSelection } from "../describe-conformance.js";
+import type { Selection } from "../selection.js";
 import { collect, expectCode, useStorage } from "../support.js";
 import type { ConformanceTarget } from "../target.js";
 import { REFUSED } from "./identifier-cases.js";
@@ -63,7 +63,7 @@ function callsWith(storage: Storage, bad: string): [string, () => Promise<unknow
 const write = (taskId: string, channel: string) => ({ taskId, index: 0, channel, value: 1 });
 
 /** One rule for every identifier of every contract, with one code on every backend, before any I/O. */
-export function identifierRefusal(target: ConformanceTarget, selected: Required<SuiteSelection>): void {
+export function identifierRefusal(target: ConformanceTarget, selected: Selection): void {
   describe("identifiers: one refusal rule", () => {
     const ctx = useStorage(target);
 
@@ -71,7 +71,7 @@ export function identifierRefusal(target: ConformanceTarget, selected: Required<
       it(`${name} is ERR_INVALID_KEY in every identifier field, and nothing is written`, async () => {
         const { storage } = ctx;
         for (const [field, call] of callsWith(storage, value)) {
-          if (!selected[field.slice(0, field.indexOf(".")) as keyof SuiteSelection]) continue;
+          if (!selected[field.slice(0, field.indexOf(".")) as keyof Selection]) continue;
           // The empty string is a valid prefix of keys() and ns of a checkpoint; everything else is refused.
           if (value === "" && / (prefix|ns)$/.test(field)) continue;
           try {

@@ -1,3 +1,5 @@
+import { CorruptDataError } from "../errors.js";
+
 /** Turns values into the bytes a backend stores, and back. */
 export interface Codec {
   /** The name used in configuration: "json" or "msgpack". */
@@ -12,4 +14,13 @@ export interface Codec {
   encodeText?(value: unknown): string;
   /** Returns the value for stored bytes; throws CorruptDataError when they are not this codec's. */
   decode(bytes: Uint8Array): unknown;
+}
+
+/** What a codec's decode checks first: a backend that hands it anything but bytes holds a damaged record. */
+export function assertStoredBytes(bytes: unknown): asserts bytes is Uint8Array {
+  if (!(bytes instanceof Uint8Array)) {
+    throw new CorruptDataError(
+      `a stored value read back as ${bytes === null ? "null" : typeof bytes}, not bytes: the record is damaged`,
+    );
+  }
 }

@@ -1,5 +1,5 @@
 import { CorruptDataError, SerializationError } from "../errors.js";
-import type { Codec } from "./codec.js";
+import { assertStoredBytes, type Codec } from "./codec.js";
 import { arrayMembers, type Members, objectMembers, passes, walkValue } from "./value-walk.js";
 
 const MSGPACK_TAG = 0xc1;
@@ -81,6 +81,7 @@ export const jsonCodec: Codec = {
   },
   encodeText: jsonText,
   decode(bytes) {
+    assertStoredBytes(bytes);
     if (bytes[0] === MSGPACK_TAG) {
       throw new CorruptDataError(
         "the stored value was written with the msgpack codec; open the store with codec msgpack",

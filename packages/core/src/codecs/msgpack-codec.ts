@@ -1,6 +1,6 @@
 import { Packr } from "msgpackr";
 import { CorruptDataError, SerializationError } from "../errors.js";
-import type { Codec } from "./codec.js";
+import { assertStoredBytes, type Codec } from "./codec.js";
 import { jsonCodec } from "./json-codec.js";
 import { arrayMembers, type Members, objectMembers, walkValue } from "./value-walk.js";
 
@@ -119,6 +119,7 @@ export const msgpackCodec: Codec = {
     }
   },
   decode(bytes) {
+    assertStoredBytes(bytes);
     if (bytes[0] !== MSGPACK_TAG) return jsonCodec.decode(bytes);
     try {
       return packr.unpack(bytes.subarray(1));
