@@ -64,7 +64,7 @@ describe("lmdb store behaviour", () => {
       const ns = "n".repeat(1024);
       const id = "i".repeat(1024);
       const channel = "c".repeat(1024);
-      const version = "v".repeat(5000);
+      const version = "v".repeat(1024); // versions are identifiers too: at most 1024 bytes
       await storage.checkpoint.put({
         threadId: thread,
         ns,

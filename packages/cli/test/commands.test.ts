@@ -102,6 +102,7 @@ describe("stowage check", () => {
       };
       expect(health.checkpoint.threads).toBe(0);
     },
+    300_000,
   );
 
   it("an unreachable backend fails fast with exit 3 before any test runs", async () => {
