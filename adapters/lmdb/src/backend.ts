@@ -22,6 +22,7 @@ import { LmdbLockDriver } from "./lock.js";
 import type { LmdbOptions } from "./options.js";
 import { untrackReadTxn } from "./read-txn.js";
 import { WriteWait } from "./write-wait.js";
+import { waitForWriterMutex } from "./writer-mutex.js";
 
 /**
  * One environment per directory per process: LMDB forbids opening the same environment twice
@@ -45,6 +46,15 @@ function acquireEnvironment(dir: string, options: LmdbOptions) {
   }
   shared.users++;
   return shared;
+}
+
+/**
+ * Opens a backend without blocking the event loop on another process's write transaction: the
+ * first opener in this process waits (bounded by the store's timeout) for LMDB's writer mutex.
+ */
+export async function openLmdbBackend(dir: string, options: LmdbOptions, maxSizeBytes?: number): Promise<LmdbBackend> {
+  if (!environments.has(dir)) await waitForWriterMutex(dir, options.timeoutMs);
+  return new LmdbBackend(dir, options, maxSizeBytes);
 }
 
 async function releaseEnvironment(dir: string): Promise<void> {

@@ -1,6 +1,6 @@
 import { resolve } from "node:path";
 import { localPathFromUrl, type Storage, type StowageAdapter, storageFromBackend } from "@stowage/core";
-import { LmdbBackend } from "./backend.js";
+import { LmdbBackend, openLmdbBackend } from "./backend.js";
 import { readOptions, type SyncMode } from "./options.js";
 
 export { LmdbBackend } from "./backend.js";
@@ -9,8 +9,8 @@ export type { LmdbOptions, SyncMode } from "./options.js";
 /** Opens `lmdb:///absolute/dir` (or `lmdb:relative/dir`) URLs for createStorage. */
 export const adapter: StowageAdapter = {
   schemes: ["lmdb"],
-  open: async ({ url, params, options, maxSizeBytes }) =>
-    new LmdbBackend(localPathFromUrl(url), readOptions(params, options), maxSizeBytes),
+  open: ({ url, params, options, maxSizeBytes }) =>
+    openLmdbBackend(localPathFromUrl(url), readOptions(params, options), maxSizeBytes),
 };
 
 /** A storage in an LMDB environment in `path` (a directory, created owner-only when missing). */

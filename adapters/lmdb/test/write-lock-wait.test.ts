@@ -6,6 +6,7 @@ import { createInterface } from "node:readline";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { createStorage, isStowageError, type Storage } from "@stowage/core";
 import { afterAll, describe, expect, it } from "vitest";
+import { writerMutexHeld } from "../src/writer-mutex.js";
 
 const root = mkdtempSync(join(tmpdir(), "stowage-lmdb-wait-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -86,4 +87,39 @@ describe("while another process sits inside a write transaction", () => {
     await storage.close();
     storage = undefined;
   }, 60_000);
+});
+
+// The probe reads glibc's mutex layout in lock.mdb; elsewhere opening still blocks (see writer-mutex.ts).
+describe("opening a store while another process sits inside a write transaction (Linux: the lock-file probe)", () => {
+  it.skipIf(process.platform !== "linux")(
+    "createStorage succeeds or fails with ERR_BACKEND_UNAVAILABLE within the timeout, without blocking the event loop, and opens once the holder is gone",
+    async () => {
+      const dir = join(root, "held-at-open");
+      const first = await createStorage(urlOf(dir));
+      await first.cache.set("before", 1);
+      await first.close();
+      expect(writerMutexHeld(dir), "no writer yet").toBe(false);
+      const holder = await holdWriteLock(dir);
+      let opened: Storage | undefined;
+      try {
+        expect(writerMutexHeld(dir), "the lock file shows the holder").toBe(true);
+        const started = performance.now();
+        const { result, lagMs } = await withLagProbe(() => createStorage(urlOf(dir)));
+        if (result.status === "fulfilled") opened = result.value;
+        else expectUnavailable(result, "createStorage");
+        expect(performance.now() - started, "createStorage waited about the timeout").toBeLessThan(TIMEOUT_MS * 10);
+        expect(lagMs, "createStorage: longest event-loop stall").toBeLessThan(MAX_LAG_MS);
+      } finally {
+        holder.kill("SIGKILL");
+        await new Promise((resolve) => holder.once("exit", resolve));
+      }
+      expect(writerMutexHeld(dir), "a killed holder's robust mutex reads as free").toBe(false);
+      const storage = opened ?? (await createStorage(urlOf(dir)));
+      expect(await storage.cache.get("before")).toBe(1);
+      await storage.cache.set("after", 2);
+      expect(await storage.cache.get("after")).toBe(2);
+      await storage.close();
+    },
+    60_000,
+  );
 });
