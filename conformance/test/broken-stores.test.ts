@@ -38,9 +38,9 @@ describe("the conformance suite catches broken stores", () => {
       [vitestBin, "run", "--config", join(fixtures, "vitest.config.ts"), "--reporter=json", `--outputFile=${report}`],
       {
         // Properties that find a fault only on some histories get enough runs to find it every time.
-        env: { ...process.env, STOWAGE_CONFORMANCE_RUNS: process.env.STOWAGE_CONFORMANCE_RUNS ?? "200" },
+        env: { ...process.env, STOWAGE_CONFORMANCE_RUNS: process.env.STOWAGE_CONFORMANCE_RUNS ?? "100" },
         encoding: "utf8",
-        timeout: 300_000,
+        timeout: 600_000,
       },
     );
     const parsed = JSON.parse(readFileSync(report, "utf8")) as {

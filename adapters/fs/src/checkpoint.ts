@@ -386,10 +386,11 @@ export class FsCheckpointDriver implements CheckpointDriver {
     let threads = 0;
     let checkpoints = 0;
     for (const thread of this.#allThreads()) {
-      threads++;
-      for (const { dir } of this.#nsDirs(thread.text, undefined)) {
-        checkpoints += allCheckpointFiles(dir).size;
-      }
+      // A thread is one with checkpoints: a directory left with a blob in its grace period is none.
+      let ofThread = 0;
+      for (const { dir } of this.#nsDirs(thread.text, undefined)) ofThread += allCheckpointFiles(dir).size;
+      if (ofThread > 0) threads++;
+      checkpoints += ofThread;
     }
     return { threads, checkpoints };
   }
