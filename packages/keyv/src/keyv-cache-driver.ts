@@ -122,7 +122,9 @@ export class KeyvCacheDriver implements CacheDriver {
 
   setMany(entries: readonly { key: string; entry: StoredEntry }[]): Promise<void> {
     return this.#call("setMany", async () => {
-      await Promise.all(entries.map(({ key, entry }) => this.#write(key, entry)));
+      // Writes run concurrently, so a key named twice keeps its last entry only (as on every backend).
+      const last = new Map(entries.map(({ key, entry }) => [key, entry]));
+      await Promise.all([...last].map(([key, entry]) => this.#write(key, entry)));
     });
   }
 
