@@ -9,6 +9,11 @@ export interface Capabilities {
   /** The cache evicts least recently used entries past a size limit in bytes (local stores). */
   sizeLimit: boolean;
   /**
+   * prune may keep a blob no kept checkpoint names for a grace period (files: 60 s, because a put in
+   * another process writes its blobs before its checkpoint); histories then never name such a version again.
+   */
+  prunedBlobsLinger?: boolean;
+  /**
    * The largest encoded value (cache entry, checkpoint payload, blob, pending write) the target
    * accepts as `open` opens it; core's default (DEFAULT_MAX_VALUE_BYTES, 64 MiB) when left out.
    */

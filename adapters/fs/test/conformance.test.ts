@@ -39,7 +39,7 @@ describeConformance({
   name: "fs",
   url,
   open: openByUrl(url),
-  capabilities: { multiProcess: true, survivesCrash: true, sizeLimit: true },
+  capabilities: { multiProcess: true, survivesCrash: true, sizeLimit: true, prunedBlobsLinger: true },
   damage: {
     urlIn: (at) => pathToFileURL(join(at, "store")).href,
     kinds: [

@@ -45,6 +45,8 @@ function deepEqual(a: unknown, b: unknown): boolean {
 interface ModelThread {
   checkpoints: Map<string, ModelCheckpoint>;
   blobs: Map<string, unknown>;
+  /** Blobs prune removed as orphans (a backend may keep them a while: Capabilities.prunedBlobsLinger). */
+  retired: Set<string>;
   writes: Map<string, ModelWrite[]>;
 }
 
@@ -60,7 +62,7 @@ export class CheckpointModel {
   #thread(threadId: string): ModelThread {
     let thread = this.#threads.get(threadId);
     if (!thread) {
-      thread = { checkpoints: new Map(), blobs: new Map(), writes: new Map() };
+      thread = { checkpoints: new Map(), blobs: new Map(), writes: new Map(), retired: new Set() };
       this.#threads.set(threadId, thread);
     }
     return thread;
@@ -99,6 +101,11 @@ export class CheckpointModel {
       else if (write.index < 0) stored[at] = write;
     }
     thread.writes.set(key, stored);
+  }
+
+  /** Whether prune removed this blob as an orphan earlier in the history. */
+  isRetired(threadId: string, ns: string, channel: string, version: Version): boolean {
+    return this.#threads.get(threadId)?.retired.has(blobKey(ns, channel, version)) ?? false;
   }
 
   get(threadId: string, ns: string, id: string | undefined): ModelState | undefined {
@@ -170,7 +177,10 @@ export class CheckpointModel {
         for (const [channel, version] of Object.entries(c.channels)) named.add(blobKey(checkpointNs, channel, version));
       }
       for (const key of [...thread.blobs.keys()]) {
-        if ((JSON.parse(key) as [string])[0] === checkpointNs && !named.has(key)) thread.blobs.delete(key);
+        if ((JSON.parse(key) as [string])[0] === checkpointNs && !named.has(key)) {
+          thread.blobs.delete(key);
+          thread.retired.add(key);
+        }
       }
     }
     return removed;
