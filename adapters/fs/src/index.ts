@@ -6,6 +6,7 @@ export { FsBackend, type FsBackendOptions } from "./backend.js";
 /** Opens `file:` URLs for createStorage. */
 export const adapter: StowageAdapter = {
   schemes: ["file"],
+  capabilities: { multiProcess: true, survivesCrash: true, sizeLimit: true, prunedBlobsLinger: true },
   open: async (options) => openFsBackend(options),
 };
 

@@ -9,6 +9,7 @@ export type { LmdbOptions, SyncMode } from "./options.js";
 /** Opens `lmdb:///absolute/dir` (or `lmdb:relative/dir`) URLs for createStorage. */
 export const adapter: StowageAdapter = {
   schemes: ["lmdb"],
+  capabilities: { multiProcess: true, survivesCrash: true, sizeLimit: true },
   open: ({ url, params, options, maxSizeBytes }) =>
     openLmdbBackend(localPathFromUrl(url), readOptions(params, options), maxSizeBytes),
 };

@@ -1,4 +1,4 @@
-import { MemoryTier } from "@stowage/core";
+import { MemoryTier } from "./memory-tier.js";
 
 /** One namespace of the in-process cache: core's LRU driver, bounded by bytes only when a size limit is set. */
 export class MemoryCacheDriver extends MemoryTier {

@@ -5,10 +5,12 @@ export { MemoryBackend } from "./backend.js";
 export { MemoryCacheDriver } from "./cache.js";
 export { MemoryCheckpointDriver } from "./checkpoint.js";
 export { MemoryLockDriver } from "./lock.js";
+export { MEMORY_TIER_DEFAULTS, MemoryTier, type MemoryTierOptions } from "./memory-tier.js";
 
 /** Opens `memory:` URLs for createStorage. */
 export const adapter: StowageAdapter = {
   schemes: ["memory"],
+  capabilities: { multiProcess: false, survivesCrash: false, sizeLimit: true },
   open: async (options) => openMemoryBackend(options),
 };
 

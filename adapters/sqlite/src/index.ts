@@ -9,6 +9,7 @@ export type { SqliteOptions, SynchronousMode } from "./options.js";
 /** Opens `sqlite:///abs/path.db` and `sqlite:relative/path.db` URLs for createStorage. */
 export const adapter: StowageAdapter = {
   schemes: ["sqlite"],
+  capabilities: { multiProcess: true, survivesCrash: true, sizeLimit: true },
   open: async (options) => new SqliteBackend(sqliteOptionsFrom(options)),
 };
 

@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import { describeBackend } from "@stowage/core";
 import { PEERS } from "../peers/index.js";
 import { choosePeerRedis, envRedisUrl, type PeerRedis, usePeerRedis } from "../peers/redis-server.js";
 import { scratchDir } from "../peers/temp-dir.js";
@@ -36,7 +37,11 @@ export async function resolveSubjects(
     urls.push(envRedisUrl(), `hybrid+${envRedisUrl()}`);
   }
   const subjects = [
-    ...[...new Set(urls)].map((url) => stowageSubject(url, names.get(url))),
+    ...(await Promise.all(
+      [...new Set(urls)].map(async (url) =>
+        stowageSubject(url, names.get(url), (await describeBackend(url)).adapter.capabilities.multiProcess),
+      ),
+    )),
     ...PEERS.filter((peer) => peers.includes(peer.name)),
   ];
   const peerRedis = choosePeerRedis(urls);

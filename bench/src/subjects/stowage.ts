@@ -48,9 +48,11 @@ export async function openStowage(url: string, namespace = freshNamespace()): Pr
   };
 }
 
-/** A stowage backend named by URL (shown as `name`, e.g. with a scratch directory shortened). */
-export function stowageSubject(url: string, name = url): Subject {
-  const multiProcess = !url.startsWith("memory:");
+/**
+ * A stowage backend named by URL (shown as `name`, e.g. with a scratch directory shortened);
+ * `multiProcess` is what its adapter's description says (describeBackend).
+ */
+export function stowageSubject(url: string, name = url, multiProcess = true): Subject {
   return {
     name,
     kind: "backend",

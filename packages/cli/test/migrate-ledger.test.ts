@@ -1,4 +1,4 @@
-import { MemoryTier } from "@stowage/core";
+import { MemoryTier } from "@stowage/memory";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { copyCache } from "../src/migrate/copy-cache.js";

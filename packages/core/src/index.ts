@@ -1,3 +1,5 @@
+export { type BusMessage, type CacheBus, parseBusMessage } from "./bus/bus.js";
+export { BusListeners } from "./bus/bus-listeners.js";
 export { CacheStore, type CacheStoreOptions, DEFAULT_MAX_VALUE_BYTES } from "./cache/cache-store.js";
 export { SingleFlight } from "./cache/single-flight.js";
 export { newCheckpointId } from "./checkpoint/checkpoint-id.js";
@@ -14,25 +16,19 @@ export { configFromEnv, DEFAULT_LOCAL_DIR, localUrl } from "./config/env-config.
 export { localPathFromUrl } from "./config/local-path.js";
 export { parseMultiHostUrl, urlHosts } from "./config/multi-host-url.js";
 export { assertKnownParams, parseBoolean, parseByteSize, parseChoice, parseDuration } from "./config/params.js";
-export { adapterFor, knownSchemes, registerAdapter } from "./config/registry.js";
+export {
+  adapterFor,
+  type BackendDescription,
+  describeBackend,
+  knownSchemes,
+  packageFor,
+  registerAdapter,
+} from "./config/registry.js";
 export type { StorageConfig, StoreConfig } from "./config/store-config.js";
 export type * from "./contracts.js";
 export { addToCounter, decodeCounter, encodeCounter } from "./counter-text.js";
 export type * from "./drivers/index.js";
 export * from "./errors.js";
-export { type BusMessage, type CacheBus, parseBusMessage } from "./hybrid/bus.js";
-export { BusListeners } from "./hybrid/bus-listeners.js";
-export { type BreakerState, CircuitBreaker, type CircuitBreakerOptions } from "./hybrid/circuit-breaker.js";
-export {
-  createHybridCache,
-  HybridCache,
-  type HybridCacheOptions,
-  type HybridCacheStats,
-  type L2Store,
-} from "./hybrid/hybrid-cache.js";
-export { HybridCacheDriver, type HybridStats } from "./hybrid/hybrid-driver.js";
-export { InProcessBus, InProcessBusEnd } from "./hybrid/in-process-bus.js";
-export { MEMORY_TIER_DEFAULTS, MemoryTier, type MemoryTierOptions } from "./hybrid/memory-tier.js";
 export type { JsonObject, JsonValue } from "./json.js";
 export { deleteAtPath, getAtPath, MAX_PATH_SEGMENTS, type PathSegment, parseJsonPath, setAtPath } from "./json-path.js";
 export { assertIdentifier, assertKey, assertKeys, assertNamespace, assertPrefix, MAX_KEY_BYTES } from "./keys.js";

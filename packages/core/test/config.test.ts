@@ -82,16 +82,6 @@ describe("configuration", () => {
     await expect(createStorage({ cache: "memory://" })).rejects.toThrow(/lock: no URL/);
   });
 
-  it("a hybrid nested in a hybrid is ERR_CONFIG, not a module-loading error", async () => {
-    for (const url of [
-      "hybrid+hybrid+memory://",
-      "hybrid+hybrid+redis://127.0.0.1:1",
-      "hybrid+hybrid+hybrid+memory://",
-    ]) {
-      await expect(createStorage(url), url).rejects.toMatchObject({ code: "ERR_CONFIG", message: /nests a hybrid/ });
-    }
-  });
-
   it("a checkpoint payload, blob or pending write larger than maxValueBytes is ERR_VALUE_TOO_LARGE and nothing is written", async () => {
     await using storage = await createStorage({
       url: "memory://",

@@ -16,6 +16,7 @@ export { StowageKeyvStore, type StowageKeyvStoreOptions } from "./keyv-store.js"
 /** Opens `keyv://name` URLs (stores named with registerKeyvStore) for createStorage. */
 export const adapter: StowageAdapter = {
   schemes: ["keyv"],
+  capabilities: { multiProcess: false, survivesCrash: false, sizeLimit: false },
   open: async (options) => openKeyvBackend(options),
 };
 

@@ -44,11 +44,3 @@ export interface BackendOpenOptions {
   /** Extra adapter options given in object form (overrides params). */
   options: Record<string, unknown>;
 }
-
-/** What an adapter package exports as `adapter`, so core can open it by URL scheme. */
-export interface StowageAdapter {
-  /** URL schemes it opens, without the colon, e.g. ["sqlite"]. */
-  readonly schemes: readonly string[];
-  /** Opens the backend a URL names; throws ConfigError for a bad URL or option. */
-  open(options: BackendOpenOptions): Promise<Backend>;
-}

@@ -1,4 +1,5 @@
-export type { Backend, BackendHealth, BackendOpenOptions, StowageAdapter } from "./backend.js";
+export type { AdapterCapabilities, BusOpenOptions, StowageAdapter, StowageAdapterFamily } from "./adapter.js";
+export type { Backend, BackendHealth, BackendOpenOptions } from "./backend.js";
 export type { CacheDriver, EntryUpdate, StoredEntry } from "./cache-driver.js";
 export type {
   ChannelVersion,

@@ -1,14 +1,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
-import {
-  createHybridCache,
-  createStorage,
-  type HybridCache,
-  isStowageError,
-  parseMultiHostUrl,
-  type Storage,
-} from "@stowage/core";
+import { createStorage, isStowageError, parseMultiHostUrl, type Storage } from "@stowage/core";
+import { createHybridCache, type HybridCache } from "@stowage/hybrid";
 import { openBus, type RedisBus } from "@stowage/redis";
 import {
   needsBinaryReason,

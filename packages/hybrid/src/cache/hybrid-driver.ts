@@ -1,13 +1,11 @@
 import { randomUUID } from "node:crypto";
-import { monotonicNow, wallNow } from "../clock.js";
-import type { CacheDriver, EntryUpdate, StoredEntry } from "../drivers/cache-driver.js";
-import { BackendUnavailableError, isStowageError } from "../errors.js";
-import type { CacheBus } from "./bus.js";
-import { BusLink } from "./bus-link.js";
-import { type BreakerState, CircuitBreaker, type CircuitBreakerOptions } from "./circuit-breaker.js";
+import type { CacheBus, CacheDriver, EntryUpdate, StoredEntry } from "@stowage/core";
+import { BackendUnavailableError, isStowageError, monotonicNow, wallNow } from "@stowage/core";
+import { MemoryTier } from "@stowage/memory";
+import { type BreakerState, CircuitBreaker, type CircuitBreakerOptions } from "../breaker/circuit-breaker.js";
+import { BusLink } from "../bus/bus-link.js";
+import { L2Reader } from "../tiers/l2-reader.js";
 import { FillGuard } from "./fill-guard.js";
-import { L2Reader } from "./l2-reader.js";
-import { MemoryTier } from "./memory-tier.js";
 import { type QueuedWrite, type ReplayBase, WriteBehindQueue } from "./write-behind.js";
 
 /** Counters of the two tiers and the bus, in this process. */

@@ -1,4 +1,4 @@
-import type { BusMessage, CacheBus } from "./bus.js";
+import type { BusMessage, CacheBus } from "@stowage/core";
 
 /** Keeps one bus message under about 1 MiB even with the longest keys. */
 const MAX_KEYS_PER_MESSAGE = 1_000;

@@ -1,7 +1,6 @@
+import type { CacheDriver, EntryUpdate, StoredEntry } from "@stowage/core";
+import { addToCounter, decodeCounter, encodeCounter, isExpired } from "@stowage/core";
 import { LRUCache } from "lru-cache";
-import { addToCounter, decodeCounter, encodeCounter } from "../counter-text.js";
-import type { CacheDriver, EntryUpdate, StoredEntry } from "../drivers/cache-driver.js";
-import { isExpired } from "../ttl.js";
 
 /** Bounds of the in-memory L1: both apply, the least recently used entry goes first. */
 export interface MemoryTierOptions {

@@ -1,4 +1,4 @@
-import type { CacheDriver, StoredEntry } from "../drivers/cache-driver.js";
+import type { CacheDriver, StoredEntry } from "@stowage/core";
 
 /** How far the running score of L2 hits and misses may go either way (so it turns within 16 reads). */
 const SCORE_BOUND = 16;

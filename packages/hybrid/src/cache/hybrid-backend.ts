@@ -1,10 +1,6 @@
-import type { Backend, BackendHealth } from "../drivers/backend.js";
-import type { CacheDriver } from "../drivers/cache-driver.js";
-import type { CheckpointDriver } from "../drivers/checkpoint-driver.js";
-import type { LockDriver } from "../drivers/lock-driver.js";
-import type { CacheBus } from "./bus.js";
+import type { Backend, BackendHealth, CacheBus, CacheDriver, CheckpointDriver, LockDriver } from "@stowage/core";
+import { MemoryTier, type MemoryTierOptions } from "@stowage/memory";
 import { HybridCacheDriver, type HybridDriverOptions } from "./hybrid-driver.js";
-import { MemoryTier, type MemoryTierOptions } from "./memory-tier.js";
 
 /** How a hybrid backend builds each namespace's tiers. */
 export interface HybridBackendOptions extends Omit<HybridDriverOptions, "namespace" | "l1" | "l2" | "bus"> {

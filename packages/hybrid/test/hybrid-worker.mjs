@@ -5,7 +5,8 @@
  * reading "k" in the background, counting any read older than a value it already saw.
  */
 import { createInterface } from "node:readline";
-import { createHybridCache, createStorage } from "@stowage/core";
+import { createStorage } from "@stowage/core";
+import { createHybridCache } from "@stowage/hybrid";
 import { openBus } from "@stowage/redis";
 
 const [url = "", namespace = ""] = process.argv.slice(2);

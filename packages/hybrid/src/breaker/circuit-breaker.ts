@@ -1,5 +1,4 @@
-import { monotonicNow } from "../clock.js";
-import { BackendUnavailableError, isStowageError } from "../errors.js";
+import { BackendUnavailableError, isStowageError, monotonicNow } from "@stowage/core";
 
 export type BreakerState = "closed" | "open" | "half-open";
 

@@ -1,9 +1,8 @@
+import type { StoredEntry } from "@stowage/core";
+import { BackendUnavailableError, isStowageError } from "@stowage/core";
+import { createHybridCache, type HybridCache, InProcessBus } from "@stowage/hybrid";
+import { MemoryTier } from "@stowage/memory";
 import { afterEach, describe, expect, it } from "vitest";
-import type { StoredEntry } from "../src/drivers/cache-driver.js";
-import { BackendUnavailableError, isStowageError } from "../src/errors.js";
-import { createHybridCache, type HybridCache } from "../src/hybrid/hybrid-cache.js";
-import { InProcessBus } from "../src/hybrid/in-process-bus.js";
-import { MemoryTier } from "../src/hybrid/memory-tier.js";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const bytes = (text: string) => new TextEncoder().encode(text);

@@ -1,13 +1,15 @@
-import { parseBoolean, parseByteSize, parseDuration } from "../config/params.js";
-import { adapterFor, packageFor } from "../config/registry.js";
-import type { BackendOpenOptions, StowageAdapter } from "../drivers/backend.js";
-import { ConfigError } from "../errors.js";
-import type { CacheBus } from "./bus.js";
-import { HybridBackend } from "./hybrid-backend.js";
-import { MEMORY_TIER_DEFAULTS } from "./memory-tier.js";
-
-/** What an L2 package exports to carry invalidations (e.g. @stowage/redis's pub/sub bus). */
-type BusOpener = (options: Pick<BackendOpenOptions, "url" | "params" | "options">) => Promise<CacheBus>;
+import {
+  adapterFor,
+  type CacheBus,
+  ConfigError,
+  parseBoolean,
+  parseByteSize,
+  parseDuration,
+  type StowageAdapter,
+  type StowageAdapterFamily,
+} from "@stowage/core";
+import { MEMORY_TIER_DEFAULTS } from "@stowage/memory";
+import { HybridBackend } from "../cache/hybrid-backend.js";
 
 /** A count given as a URL parameter or option. */
 function positiveInteger(raw: string | number, field: string): number {
@@ -70,6 +72,12 @@ function parseGrace(raw: string | number, field: string): number {
  * parameters in HYBRID_PARAMS are the hybrid's; every other one goes to the L2 adapter.
  */
 export async function hybridAdapter(scheme: string, field: string): Promise<StowageAdapter> {
+  if (scheme.startsWith("hybrid+hybrid+")) {
+    throw new ConfigError(
+      field,
+      `"${scheme}:" nests a hybrid in a hybrid; the L2 after hybrid+ must be a plain backend, e.g. hybrid+redis://host:6379`,
+    );
+  }
   const innerScheme = scheme.slice("hybrid+".length);
   let inner: StowageAdapter;
   try {
@@ -84,6 +92,9 @@ export async function hybridAdapter(scheme: string, field: string): Promise<Stow
   }
   return {
     schemes: [scheme],
+    // The L2 holds the data and takes the locks: the hybrid promises what it promises.
+    capabilities: inner.capabilities,
+    ...(inner.maxValueBytes !== undefined ? { maxValueBytes: inner.maxValueBytes } : {}),
     async open(options) {
       const params = new URLSearchParams(options.params);
       const take = (name: (typeof HYBRID_PARAMS)[number]) => {
@@ -114,15 +125,14 @@ export async function hybridAdapter(scheme: string, field: string): Promise<Stow
       const useBus = busWanted === undefined ? true : parseBoolean(busWanted as string, `${field} bus`);
       let bus: CacheBus | undefined;
       if (useBus) {
-        const module = (await import(packageFor(innerScheme) ?? innerScheme)) as { openBus?: BusOpener };
-        if (!module.openBus)
+        if (!inner.openBus)
           throw new ConfigError(
             `${field} bus`,
             `${scheme}:// needs an invalidation bus to keep the L1 of several instances in step, and ${innerScheme}: has none; ` +
               "use hybrid+redis:// (or hybrid+rediss://, hybrid+redis+cluster://, hybrid+redis+sentinel://), " +
               "or add ?bus=false when only one instance uses this cache",
           );
-        bus = await module.openBus({ url, params: new URLSearchParams(params), options: innerOptions });
+        bus = await inner.openBus({ url, params: new URLSearchParams(params), options: innerOptions });
       }
       try {
         const l2 = await inner.open({ ...options, url, params, options: innerOptions }).catch((error: unknown) => {
@@ -144,3 +154,6 @@ export async function hybridAdapter(scheme: string, field: string): Promise<Stow
     },
   };
 }
+
+/** Opens every `hybrid+<L2 scheme>:` URL through core's registry. */
+export const adapterFamily: StowageAdapterFamily = { prefix: "hybrid+", adapterFor: hybridAdapter };

@@ -1,6 +1,7 @@
 import { describeConformance, type OpenOptions, openByUrl } from "@stowage/conformance";
 // The built package, like the suite itself: errors must be the classes the suite checks against.
-import { createHybridCache, createStorage, type Storage } from "@stowage/core";
+import { createStorage, type Storage } from "@stowage/core";
+import { createHybridCache } from "@stowage/hybrid";
 import { openBus } from "@stowage/redis";
 import { redisTestAvailability, startStandalone, type TestServer } from "@stowage/redis/testing";
 import { afterAll, describe, it } from "vitest";

@@ -1,17 +1,17 @@
-import { CacheStore, DEFAULT_MAX_VALUE_BYTES } from "../cache/cache-store.js";
-import { SingleFlight } from "../cache/single-flight.js";
-import type { Codec } from "../codecs/codec.js";
-import { resolveCodec } from "../codecs/index.js";
-import type { Cache, CacheStats, SetOptions } from "../contracts.js";
-import type { BackendHealth } from "../drivers/backend.js";
-import type { CacheDriver } from "../drivers/cache-driver.js";
-import { InvalidArgumentError } from "../errors.js";
-import { assertKey } from "../keys.js";
-import { assertTtl, remainingMs } from "../ttl.js";
-import type { CacheBus } from "./bus.js";
-import type { BreakerState, CircuitBreakerOptions } from "./circuit-breaker.js";
+import type { BackendHealth, Cache, CacheBus, CacheDriver, CacheStats, Codec, SetOptions } from "@stowage/core";
+import {
+  assertKey,
+  assertTtl,
+  CacheStore,
+  DEFAULT_MAX_VALUE_BYTES,
+  InvalidArgumentError,
+  remainingMs,
+  resolveCodec,
+  SingleFlight,
+} from "@stowage/core";
+import { MemoryTier, type MemoryTierOptions } from "@stowage/memory";
+import type { BreakerState, CircuitBreakerOptions } from "../breaker/circuit-breaker.js";
 import { HybridCacheDriver, type HybridStats } from "./hybrid-driver.js";
-import { MemoryTier, type MemoryTierOptions } from "./memory-tier.js";
 
 /** An L2 given as a store (what createStorage returns) rather than a bare driver. */
 export interface L2Store {

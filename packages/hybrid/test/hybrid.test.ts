@@ -1,15 +1,17 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { CacheBus, CacheDriver, CacheStore, StoredEntry } from "@stowage/core";
+import { BackendUnavailableError, createStorage, isStowageError } from "@stowage/core";
+import {
+  createHybridCache,
+  type HybridCache,
+  type HybridCacheOptions,
+  InProcessBus,
+  type InProcessBusEnd,
+} from "@stowage/hybrid";
+import { MemoryTier } from "@stowage/memory";
 import { afterEach, describe, expect, it } from "vitest";
-import type { CacheStore } from "../src/cache/cache-store.js";
-import type { CacheDriver, StoredEntry } from "../src/drivers/cache-driver.js";
-import { BackendUnavailableError, isStowageError } from "../src/errors.js";
-import type { CacheBus } from "../src/hybrid/bus.js";
-import { createHybridCache, type HybridCache, type HybridCacheOptions } from "../src/hybrid/hybrid-cache.js";
-import { InProcessBus, type InProcessBusEnd } from "../src/hybrid/in-process-bus.js";
-import { MemoryTier } from "../src/hybrid/memory-tier.js";
-import { createStorage } from "../src/storage.js";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const tick = () => sleep(5);

@@ -1,6 +1,5 @@
-import type { StoredEntry } from "../drivers/cache-driver.js";
-import { BackendUnavailableError, isStowageError } from "../errors.js";
-import { isExpired } from "../ttl.js";
+import type { StoredEntry } from "@stowage/core";
+import { BackendUnavailableError, isExpired, isStowageError } from "@stowage/core";
 
 /** A write L2 has not taken yet: the entry to set, or null to delete. */
 export type QueuedWrite = StoredEntry | null;

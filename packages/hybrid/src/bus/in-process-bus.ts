@@ -1,6 +1,5 @@
-import { BackendUnavailableError } from "../errors.js";
-import type { BusMessage, CacheBus } from "./bus.js";
-import { BusListeners } from "./bus-listeners.js";
+import type { BusMessage, CacheBus } from "@stowage/core";
+import { BackendUnavailableError, BusListeners } from "@stowage/core";
 
 /**
  * A bus between hybrid caches of one process (tests, and several caches sharing one L2 in one

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { createHybridCache, createStorage, type HybridCache, isStowageError, parseMultiHostUrl } from "@stowage/core";
+import { createStorage, isStowageError, parseMultiHostUrl } from "@stowage/core";
+import { createHybridCache, type HybridCache } from "@stowage/hybrid";
 import { openBus, type RedisBus } from "@stowage/redis";
 import {
   needsBinaryReason,
