@@ -1,4 +1,4 @@
-import type { CacheDriver, EntryUpdate, StoredEntry } from "@stowage/core";
+import type { CacheDriver, EntryUpdate, StoredEntry, SyncCacheAccess } from "@stowage/core";
 import { addToCounter, decodeCounter, encodeCounter, isExpired } from "@stowage/core";
 import { LRUCache } from "lru-cache";
 
@@ -19,8 +19,10 @@ const entryCost = (entry: StoredEntry, key: string) => entry.value.byteLength + 
  * An in-process LRU cache driver bounded by entries and bytes: the default L1 of a hybrid cache,
  * and the cache of @stowage/memory (which bounds bytes only).
  */
-export class MemoryTier implements CacheDriver {
+export class MemoryTier implements CacheDriver, SyncCacheAccess {
   readonly #entries: LRUCache<string, StoredEntry>;
+  /** Its own peek and put: the hybrid's L1 reads and fills it without a promise. */
+  readonly sync: SyncCacheAccess = this;
 
   constructor(options: MemoryTierOptions = {}) {
     const maxEntries = options.maxEntries ?? MEMORY_TIER_DEFAULTS.maxEntries;

@@ -7,6 +7,14 @@ export interface StoredEntry {
 /** What an `update` callback returns: a new entry, `null` to delete, or `undefined` to leave it as it is. */
 export type EntryUpdate = StoredEntry | null | undefined;
 
+/** The same entries as the driver's, read and written synchronously: an in-process tier's fast path. */
+export interface SyncCacheAccess {
+  /** The live entry for `key`, or undefined. */
+  peek(key: string): StoredEntry | undefined;
+  /** Stores `entry`, or drops the key when it is null. */
+  put(key: string, entry: StoredEntry | null): void;
+}
+
 /**
  * The primitives a backend implements for one namespace of the cache. Keys are already
  * validated and values already encoded by core. No method ever returns an expired entry.
@@ -22,6 +30,11 @@ export interface CacheDriver {
   getValue?(key: string): Promise<Uint8Array | undefined>;
   /** Returns the live entries for `keys`, in the same order, undefined where absent or expired. */
   getMany(keys: readonly string[]): Promise<(StoredEntry | undefined)[]>;
+  /**
+   * Optional: synchronous access for a tier held in this process's memory (@stowage/memory), so
+   * the hybrid's L1 hit costs no promise; such a tier also holds nothing from before the process.
+   */
+  readonly sync?: SyncCacheAccess;
   /** Stores the entry, replacing any previous one. */
   set(key: string, entry: StoredEntry): Promise<void>;
   /**

@@ -1,6 +1,6 @@
 export type { AdapterCapabilities, BusOpenOptions, StowageAdapter, StowageAdapterFamily } from "./adapter.js";
 export type { Backend, BackendHealth, BackendOpenOptions } from "./backend.js";
-export type { CacheDriver, EntryUpdate, StoredEntry } from "./cache-driver.js";
+export type { CacheDriver, EntryUpdate, StoredEntry, SyncCacheAccess } from "./cache-driver.js";
 export type {
   ChannelVersion,
   CheckpointDriver,
