@@ -1,9 +1,7 @@
 import { isUtf8 } from "node:buffer";
 import { type CacheDriver, type EntryUpdate, SerializationError, type StoredEntry, wallNow } from "@stowage/core";
 import type { RedisClient } from "./client.js";
-import type { RedisConnection } from "./connection.js";
 import { RedisDriverBase } from "./driver-base.js";
-import type { KeyLayout } from "./key-layout.js";
 import { cacheCompareAndSet, cacheGet, cacheIncr } from "./scripts/cache-scripts.js";
 import { runScript, runScriptBuffer } from "./scripts/lua-script.js";
 

@@ -11,9 +11,7 @@ import {
   wallNow,
 } from "@stowage/core";
 import type { RedisClient } from "./client.js";
-import type { RedisConnection } from "./connection.js";
 import { RedisDriverBase } from "./driver-base.js";
-import type { KeyLayout } from "./key-layout.js";
 import {
   checkpointCount,
   checkpointDeleteThread,

@@ -1,7 +1,5 @@
 import { type LeaseGrant, type LockDriver, wallNow } from "@stowage/core";
-import type { RedisConnection } from "./connection.js";
 import { RedisDriverBase } from "./driver-base.js";
-import type { KeyLayout } from "./key-layout.js";
 import { lockAcquire, lockExtend, lockInspect, lockRaiseFence, lockRelease } from "./scripts/lock-scripts.js";
 import { runScript } from "./scripts/lua-script.js";
 

@@ -1,4 +1,5 @@
 import { wallNow } from "@stowage/core";
+
 let lastStamp = 0;
 
 /**

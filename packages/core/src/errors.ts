@@ -26,7 +26,9 @@ export class StowageError extends Error {
 
   /** `x instanceof StowageError` holds for one made by another copy of core; subclasses keep the usual check. */
   static override [Symbol.hasInstance](value: unknown): boolean {
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the class the check runs on, which picks the check.
     if (this === StowageError) return isBranded(value);
+    // biome-ignore lint/complexity/noThisInStatic: as above.
     return Function.prototype[Symbol.hasInstance].call(this, value);
   }
 }
