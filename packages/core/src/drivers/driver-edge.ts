@@ -119,5 +119,5 @@ async function* guardIterable(
 }
 
 function isAbort(error: unknown): boolean {
-  return (error as Error | undefined)?.name === "AbortError";
+  return error instanceof Error && error.name === "AbortError";
 }
