@@ -27,6 +27,7 @@ export {
 export type { StorageConfig, StoreConfig } from "./config/store-config.js";
 export type * from "./contracts.js";
 export { addToCounter, decodeCounter, encodeCounter } from "./counter-text.js";
+export { type DriverEdge, driverMembers, wrapDriver } from "./drivers/driver-edge.js";
 export type * from "./drivers/index.js";
 export * from "./errors.js";
 export type { JsonObject, JsonValue } from "./json.js";
