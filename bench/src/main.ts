@@ -66,6 +66,6 @@ export async function main(argv: readonly string[], out: NodeJS.WritableStream =
   out.write(`${resultTable(report.rows)}\n\n${pivotTables(report.rows)}\n`);
   const found = ratios(report.rows);
   if (found.length > 0) out.write(`\n${ratioTables(found)}\n`);
-  out.write(`\nwrote ${paths.json} and ${paths.svg}\n`);
+  out.write(`\nwrote ${paths.json}, ${paths.svg} and one chart per scenario (${paths.charts.join(", ")})\n`);
   return 0;
 }

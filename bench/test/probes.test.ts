@@ -10,7 +10,9 @@ import { parseProbeArgs, runProbe } from "../src/probes/probe-args.js";
 import { redisUnavailable, startRedis, type TestRedis } from "./redis-for-tests.js";
 
 /** Runs a probe as `npm run bench -- …` would and returns what it printed. */
-async function probe(...argv: string[]): Promise<string[]> {
+async function probe(...words: string[]): Promise<string[]> {
+  // Each argument may hold several space-separated words, so a command reads as one line.
+  const argv = words.flatMap((word) => word.split(" "));
   const lines: string[] = [];
   const out = new Writable({
     write(chunk, _encoding, done) {
@@ -37,7 +39,7 @@ afterAll(() => redis?.stop());
 
 describe("every probe runs on a tiny count, so none can rot", () => {
   it("fs-op-cost prints wall and CPU time for every seed operation and raw floor", async () => {
-    const lines = await probe("--probe", "fs-op-cost", "--n", "5", "--rounds", "1");
+    const lines = await probe("--probe fs-op-cost --n 5 --rounds 1");
     expectFigures(lines);
     for (const op of ["cache_get", "lock_release", "checkpoint_load", "raw_unlink"]) {
       expect(lines.some((line) => line.startsWith(op))).toBe(true);
@@ -45,7 +47,7 @@ describe("every probe runs on a tiny count, so none can rot", () => {
   });
 
   it("fs-lock-reused compares one reused name with proper-lockfile", async () => {
-    const lines = await probe("--probe", "fs-lock-reused", "--n", "3", "--rounds", "1");
+    const lines = await probe("--probe fs-lock-reused --n 3 --rounds 1");
     expectFigures(lines);
     expect(lines[0]).toMatch(/proper-lockfile ÷ fs \d/);
   });
@@ -54,20 +56,7 @@ describe("every probe runs on a tiny count, so none can rot", () => {
     "redis-concurrency pairs stowage with every raw ioredis variant",
     async () => {
       const only = "ours,ours-noap,raw,raw-ap,raw-adapter-options,raw-cork,raw-collect,raw-buffer,raw-ap-timeout";
-      const lines = await probe(
-        "--probe",
-        "redis-concurrency",
-        "--url",
-        redis.url,
-        "--n",
-        "20",
-        "--rounds",
-        "1",
-        "--c",
-        "4",
-        "--only",
-        only,
-      );
+      const lines = await probe("--probe redis-concurrency --url", redis.url, "--n 20 --rounds 1 --c 4 --only", only);
       expectFigures(lines);
       expect(lines.filter((line) => line.startsWith("ours ÷ ")).length).toBe(2 * (only.split(",").length - 1));
       expect(lines.some((line) => /raw-cork get +socket writes\/op \d/.test(line))).toBe(true);
@@ -79,33 +68,10 @@ describe("every probe runs on a tiny count, so none can rot", () => {
     "redis-lock pairs stowage with redlock, raw SET NX and the adapter's own scripts, split and alternating",
     async () => {
       const only = "ours,redlock,raw,raw-script";
-      const split = await probe(
-        "--probe",
-        "redis-lock",
-        "--url",
-        redis.url,
-        "--n",
-        "5",
-        "--rounds",
-        "1",
-        "--only",
-        only,
-      );
+      const split = await probe("--probe redis-lock --url", redis.url, "--n 5 --rounds 1 --only", only);
       expectFigures(split);
       expect(split.filter((line) => / release /.test(line) && line.startsWith("ours ÷")).length).toBe(3);
-      const pairs = await probe(
-        "--probe",
-        "redis-lock",
-        "--url",
-        redis.url,
-        "--n",
-        "5",
-        "--rounds",
-        "1",
-        "--c",
-        "2",
-        "--alternate",
-      );
+      const pairs = await probe("--probe redis-lock --url", redis.url, "--n 5 --rounds 1 --c 2 --alternate");
       expectFigures(pairs);
       expect(pairs.some((line) => line.startsWith("ours ÷ redlock") && / pair /.test(line))).toBe(true);
     },
@@ -113,7 +79,7 @@ describe("every probe runs on a tiny count, so none can rot", () => {
   );
 
   it("sqlite-release-floor times the adapter's release beside a raw UPDATE", async () => {
-    const lines = await probe("--probe", "sqlite-release-floor", "--n", "5", "--rounds", "1");
+    const lines = await probe("--probe sqlite-release-floor --n 5 --rounds 1");
     const skipped = lines.find((line) => line.startsWith("skipped the Python subject"));
     if (skipped) console.log(`sqlite-release-floor ran without its Python subject: ${skipped}`);
     expectFigures(lines.filter((line) => line !== skipped && !line.startsWith("paired")));
@@ -122,7 +88,7 @@ describe("every probe runs on a tiny count, so none can rot", () => {
   }, 60_000);
 
   it("sqlite-seed-reads reads every key it wrote", async () => {
-    const lines = await probe("--probe", "sqlite-seed-reads", "--n", "5", "--rounds", "2");
+    const lines = await probe("--probe sqlite-seed-reads --n 5 --rounds 2");
     const skipped = lines.find((line) => line.startsWith("skipped the Python subject"));
     if (skipped) console.log(`sqlite-seed-reads ran without its Python subject: ${skipped}`);
     expectFigures(lines.filter((line) => line !== skipped));
@@ -143,7 +109,7 @@ describe("every probe runs on a tiny count, so none can rot", () => {
     expect(Object.fromEntries(counts.get("cache_set") ?? [])).toEqual({ rename: 0.5, TOTAL: 0.5 });
     const file = join(tmpdir(), `stowage-probe-trace-${process.pid}`);
     await writeFile(file, trace);
-    expect(await probe("--probe", "fs-syscalls", "--trace", file, "--n", "2")).toContain(
+    expect(await probe("--probe fs-syscalls --trace", file, "--n 2")).toContain(
       `cache_get        openat           1.00`,
     );
   });
@@ -176,7 +142,7 @@ describe("probe arguments", () => {
     expect(refusal(["--probe", "nope"])).toMatch(/allowed: fs-op-cost/);
     expect(refusal(["--probe", "redis-lock", "--n", "0"])).toMatch(/--n/);
     expect(refusal(["--probe", "redis-concurrency", "--ops", "del"])).toMatch(/allowed: set, get/);
-    await expect(probe("--probe", "redis-lock", "--url", "redis://127.0.0.1:9", "--only", "zookeeper")).rejects.toThrow(
+    await expect(probe("--probe redis-lock --url redis://127.0.0.1:9 --only zookeeper")).rejects.toThrow(
       /allowed: ours, redlock/,
     );
   });

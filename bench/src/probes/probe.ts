@@ -1,3 +1,5 @@
+import { ConfigError } from "@stowage/core";
+
 /** What `npm run bench -- --probe <name> …` hands a probe. */
 export interface ProbeSettings {
   /** Operations per round. */
@@ -27,4 +29,18 @@ export interface Probe {
   /** --n and --rounds when not given. */
   defaults: { n: number; rounds: number };
   run(settings: ProbeSettings, print: (line: string) => void): Promise<void>;
+}
+
+/** The subjects --only names (else `defaults`), each checked against `known`; a ConfigError names the allowed ones. */
+export function chosenSubjects(
+  only: readonly string[],
+  defaults: readonly string[],
+  known: readonly string[],
+): string[] {
+  const names = only.length > 0 ? [...only] : [...defaults];
+  for (const name of names) {
+    if (!known.includes(name))
+      throw new ConfigError("--only", `unknown subject "${name}"; allowed: ${known.join(", ")}`);
+  }
+  return names;
 }

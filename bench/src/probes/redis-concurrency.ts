@@ -1,10 +1,10 @@
 import { Socket } from "node:net";
 import { isDeepStrictEqual } from "node:util";
-import { ConfigError, createStorage } from "@stowage/core";
+import { createStorage } from "@stowage/core";
 import type { Redis, RedisOptions } from "ioredis";
 import { median } from "../stats.js";
 import { printPairedRounds, type RoundsBySubject } from "./paired-report.js";
-import type { Probe, ProbeSettings } from "./probe.js";
+import { chosenSubjects, type Probe, type ProbeSettings } from "./probe.js";
 import { redisAdapterModules } from "./redis-internals.js";
 import { type RoundTiming, rotated, timeLoops } from "./timing.js";
 
@@ -136,7 +136,7 @@ async function countingWrites<T>(run: (writes: () => number) => Promise<T>): Pro
 /**
  * Cache set/get at one concurrency on the bench's sweep row (100 keys, SET PX one day, GET +
  * deep-equal): stowage's redis:// beside raw ioredis variants, interleaved round by round, with
- * socket writes per operation. --only picks subjects: ${Object.keys(FACTORIES).join(", ")}.
+ * socket writes per operation. --only picks subjects (the keys of FACTORIES).
  */
 export const redisConcurrency: Probe = {
   name: "redis-concurrency",
@@ -145,12 +145,7 @@ export const redisConcurrency: Probe = {
   async run(settings, print) {
     const { n, rounds, concurrency, size } = settings;
     const ops = settings.flags.ops ?? ["set", "get"];
-    const names = settings.only.length > 0 ? settings.only : ["ours", "raw", "raw-ap"];
-    for (const name of names) {
-      if (!FACTORIES[name]) {
-        throw new ConfigError("--only", `unknown subject "${name}"; allowed: ${Object.keys(FACTORIES).join(", ")}`);
-      }
-    }
+    const names = chosenSubjects(settings.only, ["ours", "raw", "raw-ap"], Object.keys(FACTORIES));
     const value = "s".repeat(size);
     await countingWrites(async (writes) => {
       const subjects: CacheSubject[] = [];

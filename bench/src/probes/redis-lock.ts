@@ -1,6 +1,6 @@
-import { ConfigError, createStorage } from "@stowage/core";
+import { createStorage } from "@stowage/core";
 import { printPairedRounds, type RoundsBySubject } from "./paired-report.js";
-import type { Probe, ProbeSettings } from "./probe.js";
+import { chosenSubjects, type Probe, type ProbeSettings } from "./probe.js";
 import { redisAdapterModules } from "./redis-internals.js";
 import { rotated, timeLoops } from "./timing.js";
 
@@ -96,15 +96,11 @@ export const redisLock: Probe = {
   defaults: { n: 2000, rounds: 9 },
   async run(settings, print) {
     const { n, rounds, concurrency, flags } = settings;
-    const names = settings.only.length > 0 ? settings.only : ["ours", "redlock", "raw"];
+    const names = chosenSubjects(settings.only, ["ours", "redlock", "raw"], Object.keys(FACTORIES));
     const subjects: { name: string; lock: LockSubject }[] = [];
     try {
       for (const name of names) {
-        const factory = FACTORIES[name];
-        if (!factory) {
-          throw new ConfigError("--only", `unknown subject "${name}"; allowed: ${Object.keys(FACTORIES).join(", ")}`);
-        }
-        subjects.push({ name, lock: await factory(settings) });
+        subjects.push({ name, lock: await (FACTORIES[name] as (s: ProbeSettings) => Promise<LockSubject>)(settings) });
       }
       const results: RoundsBySubject = new Map(names.map((name) => [name, { acquire: [], release: [], pair: [] }]));
       for (let round = -1; round < rounds; round++) {
