@@ -49,6 +49,7 @@ export const USAGE = `Usage: npm run bench -- [options]
   --thread-size <n>    checkpoints in the checkpoint scenario's thread (default ${DEFAULTS.threadSize})
   --out <dir>          where the JSON and SVG go (default ${DEFAULTS.out}/)
   --no-progress        no progress output on stderr
+  --probe <name>       run one probe instead of scenarios (\`--probe help\` lists them and their options)
   --help               this text`;
 
 function positiveInteger(raw: string | undefined, field: string, fallback: number, allowZero = false): number {

@@ -1,6 +1,7 @@
 import { isStowageError } from "@stowage/core";
 import { parseBenchArgs, USAGE } from "./args.js";
 import { machineInfo } from "./machine.js";
+import { runProbe } from "./probes/probe-args.js";
 import { silentProgress, stderrProgress } from "./progress.js";
 import { ratios, ratioTables } from "./report/ratios.js";
 import { pivotTables, resultTable } from "./report/table.js";
@@ -13,6 +14,10 @@ import { resolveSubjects } from "./subjects/resolve.js";
 export async function main(argv: readonly string[], out: NodeJS.WritableStream = process.stdout): Promise<number> {
   let options: ReturnType<typeof parseBenchArgs>;
   try {
+    if (argv.some((arg) => arg === "--probe" || arg.startsWith("--probe="))) {
+      await runProbe(argv, out);
+      return 0;
+    }
     options = parseBenchArgs(argv);
   } catch (error) {
     if (isStowageError(error, "ERR_CONFIG")) {
@@ -61,6 +66,6 @@ export async function main(argv: readonly string[], out: NodeJS.WritableStream =
   out.write(`${resultTable(report.rows)}\n\n${pivotTables(report.rows)}\n`);
   const found = ratios(report.rows);
   if (found.length > 0) out.write(`\n${ratioTables(found)}\n`);
-  out.write(`\nwrote ${paths.json} and ${paths.svg}\n`);
+  out.write(`\nwrote ${paths.json}, ${paths.svg} and one chart per scenario (${paths.charts.join(", ")})\n`);
   return 0;
 }

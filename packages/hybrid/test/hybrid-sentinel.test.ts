@@ -1,6 +1,11 @@
 import { randomBytes } from "node:crypto";
+<<<<<<< HEAD:packages/hybrid/test/hybrid-sentinel.test.ts
 import { createStorage, isStowageError, parseMultiHostUrl } from "@stowage/core";
 import { createHybridCache, type HybridCache } from "@stowage/hybrid";
+=======
+import { eventually, waitUntil } from "@stowage/conformance/testing";
+import { createHybridCache, createStorage, type HybridCache, parseMultiHostUrl } from "@stowage/core";
+>>>>>>> benchkit:packages/core/test/hybrid-sentinel.test.ts
 import { openBus, type RedisBus } from "@stowage/redis";
 import {
   needsBinaryReason,
@@ -19,27 +24,6 @@ const skipReason = needsBinaryReason(
 if (skipReason) console.warn(`[hybrid sentinel] ${skipReason}`);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function waitUntil(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
-
-/** Retries `step` while Redis is unavailable (the failover in progress). */
-async function eventually<T>(step: () => Promise<T>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await step();
-    } catch (error) {
-      if (!isStowageError(error, "ERR_BACKEND_UNAVAILABLE") || Date.now() > deadline) throw error;
-      await sleep(50);
-    }
-  }
-}
 
 const quantile = (sorted: number[], q: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;

@@ -11,6 +11,7 @@ import {
   type InProcessBusEnd,
 } from "@stowage/hybrid";
 import { MemoryTier } from "@stowage/memory";
+import { waitUntil } from "@stowage/conformance/testing";
 import { afterEach, describe, expect, it } from "vitest";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -70,14 +71,6 @@ function refusingSender(end: InProcessBusEnd): CacheBus & { refuse: boolean } {
     onDisconnect: (handler) => end.onDisconnect(handler),
     close: () => end.close(),
   };
-}
-
-async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
 }
 
 async function expectUnavailable(action: Promise<unknown>): Promise<void> {
