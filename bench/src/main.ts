@@ -34,6 +34,13 @@ export async function main(argv: readonly string[], out: NodeJS.WritableStream =
   }
   const startedAt = new Date().toISOString();
   const { subjects, peerRedis, cleanup } = await resolveSubjects(options.backends, options.peers);
+  const redisNamed = process.env.REDIS_URL || options.backends.some((b) => /^(hybrid\+)?rediss?(\+\w+)?:/.test(b));
+  if (!redisNamed && (options.backends.includes("all") || subjects.some((s) => s.server))) {
+    // A server nobody named is written to: say which, so it is never a surprise.
+    process.stderr.write(
+      `bench: Redis subjects use ${peerRedis.url} (database 0), which neither --backends nor REDIS_URL named; set REDIS_URL to choose another\n`,
+    );
+  }
   let report: BenchReport;
   try {
     const rows = await runBench(
@@ -45,7 +52,7 @@ export async function main(argv: readonly string[], out: NodeJS.WritableStream =
     report = {
       startedAt,
       finishedAt: new Date().toISOString(),
-      command: `npm run bench -- ${argv.join(" ")}`.trim(),
+      command: `stowage bench ${argv.join(" ")}`.trim(),
       machine: machineInfo(),
       settings: {
         ...options.settings,
@@ -59,6 +66,10 @@ export async function main(argv: readonly string[], out: NodeJS.WritableStream =
     await cleanup();
   }
   const paths = await writeReport(report, options.out);
+  if (options.json) {
+    out.write(`${JSON.stringify({ ok: true, ...report, files: paths }, null, 2)}\n`);
+    return 0;
+  }
   const m = report.machine;
   out.write(
     `stowage bench · node ${m.node} · ${m.cpus} × ${m.cpuModel} · ${Math.round(m.memoryBytes / 2 ** 30)} GiB · n=${options.settings.n}, repeats=${options.settings.repeats} interleaved across subjects (median run), runs of at least ${options.settings.minMs} ms\n\n`,

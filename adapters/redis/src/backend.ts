@@ -216,6 +216,13 @@ function describeHosts(options: RedisConnectionOptions): string {
 }
 
 /** Opens the backend a Redis URL names (the adapter's `open`). */
-export function openRedisBackend(options: BackendOpenOptions): Promise<RedisBackend> {
+export async function openRedisBackend(options: BackendOpenOptions): Promise<RedisBackend> {
+  // Redis evicts by its own maxmemory policy; a size we cannot enforce is refused rather than ignored.
+  if (options.maxSizeBytes !== undefined) {
+    throw new ConfigError(
+      "maxSize",
+      "Redis does not take a size limit from stowage; set maxmemory and maxmemory-policy (e.g. allkeys-lru) on the server",
+    );
+  }
   return RedisBackend.open(parseRedisUrl(options.url, options.params, options.options));
 }

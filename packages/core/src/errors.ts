@@ -67,7 +67,8 @@ export class ConfigError extends StowageError {
   /** The configuration field that was wrong (e.g. "url", "cache.maxSize"). */
   readonly field: string;
   constructor(field: string, message: string, options?: { cause?: unknown }) {
-    super("ERR_CONFIG", `${field}: ${message}`, options);
+    // A message that already starts with its field ("x must be …") is not prefixed twice.
+    super("ERR_CONFIG", message.startsWith(`${field} `) ? message : `${field}: ${message}`, options);
     this.field = field;
   }
 }
