@@ -272,8 +272,9 @@ export class CacheStore extends StoreBase implements Cache {
   async #degradedLoad<T>(key: string, load: () => T | Promise<T>): Promise<T> {
     this.#missed(key);
     this.#stats.loads++;
+    const value = await load();
     this.#stats.degradedLoads++;
-    return load();
+    return value;
   }
 
   async *keys(prefix = ""): AsyncIterable<string> {
