@@ -113,7 +113,7 @@ async function interruptedMigration(from: string, to: string): Promise<void> {
     expect(ttl).toBeGreaterThan(3_000_000);
     expect(ttl).toBeLessThanOrEqual(3_600_000);
     expect(await target.cache.ttl("entry:1")).toBe(Number.POSITIVE_INFINITY);
-    expect(await target.checkpoint.stats()).toEqual({ threads: THREADS, checkpoints: THREADS * PER_THREAD });
+    expect(await target.checkpoint.stats()).toMatchObject({ threads: THREADS, checkpoints: THREADS * PER_THREAD });
     for (const threadId of ["thread:0", "thread:150", "thread:299"]) {
       const [a, b] = await Promise.all([
         source.checkpoint.get(threadId, { ns: "sub" }),
