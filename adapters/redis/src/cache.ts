@@ -85,15 +85,11 @@ export class RedisCacheDriver extends RedisDriverBase implements CacheDriver {
 
   /**
    * The JSON codec's text as it is: ioredis writes a string argument as its UTF-8 bytes, the same
-   * bytes set() stores, without core encoding it and commandValue decoding it again. Texts over
-   * TEXT_VALUE_BYTES of UTF-8 go as one Buffer, as in commandValue.
+   * bytes set() stores, without core encoding it and commandValue decoding it again. Long texts
+   * stay strings too: ioredis copies a string command once into the socket, a Buffer one twice.
    */
   setText(key: string, text: string, expiresAt: number | null): Promise<void> {
-    const short =
-      text.length <= TEXT_VALUE_BYTES &&
-      (text.length * 3 <= TEXT_VALUE_BYTES || Buffer.byteLength(text, "utf8") <= TEXT_VALUE_BYTES);
-    const value = short ? text : Buffer.from(text, "utf8");
-    return this.run((client) => this.#store(client, key, value, expiresAt));
+    return this.run((client) => this.#store(client, key, text, expiresAt));
   }
 
   setMany(entries: readonly { key: string; entry: StoredEntry }[]): Promise<void> {
