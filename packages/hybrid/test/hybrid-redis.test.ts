@@ -1,19 +1,11 @@
 import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
-<<<<<<< HEAD:packages/hybrid/test/hybrid-redis.test.ts
+
+import { type JsonLinesChild, spawnJsonLines, waitUntil } from "@stowage/conformance/testing";
+
 import { createStorage, isStowageError, parseMultiHostUrl, type Storage } from "@stowage/core";
 import { createHybridCache, type HybridCache } from "@stowage/hybrid";
-=======
-import { type JsonLinesChild, spawnJsonLines, waitUntil } from "@stowage/conformance/testing";
-import {
-  createHybridCache,
-  createStorage,
-  type HybridCache,
-  isStowageError,
-  parseMultiHostUrl,
-  type Storage,
-} from "@stowage/core";
->>>>>>> benchkit:packages/core/test/hybrid-redis.test.ts
+
 import { openBus, type RedisBus } from "@stowage/redis";
 import {
   needsBinaryReason,

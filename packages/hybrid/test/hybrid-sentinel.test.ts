@@ -1,11 +1,10 @@
 import { randomBytes } from "node:crypto";
-<<<<<<< HEAD:packages/hybrid/test/hybrid-sentinel.test.ts
+
+import { eventually, waitUntil } from "@stowage/conformance/testing";
+
 import { createStorage, isStowageError, parseMultiHostUrl } from "@stowage/core";
 import { createHybridCache, type HybridCache } from "@stowage/hybrid";
-=======
-import { eventually, waitUntil } from "@stowage/conformance/testing";
-import { createHybridCache, createStorage, type HybridCache, parseMultiHostUrl } from "@stowage/core";
->>>>>>> benchkit:packages/core/test/hybrid-sentinel.test.ts
+
 import { openBus, type RedisBus } from "@stowage/redis";
 import {
   needsBinaryReason,

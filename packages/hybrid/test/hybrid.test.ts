@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { waitUntil } from "@stowage/conformance/testing";
 import type { CacheBus, CacheDriver, CacheStore, StoredEntry } from "@stowage/core";
 import { BackendUnavailableError, createStorage, isStowageError } from "@stowage/core";
 import {
@@ -11,7 +12,6 @@ import {
   type InProcessBusEnd,
 } from "@stowage/hybrid";
 import { MemoryTier } from "@stowage/memory";
-import { waitUntil } from "@stowage/conformance/testing";
 import { afterEach, describe, expect, it } from "vitest";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
