@@ -73,14 +73,16 @@ describe("bench command", () => {
     // Rows are reported as they finish: subjects take turns, so memory:// need not be first.
     expect(stderr).toMatch(/\[\d+\/27\] seed cache_set memory:\/\/: [\d,]+ ops\/s/);
     const files = (await readdir(out)).sort();
-    expect(files).toHaveLength(2);
-    expect(files[0]).toMatch(/^bench-.*\.json$/);
-    expect(files[1]).toMatch(/^bench-.*\.svg$/);
-    const report = JSON.parse(await readFile(join(out, files[0] as string), "utf8"));
+    // The JSON, one chart of every scenario, and one chart per scenario (here only seed).
+    expect(files).toHaveLength(3);
+    const [json, all, seed] = [/Z\.json$/, /Z\.svg$/, /Z-seed\.svg$/].map((name) => files.find((f) => name.test(f)));
+    expect([json, all, seed].every((file) => file?.startsWith("bench-"))).toBe(true);
+    expect(await readFile(join(out, seed as string), "utf8")).toContain("stowage bench seed, ");
+    const report = JSON.parse(await readFile(join(out, json as string), "utf8"));
     expect(report.rows).toHaveLength(27);
     expect(report.machine.node).toBe(process.version);
     expect(report.command).toContain("--scenario seed");
-    const svg = await readFile(join(out, files[1] as string), "utf8");
+    const svg = await readFile(join(out, all as string), "utf8");
     expect(svg).toMatch(/^<svg [\s\S]*<\/svg>\n$/);
   });
 });
