@@ -1,7 +1,7 @@
-import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
+import { type TempDir, tempDir } from "@stowage/conformance/testing";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { main } from "../src/main.js";
 
@@ -25,9 +25,9 @@ async function capture(argv: string[]): Promise<{ code: number; stdout: string; 
 }
 
 describe("bench command", () => {
-  const dirs: string[] = [];
+  const dirs: TempDir[] = [];
   afterEach(async () => {
-    for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true });
+    for (const dir of dirs.splice(0)) await dir.remove();
   });
 
   it("exits 2 with a clear message on a bad argument", async () => {
@@ -46,8 +46,9 @@ describe("bench command", () => {
   });
 
   it("prints the table, writes JSON and SVG into --out, and reports progress on stderr", async () => {
-    const out = await mkdtemp(join(tmpdir(), "bench-cli-"));
-    dirs.push(out);
+    const scratch = await tempDir("bench-cli");
+    dirs.push(scratch);
+    const out = scratch.path;
     const { code, stdout, stderr } = await capture([
       "--scenario",
       "seed",

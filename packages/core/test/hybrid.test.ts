@@ -1,7 +1,4 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { waitUntil } from "@stowage/conformance/testing";
+import { tempDir, waitUntil } from "@stowage/conformance/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import type { CacheStore } from "../src/cache/cache-store.js";
 import type { CacheDriver, StoredEntry } from "../src/drivers/cache-driver.js";
@@ -424,7 +421,8 @@ describe("hybrid cache (in-process bus, memory L2)", () => {
   });
 
   it("a disk L1 (LMDB) keeps its entries across a restart without a bus, and is emptied at start with one", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "stowage-hybrid-l1-"));
+    const scratch = await tempDir("hybrid-l1");
+    const dir = scratch.path;
     const openL1 = () => createStorage({ url: `lmdb://${dir}`, namespace: "l1" });
     const l2 = new SharedL2();
     try {
@@ -453,7 +451,7 @@ describe("hybrid cache (in-process bus, memory L2)", () => {
       await shared.close();
       await third.close();
     } finally {
-      await rm(dir, { recursive: true, force: true });
+      await scratch.remove();
     }
   });
 
