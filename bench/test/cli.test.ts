@@ -1,7 +1,7 @@
-import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
+import { type TempDir, tempDir } from "@stowage/conformance/testing";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { main } from "../src/main.js";
 
@@ -25,9 +25,9 @@ async function capture(argv: string[]): Promise<{ code: number; stdout: string; 
 }
 
 describe("bench command", () => {
-  const dirs: string[] = [];
+  const dirs: TempDir[] = [];
   afterEach(async () => {
-    for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true });
+    for (const dir of dirs.splice(0)) await dir.remove();
   });
 
   it("exits 2 with a clear message on a bad argument", async () => {
@@ -46,8 +46,9 @@ describe("bench command", () => {
   });
 
   it("prints the table, writes JSON and SVG into --out, and reports progress on stderr", async () => {
-    const out = await mkdtemp(join(tmpdir(), "bench-cli-"));
-    dirs.push(out);
+    const scratch = await tempDir("bench-cli");
+    dirs.push(scratch);
+    const out = scratch.path;
     const { code, stdout, stderr } = await capture([
       "--scenario",
       "seed",
@@ -73,14 +74,16 @@ describe("bench command", () => {
     // Rows are reported as they finish: subjects take turns, so memory:// need not be first.
     expect(stderr).toMatch(/\[\d+\/27\] seed cache_set memory:\/\/: [\d,]+ ops\/s/);
     const files = (await readdir(out)).sort();
-    expect(files).toHaveLength(2);
-    expect(files[0]).toMatch(/^bench-.*\.json$/);
-    expect(files[1]).toMatch(/^bench-.*\.svg$/);
-    const report = JSON.parse(await readFile(join(out, files[0] as string), "utf8"));
+    // The JSON, one chart of every scenario, and one chart per scenario (here only seed).
+    expect(files).toHaveLength(3);
+    const [json, all, seed] = [/Z\.json$/, /Z\.svg$/, /Z-seed\.svg$/].map((name) => files.find((f) => name.test(f)));
+    expect([json, all, seed].every((file) => file?.startsWith("bench-"))).toBe(true);
+    expect(await readFile(join(out, seed as string), "utf8")).toContain("stowage bench seed, ");
+    const report = JSON.parse(await readFile(join(out, json as string), "utf8"));
     expect(report.rows).toHaveLength(27);
     expect(report.machine.node).toBe(process.version);
     expect(report.command).toContain("--scenario seed");
-    const svg = await readFile(join(out, files[1] as string), "utf8");
+    const svg = await readFile(join(out, all as string), "utf8");
     expect(svg).toMatch(/^<svg [\s\S]*<\/svg>\n$/);
   });
 });

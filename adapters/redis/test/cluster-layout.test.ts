@@ -2,27 +2,11 @@ import { createStorage, newCheckpointId, type Storage } from "@stowage/core";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startCluster, type TestServers } from "../src/testing/index.js";
-import { portableUrl, skipWithoutBinary } from "./servers.js";
+import { portableUrl, scanKeys, skipWithoutBinary } from "./servers.js";
 
 /** Keys held by each primary, read with SCAN on each (the test's own look). */
 async function keysPerPrimary(servers: TestServers): Promise<string[][]> {
-  return Promise.all(
-    servers.nodes.map(async (node) => {
-      const client = new Redis({ port: node.port, host: "127.0.0.1" });
-      try {
-        const keys: string[] = [];
-        let cursor = "0";
-        do {
-          const [next, found] = await client.scan(cursor, "COUNT", 1000);
-          cursor = next;
-          keys.push(...found);
-        } while (cursor !== "0");
-        return keys;
-      } finally {
-        client.disconnect();
-      }
-    }),
-  );
+  return Promise.all(servers.nodes.map(async (node) => (await scanKeys(`redis://127.0.0.1:${node.port}`)).map(String)));
 }
 
 async function slotOf(servers: TestServers, key: string): Promise<number> {

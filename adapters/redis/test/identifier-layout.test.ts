@@ -5,7 +5,7 @@ import fc from "fast-check";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startCluster, startStandalone, type TestServers } from "../src/testing/index.js";
-import { portableUrl, skipWithoutBinary } from "./servers.js";
+import { portableUrl, scanKeys, skipWithoutBinary } from "./servers.js";
 
 interface Tuple {
   threadId: string;
@@ -17,21 +17,7 @@ interface Tuple {
 async function allKeys(servers: TestServers): Promise<Buffer[]> {
   const nodes = "nodes" in servers && servers.nodes.length > 0 ? servers.nodes : [];
   const urls = nodes.length > 0 ? nodes.map((node) => `redis://127.0.0.1:${node.port}`) : [servers.url];
-  const keys: Buffer[] = [];
-  for (const url of urls) {
-    const client = new Redis(url);
-    try {
-      let cursor = "0";
-      do {
-        const [next, found] = await client.scanBuffer(cursor, "COUNT", 1000);
-        cursor = String(next);
-        keys.push(...found);
-      } while (cursor !== "0");
-    } finally {
-      client.disconnect();
-    }
-  }
-  return keys;
+  return (await Promise.all(urls.map(scanKeys))).flat();
 }
 
 /** Puts one checkpoint per tuple (a blob and a pending write each), then checks each reads back as its own. */

@@ -1,4 +1,5 @@
 import { parseMultiHostUrl } from "@stowage/core";
+import { Redis } from "ioredis";
 import { describe, it } from "vitest";
 import { needsBinaryReason, type RedisAvailability, redisTestAvailability } from "../src/testing/index.js";
 
@@ -34,4 +35,21 @@ export function portableUrl(url: string): string {
  */
 export function patientUrl(url: string): string {
   return `${url}${url.includes("?") ? "&" : "?"}connectTimeout=10000&timeout=10000`;
+}
+
+/** Every key one server holds, read with SCAN (the test's own look; the adapter never lists the keyspace). */
+export async function scanKeys(url: string): Promise<Buffer[]> {
+  const client = new Redis(url);
+  try {
+    const keys: Buffer[] = [];
+    let cursor = "0";
+    do {
+      const [next, found] = await client.scanBuffer(cursor, "COUNT", 1000);
+      cursor = String(next);
+      keys.push(...found);
+    } while (cursor !== "0");
+    return keys;
+  } finally {
+    client.disconnect();
+  }
 }

@@ -3,7 +3,7 @@ import { createStorage, isStowageError, newCheckpointId, type Storage } from "@s
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort, startStandalone, type TestServer } from "../src/testing/index.js";
-import { skipWithoutBinary } from "./servers.js";
+import { scanKeys, skipWithoutBinary } from "./servers.js";
 
 /** Runs `operation` and returns the error it rejects with and how long that took. */
 async function failure(operation: () => Promise<unknown>): Promise<{ error: unknown; ms: number }> {
@@ -14,23 +14,6 @@ async function failure(operation: () => Promise<unknown>): Promise<{ error: unkn
     return { error, ms: performance.now() - started };
   }
   throw new Error("the operation succeeded while Redis was down");
-}
-
-/** Every key of the server, read with SCAN (the test's own look; the adapter never lists the keyspace). */
-async function allKeys(url: string): Promise<string[]> {
-  const client = new Redis(url);
-  try {
-    const keys: string[] = [];
-    let cursor = "0";
-    do {
-      const [next, found] = await client.scan(cursor, "COUNT", 1000);
-      cursor = next;
-      keys.push(...found);
-    } while (cursor !== "0");
-    return keys;
-  } finally {
-    client.disconnect();
-  }
 }
 
 if (!skipWithoutBinary("redis standalone behaviour")) {
@@ -113,11 +96,11 @@ if (!skipWithoutBinary("redis standalone behaviour")) {
           { taskId: "task", index: 0, channel: "c", value: i },
         ]);
       }
-      const before = (await allKeys(server.url)).filter((key) => key.includes(inKeys));
+      const before = (await scanKeys(server.url)).map(String).filter((key) => key.includes(inKeys));
       expect(before.length).toBeGreaterThan(3);
       expect(await storage.checkpoint.countThread(threadId)).toBeGreaterThan(0);
       await storage.checkpoint.deleteThread(threadId);
-      const after = await allKeys(server.url);
+      const after = (await scanKeys(server.url)).map(String);
       expect(after.filter((key) => key.includes(inKeys))).toEqual([]);
       const index = new Redis(server.url);
       try {

@@ -92,6 +92,8 @@ export function svgChart(rows: readonly ResultRow[], title = "stowage bench: ops
   }
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${y}" viewBox="0 0 ${WIDTH} ${y}" font-family="sans-serif">`,
+    // The accessible name of the chart (viewers show it on hover; screen readers read it).
+    `<title>${escapeXml(title)}</title>`,
     `<rect width="100%" height="100%" fill="white"/>`,
     ...parts,
     "</svg>",

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { waitUntil } from "@stowage/conformance/testing";
+import { tempDir, waitUntil } from "@stowage/conformance/testing";
 import type { CacheBus, CacheDriver, CacheStore, StoredEntry } from "@stowage/core";
 import { BackendUnavailableError, createStorage, isStowageError } from "@stowage/core";
 import {
@@ -426,7 +426,8 @@ describe("hybrid cache (in-process bus, memory L2)", () => {
   });
 
   it("a disk L1 (LMDB) keeps its entries across a restart without a bus, and is emptied at start with one", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "stowage-hybrid-l1-"));
+    const scratch = await tempDir("hybrid-l1");
+    const dir = scratch.path;
     const openL1 = () => createStorage({ url: `lmdb://${dir}`, namespace: "l1" });
     const l2 = new SharedL2();
     try {
@@ -455,7 +456,7 @@ describe("hybrid cache (in-process bus, memory L2)", () => {
       await shared.close();
       await third.close();
     } finally {
-      await rm(dir, { recursive: true, force: true });
+      await scratch.remove();
     }
   });
 
