@@ -4,8 +4,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 // The built package, as the adapters import it: one copy of core's error classes and channels.
 import {
+  CacheStore,
   createStorage,
   EVENT_CHANNELS,
+  jsonCodec,
+  MemoryTier,
   type OperationContext,
   publishBusReconnect,
   publishCacheHit,
@@ -337,6 +340,30 @@ describe("the publish API for the two-tier cache", () => {
     expect(built).toBe(1);
     expect(rec.of(EVENT_CHANNELS.cacheHit)).toEqual([{ namespace: "n", key: "k", tier: "l1", stale: true }]);
     expect(rec.of(EVENT_CHANNELS.busReconnect)).toEqual([{ namespace: "n", reason: "connection lost" }]);
+  });
+
+  it("a driver that publishes its own reads (publishesReads) gets no second hit/miss from the store; sets still come from the store", async () => {
+    class TieredDriver extends MemoryTier {
+      readonly publishesReads = true;
+    }
+    const handle = { health: async () => ({ ok: true, backend: "test", latencyMs: 0 }), release: async () => {} };
+    const own = new CacheStore(new TieredDriver(), handle, { namespace: "t", codec: jsonCodec, maxValueBytes: 1024 });
+    const plain = new CacheStore(new MemoryTier(), handle, { namespace: "p", codec: jsonCodec, maxValueBytes: 1024 });
+    const rec = record();
+    try {
+      for (const cache of [own, plain]) {
+        await cache.set("k", 1);
+        await cache.get("k");
+        await cache.get("none");
+      }
+    } finally {
+      rec.stop();
+    }
+    expect([...rec.of(EVENT_CHANNELS.cacheHit), ...rec.of(EVENT_CHANNELS.cacheMiss)].map((m) => m.namespace)).toEqual([
+      "p",
+      "p",
+    ]);
+    expect(rec.of(EVENT_CHANNELS.cacheSet).map((m) => m.namespace)).toEqual(["t", "p"]);
   });
 
   it("the channel names are the documented ones", () => {

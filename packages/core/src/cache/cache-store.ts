@@ -50,6 +50,8 @@ export class CacheStore extends StoreBase implements Cache {
   readonly operations = new OperationStats();
   /** The driver without the error count, for stats() itself (reading stats is not an operation that fails). */
   readonly #uncounted: CacheDriver;
+  /** The driver publishes hit/miss itself (the two-tier cache knows the tier). */
+  readonly #driverPublishesReads: boolean;
   /** What the backend last said it holds, for stats() while it does not answer. */
   #lastSize = { entries: 0, bytes: 0 };
   readonly json: JsonPathOps;
@@ -58,6 +60,7 @@ export class CacheStore extends StoreBase implements Cache {
     super(handle, `cache "${options.namespace}"`);
     if (options.defaultTtl !== undefined) assertTtl(options.defaultTtl, "defaultTtl");
     this.#uncounted = driver;
+    this.#driverPublishesReads = driver.publishesReads === true;
     this.driver = countingErrors(driver, () => this.#stats.errors++);
     this.namespace = options.namespace;
     this.#codec = options.codec;
@@ -107,13 +110,15 @@ export class CacheStore extends StoreBase implements Cache {
       return undefined;
     }
     this.#stats.hits++;
-    if (events.cacheHit.hasSubscribers) events.cacheHit.publish({ namespace: this.namespace, key });
+    if (events.cacheHit.hasSubscribers && !this.#driverPublishesReads)
+      events.cacheHit.publish({ namespace: this.namespace, key });
     return this.#codec.decode(value) as T;
   }
 
   #missed(key: string): void {
     this.#stats.misses++;
-    if (events.cacheMiss.hasSubscribers) events.cacheMiss.publish({ namespace: this.namespace, key });
+    if (events.cacheMiss.hasSubscribers && !this.#driverPublishesReads)
+      events.cacheMiss.publish({ namespace: this.namespace, key });
   }
 
   #wrote(key: string): void {

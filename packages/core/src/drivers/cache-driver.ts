@@ -81,4 +81,9 @@ export interface CacheDriver {
    * breaker, bus). Resolves at all times, also while the backend is down.
    */
   statsDetails?(): Promise<object>;
+  /**
+   * True when the driver publishes cache hit/miss itself (the two-tier cache, with the tier that
+   * answered): the store then leaves those events to it, so a subscriber sees each read once.
+   */
+  readonly publishesReads?: boolean;
 }
