@@ -1,4 +1,4 @@
-import type { BusMessage, CacheBus } from "@stowage/core";
+import { type BusMessage, type CacheBus, publishBusReconnect } from "@stowage/core";
 
 /** Keeps one bus message under about 1 MiB even with the longest keys. */
 const MAX_KEYS_PER_MESSAGE = 1_000;
@@ -55,6 +55,7 @@ export class BusLink {
     this.#unsubscribe = [
       bus.subscribe((message) => this.#received(message, listener)),
       bus.onReconnect(() => {
+        publishBusReconnect({ namespace, reason: "reconnected" });
         listener.l1Invalid();
         this.#retryOwed();
       }),

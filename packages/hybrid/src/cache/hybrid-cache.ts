@@ -5,6 +5,7 @@ import {
   CacheStore,
   DEFAULT_MAX_VALUE_BYTES,
   InvalidArgumentError,
+  instrument,
   remainingMs,
   resolveCodec,
   SingleFlight,
@@ -215,10 +216,14 @@ export function createHybridCache(options: HybridCacheOptions): HybridCache {
       await Promise.allSettled([bus?.close(), isDriver(l2) ? undefined : l2.close?.()]);
     }
   };
-  return new HybridCache(tiers, release, health, {
-    codec: resolveCodec(options.codec),
-    defaultTtl: options.defaultTtl,
-    maxValueBytes: options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES,
-    staleWhileRevalidateMs: options.staleWhileRevalidateMs,
-  });
+  // Built outside createStorage, so traced and timed here (stats().operations, the tracing channel).
+  return instrument(
+    new HybridCache(tiers, release, health, {
+      codec: resolveCodec(options.codec),
+      defaultTtl: options.defaultTtl,
+      maxValueBytes: options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES,
+      staleWhileRevalidateMs: options.staleWhileRevalidateMs,
+    }),
+    "cache",
+  );
 }

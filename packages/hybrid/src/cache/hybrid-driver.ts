@@ -60,6 +60,8 @@ export interface HybridDriverOptions {
 export class HybridCacheDriver implements CacheDriver {
   readonly namespace: string;
   readonly instanceId = randomUUID();
+  /** The read path publishes hits and misses with their tier, so the cache store does not publish them again. */
+  readonly publishesReads = true;
   readonly l1: CacheDriver;
   readonly l2: CacheDriver;
   readonly breaker: CircuitBreaker;
@@ -73,7 +75,7 @@ export class HybridCacheDriver implements CacheDriver {
     this.l1 = options.l1;
     this.l2 = options.l2;
     const l1 = new L1Tier(options.l1, options.l1MaxTtlMs);
-    const state = new HybridState(l1, options.l2, options.graceMs);
+    const state = new HybridState(options.namespace, l1, options.l2, options.graceMs);
     this.#state = state;
     this.breaker = new CircuitBreaker(`hybrid cache "${options.namespace}" L2`, options.breaker, {
       answered: () => state.l2Answered(),

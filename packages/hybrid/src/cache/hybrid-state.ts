@@ -9,6 +9,7 @@ export const isUnavailable = (error: unknown) => isStowageError(error, "ERR_BACK
 
 /** What the read path and the write path of one hybrid namespace share: the tiers, the bus, trust in L1, counters. */
 export class HybridState {
+  readonly namespace: string;
   readonly l1: L1Tier;
   readonly l2: CacheDriver;
   readonly guard = new FillGuard();
@@ -30,7 +31,8 @@ export class HybridState {
   /** Monotonic ms since L2 or the bus became unreachable; undefined while both answer. */
   #outageSince: number | undefined;
 
-  constructor(l1: L1Tier, l2: CacheDriver, graceMs: number) {
+  constructor(namespace: string, l1: L1Tier, l2: CacheDriver, graceMs: number) {
+    this.namespace = namespace;
     this.l1 = l1;
     this.l2 = l2;
     this.#graceMs = graceMs;

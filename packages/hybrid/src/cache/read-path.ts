@@ -1,4 +1,4 @@
-import type { StoredEntry } from "@stowage/core";
+import { publishCacheHit, publishCacheMiss, type StoredEntry } from "@stowage/core";
 import { L2Reader } from "../tiers/l2-reader.js";
 import type { FillTicket } from "./fill-guard.js";
 import { type HybridState, isUnavailable } from "./hybrid-state.js";
@@ -22,6 +22,7 @@ export class ReadPath {
       if (local instanceof Promise) local = await local;
       if (local !== undefined) {
         state.counters.l1Hits++;
+        publishCacheHit(() => ({ namespace: state.namespace, key, tier: "l1" }));
         return local;
       }
     }
@@ -39,8 +40,7 @@ export class ReadPath {
       const filling = state.l1.put(key, entry ?? null);
       if (filling) await filling;
     }
-    if (entry) state.counters.l2Hits++;
-    else state.counters.misses++;
+    this.#counted(key, entry);
     return entry;
   }
 
@@ -53,6 +53,7 @@ export class ReadPath {
       if (state.queue?.has(key)) results[i] = state.queue.read(key);
       else if (local[i] !== undefined && !state.link?.isDropping(key)) {
         state.counters.l1Hits++;
+        publishCacheHit(() => ({ namespace: state.namespace, key, tier: "l1" }));
         results[i] = local[i];
       } else fromL2.push(i);
     });
@@ -74,11 +75,22 @@ export class ReadPath {
         const filling = state.l1.put(key, entry ?? null);
         if (filling) await filling;
       }
-      if (entry) state.counters.l2Hits++;
-      else state.counters.misses++;
+      this.#counted(key, entry);
       results[i] = entry;
     }
     return results;
+  }
+
+  /** Counts (and publishes) what L2 answered for `key`. */
+  #counted(key: string, entry: StoredEntry | undefined): void {
+    const state = this.#state;
+    if (entry) {
+      state.counters.l2Hits++;
+      publishCacheHit(() => ({ namespace: state.namespace, key, tier: "l2" }));
+    } else {
+      state.counters.misses++;
+      publishCacheMiss(() => ({ namespace: state.namespace, key, tier: "l2" }));
+    }
   }
 
   /** L1's entry when L2 is unreachable within the grace period; otherwise the error. */
@@ -88,6 +100,7 @@ export class ReadPath {
       const local = await state.l1.driver.get(key);
       if (local !== undefined) {
         state.counters.staleServes++;
+        publishCacheHit(() => ({ namespace: state.namespace, key, tier: "l1", stale: true }));
         return local;
       }
     }
