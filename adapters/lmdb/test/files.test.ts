@@ -16,6 +16,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { OPEN_URL_WORKER } from "@stowage/conformance/testing";
 import { createStorage, isStowageError } from "@stowage/core";
 import { open } from "lmdb";
 import { afterAll, describe, expect, it } from "vitest";
@@ -103,7 +104,7 @@ describe("lmdb damaged files", () => {
     for (const keep of [3 * 8192, Math.floor(size / 2), size - 8192, size - 1]) {
       copyFileSync(data, `${data}.whole`);
       truncateSync(data, keep);
-      const result = spawnSync(process.execPath, [fixture("open-url.mjs"), `lmdb://${path}`], { encoding: "utf8" });
+      const result = spawnSync(process.execPath, [OPEN_URL_WORKER, `lmdb://${path}`], { encoding: "utf8" });
       renameSync(`${data}.whole`, data);
       expect(result.signal, `cut to ${keep} of ${size}`).toBeNull();
       expect(JSON.parse(result.stdout.trim()), `cut to ${keep} of ${size}`).toMatchObject({ code: "ERR_CORRUPT_DATA" });

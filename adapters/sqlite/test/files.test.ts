@@ -1,6 +1,7 @@
 import { execFileSync, spawn } from "node:child_process";
 import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { OPEN_URL_WORKER } from "@stowage/conformance/testing";
 import { createStorage, isStowageError, type StowageErrorCode } from "@stowage/core";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
@@ -256,7 +257,7 @@ describe("sqlite files", () => {
         { length: 8 },
         () =>
           new Promise<string>((resolve) => {
-            const child = spawn(process.execPath, [fixture("open-url.mjs"), url], { env: cleanEnv() });
+            const child = spawn(process.execPath, [OPEN_URL_WORKER, url], { env: cleanEnv() });
             let out = "";
             child.stdout.on("data", (chunk) => {
               out += chunk;

@@ -1,5 +1,6 @@
 import type { CheckpointDriver } from "@stowage/core";
 import type { Progress } from "../output.js";
+import { pairWithTarget } from "./checkpoint-pair.js";
 import { type CopyCounts, emptyCounts, verdictFor } from "./copy-cache.js";
 import { allCheckpoints, checkpointDigest } from "./fingerprint.js";
 import { type Interrupt, Interrupted } from "./interrupt.js";
@@ -62,15 +63,14 @@ export async function copyCheckpoints(
   for await (const checkpoint of allCheckpoints(from)) {
     if (options.interrupt.requested) throw new Interrupted();
     threads.add(checkpoint.threadId);
-    const id = checkpointLedgerId(checkpoint.threadId, checkpoint.ns, checkpoint.id);
-    const [existing, [written]] = await Promise.all([
-      to.get(checkpoint.threadId, checkpoint.ns, checkpoint.id),
-      ledger.written("p", [id]),
-    ]);
-    const digest = Buffer.from(checkpointDigest(checkpoint), "hex");
-    const targetDigest = existing && Buffer.from(checkpointDigest(existing), "hex");
-    let verdict = verdictFor(targetDigest?.equals(digest) ?? false, targetDigest, written, options.sourceWins);
-    if (verdict === "copy" && !existing && !options.sourceWins && (await growth.grown(checkpoint.threadId))) {
+    const { id, digest, same, targetDigest, written } = await pairWithTarget(checkpoint, to, ledger);
+    let verdict = verdictFor(same, targetDigest, written, options.sourceWins);
+    if (
+      verdict === "copy" &&
+      targetDigest === undefined &&
+      !options.sourceWins &&
+      (await growth.grown(checkpoint.threadId))
+    ) {
       verdict = "changedOnTarget";
     }
     counts[verdict === "copy" ? "copied" : verdict]++;

@@ -1,4 +1,5 @@
 import type { CacheDriver, CheckpointDriver } from "@stowage/core";
+import { pairWithTarget } from "./checkpoint-pair.js";
 import { isAboutToExpire, sameEntry } from "./copy-cache.js";
 import { ThreadGrowth } from "./copy-checkpoints.js";
 import { allCheckpoints, checkpointDigest } from "./fingerprint.js";
@@ -121,14 +122,8 @@ export async function verifyCheckpoints(
   const growth = new ThreadGrowth(from, to, ledger);
   for await (const checkpoint of allCheckpoints(from)) {
     tally.result.source.count++;
-    const id = checkpointLedgerId(checkpoint.threadId, checkpoint.ns, checkpoint.id);
-    const [existing, [written]] = await Promise.all([
-      to.get(checkpoint.threadId, checkpoint.ns, checkpoint.id),
-      ledger.written("p", [id]),
-    ]);
-    const digest = Buffer.from(checkpointDigest(checkpoint), "hex");
-    const targetDigest = existing && Buffer.from(checkpointDigest(existing), "hex");
-    let why = classify(targetDigest?.equals(digest) ?? false, targetDigest, written);
+    const { id, same, targetDigest, written } = await pairWithTarget(checkpoint, to, ledger);
+    let why = classify(same, targetDigest, written);
     if (why === "missing" && (await growth.grown(checkpoint.threadId))) why = "threadGrownOnTarget";
     tally.add(id, why);
   }
