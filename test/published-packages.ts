@@ -21,7 +21,7 @@ export interface Manifest {
   devDependencies?: Record<string, string>;
 }
 
-/** Every workspace package of the repository (all are published), with the folder it lives in. */
+/** Every workspace package of the repository that is published (not "private": examples), with its folder. */
 export function publishedPackages(): { dir: string; manifest: Manifest }[] {
   const root = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { workspaces: string[] };
   const lock = JSON.parse(readFileSync(join(ROOT, "package-lock.json"), "utf8")) as {
@@ -30,7 +30,9 @@ export function publishedPackages(): { dir: string; manifest: Manifest }[] {
   const dirs = Object.keys(lock.packages).filter(
     (path) => path !== "" && !path.includes("node_modules") && root.workspaces.some((w) => matches(w, path)),
   );
-  return dirs.map((dir) => ({ dir, manifest: JSON.parse(readFileSync(join(ROOT, dir, "package.json"), "utf8")) }));
+  return dirs
+    .map((dir) => ({ dir, manifest: JSON.parse(readFileSync(join(ROOT, dir, "package.json"), "utf8")) as Manifest }))
+    .filter(({ manifest }) => manifest.private !== true);
 }
 
 function matches(workspace: string, path: string): boolean {

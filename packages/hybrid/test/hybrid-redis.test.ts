@@ -194,6 +194,16 @@ describe.skipIf(skipReason !== undefined)("hybrid cache on real Redis", () => {
     expect(cache.tiers.breaker.state).toBe("closed");
     expect((await cache.stats()).l1Clears).toBeGreaterThanOrEqual(1);
   }, 60_000);
+  it("maxSize on hybrid+redis:// bounds the L1 only: Redis (no size limit of its own) is not given it and opens", async () => {
+    const hybrid = await createStorage({ url: `hybrid+${server.url}?maxSize=4kb`, namespace: namespace() });
+    cleanups.push(() => hybrid.close());
+    for (let i = 0; i < 20; i++) await hybrid.cache.set(`k${i}`, "x".repeat(1000));
+    const stats = (await hybrid.cache.stats()) as unknown as { l1Bytes: number };
+    expect(stats.l1Bytes).toBeLessThanOrEqual(4096);
+    // Redis keeps everything: the limit was L1's.
+    for (let i = 0; i < 20; i++) expect(await hybrid.cache.get(`k${i}`)).toBe("x".repeat(1000));
+    await expect(createStorage(`${server.url}?maxSize=4kb`)).rejects.toMatchObject({ code: "ERR_CONFIG" });
+  });
   it("stats() through hybrid+redis:// and redis:// stays readable during a Redis outage: L1 size, stale serves, errors", async () => {
     const hybrid = await createStorage({
       url: `hybrid+${server.url}?timeout=500&connectTimeout=500&grace=20000`,

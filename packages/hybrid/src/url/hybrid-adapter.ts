@@ -135,9 +135,14 @@ export async function hybridAdapter(scheme: string, field: string): Promise<Stow
         bus = await inner.openBus({ url, params: new URLSearchParams(params), options: innerOptions });
       }
       try {
-        const l2 = await inner.open({ ...options, url, params, options: innerOptions }).catch((error: unknown) => {
-          throw inHybridTerms(error, scheme);
-        });
+        // The size limit is L1's (above); an L2 without one of its own (Redis: maxmemory) is not given it.
+        const { maxSizeBytes, ...rest } = options;
+        const sized = inner.capabilities.sizeLimit && maxSizeBytes !== undefined ? { maxSizeBytes } : {};
+        const l2 = await inner
+          .open({ ...rest, ...sized, url, params, options: innerOptions })
+          .catch((error: unknown) => {
+            throw inHybridTerms(error, scheme);
+          });
         return new HybridBackend(l2, bus, {
           l1,
           graceMs: grace !== undefined ? parseGrace(grace as string, `${field} grace`) : 30_000,
