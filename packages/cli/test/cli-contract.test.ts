@@ -108,6 +108,26 @@ describe("migrate onto itself", () => {
   });
 });
 
+describe("stowage bench --json", () => {
+  it("prints the report as one JSON document with ok, rows and the files it wrote", async () => {
+    const out = join(dir, "bench-out");
+    const run = await runCli(
+      ["bench", "--backends", "memory://", "--n", "20", "--repeats", "1", "--warmup", "0", "--min-ms", "1"].concat([
+        "--no-progress",
+        "--json",
+        "--out",
+        out,
+      ]),
+      { timeoutMs: 200_000 },
+    );
+    expect(run.code, run.stderr).toBe(0);
+    const report = document(run.stdout) as { ok: boolean; rows: unknown[]; files: { json: string } };
+    expect(report.ok).toBe(true);
+    expect(report.rows.length).toBeGreaterThan(0);
+    expect(report.files.json.startsWith(out)).toBe(true);
+  }, 220_000);
+});
+
 describe("stowage bench --help", () => {
   it("says Usage: stowage bench, lists --json and shows examples", async () => {
     const run = await runCli(["bench", "--help"]);
