@@ -7,7 +7,7 @@ export interface Output {
   line(text: string): void;
   /** The command's result: printed as JSON with --json, else by `human`. */
   result(value: unknown, human: () => void): void;
-  /** A progress bar on stderr (a no-op with --json or when stderr is not a terminal). */
+  /** A progress bar on stderr on a terminal; elsewhere one line per stage when it ends; nothing with --json. */
   progress(label: string, total: number): Progress;
 }
 
@@ -18,6 +18,26 @@ export interface Progress {
 }
 
 const silent: Progress = { tick() {}, setTotal() {}, stop() {} };
+
+/** Off a terminal (CI logs, pipes): no bar redrawn hundreds of times, one line when the stage ends. */
+function stageLine(label: string, initialTotal: number): Progress {
+  let done = 0;
+  let total = initialTotal;
+  let stopped = false;
+  return {
+    tick: (by = 1) => {
+      done += by;
+    },
+    setTotal: (t) => {
+      total = t;
+    },
+    stop: () => {
+      if (stopped) return;
+      stopped = true;
+      process.stderr.write(`${label}: ${done} of ${total}\n`);
+    },
+  };
+}
 
 /** Converts bigints (fencing tokens) so results can be JSON. */
 function jsonReplacer(_key: string, value: unknown): unknown {
@@ -35,7 +55,8 @@ export function createOutput(json: boolean): Output {
       else human();
     },
     progress(label, total) {
-      if (json || !process.stderr.isTTY) return silent;
+      if (json) return silent;
+      if (!process.stderr.isTTY) return stageLine(label, total);
       const bar = new SingleBar(
         { format: `${label} [{bar}] {value}/{total} {duration_formatted}`, stream: process.stderr, hideCursor: true },
         Presets.shades_classic,

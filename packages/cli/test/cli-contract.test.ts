@@ -4,7 +4,7 @@ import { join, relative } from "node:path";
 import { createStorage } from "@stowage/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { storeIdentity } from "../src/migrate/store-identity.js";
-import { runCli } from "./run-cli.js";
+import { runCli, startCli } from "./run-cli.js";
 
 const version = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string })
   .version;
@@ -108,6 +108,26 @@ describe("migrate onto itself", () => {
   });
 });
 
+describe("stowage bench --json", () => {
+  it("prints the report as one JSON document with ok, rows and the files it wrote", async () => {
+    const out = join(dir, "bench-out");
+    const run = await runCli(
+      ["bench", "--backends", "memory://", "--n", "20", "--repeats", "1", "--warmup", "0", "--min-ms", "1"].concat([
+        "--no-progress",
+        "--json",
+        "--out",
+        out,
+      ]),
+      { timeoutMs: 200_000 },
+    );
+    expect(run.code, run.stderr).toBe(0);
+    const report = document(run.stdout) as { ok: boolean; rows: unknown[]; files: { json: string } };
+    expect(report.ok).toBe(true);
+    expect(report.rows.length).toBeGreaterThan(0);
+    expect(report.files.json.startsWith(out)).toBe(true);
+  }, 220_000);
+});
+
 describe("stowage bench --help", () => {
   it("says Usage: stowage bench, lists --json and shows examples", async () => {
     const run = await runCli(["bench", "--help"]);
@@ -127,4 +147,21 @@ describe("stowage check --only", () => {
     expect(contracts).not.toContain("cache");
     expect(contracts).not.toContain("checkpoint");
   }, 300_000);
+});
+
+describe("stowage check interrupted", () => {
+  it("SIGINT stops the run cleanly: exit 130, 'interrupted after N of M tests', nothing on stdout", async () => {
+    // The full (not --quick) suite on SQLite runs for minutes: the signal lands mid-run.
+    const child = startCli(["check", `sqlite://${dir}/interrupted.db`]);
+    let stdout = "";
+    let stderr = "";
+    child.stdout?.on("data", (chunk) => (stdout += chunk));
+    child.stderr?.on("data", (chunk) => (stderr += chunk));
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    await new Promise((resolve) => setTimeout(resolve, 20_000));
+    child.kill("SIGINT");
+    expect(await exited, stderr).toBe(130);
+    expect(stderr).toMatch(/interrupted after \d+ of \d+ tests; re-run to check again\n$/);
+    expect(stdout).toBe("");
+  }, 120_000);
 });

@@ -70,11 +70,34 @@ export async function check(givenUrl: string, only: string[], out: Output, quick
 
   const tallies = new Map<string, Tally>();
   let progress: ReturnType<Output["progress"]> | undefined;
+  let runner: { cancelCurrentRun(reason: "keyboard-input"): Promise<void> } | undefined;
+  let done = 0;
+  let collected = 0;
+  let interrupted = false;
+  // ^C cancels the run between tests (the suite's own cleanup runs), then reports how far it got.
+  const onSignal = () => {
+    if (interrupted) process.exit(EXIT.interrupted);
+    interrupted = true;
+    void runner?.cancelCurrentRun("keyboard-input");
+  };
   const reporter: Reporter = {
+    onInit(vitest) {
+      runner = vitest;
+      // Vitest's logger exits the process on SIGINT/SIGTERM; ours cancels the run and reports instead
+      // (the CLI's interrupt test fails if Vitest changes how it listens).
+      for (const signal of ["SIGINT", "SIGTERM"] as const) {
+        for (const listener of process.listeners(signal)) {
+          if (listener !== onSignal && !before[signal].includes(listener)) process.off(signal, listener);
+        }
+      }
+    },
     onTestModuleCollected(module: TestModule) {
-      progress = out.progress("conformance", [...module.children.allTests()].length);
+      collected = [...module.children.allTests()].length;
+      progress = out.progress("conformance", collected);
     },
     onTestCaseResult(test: TestCase) {
+      if (interrupted) return; // what the cancelled run reports afterwards did not run
+      done++;
       progress?.tick();
       const group = test.parent.type === "suite" ? test.parent.name : "";
       const contract = contractFor(groupsOf(test), only);
@@ -95,6 +118,9 @@ export async function check(givenUrl: string, only: string[], out: Output, quick
   if (quick && !process.env.STOWAGE_CONFORMANCE_RUNS) process.env.STOWAGE_CONFORMANCE_RUNS = String(QUICK_RUNS);
   process.env.STOWAGE_CHECK_URL = url;
   process.env.STOWAGE_CHECK_ONLY = only.join(",");
+  const before = { SIGINT: process.listeners("SIGINT"), SIGTERM: process.listeners("SIGTERM") };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
   const vitest = await startVitest(
     "test",
     [],
@@ -113,7 +139,16 @@ export async function check(givenUrl: string, only: string[], out: Output, quick
     { logLevel: "silent", cacheDir: join(tmpdir(), "stowage-check-vite") },
   );
   await vitest.close();
+  process.off("SIGINT", onSignal);
+  process.off("SIGTERM", onSignal);
   progress?.stop();
+  if (interrupted) {
+    const message = `interrupted after ${done} of ${collected} tests; re-run to check again`;
+    out.result({ ok: false, interrupted: true, done, total: collected, message }, () =>
+      process.stderr.write(`${message}\n`),
+    );
+    return EXIT.interrupted;
+  }
 
   const contracts = ["cache", "lock", "checkpoint", "durability"].filter((c) => tallies.has(c));
   const failed = contracts.reduce((sum, c) => sum + (tallies.get(c)?.failed ?? 0), 0);
