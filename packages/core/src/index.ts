@@ -44,6 +44,7 @@ export {
   PRIVATE_DIR_MODE,
   PRIVATE_FILE_MODE,
 } from "./local-files.js";
+export { EPOCH_NAME, EPOCH_NAMESPACE, epochFloor, TOKENS_PER_EPOCH } from "./lock/fence-epoch.js";
 export { LeaseHandle } from "./lock/lease-handle.js";
 export { LOCK_DEFAULTS, LockStore, type LockStoreOptions } from "./lock/lock-store.js";
 export { createStorage, type Storage, storageFromBackend } from "./storage.js";
