@@ -201,15 +201,18 @@ def main():
     parser.add_argument("--warmup", type=int)
     parser.add_argument("--dir", required=True)
     parser.add_argument("--serve", action="store_true")
+    # diskcache's sqlite_synchronous: 1 = NORMAL (its default), 2 = FULL (an fsync per commit).
+    parser.add_argument("--sqlite-synchronous", type=int, default=1)
     args = parser.parse_args()
 
     lock_dir = os.path.join(args.dir, "locks")
     os.makedirs(lock_dir, exist_ok=True)
+    settings = {"sqlite_synchronous": args.sqlite_synchronous}
     if args.serve:
-        with diskcache.Cache(os.path.join(args.dir, "cache")) as cache:
+        with diskcache.Cache(os.path.join(args.dir, "cache"), **settings) as cache:
             serve(cache, lock_dir)
         return
-    with diskcache.Cache(os.path.join(args.dir, "cache")) as cache:
+    with diskcache.Cache(os.path.join(args.dir, "cache"), **settings) as cache:
         if args.warmup > 0:
             run_once(cache, lock_dir, args.warmup, "warmup")
         runs = [run_once(cache, lock_dir, args.n, f"run{r}") for r in range(args.repeats)]

@@ -43,7 +43,9 @@ async function measuredRows(subject: Subject) {
 }
 
 it("every peer is either a local or a Redis peer or the Python one", () => {
-  expect(PEERS.map((p) => p.name).sort()).toEqual([...LOCAL_PEERS, ...REDIS_PEERS, "python-diskcache"].sort());
+  expect(PEERS.map((p) => p.name).sort()).toEqual(
+    [...LOCAL_PEERS, ...REDIS_PEERS, "python-diskcache", "python-diskcache-full"].sort(),
+  );
 });
 
 describe("local peers on the real libraries", () => {

@@ -34,11 +34,15 @@ export async function findPython(): Promise<string> {
   );
 }
 
-async function runSeed(options: { n: number; repeats: number; warmup: number }): Promise<ExternalRow[]> {
+async function runSeed(
+  options: { n: number; repeats: number; warmup: number },
+  synchronous = 1,
+): Promise<ExternalRow[]> {
   const python = await findPython();
   const dir = await scratchDir("python-diskcache");
   try {
     const args = [SCRIPT, "--n", `${options.n}`, "--repeats", `${options.repeats}`, "--warmup", `${options.warmup}`];
+    args.push("--sqlite-synchronous", `${synchronous}`);
     const { stdout } = await run(python, [...args, "--dir", dir.path], { timeout: 600_000, maxBuffer: 1 << 24 });
     return (JSON.parse(stdout) as { rows: ExternalRow[] }).rows;
   } finally {
@@ -47,10 +51,12 @@ async function runSeed(options: { n: number; repeats: number; warmup: number }):
 }
 
 /** The script in --serve mode: one JSON request line in, one reply line out, in order. */
-async function serve(): Promise<SeedServer> {
+async function serve(synchronous = 1): Promise<SeedServer> {
   const python = await findPython();
   const dir = await scratchDir("python-diskcache");
-  const child = spawn(python, [SCRIPT, "--serve", "--dir", dir.path], { stdio: ["pipe", "pipe", "inherit"] });
+  const child = spawn(python, [SCRIPT, "--serve", "--sqlite-synchronous", `${synchronous}`, "--dir", dir.path], {
+    stdio: ["pipe", "pipe", "inherit"],
+  });
   const replies: ((line: string) => void)[] = [];
   let exited: Error | undefined;
   const failAll = (error: Error) => {
@@ -91,4 +97,12 @@ export const pythonDiskcache: Subject = {
   kind: "peer",
   capabilities: ["cache", "lock", "checkpoint"],
   external: { runSeed, serve },
+};
+
+/** The same with diskcache's sqlite_synchronous=2 (FULL: an fsync per commit), beside our strongest levels. */
+export const pythonDiskcacheFull: Subject = {
+  name: "python-diskcache-full",
+  kind: "peer",
+  capabilities: ["cache", "lock", "checkpoint"],
+  external: { runSeed: (options) => runSeed(options, 2), serve: () => serve(2) },
 };
