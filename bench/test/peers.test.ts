@@ -4,12 +4,14 @@ import { PEERS, peerByName } from "../src/peers/index.js";
 import { findPython } from "../src/peers/python-diskcache.js";
 import { connectRedis } from "../src/peers/redis-server.js";
 import { silentProgress } from "../src/progress.js";
+import { ratios } from "../src/report/ratios.js";
 import { runBench } from "../src/runner.js";
 import { checkpointScenario } from "../src/scenarios/checkpoint.js";
 import { contentionScenario, workerScript } from "../src/scenarios/contention.js";
 import type { RunSettings } from "../src/scenarios/scenario.js";
-import { seedScenario } from "../src/scenarios/seed.js";
+import { SEED_ROWS, seedScenario } from "../src/scenarios/seed.js";
 import { sweepScenario } from "../src/scenarios/sweep.js";
+import { stowageSubject } from "../src/subjects/stowage.js";
 import type { Subject } from "../src/subjects/subject.js";
 import { redisUnavailable, startRedis, type TestRedis } from "./redis-for-tests.js";
 
@@ -41,7 +43,9 @@ async function measuredRows(subject: Subject) {
 }
 
 it("every peer is either a local or a Redis peer or the Python one", () => {
-  expect(PEERS.map((p) => p.name).sort()).toEqual([...LOCAL_PEERS, ...REDIS_PEERS, "python-diskcache"].sort());
+  expect(PEERS.map((p) => p.name).sort()).toEqual(
+    [...LOCAL_PEERS, ...REDIS_PEERS, "python-diskcache", "python-diskcache-full"].sort(),
+  );
 });
 
 describe("local peers on the real libraries", () => {
@@ -139,3 +143,22 @@ it.skipIf(pythonMissing !== undefined)("python diskcache + filelock reports ever
     expect(row.rssBytes).toBeGreaterThan(0);
   }
 });
+
+it.skipIf(pythonMissing !== undefined)(
+  "python diskcache takes one repeat per turn beside ours, so every seed row's ratio is paired",
+  async () => {
+    const settings = { ...TINY, repeats: 3 };
+    const rows = await runBench(
+      [seedScenario],
+      [stowageSubject("memory://"), peer("python-diskcache")],
+      settings,
+      silentProgress,
+    );
+    const python = rows.filter((row) => row.subject === "python-diskcache");
+    expect(python.map((row) => row.row)).toEqual([...SEED_ROWS]);
+    for (const row of python) expect(row.repeatOpsPerSec).toHaveLength(3);
+    const found = ratios(rows).filter((ratio) => ratio.peer === "python-diskcache");
+    expect(found).toHaveLength(SEED_ROWS.length);
+    for (const ratio of found) expect(ratio.paired).toBe(true);
+  },
+);

@@ -14,6 +14,7 @@ import {
   localPathFromUrl,
   monotonicNow,
   parseBoolean,
+  parseDurability,
   parseDuration,
   wrapDriver,
 } from "@stowage/core";
@@ -142,7 +143,7 @@ export class FsBackend implements Backend {
   }
 }
 
-const PARAMS = ["fsync", "sweepEveryMs"] as const;
+const PARAMS = ["durability", "fsync", "sweepEveryMs"] as const;
 
 function sweepOption(raw: unknown, field: string): number {
   if (raw === 0 || raw === "0" || raw === "off") return 0;
@@ -150,7 +151,7 @@ function sweepOption(raw: unknown, field: string): number {
   return parseDuration(raw, field);
 }
 
-/** Opens `file:///abs/dir` (or `file:relative/dir`); parameters fsync=true|false and sweepEveryMs=<ms>|off. */
+/** Opens `file:///abs/dir` (or `file:relative/dir`); parameters durability=process|full (or fsync=false|true) and sweepEveryMs=<ms>|off. */
 export function openFsBackend(options: BackendOpenOptions): FsBackend {
   assertKnownParams(options.params, PARAMS, "file");
   const dir = localPathFromUrl(options.url);
@@ -158,10 +159,15 @@ export function openFsBackend(options: BackendOpenOptions): FsBackend {
   if (fsyncRaw !== undefined && typeof fsyncRaw !== "string" && typeof fsyncRaw !== "boolean") {
     throw new ConfigError("fsync", "must be true or false");
   }
+  const durability = parseDurability(options.options.durability ?? options.params.get("durability") ?? undefined);
+  if (durability !== undefined && fsyncRaw !== undefined) {
+    throw new ConfigError("fsync", "give durability or fsync, not both (fsync=true is durability=full)");
+  }
   const sweepRaw = options.options.sweepEveryMs ?? options.params.get("sweepEveryMs") ?? undefined;
   return new FsBackend({
     dir,
     ...(fsyncRaw !== undefined ? { fsync: parseBoolean(fsyncRaw, "fsync") } : {}),
+    ...(durability !== undefined ? { fsync: durability === "full" } : {}),
     ...(sweepRaw !== undefined ? { sweepEveryMs: sweepOption(sweepRaw, "sweepEveryMs") } : {}),
     ...(options.maxSizeBytes !== undefined ? { maxSizeBytes: options.maxSizeBytes } : {}),
   });

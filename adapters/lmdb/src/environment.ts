@@ -35,14 +35,18 @@ export interface LmdbDatabases {
 }
 
 /** What each sync mode asks of lmdb; the README's "Durability" section says what a write then survives. */
-function syncFlags(mode: SyncMode): { overlappingSync: boolean; noSync: boolean } {
+function syncFlags(mode: SyncMode): { overlappingSync: boolean; noSync: boolean; noMetaSync: boolean } {
   switch (mode) {
+    // Data pages are flushed at each commit, its meta page with the next commit's flush: an OS crash
+    // may undo the last commit, never damage the file, and there is no shared sync mutex to recover.
+    case "process":
+      return { overlappingSync: false, noSync: false, noMetaSync: true };
     case "full":
-      return { overlappingSync: false, noSync: false };
+      return { overlappingSync: false, noSync: false, noMetaSync: false };
     case "overlapping":
-      return { overlappingSync: true, noSync: false };
+      return { overlappingSync: true, noSync: false, noMetaSync: false };
     case "off":
-      return { overlappingSync: false, noSync: true };
+      return { overlappingSync: false, noSync: true, noMetaSync: false };
   }
 }
 

@@ -1,5 +1,11 @@
 import { resolve } from "node:path";
-import { localPathFromUrl, type Storage, type StowageAdapter, storageFromBackend } from "@stowage/core";
+import {
+  type Durability,
+  localPathFromUrl,
+  type Storage,
+  type StowageAdapter,
+  storageFromBackend,
+} from "@stowage/core";
 import { LmdbBackend, openLmdbBackend } from "./backend.js";
 import { readOptions, type SyncMode } from "./options.js";
 
@@ -23,7 +29,9 @@ export function createLmdbStorage(options: {
   checkpointTtl?: number;
   /** Cache size limit in bytes per namespace; least recently used entries go past it. */
   maxSizeBytes?: number;
-  /** "full" (default), "overlapping" or "off": see the README's Durability section. */
+  /** "process" (default) or "full": core's durability levels (README "Durability"). */
+  durability?: Durability;
+  /** lmdb's own name for the choice, with its extra modes "overlapping" and "off"; not with durability. */
   sync?: SyncMode;
   /** Initial map size in bytes (it grows as needed). */
   mapSize?: number;

@@ -1,6 +1,7 @@
 import type { EventEmitter } from "node:events";
 import { type LeaseGrant, type LockDriver, sleep, wallNow } from "@stowage/core";
 import type { LmdbDatabases } from "./environment.js";
+import { openFenceEpoch } from "./fence-epoch.js";
 import { decodeTuple, encodeTuple, tupleRange } from "./keys/tuple.js";
 import type { WriteWait } from "./write-wait.js";
 
@@ -19,6 +20,8 @@ export class LmdbLockDriver implements LockDriver {
   readonly #released: EventEmitter;
 
   readonly #writes: WriteWait;
+  /** Every token this driver hands out is at least this (src/fence-epoch.ts); taken on first acquire. */
+  #tokenFloor: Promise<number> | undefined;
 
   constructor(dbs: LmdbDatabases, namespace: string, writes: WriteWait, released: EventEmitter) {
     const where = writes.where;
@@ -38,14 +41,23 @@ export class LmdbLockDriver implements LockDriver {
     return lease !== undefined && lease.expiresAt > now ? lease : undefined;
   }
 
+  #floor(): Promise<number> {
+    const floor = (this.#tokenFloor ??= openFenceEpoch(this.#dbs, this.#writes).catch((error: unknown) => {
+      this.#tokenFloor = undefined;
+      throw error;
+    }));
+    return floor;
+  }
+
   async tryAcquire(name: string, ttlMs: number): Promise<LeaseGrant | undefined> {
     const key = encodeTuple([this.#namespace, name]);
+    const floor = await this.#floor();
     return this.#write(() => {
       // Judged on the clock when the writer lock is held, not when the call was queued.
       const now = wallNow();
       if (this.#liveLease(key, now)) return undefined;
-      // The fencing counter is never deleted, so a token never repeats, also after a crash.
-      const token = (this.#dbs.fence.get(key) ?? 0) + 1;
+      // The fencing counter is never deleted, and the epoch floor lifts it past tokens an OS crash lost.
+      const token = Math.max((this.#dbs.fence.get(key) ?? 0) + 1, floor + 1);
       this.#dbs.fence.putSync(key, token);
       this.#dbs.lease.putSync(key, { token, expiresAt: now + ttlMs });
       return { token: BigInt(token) };

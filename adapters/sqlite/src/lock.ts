@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { EventEmitter } from "node:events";
 import { type LeaseGrant, type LockDriver, monotonicNow, sleep, wallNow } from "@stowage/core";
 import type Database from "better-sqlite3";
+import { openFenceEpoch } from "./fence-epoch.js";
 import type { SqliteFile } from "./sqlite-file.js";
 
 const SQL = {
@@ -10,11 +11,12 @@ const SQL = {
   state: `SELECT (SELECT expires_at FROM lock_names WHERE namespace = ? AND name = ?) AS expiresAt,
                  EXISTS (SELECT 1 FROM lock_waiters WHERE namespace = ? AND name = ?) AS queued`,
   waiters: "SELECT waiter, deadline FROM lock_waiters WHERE namespace = ? AND name = ? ORDER BY since, waiter",
-  // The whole acquisition in one statement. A name never taken is inserted with token 1 (nobody
-  // can queue for a name that has no row). Otherwise the row's counter moves on only when its lease
-  // has expired or been released and the oldest live waiter, if any, is this process.
-  acquire: `INSERT INTO lock_names (namespace, name, token, expires_at) VALUES (?, ?, 1, ?)
-            ON CONFLICT (namespace, name) DO UPDATE SET token = token + 1, expires_at = excluded.expires_at
+  // The whole acquisition in one statement. A name never taken is inserted with this open's epoch
+  // floor (nobody can queue for a name that has no row). Otherwise the row's counter moves on, to at
+  // least the floor, only when its lease has expired or been released and the oldest live waiter,
+  // if any, is this process.
+  acquire: `INSERT INTO lock_names (namespace, name, token, expires_at) VALUES (?, ?, ?, ?)
+            ON CONFLICT (namespace, name) DO UPDATE SET token = max(token + 1, excluded.token), expires_at = excluded.expires_at
             WHERE expires_at <= ?
               AND coalesce((SELECT waiter FROM lock_waiters WHERE namespace = ? AND name = ? AND deadline > ?
                             ORDER BY since, waiter LIMIT 1), ?) = ?
@@ -59,6 +61,8 @@ export class SqliteLockDriver implements LockDriver {
   readonly #waiter = randomUUID();
   /** Names whose queue holds a row of this driver, with that row's deadline: removed once the name is won. */
   readonly #queuedFor = new Map<string, number>();
+  /** Every token this driver hands out is at least this (src/fence-epoch.ts). */
+  readonly #tokenFloor: bigint;
 
   constructor(file: SqliteFile, namespace: string, released: EventEmitter) {
     this.#file = file;
@@ -76,6 +80,7 @@ export class SqliteLockDriver implements LockDriver {
       statements.counter.safeIntegers(true);
       return statements;
     });
+    this.#tokenFloor = openFenceEpoch(file);
   }
 
   /** Whether the name is free and no other process waits ahead of this one (the acquire statement's test, as a read). */
@@ -98,9 +103,18 @@ export class SqliteLockDriver implements LockDriver {
       const now = wallNow();
       const ns = this.#namespace;
       const waiter = this.#waiter;
-      const row = this.#sql.acquire.get(ns, name, now + ttlMs, now, ns, name, now, waiter, waiter) as
-        | { token: bigint }
-        | undefined;
+      const row = this.#sql.acquire.get(
+        ns,
+        name,
+        this.#tokenFloor + 1n,
+        now + ttlMs,
+        now,
+        ns,
+        name,
+        now,
+        waiter,
+        waiter,
+      ) as { token: bigint } | undefined;
       if (row === undefined) return undefined;
       // Won after waiting: give up the place in the queue, and drop places of waiters that are gone.
       if (this.#queuedFor.delete(name)) this.#sql.leaveQueue.run(ns, name, waiter, now);

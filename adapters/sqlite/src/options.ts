@@ -2,9 +2,11 @@ import {
   assertKnownParams,
   type BackendOpenOptions,
   ConfigError,
+  type Durability,
   localPathFromUrl,
   parseByteSize,
   parseChoice,
+  parseDurability,
   parseDuration,
 } from "@stowage/core";
 
@@ -22,7 +24,9 @@ export interface SqliteOptions {
   path: string;
   /** Cache size limit in bytes per namespace (least recently used entries go first); undefined = unlimited. */
   maxSizeBytes?: number;
-  /** Default "normal" (survives process crashes); "full" also survives power loss, at a write cost. */
+  /** Core's level: "process" (default) is synchronous=normal, "full" is synchronous=full. */
+  durability?: Durability;
+  /** SQLite's own name for the choice: default "normal" (survives process crashes); "full" also survives power loss. */
   synchronous?: SynchronousMode;
   /** How long a write waits for another process's write transaction before ERR_BACKEND_UNAVAILABLE (ms, default 5000). */
   busyTimeoutMs?: number;
@@ -32,7 +36,7 @@ export interface SqliteOptions {
 
 export const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
 
-const PARAMS = ["synchronous", "busyTimeout", "sweepEveryMs"] as const;
+const PARAMS = ["durability", "synchronous", "busyTimeout", "sweepEveryMs"] as const;
 
 /** Reads a sqlite: URL and its parameters (object options win over URL parameters). */
 export function sqliteOptionsFrom(open: BackendOpenOptions): SqliteOptions {
@@ -48,7 +52,12 @@ export function sqliteOptionsFrom(open: BackendOpenOptions): SqliteOptions {
   const pick = (name: (typeof PARAMS)[number]) => open.options[name] ?? open.params.get(name) ?? undefined;
   const options: SqliteOptions = { path: localPathFromUrl(open.url) };
   if (open.maxSizeBytes !== undefined) options.maxSizeBytes = parseByteSize(open.maxSizeBytes, "maxSize");
+  const durability = parseDurability(pick("durability"), "url.durability");
   const synchronous = pick("synchronous");
+  if (durability !== undefined && synchronous !== undefined) {
+    throw new ConfigError("url.synchronous", "give durability or synchronous, not both (the same choice, two names)");
+  }
+  if (durability !== undefined) options.synchronous = durability === "full" ? "full" : "normal";
   if (synchronous !== undefined) {
     options.synchronous = parseChoice<SynchronousMode>(String(synchronous).toLowerCase(), "url.synchronous", [
       "normal",

@@ -48,10 +48,12 @@ export class SqliteFile {
       db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS}`);
       // WAL: readers never block the writer, and a commit is one append to the log.
       db.pragma("journal_mode = WAL");
-      db.pragma(`synchronous = ${options.synchronous === "full" ? "FULL" : "NORMAL"}`);
+      // NORMAL is core's "process" level: WAL commits are synced only at checkpoints (README "Durability").
+      const synchronous = options.synchronous ?? (options.durability === "full" ? "full" : "normal");
+      db.pragma(`synchronous = ${synchronous === "full" ? "FULL" : "NORMAL"}`);
       migrate(db, path);
       if (options.maxSizeBytes !== undefined) enableSizeLimits(db);
-      return new SqliteFile(path, db, options.synchronous ?? "normal");
+      return new SqliteFile(path, db, synchronous);
     } catch (error) {
       db?.close();
       throw translateSqliteError(error, path);

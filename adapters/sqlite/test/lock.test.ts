@@ -118,14 +118,15 @@ describe("sqlite locks", () => {
     migrate(old, path, 1);
     const future = Date.now() + 60_000;
     old.exec(`
-      INSERT INTO lock_fencing (namespace, name, last_token) VALUES ('default', 'released', 41), ('default', 'held', 7);
+      INSERT INTO lock_fencing (namespace, name, last_token) VALUES ('default', 'released', ${2 ** 40}), ('default', 'held', 7);
       INSERT INTO lock_leases (namespace, name, token, expires_at) VALUES ('default', 'held', 7, ${future});
       INSERT INTO cache_entries (namespace, key, expires_at, accessed_at, value) VALUES ('default', 'kept', NULL, 1, CAST('"yes"' AS BLOB));
     `);
     old.close();
     const storage = await createStorage(tmp.url());
     const released = await storage.lock.acquire("released");
-    expect(released.token).toBe(42n);
+    // Above the first epoch's floor (2^28), so the carried counter, not the floor, decides the token.
+    expect(released.token).toBe(2n ** 40n + 1n);
     expect(await storage.lock.tryAcquire("held")).toBeUndefined();
     expect(await storage.lock.inspect("held")).toEqual({ token: 7n, expiresAt: future });
     expect(await storage.cache.get("kept")).toBe("yes");

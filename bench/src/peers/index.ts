@@ -3,7 +3,7 @@ import { bentocachePeer } from "./bentocache.js";
 import { cacheablePeer } from "./cacheable.js";
 import { keyvRedis, keyvSqlite } from "./keyv.js";
 import { properLockfilePeer } from "./proper-lockfile.js";
-import { pythonDiskcache } from "./python-diskcache.js";
+import { pythonDiskcache, pythonDiskcacheFull } from "./python-diskcache.js";
 import { rawIoredis, rawIoredisPipelined } from "./raw-ioredis.js";
 import { rawLmdb } from "./raw-lmdb.js";
 import { rawSqlite } from "./raw-sqlite.js";
@@ -24,6 +24,7 @@ export const PEERS: readonly Subject[] = [
   bentocachePeer,
   cacheablePeer,
   pythonDiskcache,
+  pythonDiskcacheFull,
 ];
 
 /** The peer with this name, or undefined. */

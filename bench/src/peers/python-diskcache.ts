@@ -1,7 +1,9 @@
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
+import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { type ExternalRow, SkipError, type Subject } from "../subjects/subject.js";
+import type { RunSummary } from "../stats.js";
+import { type ExternalRow, type SeedServer, SkipError, type Subject } from "../subjects/subject.js";
 import { scratchDir } from "./temp-dir.js";
 
 const run = promisify(execFile);
@@ -32,11 +34,15 @@ export async function findPython(): Promise<string> {
   );
 }
 
-async function runSeed(options: { n: number; repeats: number; warmup: number }): Promise<ExternalRow[]> {
+async function runSeed(
+  options: { n: number; repeats: number; warmup: number },
+  synchronous = 1,
+): Promise<ExternalRow[]> {
   const python = await findPython();
   const dir = await scratchDir("python-diskcache");
   try {
     const args = [SCRIPT, "--n", `${options.n}`, "--repeats", `${options.repeats}`, "--warmup", `${options.warmup}`];
+    args.push("--sqlite-synchronous", `${synchronous}`);
     const { stdout } = await run(python, [...args, "--dir", dir.path], { timeout: 600_000, maxBuffer: 1 << 24 });
     return (JSON.parse(stdout) as { rows: ExternalRow[] }).rows;
   } finally {
@@ -44,10 +50,59 @@ async function runSeed(options: { n: number; repeats: number; warmup: number }):
   }
 }
 
+/** The script in --serve mode: one JSON request line in, one reply line out, in order. */
+async function serve(synchronous = 1): Promise<SeedServer> {
+  const python = await findPython();
+  const dir = await scratchDir("python-diskcache");
+  const child = spawn(python, [SCRIPT, "--serve", "--sqlite-synchronous", `${synchronous}`, "--dir", dir.path], {
+    stdio: ["pipe", "pipe", "inherit"],
+  });
+  const replies: ((line: string) => void)[] = [];
+  let exited: Error | undefined;
+  const failAll = (error: Error) => {
+    exited = error;
+    for (const reply of replies.splice(0)) reply(JSON.stringify({ error: error.message }));
+  };
+  child.once("exit", (code, signal) => failAll(new Error(`diskcache runner exited (${code ?? signal})`)));
+  child.once("error", failAll);
+  createInterface({ input: child.stdout }).on("line", (line) => replies.shift()?.(line));
+  const next = () =>
+    new Promise<Record<string, unknown>>((resolve, reject) => {
+      if (exited) return reject(exited);
+      replies.push((line) => {
+        const reply = JSON.parse(line) as Record<string, unknown>;
+        if (typeof reply.error === "string") reject(new Error(reply.error));
+        else resolve(reply);
+      });
+    });
+  await next();
+  return {
+    async run(group, n, tag, minMs) {
+      const reply = next();
+      child.stdin.write(`${JSON.stringify({ group, n, tag, minMs })}\n`);
+      const { rows, rssBytes } = (await reply) as { rows: Record<string, RunSummary>; rssBytes: number };
+      return { rows, rssBytes };
+    },
+    async close() {
+      child.stdin.end();
+      if (!exited) await new Promise((resolve) => child.once("exit", resolve));
+      await dir.remove();
+    },
+  };
+}
+
 /** Python diskcache + filelock, the seed's own stack, on the seed workload only. */
 export const pythonDiskcache: Subject = {
   name: "python-diskcache",
   kind: "peer",
   capabilities: ["cache", "lock", "checkpoint"],
-  external: { runSeed },
+  external: { runSeed, serve },
+};
+
+/** The same with diskcache's sqlite_synchronous=2 (FULL: an fsync per commit), beside our strongest levels. */
+export const pythonDiskcacheFull: Subject = {
+  name: "python-diskcache-full",
+  kind: "peer",
+  capabilities: ["cache", "lock", "checkpoint"],
+  external: { runSeed: (options) => runSeed(options, 2), serve: () => serve(2) },
 };

@@ -14,7 +14,7 @@ interface Entry {
 async function openRawLmdb(): Promise<OpenSubject> {
   const { open } = await import("lmdb");
   const dir = await scratchDir("raw-lmdb");
-  // lmdb-js defaults (overlappingSync on Linux), as the lmdb adapter's default sync mode "overlapping".
+  // lmdb-js defaults (overlappingSync on Linux), not the adapter's (durability=process: noMetaSync).
   const root = open<Entry, string>({ path: dir.path });
   const locks = root.openDB<{ token: number; expiresAt: number }, string>({ name: "locks" });
   const checkpoints = root.openDB<Entry, [string, string]>({ name: "checkpoints" });

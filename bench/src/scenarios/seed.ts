@@ -2,7 +2,7 @@ import { isDeepStrictEqual } from "node:util";
 import { msSince, Recorder, timedRun } from "../measure.js";
 import type { ResultRow } from "../result.js";
 import type { RunSummary } from "../stats.js";
-import type { CacheOps, Subject } from "../subjects/subject.js";
+import type { CacheOps, SeedServer, Subject } from "../subjects/subject.js";
 import { type RowRuns, repeatRuns } from "./repeat.js";
 import { okRow, type PlannedRow, type RunSettings, type Scenario, withOpen } from "./scenario.js";
 import { checkpointPayload, DAY_MS, jsonDocument, SEED_TEXT } from "./workload.js";
@@ -72,11 +72,56 @@ async function concurrentMix(cache: CacheOps, n: number, tag: string, minMs: num
   return recorder.summary(elapsed, cpu.user + cpu.system);
 }
 
+/** The repeat keys of runSeed below, in its order, with the external runner's group for each. */
+const SERVED_GROUPS = [
+  ["seed cache_set", "cache_set"],
+  ["seed cache_get", "cache_get"],
+  ["seed json_set", "json_set"],
+  ["seed json_get", "json_get"],
+  ["seed lock_acquire", "lock"],
+  ["seed checkpoint_save", "checkpoint_save"],
+  ["seed checkpoint_load", "checkpoint_load"],
+  ["seed concurrent", "concurrent"],
+] as const;
+
+/** An external subject's repeats under the same keys as ours, so each shares its time window with ours. */
+async function runServed(
+  subject: Subject,
+  server: SeedServer,
+  settings: RunSettings,
+  done: (row: ResultRow) => void,
+): Promise<void> {
+  const planned = new Map(rowsOf(subject).map((row) => [row.row, row]));
+  let rssBytes = 0;
+  for (const [key, group] of SERVED_GROUPS) {
+    const measured = await repeatRuns(key, settings, async (n, tag, minMs) => {
+      const reply = await server.run(group, n, tag, minMs);
+      rssBytes = reply.rssBytes;
+      return reply.rows;
+    });
+    for (const [row, runs] of Object.entries(measured)) {
+      const plannedRow = planned.get(row);
+      // Its CPU time is the other process's, not ours: n/a rather than this process's figure.
+      if (plannedRow)
+        done({ ...okRow("seed", subject, plannedRow, runs.median, runs.runs), rssBytes, cpuUsPerOp: null });
+    }
+  }
+}
+
 async function runSeed(subject: Subject, settings: RunSettings, done: (row: ResultRow) => void): Promise<void> {
   const planned = new Map(rowsOf(subject).map((row) => [row.row, row]));
   const report = (row: string, measured: RowRuns) =>
     done(okRow("seed", subject, planned.get(row) as PlannedRow, measured.median, measured.runs));
 
+  if (subject.external?.serve) {
+    const server = await subject.external.serve();
+    try {
+      await runServed(subject, server, settings, done);
+    } finally {
+      await server.close();
+    }
+    return;
+  }
   if (subject.external) {
     for (const row of await subject.external.runSeed(settings)) {
       const plannedRow = planned.get(row.row);

@@ -41,6 +41,20 @@ export type WorkerSpec = { kind: "url"; url: string } | { kind: "peer"; name: st
 export interface ExternalSeed {
   /** Runs the whole seed workload and returns one row per seed operation, or throws SkipError. */
   runSeed(options: { n: number; repeats: number; warmup: number }): Promise<ExternalRow[]>;
+  /** Starts a long-lived runner that measures one repeat of one row group per call, so its repeats take turns with ours. */
+  serve?(): Promise<SeedServer>;
+}
+
+/** One external process that runs a seed row group (cache_set, lock, …: the harness's repeat keys) on request. */
+export interface SeedServer {
+  /** One repeat of `group`: its rows' summaries, and the process's peak RSS so far. */
+  run(
+    group: string,
+    n: number,
+    tag: string,
+    minMs: number,
+  ): Promise<{ rows: Record<string, import("../stats.js").RunSummary>; rssBytes: number }>;
+  close(): Promise<void>;
 }
 
 /** A row measured by an external runner. */

@@ -12,6 +12,7 @@ export { matchesFilter } from "./checkpoint/metadata-filter.js";
 export { monotonicNow, sleep, wallNow } from "./clock.js";
 export { type Codec, isPortableJson, jsonCodec, msgpackCodec, resolveCodec } from "./codecs/index.js";
 export { MAX_VALUE_DEPTH } from "./codecs/value-walk.js";
+export { DEFAULT_DURABILITY, DURABILITY_LEVELS, type Durability, parseDurability } from "./config/durability.js";
 export { configFromEnv, DEFAULT_LOCAL_DIR, localUrl } from "./config/env-config.js";
 export { localPathFromUrl } from "./config/local-path.js";
 export { parseMultiHostUrl, urlHosts } from "./config/multi-host-url.js";
@@ -40,6 +41,7 @@ export {
   PRIVATE_DIR_MODE,
   PRIVATE_FILE_MODE,
 } from "./local-files.js";
+export { EPOCH_NAME, EPOCH_NAMESPACE, epochFloor, TOKENS_PER_EPOCH } from "./lock/fence-epoch.js";
 export { LeaseHandle, type LeaseObserver } from "./lock/lease-handle.js";
 export { LOCK_DEFAULTS, LockStore, type LockStoreOptions } from "./lock/lock-store.js";
 export {
