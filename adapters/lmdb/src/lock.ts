@@ -42,11 +42,13 @@ export class LmdbLockDriver implements LockDriver {
   }
 
   #floor(): Promise<number> {
-    const floor = (this.#tokenFloor ??= openFenceEpoch(this.#dbs, this.#writes).catch((error: unknown) => {
-      this.#tokenFloor = undefined;
-      throw error;
-    }));
-    return floor;
+    if (this.#tokenFloor === undefined) {
+      this.#tokenFloor = openFenceEpoch(this.#dbs, this.#writes).catch((error: unknown) => {
+        this.#tokenFloor = undefined;
+        throw error;
+      });
+    }
+    return this.#tokenFloor;
   }
 
   async tryAcquire(name: string, ttlMs: number): Promise<LeaseGrant | undefined> {

@@ -23,7 +23,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { createLmdbStorage } from "../src/index.js";
 
 const dir = mkdtempSync(join(tmpdir(), "stowage-lmdb-files-"));
-const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
+const _fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 async function codeOf(action: () => Promise<unknown>): Promise<string | undefined> {

@@ -7,7 +7,7 @@ import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { createSqliteStorage } from "../src/index.js";
 import { APPLICATION_ID, migrate, SCHEMA_VERSION } from "../src/schema.js";
-import { cleanEnv, fixture, runFixture, useTempDir } from "./helpers.js";
+import { cleanEnv, runFixture, useTempDir } from "./helpers.js";
 
 const mode = (path: string) => statSync(path).mode & 0o777;
 

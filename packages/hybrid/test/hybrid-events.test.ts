@@ -14,7 +14,12 @@ function listen(): { seen: Seen[]; stop: () => void } {
     diagnostics.subscribe(channel, handler);
     return () => diagnostics.unsubscribe(channel, handler);
   });
-  return { seen, stop: () => handlers.forEach((stop) => stop()) };
+  return {
+    seen,
+    stop: () => {
+      for (const stop of handlers) stop();
+    },
+  };
 }
 
 describe("the two-tier cache's observability", () => {

@@ -1,6 +1,3 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { tempDir, waitUntil } from "@stowage/conformance/testing";
 import type { CacheBus, CacheDriver, CacheStore, StoredEntry } from "@stowage/core";
 import { BackendUnavailableError, createStorage, isStowageError } from "@stowage/core";

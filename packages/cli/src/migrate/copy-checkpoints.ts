@@ -2,7 +2,7 @@ import type { CheckpointDriver } from "@stowage/core";
 import type { Progress } from "../output.js";
 import { pairWithTarget } from "./checkpoint-pair.js";
 import { type CopyCounts, emptyCounts, verdictFor } from "./copy-cache.js";
-import { allCheckpoints, checkpointDigest } from "./fingerprint.js";
+import { allCheckpoints } from "./fingerprint.js";
 import { type Interrupt, Interrupted } from "./interrupt.js";
 import { checkpointLedgerId, type MigrationLedger } from "./ledger.js";
 

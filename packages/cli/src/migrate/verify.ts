@@ -2,7 +2,7 @@ import type { CacheDriver, CheckpointDriver } from "@stowage/core";
 import { pairWithTarget } from "./checkpoint-pair.js";
 import { isAboutToExpire, sameEntry } from "./copy-cache.js";
 import { ThreadGrowth } from "./copy-checkpoints.js";
-import { allCheckpoints, checkpointDigest } from "./fingerprint.js";
+import { allCheckpoints } from "./fingerprint.js";
 import { checkpointLedgerId, digestOf, type MigrationLedger } from "./ledger.js";
 
 /** Why a record differs between the two sides after a migration. */
