@@ -4,16 +4,17 @@ import { jsonCodec } from "../codecs/json-codec.js";
 import type {
   Checkpoint,
   CheckpointInput,
+  CheckpointPutOptions,
   CheckpointStore as CheckpointStoreContract,
   CheckpointWithState,
   ListOptions,
   PendingWrite,
-  SetOptions,
 } from "../contracts.js";
 import type {
   CheckpointDriver,
   CheckpointPageQuery,
   LoadedCheckpoint,
+  StoredBlob,
   StoredCheckpoint,
   StoredWrite,
 } from "../drivers/checkpoint-driver.js";
@@ -24,6 +25,9 @@ import { type BackendHandle, StoreBase } from "../store-base.js";
 import { assertTtl, expiresAtFor } from "../ttl.js";
 import { assertValueFits, DEFAULT_MAX_VALUE_BYTES } from "../value-size.js";
 import { newCheckpointId } from "./checkpoint-id.js";
+import { channelValues, userChannels } from "./deltas/delta-reader.js";
+import { type BlobInput, ChannelDeltas } from "./deltas/delta-writer.js";
+import { hasMarkedNames, storedName } from "./deltas/link-names.js";
 import { matchesFilter } from "./metadata-filter.js";
 
 /** Options of a checkpoint store. */
@@ -34,6 +38,8 @@ export interface CheckpointStoreOptions {
   defaultTtl?: number;
   /** Largest encoded payload, blob or pending write accepted, in bytes; DEFAULT_MAX_VALUE_BYTES when left out. */
   maxValueBytes?: number;
+  /** Memory (bytes) for what puts with channelDeltas last wrote per thread; 64 MiB when left out. */
+  deltaMemoryBytes?: number;
 }
 
 /** The seed's checkpoint TTL: 7 days. */
@@ -72,6 +78,7 @@ export class CheckpointStore extends StoreBase implements CheckpointStoreContrac
   readonly #codec: Codec;
   readonly #defaultTtl: number | undefined;
   readonly #maxValueBytes: number;
+  readonly #deltas: ChannelDeltas;
 
   constructor(driver: CheckpointDriver, handle: BackendHandle, options: CheckpointStoreOptions) {
     super(handle, `checkpoint store "${options.namespace}"`);
@@ -81,6 +88,7 @@ export class CheckpointStore extends StoreBase implements CheckpointStoreContrac
     this.#codec = options.codec;
     this.#defaultTtl = options.defaultTtl;
     this.#maxValueBytes = options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES;
+    this.#deltas = new ChannelDeltas(options.deltaMemoryBytes ?? 64 * 1024 * 1024, this.#maxValueBytes);
   }
 
   /** The codec's bytes for a payload, blob or write value, within maxValueBytes. */
@@ -90,7 +98,10 @@ export class CheckpointStore extends StoreBase implements CheckpointStoreContrac
     return bytes;
   }
 
-  async put(input: CheckpointInput, options?: SetOptions): Promise<{ threadId: string; ns: string; id: string }> {
+  async put(
+    input: CheckpointInput,
+    options?: CheckpointPutOptions,
+  ): Promise<{ threadId: string; ns: string; id: string }> {
     this.assertOpen();
     assertObject(input, "put's checkpoint");
     assertOptions(options);
@@ -112,12 +123,26 @@ export class CheckpointStore extends StoreBase implements CheckpointStoreContrac
     }
     const givenBlobs: unknown = input.blobs ?? [];
     assertArray(givenBlobs, "blobs");
-    const blobs = (givenBlobs as NonNullable<CheckpointInput["blobs"]>).map((blob, i) => {
+    const blobs: BlobInput[] = (givenBlobs as NonNullable<CheckpointInput["blobs"]>).map((blob, i) => {
       assertObject(blob as unknown, `blobs[${i}]`);
       assertString(blob.channel, `blobs[${i}].channel`, false);
       assertVersion(blob.version, `blobs[${i}].version`);
-      return { channel: blob.channel, version: blob.version, value: this.#encode(blob.value, `blobs[${i}].value`) };
+      return blob;
     });
+    const encodeValue = (value: unknown, what: string) => this.#encode(value, what);
+    const payload = this.#encode(input.payload, "payload");
+    const deltas = options?.channelDeltas;
+    const encoded =
+      deltas === undefined
+        ? plainChannels(channels, blobs, encodeValue)
+        : await this.#deltas.encode(
+            this.driver,
+            { threadId: input.threadId, ns, id, parentId },
+            channels,
+            blobs,
+            deltas,
+            encodeValue,
+          );
     const now = Date.now();
     const stored: StoredCheckpoint = {
       threadId: input.threadId,
@@ -125,12 +150,17 @@ export class CheckpointStore extends StoreBase implements CheckpointStoreContrac
       id,
       parentId,
       metadata,
-      payload: this.#encode(input.payload, "payload"),
-      channels,
+      payload,
+      channels: encoded.channels,
       createdAt: now,
       expiresAt: expiresAtFor(options?.ttl, this.#defaultTtl, now),
     };
-    await this.driver.put(stored, blobs);
+    try {
+      await this.driver.put(stored, encoded.blobs);
+    } catch (error) {
+      if (deltas !== undefined) this.#deltas.forget(input.threadId);
+      throw error;
+    }
     return { threadId: input.threadId, ns, id };
   }
 
@@ -240,6 +270,7 @@ export class CheckpointStore extends StoreBase implements CheckpointStoreContrac
   async deleteThread(threadId: string): Promise<void> {
     this.assertOpen();
     assertKey(threadId, "threadId");
+    this.#deltas.forget(threadId);
     await this.driver.deleteThread(threadId);
   }
 
@@ -250,6 +281,7 @@ export class CheckpointStore extends StoreBase implements CheckpointStoreContrac
       throw new InvalidArgumentError(`keepLast must be a non-negative integer, got ${String(options?.keepLast)}`);
     }
     if (options.ns !== undefined) assertIdentifier(options.ns, "ns", true);
+    this.#deltas.forget(threadId);
     return this.driver.prune(threadId, options.keepLast, options.ns);
   }
 
@@ -270,10 +302,6 @@ export class CheckpointStore extends StoreBase implements CheckpointStoreContrac
   }
 
   #withState(loaded: LoadedCheckpoint): CheckpointWithState {
-    const channelValues: Record<string, unknown> = {};
-    for (const blob of loaded.blobs) {
-      if (loaded.channels[blob.channel] === blob.version) channelValues[blob.channel] = this.#codec.decode(blob.value);
-    }
     // Built in one literal (no spread of #decode's object): this runs once per get.
     return {
       threadId: loaded.threadId,
@@ -282,9 +310,9 @@ export class CheckpointStore extends StoreBase implements CheckpointStoreContrac
       parentId: loaded.parentId,
       metadata: loaded.metadata,
       payload: this.#codec.decode(loaded.payload),
-      channels: loaded.channels,
+      channels: userChannels(loaded.channels),
       createdAt: loaded.createdAt,
-      channelValues,
+      channelValues: channelValues(loaded, this.#codec),
       pendingWrites: loaded.writes.map((write) => ({
         taskId: write.taskId,
         index: write.index,
@@ -303,8 +331,27 @@ export class CheckpointStore extends StoreBase implements CheckpointStoreContrac
       parentId: stored.parentId,
       metadata: stored.metadata,
       payload: this.#codec.decode(stored.payload),
-      channels: stored.channels,
+      channels: userChannels(stored.channels),
       createdAt: stored.createdAt,
     };
   }
+}
+
+/** Channels and blobs as given, every value whole; only a name that begins with the link mark is escaped. */
+function plainChannels(
+  channels: Record<string, string | number>,
+  blobs: readonly BlobInput[],
+  encodeValue: (value: unknown, what: string) => Uint8Array,
+): { channels: Record<string, string | number>; blobs: StoredBlob[] } {
+  const stored = hasMarkedNames(channels)
+    ? Object.fromEntries(Object.entries(channels).map(([channel, version]) => [storedName(channel), version]))
+    : channels;
+  return {
+    channels: stored,
+    blobs: blobs.map((blob, i) => ({
+      channel: storedName(blob.channel),
+      version: blob.version,
+      value: encodeValue(blob.value, `blobs[${i}].value`),
+    })),
+  };
 }
