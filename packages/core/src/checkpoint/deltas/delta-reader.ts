@@ -19,7 +19,10 @@ export function groupChannels(stored: Record<string, ChannelVersion>): Map<strin
     const { channel, depth } = parseStoredName(name);
     const version = stored[name] as ChannelVersion;
     let group = groups.get(channel);
-    if (group === undefined) groups.set(channel, (group = { version, entries: [] }));
+    if (group === undefined) {
+      group = { version, entries: [] };
+      groups.set(channel, group);
+    }
     group.entries.push([name, version, depth]);
   }
   for (const group of groups.values()) {
