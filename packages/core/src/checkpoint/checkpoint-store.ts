@@ -57,11 +57,16 @@ function assertString(value: unknown, field: string, allowEmpty: boolean): asser
   assertIdentifier(value, field, allowEmpty);
 }
 
-function assertJsonObject(value: unknown, field: string): asserts value is JsonObject {
+/** The JSON text of a JSON object; SerializationError for anything JSON cannot hold. */
+function jsonObjectText(value: unknown, field: string): string {
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     throw new InvalidArgumentError(`${field} must be a JSON object`);
   }
-  jsonCodec.encode(value); // throws SerializationError for anything JSON cannot hold
+  return (jsonCodec.encodeText as (value: unknown) => string)(value);
+}
+
+function assertJsonObject(value: unknown, field: string): asserts value is JsonObject {
+  jsonObjectText(value, field);
 }
 
 function assertVersion(value: unknown, field: string): asserts value is string | number {
@@ -113,8 +118,9 @@ export class CheckpointStore extends StoreBase implements CheckpointStoreContrac
     assertString(id, "id", false);
     const parentId = input.parentId ?? null;
     if (parentId !== null) assertIdentifier(parentId, "parentId");
-    const metadata = input.metadata ?? {};
-    assertJsonObject(metadata, "metadata");
+    const metadata = (input.metadata ?? {}) as JsonObject;
+    // Made once: the check, and the text a driver that stores JSON text writes (no second stringify).
+    const metadataText = jsonObjectText(metadata, "metadata");
     const channels = input.channels ?? {};
     assertObject(channels, "channels");
     for (const [channel, version] of Object.entries(channels)) {
@@ -150,6 +156,7 @@ export class CheckpointStore extends StoreBase implements CheckpointStoreContrac
       id,
       parentId,
       metadata,
+      metadataText,
       payload,
       channels: encoded.channels,
       createdAt: now,
@@ -164,15 +171,19 @@ export class CheckpointStore extends StoreBase implements CheckpointStoreContrac
     return { threadId: input.threadId, ns, id };
   }
 
-  async get(threadId: string, options: { ns?: string; id?: string } = {}): Promise<CheckpointWithState | undefined> {
-    this.assertOpen();
-    assertKey(threadId, "threadId");
-    assertOptions(options);
-    const ns = options.ns === undefined ? "" : options.ns;
-    assertString(ns, "ns", true);
-    if (options.id !== undefined) assertString(options.id, "id", false);
-    const loaded = await this.driver.get(threadId, ns, options.id);
-    return loaded && this.#withState(loaded);
+  get(threadId: string, options: { ns?: string; id?: string } = {}): Promise<CheckpointWithState | undefined> {
+    // Not async: a checkpoint read is one driver call and one decode, without an extra await's microtask.
+    try {
+      this.assertOpen();
+      assertKey(threadId, "threadId");
+      assertOptions(options);
+      const ns = options.ns === undefined ? "" : options.ns;
+      if (ns !== "") assertString(ns, "ns", true);
+      if (options.id !== undefined) assertString(options.id, "id", false);
+      return this.driver.get(threadId, ns, options.id).then((loaded) => loaded && this.#withState(loaded));
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   async *list(options: ListOptions = {}): AsyncIterable<Checkpoint> {
