@@ -208,6 +208,8 @@ export interface CheckpointPutOptions extends SetOptions {
    * chains of unchanged channels are kept; left out, the put neither writes nor follows chains.
    */
   channelDeltas?: boolean;
+  /** Deflate (zlib level 1) each blob or delta record of at least this many bytes; left out: none. */
+  compressAbove?: number;
 }
 
 /** The checkpoint contract. */

@@ -54,6 +54,8 @@ export interface StowageSaverOptions {
    * storage then grows linearly. false writes whole values (chains already written still read).
    */
   channelDeltas?: boolean;
+  /** Deflate channel blobs and delta records of at least this many bytes (zlib level 1); left out: none. */
+  compressAbove?: number;
   /** Run `close` of the store when the saver ends (true when the saver opened it from a URL). */
   onEnd?: () => Promise<void>;
 }
@@ -78,8 +80,8 @@ export class StowageSaver extends BaseCheckpointSaver {
   readonly store: CheckpointStore;
   readonly #encoding: ValueEncoding;
   readonly #plainJson: boolean;
-  readonly #ttl: number | undefined;
   readonly #channelDeltas: boolean;
+  readonly #putOptions: { ttl?: number; channelDeltas: boolean; compressAbove?: number };
   readonly #onEnd: (() => Promise<void>) | undefined;
 
   constructor(store: CheckpointStore, options: StowageSaverOptions = {}, serde?: SerializerProtocol) {
@@ -87,8 +89,12 @@ export class StowageSaver extends BaseCheckpointSaver {
     this.store = store;
     this.#encoding = options.encoding ?? "binary";
     this.#plainJson = skipsSerde(this.serde);
-    this.#ttl = options.ttl;
     this.#channelDeltas = options.channelDeltas ?? true;
+    this.#putOptions = {
+      channelDeltas: this.#channelDeltas,
+      ...(options.ttl !== undefined ? { ttl: options.ttl } : {}),
+      ...(options.compressAbove !== undefined ? { compressAbove: options.compressAbove } : {}),
+    };
     this.#onEnd = options.onEnd;
   }
 
@@ -208,9 +214,7 @@ export class StowageSaver extends BaseCheckpointSaver {
         channels: { ...checkpoint.channel_versions },
         blobs: storedBlobs,
       },
-      this.#ttl !== undefined
-        ? { ttl: this.#ttl, channelDeltas: this.#channelDeltas }
-        : { channelDeltas: this.#channelDeltas },
+      this.#putOptions,
     );
     return { configurable: { thread_id: threadId, checkpoint_ns: ns, checkpoint_id: checkpoint.id } };
   }

@@ -232,6 +232,39 @@ for (const backend of backends) {
   });
 }
 
+describe("compressed blobs", () => {
+  it("a blob over compressAbove is deflated, reads back the same, and a damaged one is ERR_CORRUPT_DATA", async () => {
+    const sqlite = backends.find((backend) => backend.name === "sqlite");
+    if (!sqlite || sqlite.skip) {
+      console.log(`compressed blobs skipped: sqlite is not available (${sqlite?.skip ?? "not listed"})`);
+      return;
+    }
+    const [storage] = await openPair(sqlite.url, false);
+    const value = { text: "the same sentence again. ".repeat(200) };
+    const put = (threadId: string, compressAbove?: number) =>
+      storage.checkpoint.put(
+        { threadId, payload: 1, channels: { doc: "1" }, blobs: [{ channel: "doc", version: "1", value }] },
+        compressAbove === undefined ? {} : { compressAbove },
+      );
+    await put("plain");
+    await put("deflated", 1024);
+    const blobBytes = async (threadId: string) =>
+      (await (storage.checkpoint as CheckpointStore).driver.get(threadId, "", undefined))?.blobs[0]?.value.byteLength ??
+      0;
+    expect(await blobBytes("deflated")).toBeLessThan((await blobBytes("plain")) / 10);
+    expect((await storage.checkpoint.get("deflated"))?.channelValues).toEqual({ doc: value });
+    await expect(put("bad", 0)).rejects.toMatchObject({ code: "ERR_INVALID_ARGUMENT" });
+    const db = new Database(sqlite.url.slice("sqlite://".length));
+    db.prepare(
+      "UPDATE checkpoint_blobs SET value = substr(value, 1, length(value) - 3) WHERE thread_id = 'deflated'",
+    ).run();
+    db.close();
+    await expect(storage.checkpoint.get("deflated")).rejects.toMatchObject({ code: "ERR_CORRUPT_DATA" });
+    for (const threadId of ["plain", "deflated"]) await storage.checkpoint.deleteThread(threadId);
+    await storage.close();
+  });
+});
+
 describe("damaged delta records", () => {
   const sqlite = backends.find((backend) => backend.name === "sqlite");
   if (!sqlite || sqlite.skip) {

@@ -25,6 +25,7 @@ import { type BackendHandle, StoreBase } from "../store-base.js";
 import { assertTtl, expiresAtFor } from "../ttl.js";
 import { assertValueFits, DEFAULT_MAX_VALUE_BYTES } from "../value-size.js";
 import { newCheckpointId } from "./checkpoint-id.js";
+import { compressBlob } from "./deltas/blob-compression.js";
 import { channelValues, userChannels } from "./deltas/delta-reader.js";
 import { type BlobInput, ChannelDeltas } from "./deltas/delta-writer.js";
 import { hasMarkedNames, storedName } from "./deltas/link-names.js";
@@ -149,6 +150,15 @@ export class CheckpointStore extends StoreBase implements CheckpointStoreContrac
             deltas,
             encodeValue,
           );
+    const compressAbove = options?.compressAbove;
+    if (compressAbove !== undefined) {
+      if (!Number.isSafeInteger(compressAbove) || compressAbove < 1) {
+        throw new InvalidArgumentError(
+          `compressAbove must be a positive integer of bytes, got ${String(compressAbove)}`,
+        );
+      }
+      for (const blob of encoded.blobs) blob.value = compressBlob(blob.value, compressAbove);
+    }
     const now = Date.now();
     const stored: StoredCheckpoint = {
       threadId: input.threadId,

@@ -1,6 +1,7 @@
 import type { Codec } from "../../codecs/codec.js";
 import type { ChannelVersion, LoadedCheckpoint } from "../../drivers/checkpoint-driver.js";
 import { CorruptDataError } from "../../errors.js";
+import { inflateBlob } from "./blob-compression.js";
 import { decodeDeltaRecord } from "./delta-record.js";
 import { hasMarkedNames, parseStoredName } from "./link-names.js";
 
@@ -46,12 +47,14 @@ export function channelValues(loaded: LoadedCheckpoint, codec: Codec): Record<st
   const stored = loaded.channels;
   if (!hasMarkedNames(stored)) {
     for (const blob of loaded.blobs) {
-      if (stored[blob.channel] === blob.version) values[blob.channel] = codec.decode(blob.value);
+      if (stored[blob.channel] === blob.version) values[blob.channel] = codec.decode(inflateBlob(blob.value));
     }
     return values;
   }
   const byName = new Map<string, Uint8Array>();
-  for (const blob of loaded.blobs) if (stored[blob.channel] === blob.version) byName.set(blob.channel, blob.value);
+  for (const blob of loaded.blobs) {
+    if (stored[blob.channel] === blob.version) byName.set(blob.channel, inflateBlob(blob.value));
+  }
   for (const [channel, group] of groupChannels(stored)) {
     const root = group.entries[0] as [string, ChannelVersion, number];
     const rootBytes = byName.get(root[0]);
