@@ -7,7 +7,7 @@ describe("langgraph scenario", () => {
     expect(rows.map((row) => row.saver)).toEqual([
       "SqliteSaver",
       "stowage sqlite",
-      "stowage sqlite zlib≥1KiB",
+      "stowage sqlite zlib",
       "stowage lmdb",
       "stowage file",
       "stowage memory",

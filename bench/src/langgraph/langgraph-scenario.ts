@@ -14,6 +14,8 @@ export interface LanggraphSettings {
   /** Timed puts and getTuples at the last step (after 2 untimed). */
   samples: number;
   redisUrl?: string;
+  /** Only these savers (SqliteSaver always runs: every ratio is against it). */
+  savers?: readonly string[];
 }
 
 /** One saver's medians at one N: ms per thread run, µs per put / getTuple at the last step, ms per history, bytes per thread. */
@@ -127,7 +129,9 @@ async function measure(kind: SaverKind, steps: number, settings: LanggraphSettin
 
 /** Runs every saver at every N in interleaved rounds (the order rotates each round) and pairs each with SqliteSaver. */
 export async function runLanggraphScenario(settings: LanggraphSettings): Promise<LanggraphRow[]> {
-  const kinds = saverKinds(settings.redisUrl);
+  const kinds = saverKinds(settings.redisUrl).filter(
+    (kind) => kind.name === "SqliteSaver" || settings.savers === undefined || settings.savers.includes(kind.name),
+  );
   const rows: LanggraphRow[] = [];
   let run = 0;
   for (const steps of settings.steps) {

@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
 import { type LanggraphRow, runLanggraphScenario } from "./langgraph-scenario.js";
 
-// node bench/dist/langgraph/main.js [--steps 10,50,200] [--threads 4] [--rounds 3] [--samples 20] [--redis URL]
+// node bench/dist/langgraph/main.js [--steps 10,50,200] [--threads 4] [--rounds 3] [--samples 20] [--redis URL] [--savers a,b]
 const { values } = parseArgs({
   options: {
     steps: { type: "string", default: "10,50,200" },
@@ -9,6 +9,7 @@ const { values } = parseArgs({
     rounds: { type: "string", default: "3" },
     samples: { type: "string", default: "20" },
     redis: { type: "string" },
+    savers: { type: "string" },
     json: { type: "boolean", default: false },
   },
 });
@@ -19,6 +20,7 @@ const rows = await runLanggraphScenario({
   rounds: Number(values.rounds),
   samples: Number(values.samples),
   ...(values.redis !== undefined ? { redisUrl: values.redis } : {}),
+  ...(values.savers !== undefined ? { savers: values.savers.split(",") } : {}),
 });
 
 const fixed = (value: number | undefined, digits: number) => (value === undefined ? "–" : value.toFixed(digits));

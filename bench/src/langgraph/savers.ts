@@ -45,11 +45,15 @@ function stowage(
   name: string,
   url: (dir: string, run: number) => string,
   bytes: (dir: string) => () => Promise<number | undefined>,
+  compressAbove?: number,
 ): SaverKind {
   return {
     name,
     async open(dir, run) {
-      const saver: StowageSaver = await createStowageSaver(url(dir, run), { namespace: `lg${run}` });
+      const saver: StowageSaver = await createStowageSaver(url(dir, run), {
+        namespace: `lg${run}`,
+        ...(compressAbove !== undefined ? { compressAbove } : {}),
+      });
       return { saver, bytes: bytes(dir), close: () => saver.end() };
     },
   };
@@ -93,6 +97,15 @@ export function saverKinds(redisUrl: string | undefined): SaverKind[] {
         const path = join(dir, "ours.db");
         return (await fileBytes(path)()) + (await fileBytes(`${path}-wal`)());
       },
+    ),
+    stowage(
+      "stowage sqlite zlib",
+      (dir) => `sqlite://${join(dir, "ours.db")}`,
+      (dir) => async () => {
+        const path = join(dir, "ours.db");
+        return (await fileBytes(path)()) + (await fileBytes(`${path}-wal`)());
+      },
+      1024,
     ),
     stowage(
       "stowage lmdb",
