@@ -90,7 +90,11 @@ function rebuild(
     if (record.depth !== depth || record.start !== value.length) {
       throw new CorruptDataError(`the delta at depth ${depth} of ${what} does not continue its chain`);
     }
-    for (const element of record.elements) value.push(codec.decode(element));
+    const elements = codec.decode(record.elements);
+    if (!Array.isArray(elements) || elements.length !== record.count) {
+      throw new CorruptDataError(`the delta at depth ${depth} of ${what} does not hold its ${record.count} elements`);
+    }
+    for (const element of elements) value.push(element);
   }
   return value;
 }

@@ -6,18 +6,20 @@ import { encodeDeltaRecord } from "./delta-record.js";
 import { linkName, storedName } from "./link-names.js";
 import { baseDepth } from "./skip-delta.js";
 
-/** One record of a chain as this process wrote it: its depth, version and the element count after it. */
+/** One record of a chain as this process wrote it: depth, version, its elements [start, end) and their codec bytes. */
 interface ChainMember {
   depth: number;
   version: ChannelVersion;
+  start: number;
   end: number;
+  /** The codec's bytes of the elements [start, end) as one array (the root's: its whole blob). */
+  bytes: Uint8Array;
 }
 
-/** What this process last wrote for a channel: the records its load reads and the value's element bytes. */
+/** What this process last wrote for a channel: the records its load reads. */
 interface Chain {
   version: ChannelVersion;
   members: ChainMember[];
-  elements: Uint8Array[];
 }
 
 /** The last checkpoint this process put in one (thread, ns): its stored channel map and its chains. */
@@ -44,11 +46,16 @@ const MAX_NAME_BYTES = 1024;
 
 const sameBytes = (a: Uint8Array, b: Uint8Array) => a.byteLength === b.byteLength && Buffer.compare(a, b) === 0;
 
-/** True when `next` keeps every element of `previous` (byte for byte) and may append. */
-function extendsElements(previous: readonly Uint8Array[], next: readonly Uint8Array[]): boolean {
-  if (next.length < previous.length) return false;
-  for (let i = 0; i < previous.length; i++)
-    if (!sameBytes(previous[i] as Uint8Array, next[i] as Uint8Array)) return false;
+/**
+ * True when `values` keeps every element the chain holds (byte for byte) and may append: each record's
+ * range is encoded once and compared, so the check costs about one encode of the value (a few calls).
+ */
+function extendsChain(chain: Chain, values: readonly unknown[], encode: (value: unknown) => Uint8Array): boolean {
+  const last = chain.members[chain.members.length - 1] as ChainMember;
+  if (values.length < last.end) return false;
+  for (const member of chain.members) {
+    if (!sameBytes(member.bytes, encode(values.slice(member.start, member.end)))) return false;
+  }
   return true;
 }
 
@@ -71,8 +78,7 @@ export class ChannelDeltas {
         let size = 64;
         for (const put of puts.values()) {
           for (const chain of put.chains.values()) {
-            size += 64 * chain.members.length;
-            for (const element of chain.elements) size += element.byteLength + 16;
+            for (const member of chain.members) size += 64 + member.bytes.byteLength;
           }
         }
         return size;
@@ -129,7 +135,8 @@ export class ChannelDeltas {
         continue;
       }
       stored[storedName(channel)] = version;
-      written.push({ channel: storedName(channel), version, value: encodeValue(blob.value, `channel ${channel}`) });
+      const value = chain?.rootBytes ?? encodeValue(blob.value, `channel ${channel}`);
+      written.push({ channel: storedName(channel), version, value });
       if (chain !== undefined) chains.set(channel, chain.chain);
     }
     for (const blob of blobs) {
@@ -167,13 +174,15 @@ export class ChannelDeltas {
     blob: BlobInput,
     previous: Chain | undefined,
     encodeValue: (value: unknown, what: string) => Uint8Array,
-  ): { chain: Chain; record?: StoredBlob } {
+  ): { chain: Chain; record?: StoredBlob; rootBytes?: Uint8Array } {
     const values = blob.value as unknown[];
-    const elements = values.map((value, i) => encodeValue(value, `channel ${channel}[${i}]`));
-    const root = (): { chain: Chain } => ({
-      chain: { version: blob.version, members: [{ depth: 0, version: blob.version, end: elements.length }], elements },
-    });
-    if (previous === undefined || !extendsElements(previous.elements, elements)) return root();
+    const encode = (value: unknown) => encodeValue(value, `channel ${channel}`);
+    const root = () => {
+      const rootBytes = encode(values);
+      const member = { depth: 0, version: blob.version, start: 0, end: values.length, bytes: rootBytes };
+      return { chain: { version: blob.version, members: [member] }, rootBytes };
+    };
+    if (previous === undefined || !extendsChain(previous, values, encode)) return root();
     const depth = (previous.members[previous.members.length - 1] as ChainMember).depth + 1;
     const name = linkName(channel, depth);
     if (Buffer.byteLength(name) > MAX_NAME_BYTES) return root();
@@ -181,11 +190,12 @@ export class ChannelDeltas {
     const members = previous.members.filter((member) => member.depth <= base);
     const below = members[members.length - 1];
     if (below === undefined || below.depth !== base) return root();
-    const value = encodeDeltaRecord(depth, below.end, elements.slice(below.end));
+    const bytes = encode(values.slice(below.end));
+    const value = encodeDeltaRecord(depth, below.end, values.length - below.end, bytes);
     assertValueFits(value.byteLength, this.#maxValueBytes, `the delta record of channel ${channel}`);
-    members.push({ depth, version: blob.version, end: elements.length });
+    members.push({ depth, version: blob.version, start: below.end, end: values.length, bytes });
     return {
-      chain: { version: blob.version, members, elements },
+      chain: { version: blob.version, members },
       record: { channel: name, version: blob.version, value },
     };
   }
