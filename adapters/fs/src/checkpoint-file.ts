@@ -123,7 +123,8 @@ export function readIfExists(path: string): Buffer | undefined {
 }
 
 export function encodeCheckpoint(checkpoint: StoredCheckpoint): Uint8Array[] {
-  const { payload, ...head } = checkpoint;
+  // The head keeps metadata as an object; core's text of it (metadataText) would only double it.
+  const { payload, metadataText: _text, ...head } = checkpoint;
   return encode("checkpoint", head, payload);
 }
 

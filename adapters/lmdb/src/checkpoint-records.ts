@@ -23,7 +23,7 @@ export type WriteRow = StoredWrite;
 export function toRow(checkpoint: StoredCheckpoint): CheckpointRow {
   return {
     parentId: checkpoint.parentId,
-    metadata: JSON.stringify(checkpoint.metadata),
+    metadata: checkpoint.metadataText ?? JSON.stringify(checkpoint.metadata),
     payload: checkpoint.payload,
     channels: JSON.stringify(checkpoint.channels),
     createdAt: checkpoint.createdAt,

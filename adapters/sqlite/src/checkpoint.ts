@@ -112,7 +112,7 @@ export class SqliteCheckpointDriver implements CheckpointDriver {
         ns,
         id: checkpoint.id,
         parentId: checkpoint.parentId,
-        metadata: JSON.stringify(checkpoint.metadata),
+        metadata: checkpoint.metadataText ?? JSON.stringify(checkpoint.metadata),
         payload: checkpoint.payload,
         channels: JSON.stringify(checkpoint.channels),
         createdAt: checkpoint.createdAt,

@@ -235,11 +235,26 @@ export interface ListOptions {
   filter?: JsonObject;
 }
 
+/** Per-call options of a checkpoint put. */
+export interface CheckpointPutOptions extends SetOptions {
+  /**
+   * true: a channel array that extends what this store last wrote for the channel (same thread and
+   * ns, the parent's version) is stored as a delta on it; false: whole values. Given either way, the
+   * chains of unchanged channels are kept; left out, the put neither writes nor follows chains.
+   */
+  channelDeltas?: boolean;
+  /** Deflate (zlib level 1) each blob or delta record of at least this many bytes; left out: none. */
+  compressAbove?: number;
+}
+
 /** The checkpoint contract. */
 export interface CheckpointStore extends AsyncDisposable {
   readonly namespace: string;
   /** Stores a checkpoint and its new blobs; returns its address. */
-  put(checkpoint: CheckpointInput, options?: SetOptions): Promise<{ threadId: string; ns: string; id: string }>;
+  put(
+    checkpoint: CheckpointInput,
+    options?: CheckpointPutOptions,
+  ): Promise<{ threadId: string; ns: string; id: string }>;
   /** The checkpoint with `id`, or the latest of (thread, ns) when no id; undefined when none. */
   get(threadId: string, options?: { ns?: string; id?: string }): Promise<CheckpointWithState | undefined>;
   /** Checkpoints newest first; cost grows with `limit`, not with the thread or store. */

@@ -26,7 +26,16 @@ import type {
 } from "@stowage/core";
 import { nextChannelVersion } from "./channel-versions.js";
 import { filterableMetadata, jsonFilter } from "./metadata.js";
-import { dumpValue, loadValue, type StoredTyped, settleAll, skipsSerde, type ValueEncoding } from "./typed-values.js";
+import {
+  dumpElements,
+  dumpValue,
+  loadValue,
+  type MaybePromise,
+  type StoredTyped,
+  settleAll,
+  skipsSerde,
+  type ValueEncoding,
+} from "./typed-values.js";
 
 /** How many listed checkpoints list() reads ahead of the one it yields. */
 const LIST_READ_AHEAD = 8;
@@ -40,6 +49,13 @@ export interface StowageSaverOptions {
   encoding?: ValueEncoding;
   /** TTL (ms) of each checkpoint; the store's default (7 days unless configured) when left out. */
   ttl?: number;
+  /**
+   * Store a channel array that appends to its last version as a delta (default true): a conversation's
+   * storage then grows linearly. false writes whole values (chains already written still read).
+   */
+  channelDeltas?: boolean;
+  /** Deflate channel blobs and delta records of at least this many bytes (zlib level 1); left out: none. */
+  compressAbove?: number;
   /** Run `close` of the store when the saver ends (true when the saver opened it from a URL). */
   onEnd?: () => Promise<void>;
 }
@@ -64,7 +80,8 @@ export class StowageSaver extends BaseCheckpointSaver {
   readonly store: CheckpointStore;
   readonly #encoding: ValueEncoding;
   readonly #plainJson: boolean;
-  readonly #ttl: number | undefined;
+  readonly #channelDeltas: boolean;
+  readonly #putOptions: { ttl?: number; channelDeltas: boolean; compressAbove?: number };
   readonly #onEnd: (() => Promise<void>) | undefined;
 
   constructor(store: CheckpointStore, options: StowageSaverOptions = {}, serde?: SerializerProtocol) {
@@ -72,7 +89,12 @@ export class StowageSaver extends BaseCheckpointSaver {
     this.store = store;
     this.#encoding = options.encoding ?? "binary";
     this.#plainJson = skipsSerde(this.serde);
-    this.#ttl = options.ttl;
+    this.#channelDeltas = options.channelDeltas ?? true;
+    this.#putOptions = {
+      channelDeltas: this.#channelDeltas,
+      ...(options.ttl !== undefined ? { ttl: options.ttl } : {}),
+      ...(options.compressAbove !== undefined ? { compressAbove: options.compressAbove } : {}),
+    };
     this.#onEnd = options.onEnd;
   }
 
@@ -170,7 +192,7 @@ export class StowageSaver extends BaseCheckpointSaver {
     const pending = settleAll([
       dumpValue(this.serde, { ...skeleton, channel_values: {} }, this.#encoding, this.#plainJson),
       exact ? undefined : dumpValue(this.serde, metadata, this.#encoding, this.#plainJson),
-      ...changed.map(([channel]) => dumpValue(this.serde, channelValues[channel], this.#encoding, this.#plainJson)),
+      ...changed.map(([channel]) => this.#dumpChannel(channelValues[channel])),
     ]);
     const dumped = pending instanceof Promise ? await pending : pending;
     const c = dumped[0] as StoredTyped;
@@ -192,9 +214,17 @@ export class StowageSaver extends BaseCheckpointSaver {
         channels: { ...checkpoint.channel_versions },
         blobs: storedBlobs,
       },
-      this.#ttl !== undefined ? { ttl: this.#ttl } : undefined,
+      this.#putOptions,
     );
     return { configurable: { thread_id: threadId, checkpoint_ns: ns, checkpoint_id: checkpoint.id } };
+  }
+
+  /** A channel value as stored: an array element by element when deltas are on, so appends become deltas. */
+  #dumpChannel(value: unknown): MaybePromise<unknown> {
+    if (this.#channelDeltas && Array.isArray(value)) {
+      return dumpElements(this.serde, value, this.#encoding, this.#plainJson);
+    }
+    return dumpValue(this.serde, value, this.#encoding, this.#plainJson);
   }
 
   async putWrites(config: RunnableConfig, writes: PendingWrite[], taskId: string, taskPath?: string): Promise<void> {

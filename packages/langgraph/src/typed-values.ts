@@ -43,8 +43,24 @@ export function dumpValue(
   });
 }
 
-/** Reads a value written by dumpValue (in either encoding). */
+/**
+ * An array dumped element by element (a list of StoredTyped), so that the store can keep a value
+ * that appends to the last one as a delta. Told from `[type, data]` by its first item, never a string.
+ */
+export function dumpElements(
+  serde: SerializerProtocol,
+  values: readonly unknown[],
+  encoding: ValueEncoding,
+  plainJson: boolean,
+): MaybePromise<StoredTyped[]> {
+  return settleAll(values.map((value) => dumpValue(serde, value, encoding, plainJson))) as MaybePromise<StoredTyped[]>;
+}
+
+/** Reads a value written by dumpValue or dumpElements (in either encoding). */
 export function loadValue(serde: SerializerProtocol, stored: unknown): MaybePromise<unknown> {
+  if (Array.isArray(stored) && (stored.length === 0 || typeof stored[0] !== "string")) {
+    return settleAll(stored.map((element) => loadValue(serde, element)));
+  }
   if (!Array.isArray(stored)) {
     if (typeof stored === "object" && stored !== null && "v" in stored) return stored.v;
     return Promise.reject(new TypeError("a stored LangGraph value is neither [type, data] nor { v }"));

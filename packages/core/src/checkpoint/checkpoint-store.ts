@@ -4,17 +4,18 @@ import { jsonCodec } from "../codecs/json-codec.js";
 import type {
   Checkpoint,
   CheckpointInput,
+  CheckpointPutOptions,
   CheckpointStore as CheckpointStoreContract,
   CheckpointWithState,
   ListOptions,
   OperationLatency,
   PendingWrite,
-  SetOptions,
 } from "../contracts.js";
 import type {
   CheckpointDriver,
   CheckpointPageQuery,
   LoadedCheckpoint,
+  StoredBlob,
   StoredCheckpoint,
   StoredWrite,
 } from "../drivers/checkpoint-driver.js";
@@ -27,6 +28,10 @@ import { type BackendHandle, StoreBase } from "../store-base.js";
 import { assertTtl, expiresAtFor } from "../ttl.js";
 import { assertValueFits, DEFAULT_MAX_VALUE_BYTES } from "../value-size.js";
 import { newCheckpointId } from "./checkpoint-id.js";
+import { compressBlob } from "./deltas/blob-compression.js";
+import { channelValues, userChannels } from "./deltas/delta-reader.js";
+import { type BlobInput, ChannelDeltas } from "./deltas/delta-writer.js";
+import { hasMarkedNames, storedName } from "./deltas/link-names.js";
 import { matchesFilter } from "./metadata-filter.js";
 
 /** Options of a checkpoint store. */
@@ -37,6 +42,8 @@ export interface CheckpointStoreOptions {
   defaultTtl?: number;
   /** Largest encoded payload, blob or pending write accepted, in bytes; DEFAULT_MAX_VALUE_BYTES when left out. */
   maxValueBytes?: number;
+  /** Memory (bytes) for what puts with channelDeltas last wrote per thread; 64 MiB when left out. */
+  deltaMemoryBytes?: number;
 }
 
 /** The seed's checkpoint TTL: 7 days. */
@@ -54,11 +61,16 @@ function assertString(value: unknown, field: string, allowEmpty: boolean): asser
   assertIdentifier(value, field, allowEmpty);
 }
 
-function assertJsonObject(value: unknown, field: string): asserts value is JsonObject {
+/** The JSON text of a JSON object; SerializationError for anything JSON cannot hold. */
+function jsonObjectText(value: unknown, field: string): string {
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     throw new InvalidArgumentError(`${field} must be a JSON object`);
   }
-  jsonCodec.encode(value); // throws SerializationError for anything JSON cannot hold
+  return (jsonCodec.encodeText as (value: unknown) => string)(value);
+}
+
+function assertJsonObject(value: unknown, field: string): asserts value is JsonObject {
+  jsonObjectText(value, field);
 }
 
 function assertVersion(value: unknown, field: string): asserts value is string | number {
@@ -77,6 +89,7 @@ export class CheckpointStore extends StoreBase implements CheckpointStoreContrac
   readonly #maxValueBytes: number;
   /** Latency of each operation, recorded by the instrument() wrapper storage.ts applies. */
   readonly operations = new OperationStats();
+  readonly #deltas: ChannelDeltas;
 
   constructor(driver: CheckpointDriver, handle: BackendHandle, options: CheckpointStoreOptions) {
     super(handle, `checkpoint store "${options.namespace}"`);
@@ -86,6 +99,7 @@ export class CheckpointStore extends StoreBase implements CheckpointStoreContrac
     this.#codec = options.codec;
     this.#defaultTtl = options.defaultTtl;
     this.#maxValueBytes = options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES;
+    this.#deltas = new ChannelDeltas(options.deltaMemoryBytes ?? 64 * 1024 * 1024, this.#maxValueBytes);
   }
 
   /** The codec's bytes for a payload, blob or write value, within maxValueBytes. */
@@ -95,7 +109,10 @@ export class CheckpointStore extends StoreBase implements CheckpointStoreContrac
     return bytes;
   }
 
-  async put(input: CheckpointInput, options?: SetOptions): Promise<{ threadId: string; ns: string; id: string }> {
+  async put(
+    input: CheckpointInput,
+    options?: CheckpointPutOptions,
+  ): Promise<{ threadId: string; ns: string; id: string }> {
     this.assertOpen();
     assertObject(input, "put's checkpoint");
     assertOptions(options);
@@ -107,8 +124,9 @@ export class CheckpointStore extends StoreBase implements CheckpointStoreContrac
     assertString(id, "id", false);
     const parentId = input.parentId ?? null;
     if (parentId !== null) assertIdentifier(parentId, "parentId");
-    const metadata = input.metadata ?? {};
-    assertJsonObject(metadata, "metadata");
+    const metadata = (input.metadata ?? {}) as JsonObject;
+    // Made once: the check, and the text a driver that stores JSON text writes (no second stringify).
+    const metadataText = jsonObjectText(metadata, "metadata");
     const channels = input.channels ?? {};
     assertObject(channels, "channels");
     for (const [channel, version] of Object.entries(channels)) {
@@ -117,12 +135,35 @@ export class CheckpointStore extends StoreBase implements CheckpointStoreContrac
     }
     const givenBlobs: unknown = input.blobs ?? [];
     assertArray(givenBlobs, "blobs");
-    const blobs = (givenBlobs as NonNullable<CheckpointInput["blobs"]>).map((blob, i) => {
+    const blobs: BlobInput[] = (givenBlobs as NonNullable<CheckpointInput["blobs"]>).map((blob, i) => {
       assertObject(blob as unknown, `blobs[${i}]`);
       assertString(blob.channel, `blobs[${i}].channel`, false);
       assertVersion(blob.version, `blobs[${i}].version`);
-      return { channel: blob.channel, version: blob.version, value: this.#encode(blob.value, `blobs[${i}].value`) };
+      return blob;
     });
+    const encodeValue = (value: unknown, what: string) => this.#encode(value, what);
+    const payload = this.#encode(input.payload, "payload");
+    const deltas = options?.channelDeltas;
+    const encoded =
+      deltas === undefined
+        ? plainChannels(channels, blobs, encodeValue)
+        : await this.#deltas.encode(
+            this.driver,
+            { threadId: input.threadId, ns, id, parentId },
+            channels,
+            blobs,
+            deltas,
+            encodeValue,
+          );
+    const compressAbove = options?.compressAbove;
+    if (compressAbove !== undefined) {
+      if (!Number.isSafeInteger(compressAbove) || compressAbove < 1) {
+        throw new InvalidArgumentError(
+          `compressAbove must be a positive integer of bytes, got ${String(compressAbove)}`,
+        );
+      }
+      for (const blob of encoded.blobs) blob.value = compressBlob(blob.value, compressAbove);
+    }
     const now = Date.now();
     const stored: StoredCheckpoint = {
       threadId: input.threadId,
@@ -130,26 +171,36 @@ export class CheckpointStore extends StoreBase implements CheckpointStoreContrac
       id,
       parentId,
       metadata,
-      payload: this.#encode(input.payload, "payload"),
-      channels,
+      metadataText,
+      payload,
+      channels: encoded.channels,
       createdAt: now,
       expiresAt: expiresAtFor(options?.ttl, this.#defaultTtl, now),
     };
-    await this.driver.put(stored, blobs);
+    try {
+      await this.driver.put(stored, encoded.blobs);
+    } catch (error) {
+      if (deltas !== undefined) this.#deltas.forget(input.threadId);
+      throw error;
+    }
     if (events.checkpointPut.hasSubscribers)
       events.checkpointPut.publish({ namespace: this.namespace, threadId: input.threadId, ns, id });
     return { threadId: input.threadId, ns, id };
   }
 
-  async get(threadId: string, options: { ns?: string; id?: string } = {}): Promise<CheckpointWithState | undefined> {
-    this.assertOpen();
-    assertKey(threadId, "threadId");
-    assertOptions(options);
-    const ns = options.ns === undefined ? "" : options.ns;
-    assertString(ns, "ns", true);
-    if (options.id !== undefined) assertString(options.id, "id", false);
-    const loaded = await this.driver.get(threadId, ns, options.id);
-    return loaded && this.#withState(loaded);
+  get(threadId: string, options: { ns?: string; id?: string } = {}): Promise<CheckpointWithState | undefined> {
+    // Not async: a checkpoint read is one driver call and one decode, without an extra await's microtask.
+    try {
+      this.assertOpen();
+      assertKey(threadId, "threadId");
+      assertOptions(options);
+      const ns = options.ns === undefined ? "" : options.ns;
+      if (ns !== "") assertString(ns, "ns", true);
+      if (options.id !== undefined) assertString(options.id, "id", false);
+      return this.driver.get(threadId, ns, options.id).then((loaded) => loaded && this.#withState(loaded));
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   async *list(options: ListOptions = {}): AsyncIterable<Checkpoint> {
@@ -247,6 +298,7 @@ export class CheckpointStore extends StoreBase implements CheckpointStoreContrac
   async deleteThread(threadId: string): Promise<void> {
     this.assertOpen();
     assertKey(threadId, "threadId");
+    this.#deltas.forget(threadId);
     await this.driver.deleteThread(threadId);
     if (events.checkpointDelete.hasSubscribers)
       events.checkpointDelete.publish({ namespace: this.namespace, threadId });
@@ -259,6 +311,7 @@ export class CheckpointStore extends StoreBase implements CheckpointStoreContrac
       throw new InvalidArgumentError(`keepLast must be a non-negative integer, got ${String(options?.keepLast)}`);
     }
     if (options.ns !== undefined) assertIdentifier(options.ns, "ns", true);
+    this.#deltas.forget(threadId);
     return this.driver.prune(threadId, options.keepLast, options.ns);
   }
 
@@ -279,10 +332,6 @@ export class CheckpointStore extends StoreBase implements CheckpointStoreContrac
   }
 
   #withState(loaded: LoadedCheckpoint): CheckpointWithState {
-    const channelValues: Record<string, unknown> = {};
-    for (const blob of loaded.blobs) {
-      if (loaded.channels[blob.channel] === blob.version) channelValues[blob.channel] = this.#codec.decode(blob.value);
-    }
     // Built in one literal (no spread of #decode's object): this runs once per get.
     return {
       threadId: loaded.threadId,
@@ -291,9 +340,9 @@ export class CheckpointStore extends StoreBase implements CheckpointStoreContrac
       parentId: loaded.parentId,
       metadata: loaded.metadata,
       payload: this.#codec.decode(loaded.payload),
-      channels: loaded.channels,
+      channels: userChannels(loaded.channels),
       createdAt: loaded.createdAt,
-      channelValues,
+      channelValues: channelValues(loaded, this.#codec),
       pendingWrites: loaded.writes.map((write) => ({
         taskId: write.taskId,
         index: write.index,
@@ -312,8 +361,27 @@ export class CheckpointStore extends StoreBase implements CheckpointStoreContrac
       parentId: stored.parentId,
       metadata: stored.metadata,
       payload: this.#codec.decode(stored.payload),
-      channels: stored.channels,
+      channels: userChannels(stored.channels),
       createdAt: stored.createdAt,
     };
   }
+}
+
+/** Channels and blobs as given, every value whole; only a name that begins with the link mark is escaped. */
+function plainChannels(
+  channels: Record<string, string | number>,
+  blobs: readonly BlobInput[],
+  encodeValue: (value: unknown, what: string) => Uint8Array,
+): { channels: Record<string, string | number>; blobs: StoredBlob[] } {
+  const stored = hasMarkedNames(channels)
+    ? Object.fromEntries(Object.entries(channels).map(([channel, version]) => [storedName(channel), version]))
+    : channels;
+  return {
+    channels: stored,
+    blobs: blobs.map((blob, i) => ({
+      channel: storedName(blob.channel),
+      version: blob.version,
+      value: encodeValue(blob.value, `blobs[${i}].value`),
+    })),
+  };
 }

@@ -11,6 +11,8 @@ export interface StoredCheckpoint {
   id: string;
   parentId: string | null;
   metadata: JsonObject;
+  /** Optional: `metadata` as JSON text, when core already made it (a driver that stores text skips a stringify). */
+  metadataText?: string;
   /** The encoded payload, opaque to the backend. */
   payload: Uint8Array;
   /** The version of each channel this checkpoint reads; blobs are found by (channel, version). */

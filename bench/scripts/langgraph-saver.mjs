@@ -1,7 +1,7 @@
 // Checkpoint save and load through StowageSaver beside @langchain/langgraph-checkpoint-sqlite's
 // SqliteSaver, on one workload, in one process run; then list on a thread of 10,000 checkpoints.
 //
-//   npx tsc -b packages/langgraph && node packages/langgraph/bench/saver-bench.mjs [--threads 100] [--steps 10]
+//   npx tsc -b packages/langgraph && node bench/scripts/langgraph-saver.mjs [--threads 100] [--steps 10]
 //
 // Workload (an agent with retrieval): per thread, step 0 stores a retrieved context (--context-kb, 5) that
 // never changes again; every step appends a ~200-byte message and bumps `step` and `node`, so

@@ -2,7 +2,7 @@
 // SqliteSaver, in one process with interleaved rounds: wall ops/s, CPU µs per op and WAL frames
 // (pages written) per save, with paired per-round ratios.
 //
-//   npx tsc -b packages/langgraph && node packages/langgraph/bench/sqlite-cost.mjs [--rounds 31] [--threads 8]
+//   npx tsc -b packages/langgraph && node bench/scripts/langgraph-sqlite-cost.mjs [--rounds 31] [--threads 8]
 //
 // Workload as saver-bench.mjs: per thread 10 steps; step 0 stores a 5 KB context that never changes,
 // every step appends a ~200-byte message and bumps `step` and `node`. Each round saves --threads
