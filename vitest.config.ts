@@ -8,6 +8,7 @@ export default defineConfig({
       "adapters/*/test/**/*.test.ts",
       "conformance/test/**/*.test.ts",
       "bench/test/**/*.test.ts",
+      "test/**/*.test.ts",
     ],
     exclude: ["**/node_modules/**", "**/dist/**"],
     testTimeout: 60_000,

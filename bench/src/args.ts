@@ -14,6 +14,7 @@ export interface BenchOptions {
   /** Directory for the JSON and SVG results. */
   out: string;
   progress: boolean;
+  json: boolean;
   help: boolean;
 }
 
@@ -33,7 +34,7 @@ export const DEFAULTS = {
   valueSizes: [100, 10 * 1024, 1024 * 1024],
 } as const;
 
-export const USAGE = `Usage: npm run bench -- [options]
+export const USAGE = `Usage: stowage bench [options]   (also: stowage-bench, or npm run bench -- in this repository)
 
   --scenario <names>   comma-separated: ${SCENARIOS.map((s) => s.name).join(", ")}, or all (default ${DEFAULTS.scenario})
   --backends <urls>    comma-separated stowage URLs, e.g. memory://,sqlite:///tmp/b.db; "all" = memory,
@@ -48,8 +49,19 @@ export const USAGE = `Usage: npm run bench -- [options]
   --duration <ms>      length of each contention run (default ${DEFAULTS.durationMs})
   --thread-size <n>    checkpoints in the checkpoint scenario's thread (default ${DEFAULTS.threadSize})
   --out <dir>          where the JSON and SVG go (default ${DEFAULTS.out}/)
+  --json               print the report as one JSON document on stdout (the files are written as well)
   --no-progress        no progress output on stderr
-  --help               this text`;
+  --probe <name>       run one probe instead of scenarios (\`--probe help\` lists them and their options)
+  --help               this text
+
+Redis peers use the first redis:// backend's server, else REDIS_URL, else redis://127.0.0.1:6379 (database 0),
+which the run then names on stderr.
+
+Examples:
+  stowage bench
+  stowage bench --scenario seed --backends memory://,sqlite:///tmp/bench.db --n 5000
+  REDIS_URL=redis://127.0.0.1:6390/15 stowage bench --backends all --peers all
+  stowage bench --scenario contention --backends sqlite:///tmp/bench.db --json > bench.json`;
 
 function positiveInteger(raw: string | undefined, field: string, fallback: number, allowZero = false): number {
   if (raw === undefined) return fallback;
@@ -154,6 +166,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     },
     out: values.out ?? DEFAULTS.out,
     progress: !values["no-progress"],
+    json: values.json ?? false,
     help: values.help ?? false,
   };
 }
@@ -171,5 +184,6 @@ const OPTIONS = {
   "thread-size": { type: "string" },
   out: { type: "string" },
   "no-progress": { type: "boolean" },
+  json: { type: "boolean" },
   help: { type: "boolean" },
 } as const;

@@ -1,6 +1,8 @@
 export { type BenchOptions, parseBenchArgs, splitUrls, USAGE } from "./args.js";
 export { main } from "./main.js";
 export { PEERS, peerByName } from "./peers/index.js";
+export { PROBES, type Probe, type ProbeSettings } from "./probes/index.js";
+export { parseProbeArgs, runProbe } from "./probes/probe-args.js";
 export { ratios, ratioTables } from "./report/ratios.js";
 export { svgChart } from "./report/svg.js";
 export { pivotTables, resultTable } from "./report/table.js";
@@ -8,6 +10,6 @@ export { reportJson, writeReport } from "./report/write.js";
 export type { BenchReport, ResultRow } from "./result.js";
 export { type ProgressSink, runBench } from "./runner.js";
 export { SCENARIOS } from "./scenarios/index.js";
-export { medianRun, percentile, summarize } from "./stats.js";
+export { median, medianRun, percentile, summarize } from "./stats.js";
 export { openStowage, stowageSubject } from "./subjects/stowage.js";
 export type { Subject } from "./subjects/subject.js";

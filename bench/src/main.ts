@@ -1,6 +1,7 @@
 import { isStowageError } from "@stowage/core";
 import { parseBenchArgs, USAGE } from "./args.js";
 import { machineInfo } from "./machine.js";
+import { runProbe } from "./probes/probe-args.js";
 import { silentProgress, stderrProgress } from "./progress.js";
 import { ratios, ratioTables } from "./report/ratios.js";
 import { pivotTables, resultTable } from "./report/table.js";
@@ -13,6 +14,10 @@ import { resolveSubjects } from "./subjects/resolve.js";
 export async function main(argv: readonly string[], out: NodeJS.WritableStream = process.stdout): Promise<number> {
   let options: ReturnType<typeof parseBenchArgs>;
   try {
+    if (argv.some((arg) => arg === "--probe" || arg.startsWith("--probe="))) {
+      await runProbe(argv, out);
+      return 0;
+    }
     options = parseBenchArgs(argv);
   } catch (error) {
     if (isStowageError(error, "ERR_CONFIG")) {
@@ -29,6 +34,13 @@ export async function main(argv: readonly string[], out: NodeJS.WritableStream =
   }
   const startedAt = new Date().toISOString();
   const { subjects, peerRedis, cleanup } = await resolveSubjects(options.backends, options.peers);
+  const redisNamed = process.env.REDIS_URL || options.backends.some((b) => /^(hybrid\+)?rediss?(\+\w+)?:/.test(b));
+  if (!redisNamed && (options.backends.includes("all") || subjects.some((s) => s.server))) {
+    // A server nobody named is written to: say which, so it is never a surprise.
+    process.stderr.write(
+      `bench: Redis subjects use ${peerRedis.url} (database 0), which neither --backends nor REDIS_URL named; set REDIS_URL to choose another\n`,
+    );
+  }
   let report: BenchReport;
   try {
     const rows = await runBench(
@@ -40,7 +52,7 @@ export async function main(argv: readonly string[], out: NodeJS.WritableStream =
     report = {
       startedAt,
       finishedAt: new Date().toISOString(),
-      command: `npm run bench -- ${argv.join(" ")}`.trim(),
+      command: `stowage bench ${argv.join(" ")}`.trim(),
       machine: machineInfo(),
       settings: {
         ...options.settings,
@@ -54,6 +66,10 @@ export async function main(argv: readonly string[], out: NodeJS.WritableStream =
     await cleanup();
   }
   const paths = await writeReport(report, options.out);
+  if (options.json) {
+    out.write(`${JSON.stringify({ ok: true, ...report, files: paths }, null, 2)}\n`);
+    return 0;
+  }
   const m = report.machine;
   out.write(
     `stowage bench · node ${m.node} · ${m.cpus} × ${m.cpuModel} · ${Math.round(m.memoryBytes / 2 ** 30)} GiB · n=${options.settings.n}, repeats=${options.settings.repeats} interleaved across subjects (median run), runs of at least ${options.settings.minMs} ms\n\n`,
@@ -61,6 +77,6 @@ export async function main(argv: readonly string[], out: NodeJS.WritableStream =
   out.write(`${resultTable(report.rows)}\n\n${pivotTables(report.rows)}\n`);
   const found = ratios(report.rows);
   if (found.length > 0) out.write(`\n${ratioTables(found)}\n`);
-  out.write(`\nwrote ${paths.json} and ${paths.svg}\n`);
+  out.write(`\nwrote ${paths.json}, ${paths.svg} and one chart per scenario (${paths.charts.join(", ")})\n`);
   return 0;
 }

@@ -53,7 +53,7 @@ describe("local peers on the real libraries", () => {
   }
 });
 
-const noRedis = redisUnavailable();
+const noRedis = redisUnavailable;
 if (noRedis) console.warn(`[bench] Redis peer tests skipped: ${noRedis}`);
 
 describe.skipIf(noRedis !== undefined)("Redis peers on a redis-server of their own", () => {

@@ -14,7 +14,7 @@ import {
   writevSync,
 } from "node:fs";
 import { dirname, join } from "node:path";
-import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from "@stowage/core";
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, wallNow } from "@stowage/core";
 
 /** Temporary files older than this are removed by gc() even when their writer's pid looks alive (pid reuse, NFS). */
 const ABANDONED_TEMP_MS = 10 * 60_000;
@@ -139,7 +139,7 @@ export class AtomicFiles {
       throw error;
     }
     let removed = 0;
-    const now = Date.now();
+    const now = wallNow();
     for (const name of names) {
       const pid = Number(name.split(".", 1)[0]);
       const path = join(this.tmpDir, name);

@@ -7,19 +7,20 @@ import {
   type BackendOpenOptions,
   type CacheDriver,
   type CheckpointDriver,
-  ClosedError,
   ConfigError,
+  type DriverEdge,
   ensurePrivateDir,
   type LockDriver,
   localPathFromUrl,
   monotonicNow,
   parseBoolean,
   parseDuration,
+  wrapDriver,
 } from "@stowage/core";
 import { AtomicFiles } from "./atomic-file.js";
 import { FsCacheDriver } from "./cache.js";
 import { FsCheckpointDriver } from "./checkpoint.js";
-import { withStowageErrors } from "./fs-errors.js";
+import { toStowageError } from "./fs-errors.js";
 import { KeyMutex } from "./key-mutex.js";
 import { FsLockDriver } from "./lock.js";
 import { assertStoreDirectory } from "./store-dir.js";
@@ -57,12 +58,16 @@ export class FsBackend implements Backend {
   readonly #checkpoints = new Map<string, CheckpointDriver>();
   readonly #sweeper: NodeJS.Timeout | undefined;
   #closed = false;
-  readonly #assertOpen = () => {
-    if (this.#closed) throw new ClosedError(`file backend ${this.dir}`);
-  };
+  /** Every driver's methods go through it: ERR_CLOSED after close, filesystem errors as ERR_BACKEND_UNAVAILABLE. */
+  readonly #edge: DriverEdge;
 
   constructor(options: FsBackendOptions) {
     this.dir = options.dir;
+    this.#edge = {
+      label: `file backend ${this.dir}`,
+      isClosed: () => this.#closed,
+      classify: (error) => toStowageError(error, this.dir),
+    };
     ensurePrivateDir(this.dir);
     assertStoreDirectory(this.dir);
     try {
@@ -92,8 +97,7 @@ export class FsBackend implements Backend {
     if (!driver) {
       const base = join(this.dir, namespaceDir(namespace));
       const mutex = new KeyMutex(join(base, "cache-mutex"));
-      const cache = new FsCacheDriver(join(base, "cache"), this.#files, mutex, this.#maxSizeBytes, this.#assertOpen);
-      driver = withStowageErrors<CacheDriver>(cache, this.dir);
+      driver = wrapDriver(new FsCacheDriver(join(base, "cache"), this.#files, mutex, this.#maxSizeBytes), this.#edge);
       this.#caches.set(namespace, driver);
     }
     return driver;
@@ -103,7 +107,7 @@ export class FsBackend implements Backend {
     let driver = this.#locks.get(namespace);
     if (!driver) {
       const dir = join(this.dir, namespaceDir(namespace), "locks");
-      driver = withStowageErrors<LockDriver>(new FsLockDriver(dir, this.#files.fsync, this.#assertOpen), this.dir);
+      driver = wrapDriver(new FsLockDriver(dir, this.#files.fsync), this.#edge);
       this.#locks.set(namespace, driver);
     }
     return driver;
@@ -113,10 +117,7 @@ export class FsBackend implements Backend {
     let driver = this.#checkpoints.get(namespace);
     if (!driver) {
       const dir = join(this.dir, namespaceDir(namespace), "checkpoints");
-      driver = withStowageErrors<CheckpointDriver>(
-        new FsCheckpointDriver(dir, this.#files, this.#assertOpen),
-        this.dir,
-      );
+      driver = wrapDriver(new FsCheckpointDriver(dir, this.#files), this.#edge);
       this.#checkpoints.set(namespace, driver);
     }
     return driver;

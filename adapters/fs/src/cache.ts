@@ -11,6 +11,7 @@ import {
   monotonicNow,
   type StoredEntry,
   sleep,
+  wallNow,
 } from "@stowage/core";
 import { type AtomicFiles, errnoOf, openIfExists, unlinkQuietly } from "./atomic-file.js";
 import { type EntryHeader, encodeEntry, HEADER_BYTES, readEntry, readEntryHeader } from "./entry-file.js";
@@ -40,13 +41,11 @@ export class FsCacheDriver implements CacheDriver {
   readonly #files: AtomicFiles;
   readonly #mutex: KeyMutex;
   readonly #limit: SizeLimit | undefined;
-  readonly #open: () => void;
 
-  constructor(dir: string, files: AtomicFiles, mutex: KeyMutex, maxSizeBytes: number | undefined, open: () => void) {
+  constructor(dir: string, files: AtomicFiles, mutex: KeyMutex, maxSizeBytes: number | undefined) {
     this.#dir = dir;
     this.#files = files;
     this.#mutex = mutex;
-    this.#open = open;
     this.#limit = maxSizeBytes === undefined ? undefined : new SizeLimit(() => this.#allFiles(), maxSizeBytes);
   }
 
@@ -102,24 +101,20 @@ export class FsCacheDriver implements CacheDriver {
   }
 
   async get(key: string): Promise<StoredEntry | undefined> {
-    this.#open();
     return this.#live(key);
   }
 
   async getMany(keys: readonly string[]): Promise<(StoredEntry | undefined)[]> {
-    this.#open();
     return keys.map((key) => this.#live(key));
   }
 
   async set(key: string, entry: StoredEntry): Promise<void> {
-    this.#open();
     const path = this.#path(key);
     this.#write(path, entry, "set", key);
     await this.#settle(path, entry, key);
   }
 
   async setMany(entries: readonly { key: string; entry: StoredEntry }[]): Promise<void> {
-    this.#open();
     // Every entry is checked against the limit before the first is written.
     for (const { key, entry } of entries) this.#limit?.assertFits(key, HEADER_BYTES + entry.value.byteLength);
     const paths = entries.map(({ key, entry }) => {
@@ -141,14 +136,13 @@ export class FsCacheDriver implements CacheDriver {
       await sleep(pause);
       const since = claimedAt(claim);
       if (since === undefined) return;
-      if (Date.now() - since > CLAIM_STALE_MS) break;
+      if (wallNow() - since > CLAIM_STALE_MS) break;
     }
     // Its gc crashed, maybe holding this write aside: written again unless a newer one is there.
     if (entry && readEntryHeader(path) === undefined) this.#write(path, entry, "create", key);
   }
 
   async add(key: string, entry: StoredEntry): Promise<boolean> {
-    this.#open();
     const path = this.#path(key);
     // No file at all: a link that fails when another process got there first decides it.
     const added =
@@ -163,14 +157,12 @@ export class FsCacheDriver implements CacheDriver {
   }
 
   async delete(key: string): Promise<boolean> {
-    this.#open();
     const removed = this.#remove(this.#path(key));
     if (removed) this.#limit?.forget();
     return isLive(removed);
   }
 
   async deleteMany(keys: readonly string[]): Promise<number> {
-    this.#open();
     let count = 0;
     for (const key of new Set(keys)) {
       if (isLive(this.#remove(this.#path(key)))) count++;
@@ -180,7 +172,6 @@ export class FsCacheDriver implements CacheDriver {
   }
 
   async incr(key: string, by: number, expiresAtIfCreated: number | null): Promise<number> {
-    this.#open();
     const path = this.#path(key);
     let written: StoredEntry | undefined;
     const next = await this.#mutex.run(shardOf(key), key, () => {
@@ -199,7 +190,6 @@ export class FsCacheDriver implements CacheDriver {
   }
 
   async update(key: string, fn: (current: StoredEntry | undefined) => EntryUpdate): Promise<void> {
-    this.#open();
     const path = this.#path(key);
     let written: StoredEntry | undefined;
     await this.#mutex.run(shardOf(key), key, () => {
@@ -221,7 +211,6 @@ export class FsCacheDriver implements CacheDriver {
   }
 
   async *keys(prefix: string): AsyncIterable<string> {
-    this.#open();
     for (const leaf of this.#allFiles()) {
       if (!leaf.text.startsWith(prefix)) continue;
       // A damaged entry is ERR_CORRUPT_DATA here too: a listing that skipped it would say the key is gone.
@@ -230,7 +219,6 @@ export class FsCacheDriver implements CacheDriver {
   }
 
   async clear(): Promise<void> {
-    this.#open();
     for (const shard of this.#shards()) {
       const trash = join(this.#files.tmpDir, `${process.pid}.clear.${++trashSequence}`);
       try {
@@ -245,9 +233,8 @@ export class FsCacheDriver implements CacheDriver {
   }
 
   async gc(): Promise<number> {
-    this.#open();
     let removed = this.#files.sweep();
-    const now = Date.now();
+    const now = wallNow();
     for (const leaf of this.#allFiles()) {
       let doomed: boolean;
       try {
@@ -301,7 +288,6 @@ export class FsCacheDriver implements CacheDriver {
   }
 
   async size(): Promise<{ entries: number; bytes: number }> {
-    this.#open();
     let entries = 0;
     let bytes = 0;
     for (const leaf of this.#allFiles()) {
@@ -346,7 +332,7 @@ function inodeIfDoomed(path: string): number | undefined {
     const ino = fstatSync(fd).ino;
     let doomed = true;
     try {
-      doomed = isDoomed(readEntryHeader(path), Date.now());
+      doomed = isDoomed(readEntryHeader(path), wallNow());
     } catch (error) {
       if (!isCorrupt(error)) throw error;
     }
@@ -360,14 +346,14 @@ function inodeIfDoomed(path: string): number | undefined {
 /** Takes gc's claim on an entry; false when another gc holds it (a crashed one's stale claim goes, for the next gc). */
 function takeClaim(claim: string): boolean {
   try {
-    symlinkSync(String(Date.now()), claim);
+    symlinkSync(String(wallNow()), claim);
     return true;
   } catch (error) {
     if (errnoOf(error) === "ENOENT") return false;
     if (errnoOf(error) !== "EEXIST") throw error;
   }
   const since = claimedAt(claim);
-  if (since !== undefined && Date.now() - since > CLAIM_STALE_MS) unlinkQuietly(claim);
+  if (since !== undefined && wallNow() - since > CLAIM_STALE_MS) unlinkQuietly(claim);
   return false;
 }
 

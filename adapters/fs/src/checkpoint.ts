@@ -8,6 +8,7 @@ import {
   type StoredBlob,
   type StoredCheckpoint,
   type StoredWrite,
+  wallNow,
 } from "@stowage/core";
 import { type AtomicFiles, errnoOf, unlinkQuietly } from "./atomic-file.js";
 import {
@@ -104,15 +105,13 @@ export class FsCheckpointDriver implements CheckpointDriver {
   readonly #threads: string;
   readonly #index: CheckpointIndex;
   readonly #files: AtomicFiles;
-  readonly #open: () => void;
   /** ns directories this process has seen with a ~c, and how many puts it made there since it last compacted. */
   readonly #puts = new Map<string, number>();
 
-  constructor(dir: string, files: AtomicFiles, open: () => void) {
+  constructor(dir: string, files: AtomicFiles) {
     this.#threads = join(dir, "threads");
     this.#index = new CheckpointIndex(join(dir, "index"), files);
     this.#files = files;
-    this.#open = open;
   }
 
   #threadDir(threadId: string): string {
@@ -170,7 +169,6 @@ export class FsCheckpointDriver implements CheckpointDriver {
   }
 
   async put(checkpoint: StoredCheckpoint, blobs: readonly StoredBlob[]): Promise<void> {
-    this.#open();
     const dir = this.#nsDir(checkpoint.threadId, checkpoint.ns);
     const puts = this.#puts.get(dir);
     if (puts === undefined) {
@@ -191,7 +189,6 @@ export class FsCheckpointDriver implements CheckpointDriver {
   }
 
   async get(threadId: string, ns: string, id: string | undefined): Promise<LoadedCheckpoint | undefined> {
-    this.#open();
     const dir = this.#nsDir(threadId, ns);
     let found: StoredCheckpoint | undefined;
     if (id !== undefined) {
@@ -223,7 +220,6 @@ export class FsCheckpointDriver implements CheckpointDriver {
   }
 
   async listPage(query: CheckpointPageQuery): Promise<StoredCheckpoint[]> {
-    this.#open();
     const belowHex = query.before === undefined ? undefined : toHex(query.before);
     if (query.threadId === undefined) return this.#listAcrossThreads(query, belowHex);
     const page: StoredCheckpoint[] = [];
@@ -251,7 +247,6 @@ export class FsCheckpointDriver implements CheckpointDriver {
   }
 
   async putWrites(threadId: string, ns: string, checkpointId: string, writes: readonly StoredWrite[]): Promise<void> {
-    this.#open();
     const dir = join(this.#nsDir(threadId, ns), toRelativePath(checkpointId, ".w"));
     for (const write of writes) {
       const path = currentOrLegacy(dir, writeName(write), ".x");
@@ -267,7 +262,6 @@ export class FsCheckpointDriver implements CheckpointDriver {
   }
 
   async deleteThread(threadId: string): Promise<void> {
-    this.#open();
     const threadDir = this.#threadDir(threadId);
     for (const { ns, dir } of this.#nsDirs(threadId, undefined)) {
       for (const id of allCheckpointFiles(dir).keys()) this.#index.remove(threadId, ns, id, false);
@@ -311,7 +305,7 @@ export class FsCheckpointDriver implements CheckpointDriver {
     const namedDigests = new Set([...named].map(digestOf));
     const droppedDigests = new Set([...ofDropped].map(digestOf));
     let removed = 0;
-    const now = Date.now();
+    const now = wallNow();
     for (const blob of leaves(dir, ".b")) {
       if (named.has(blob.text)) continue;
       if (!ofDropped.has(blob.text) && !writtenBefore(blob.path, now - ORPHAN_AFTER_MS)) continue;
@@ -326,7 +320,6 @@ export class FsCheckpointDriver implements CheckpointDriver {
   }
 
   async prune(threadId: string, keepLast: number, ns: string | undefined): Promise<number> {
-    this.#open();
     let removed = 0;
     for (const { ns: checkpointNs, dir } of this.#nsDirs(threadId, ns)) {
       const files = allCheckpointFiles(dir);
@@ -346,7 +339,6 @@ export class FsCheckpointDriver implements CheckpointDriver {
   }
 
   async countThread(threadId: string): Promise<number> {
-    this.#open();
     let count = 0;
     for (const { ns, dir } of this.#nsDirs(threadId, undefined)) {
       for (const id of allCheckpointFiles(dir).keys()) {
@@ -360,9 +352,8 @@ export class FsCheckpointDriver implements CheckpointDriver {
   }
 
   async gc(): Promise<number> {
-    this.#open();
     let removed = this.#files.sweep();
-    const now = Date.now();
+    const now = wallNow();
     for (const thread of this.#allThreads()) {
       for (const { ns, dir } of this.#nsDirs(thread.text, undefined)) {
         const kept: StoredCheckpoint[] = [];
@@ -382,7 +373,6 @@ export class FsCheckpointDriver implements CheckpointDriver {
   }
 
   async size(): Promise<{ threads: number; checkpoints: number }> {
-    this.#open();
     let threads = 0;
     let checkpoints = 0;
     for (const thread of this.#allThreads()) {

@@ -16,17 +16,15 @@ const RETRIES = 4;
  */
 export class FsLockDriver implements LockDriver {
   readonly #dir: string;
-  readonly #open: () => void;
   readonly #logs = new Map<string, LeaseLog>();
   /** Leases this driver granted or extended and has not released: the entry that holds each. */
   readonly #held = new Map<string, { seq: number; token: bigint; expiresAt: number }>();
   readonly #durable: boolean;
   readonly #waiters = new WaiterMarkers();
 
-  constructor(dir: string, durable: boolean, assertOpen: () => void) {
+  constructor(dir: string, durable: boolean) {
     this.#dir = dir;
     this.#durable = durable;
-    this.#open = assertOpen;
   }
 
   #log(name: string): LeaseLog {
@@ -41,7 +39,6 @@ export class FsLockDriver implements LockDriver {
   }
 
   async tryAcquire(name: string, ttlMs: number): Promise<LeaseGrant | undefined> {
-    this.#open();
     const log = this.#log(name);
     for (let attempt = 0; attempt < RETRIES; attempt++) {
       const state = log.read();
@@ -61,7 +58,6 @@ export class FsLockDriver implements LockDriver {
   }
 
   async extend(name: string, token: bigint, ttlMs: number): Promise<boolean> {
-    this.#open();
     const log = this.#log(name);
     for (let attempt = 0; attempt < RETRIES; attempt++) {
       const state = log.read();
@@ -76,7 +72,6 @@ export class FsLockDriver implements LockDriver {
   }
 
   async release(name: string, token: bigint): Promise<boolean> {
-    this.#open();
     const log = this.#log(name);
     const held = this.#held.get(name);
     if (held?.token === token) {
@@ -101,13 +96,11 @@ export class FsLockDriver implements LockDriver {
   }
 
   async inspect(name: string): Promise<{ token: bigint; expiresAt: number } | undefined> {
-    this.#open();
     const state = this.#log(name).read();
     return state.expiresAt > wallNow() ? { token: state.token, expiresAt: state.expiresAt } : undefined;
   }
 
   async *fencingCounters(): AsyncIterable<{ name: string; token: bigint }> {
-    this.#open();
     for (const shard of listDir(this.#dir) ?? []) {
       if (!shard.isDirectory() || !/^[0-9a-f]{2}$/.test(shard.name)) continue;
       for (const leaf of leaves(join(this.#dir, shard.name), ".l")) {
@@ -120,7 +113,6 @@ export class FsLockDriver implements LockDriver {
 
   /** The counter is the log's newest entry, so raising it writes a release entry: refused (undefined) while a lease is live. */
   async raiseFence(name: string, atLeast: bigint): Promise<bigint | undefined> {
-    this.#open();
     if (atLeast > BigInt(Number.MAX_SAFE_INTEGER)) return undefined;
     const log = this.#log(name);
     for (let attempt = 0; attempt < RETRIES; attempt++) {

@@ -1,5 +1,5 @@
 import { lstatSync } from "node:fs";
-import { assertWeightFits } from "@stowage/core";
+import { assertWeightFits, wallNow } from "@stowage/core";
 import { unlinkQuietly } from "./atomic-file.js";
 import type { Leaf } from "./tree-walk.js";
 
@@ -15,7 +15,7 @@ let lastStamp = 0;
  * read in the same millisecond still order correctly for LRU.
  */
 export function lruStamp(): number {
-  const now = Date.now();
+  const now = wallNow();
   lastStamp = now > lastStamp ? now : lastStamp + 0.001;
   return lastStamp;
 }

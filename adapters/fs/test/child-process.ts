@@ -1,52 +1,20 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import { createInterface } from "node:readline";
+import type { ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { spawnJsonLines } from "@stowage/conformance/testing";
 
 /** A node child running a fixture script, with its JSON lines collected. */
 export interface Child {
   process: ChildProcess;
   messages: Record<string, unknown>[];
-  /** Resolves with the first message (from `from` on) that matches. */
+  /** Resolves with the first message that matches, and removes it (so the next call sees the next one). */
   next(match: (message: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
   send(line: string): void;
   exited: Promise<number | null>;
 }
 
 export function startFixture(script: string, args: string[]): Child {
-  const path = fileURLToPath(new URL(`./fixtures/${script}`, import.meta.url));
-  const child = spawn(process.execPath, [path, ...args], { stdio: ["pipe", "pipe", "inherit"] });
-  const messages: Record<string, unknown>[] = [];
-  const listeners = new Set<() => void>();
-  createInterface({ input: child.stdout as NodeJS.ReadableStream }).on("line", (line) => {
-    messages.push(JSON.parse(line) as Record<string, unknown>);
-    for (const listener of listeners) listener();
+  const child = spawnJsonLines(fileURLToPath(new URL(`./fixtures/${script}`, import.meta.url)), args, {
+    label: script,
   });
-  const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
-  return {
-    process: child,
-    messages,
-    exited,
-    send: (line) => child.stdin?.write(`${line}\n`),
-    next(match, timeoutMs = 30_000) {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          const index = messages.findIndex(match);
-          if (index === -1) return;
-          const [found] = messages.splice(index, 1);
-          done();
-          resolve(found as Record<string, unknown>);
-        };
-        const timer = setTimeout(() => {
-          done();
-          reject(new Error(`${script} printed no matching line within ${timeoutMs} ms`));
-        }, timeoutMs);
-        const done = () => {
-          clearTimeout(timer);
-          listeners.delete(check);
-        };
-        listeners.add(check);
-        check();
-      });
-    },
-  };
+  return { ...child, process: child.child, next: (match, timeoutMs = 30_000) => child.take(match, timeoutMs) };
 }

@@ -57,10 +57,10 @@ describe("file: identifiers of any length the contract accepts", () => {
       expect(loaded?.pendingWrites.map((w) => w.taskId)).toEqual([taskId]);
       expect(await listed(storage)).toEqual([`${threadId}/${ns}/${id}`]);
       expect(await listed(storage, threadId)).toEqual([`${threadId}/${ns}/${id}`]);
-      expect(await storage.checkpoint.stats()).toEqual({ threads: 1, checkpoints: 1 });
+      expect(await storage.checkpoint.stats()).toMatchObject({ threads: 1, checkpoints: 1 });
       expect(await storage.checkpoint.prune(threadId, { keepLast: 0 })).toBe(1);
       expect(await storage.checkpoint.countThread(threadId)).toBe(0);
-      expect(await storage.checkpoint.stats()).toEqual({ threads: 0, checkpoints: 0 });
+      expect(await storage.checkpoint.stats()).toMatchObject({ threads: 0, checkpoints: 0 });
       await storage.checkpoint.put({ threadId, ns, id, payload: 2 });
       await storage.checkpoint.deleteThread(threadId);
       expect(await listed(storage)).toEqual([]);

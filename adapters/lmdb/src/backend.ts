@@ -4,10 +4,11 @@ import {
   type BackendHealth,
   type CacheDriver,
   type CheckpointDriver,
-  ClosedError,
   ConfigError,
+  type DriverEdge,
   type LockDriver,
   monotonicNow,
+  wrapDriver,
 } from "@stowage/core";
 import * as lmdb from "lmdb";
 
@@ -16,7 +17,7 @@ const lmdbVersion = (lmdb as unknown as { version: { versionString: string } }).
 import { LmdbCacheDriver } from "./cache.js";
 import { LmdbCheckpointDriver } from "./checkpoint.js";
 import { type LmdbDatabases, openEnvironment } from "./environment.js";
-import { toStowageError } from "./errors.js";
+import { toStowageError, toStowageWriteError } from "./errors.js";
 import { encodeTuple } from "./keys/tuple.js";
 import { LmdbLockDriver } from "./lock.js";
 import type { LmdbOptions } from "./options.js";
@@ -82,12 +83,17 @@ export class LmdbBackend implements Backend {
   readonly #sweeper: NodeJS.Timeout;
   #sweeping: Promise<void> | undefined;
   #closed = false;
-  readonly #assertOpen = () => {
-    if (this.#closed) throw new ClosedError(`lmdb backend at ${this.dir}`);
-  };
+  /** Every driver's methods go through it: ERR_CLOSED after close, lmdb's failures as StowageErrors. */
+  readonly #edge: DriverEdge;
 
   constructor(dir: string, options: LmdbOptions, maxSizeBytes?: number) {
     this.dir = dir;
+    this.#edge = {
+      label: `lmdb backend at ${dir}`,
+      isClosed: () => this.#closed,
+      classify: (error) => toStowageError(error, this.#writes.where),
+      settle: (error) => toStowageWriteError(error, this.#writes.where),
+    };
     this.options = options;
     this.#maxSizeBytes = maxSizeBytes;
     const shared = acquireEnvironment(dir, options);
@@ -107,7 +113,7 @@ export class LmdbBackend implements Backend {
   cache(namespace: string): CacheDriver {
     let driver = this.#caches.get(namespace);
     if (!driver) {
-      driver = new LmdbCacheDriver(this.#dbs, namespace, this.#maxSizeBytes, this.#writes, this.#assertOpen);
+      driver = wrapDriver(new LmdbCacheDriver(this.#dbs, namespace, this.#maxSizeBytes, this.#writes), this.#edge);
       this.#caches.set(namespace, driver);
     }
     return driver;
@@ -116,7 +122,7 @@ export class LmdbBackend implements Backend {
   lock(namespace: string): LockDriver {
     let driver = this.#locks.get(namespace);
     if (!driver) {
-      driver = new LmdbLockDriver(this.#dbs, namespace, this.#writes, this.#assertOpen, this.#released);
+      driver = wrapDriver(new LmdbLockDriver(this.#dbs, namespace, this.#writes, this.#released), this.#edge);
       this.#locks.set(namespace, driver);
     }
     return driver;
@@ -125,7 +131,7 @@ export class LmdbBackend implements Backend {
   checkpoint(namespace: string): CheckpointDriver {
     let driver = this.#checkpoints.get(namespace);
     if (!driver) {
-      driver = new LmdbCheckpointDriver(this.#dbs, namespace, this.#writes, this.#assertOpen);
+      driver = wrapDriver(new LmdbCheckpointDriver(this.#dbs, namespace, this.#writes), this.#edge);
       this.#checkpoints.set(namespace, driver);
     }
     return driver;

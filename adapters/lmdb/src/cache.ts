@@ -6,11 +6,11 @@ import {
   encodeCounter,
   isExpired,
   type StoredEntry,
+  wallNow,
 } from "@stowage/core";
 import { CacheLru, entryBytes } from "./cache-lru.js";
 import { decodeSharedRecord, encodeRecord, recordExpiresAt } from "./cache-record.js";
 import type { LmdbDatabases } from "./environment.js";
-import { guard, toStowageError, toStowageWriteError } from "./errors.js";
 import { appendString, decodeTuple, encodeTuple, stringPrefixRange, tupleRange } from "./keys/tuple.js";
 import type { WriteWait } from "./write-wait.js";
 
@@ -26,26 +26,18 @@ export class LmdbCacheDriver implements CacheDriver {
   readonly #namespace: string;
   readonly #prefix: Buffer;
   readonly #where: string;
-  readonly #assertOpen: () => void;
   /** Present only with a size limit; without one a write is a single batched put. */
   readonly #lru: CacheLru | undefined;
 
   readonly #writes: WriteWait;
 
-  constructor(
-    dbs: LmdbDatabases,
-    namespace: string,
-    maxSizeBytes: number | undefined,
-    writes: WriteWait,
-    assertOpen: () => void,
-  ) {
+  constructor(dbs: LmdbDatabases, namespace: string, maxSizeBytes: number | undefined, writes: WriteWait) {
     const where = writes.where;
     this.#writes = writes;
     this.#dbs = dbs;
     this.#namespace = namespace;
     this.#prefix = encodeTuple([namespace]);
     this.#where = where;
-    this.#assertOpen = assertOpen;
     this.#lru = maxSizeBytes === undefined ? undefined : new CacheLru(dbs, namespace, maxSizeBytes);
   }
 
@@ -76,13 +68,10 @@ export class LmdbCacheDriver implements CacheDriver {
 
   /** Runs `fn` in a write transaction, after recording this process's pending reads. */
   #write<T>(fn: () => T): Promise<T> {
-    this.#assertOpen();
-    return guard(this.#where, () =>
-      this.#writes.transaction(() => {
-        this.#lru?.applyReads();
-        return fn();
-      }),
-    );
+    return this.#writes.transaction(() => {
+      this.#lru?.applyReads();
+      return fn();
+    });
   }
 
   /** Inside a transaction: stores `record`, keeping the size bookkeeping exact. */
@@ -113,20 +102,18 @@ export class LmdbCacheDriver implements CacheDriver {
   }
 
   get(key: string): Promise<StoredEntry | undefined> {
-    // Not async and no guard(): the hot path, kept to one settled promise.
+    // Not async: the hot path, kept to one settled promise; the driver edge maps the rejection.
     try {
-      this.#assertOpen();
       const entry = this.#live(key, appendString(this.#prefix, key, readKey));
       if (entry !== undefined && this.#lru) this.#noteRead(key);
       return Promise.resolve(entry);
     } catch (error) {
-      return Promise.reject(toStowageError(error, this.#where));
+      return Promise.reject(error);
     }
   }
 
   async getMany(keys: readonly string[]): Promise<(StoredEntry | undefined)[]> {
-    this.#assertOpen();
-    const entries = await guard(this.#where, () => keys.map((key) => this.#live(key)));
+    const entries = keys.map((key) => this.#live(key));
     keys.forEach((key, i) => {
       if (entries[i] !== undefined) this.#noteRead(key);
     });
@@ -136,16 +123,10 @@ export class LmdbCacheDriver implements CacheDriver {
   set(key: string, entry: StoredEntry): Promise<void> {
     if (this.#lru) return this.#write(() => this.#putInTxn(key, this.#key(key), encodeRecord(entry)));
     try {
-      this.#assertOpen();
       // lmdb batches every put of this event turn into one commit, off the main thread.
-      return this.#writes.bounded(this.#dbs.cache.put(this.#key(key), encodeRecord(entry))).then(
-        () => {},
-        async (error: unknown) => {
-          throw await toStowageWriteError(error, this.#where);
-        },
-      );
+      return this.#writes.bounded(this.#dbs.cache.put(this.#key(key), encodeRecord(entry))).then(() => {});
     } catch (error) {
-      return Promise.reject(toStowageError(error, this.#where));
+      return Promise.reject(error);
     }
   }
 
@@ -197,14 +178,11 @@ export class LmdbCacheDriver implements CacheDriver {
   }
 
   async *keys(prefix: string): AsyncIterable<string> {
-    this.#assertOpen();
     const range = stringPrefixRange([this.#namespace], prefix);
     let start = range.start;
     for (;;) {
-      const page = await guard(this.#where, () =>
-        Array.from(this.#dbs.cache.getRange({ start, end: range.end, limit: KEYS_PAGE })),
-      );
-      const now = Date.now();
+      const page = Array.from(this.#dbs.cache.getRange({ start, end: range.end, limit: KEYS_PAGE }));
+      const now = wallNow();
       for (const { key, value } of page) {
         if (!isExpired(recordExpiresAt(value), now)) yield decodeTuple(key)[1] as string;
       }
@@ -224,16 +202,13 @@ export class LmdbCacheDriver implements CacheDriver {
   }
 
   async gc(): Promise<number> {
-    this.#assertOpen();
     const range = tupleRange([this.#namespace]);
     let start = range.start;
     let removed = 0;
     // Pages of reads, then one short write per page: a sweep never holds the writer lock for long.
     for (;;) {
-      const page = await guard(this.#where, () =>
-        Array.from(this.#dbs.cache.getRange({ start, end: range.end, limit: KEYS_PAGE })),
-      );
-      const now = Date.now();
+      const page = Array.from(this.#dbs.cache.getRange({ start, end: range.end, limit: KEYS_PAGE }));
+      const now = wallNow();
       const expired = page.filter(({ value }) => isExpired(recordExpiresAt(value), now)).map(({ key }) => key);
       if (expired.length > 0) {
         removed += await this.#write(() => {
@@ -254,15 +229,12 @@ export class LmdbCacheDriver implements CacheDriver {
   }
 
   async size(): Promise<{ entries: number; bytes: number }> {
-    this.#assertOpen();
-    return guard(this.#where, () => {
-      let entries = 0;
-      let bytes = 0;
-      for (const { value } of this.#dbs.cache.getRange(tupleRange([this.#namespace]))) {
-        entries++;
-        bytes += value.length - 8;
-      }
-      return { entries, bytes };
-    });
+    let entries = 0;
+    let bytes = 0;
+    for (const { value } of this.#dbs.cache.getRange(tupleRange([this.#namespace]))) {
+      entries++;
+      bytes += value.length - 8;
+    }
+    return { entries, bytes };
   }
 }

@@ -1,4 +1,4 @@
-import { type CheckpointPageQuery, isExpired, type StoredCheckpoint } from "@stowage/core";
+import { type CheckpointPageQuery, isExpired, type StoredCheckpoint, wallNow } from "@stowage/core";
 import { type CheckpointRow, fromRow, keyOf } from "./checkpoint-records.js";
 import type { LmdbDatabases } from "./environment.js";
 import { decodeTuple, encodeTuple, tupleRange } from "./keys/tuple.js";
@@ -15,7 +15,7 @@ export function newestFirst(parts: readonly string[], before: string | undefined
  * by-thread index, and no thread the by-id index (filtered by ns when one is given).
  */
 export function listPage(dbs: LmdbDatabases, namespace: string, query: CheckpointPageQuery): StoredCheckpoint[] {
-  const now = Date.now();
+  const now = wallNow();
   const page: StoredCheckpoint[] = [];
   const row = (threadId: string, ns: string, id: string) =>
     dbs.checkpoint.get(keyOf.checkpoint(namespace, threadId, ns, id)) as CheckpointRow | undefined;

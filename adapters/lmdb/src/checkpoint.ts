@@ -6,11 +6,11 @@ import {
   type StoredBlob,
   type StoredCheckpoint,
   type StoredWrite,
+  wallNow,
 } from "@stowage/core";
 import { listPage, newestFirst } from "./checkpoint-list.js";
 import { type BlobRow, type CheckpointRow, fromRow, keyOf, toRow, type WriteRow } from "./checkpoint-records.js";
 import type { LmdbDatabases } from "./environment.js";
-import { guard } from "./errors.js";
 import { decodeTuple, tupleRange } from "./keys/tuple.js";
 import type { WriteWait } from "./write-wait.js";
 
@@ -26,27 +26,23 @@ export class LmdbCheckpointDriver implements CheckpointDriver {
   readonly #dbs: LmdbDatabases;
   readonly #namespace: string;
   readonly #where: string;
-  readonly #assertOpen: () => void;
 
   readonly #writes: WriteWait;
 
-  constructor(dbs: LmdbDatabases, namespace: string, writes: WriteWait, assertOpen: () => void) {
+  constructor(dbs: LmdbDatabases, namespace: string, writes: WriteWait) {
     this.#dbs = dbs;
     this.#writes = writes;
     const where = writes.where;
     this.#namespace = namespace;
     this.#where = where;
-    this.#assertOpen = assertOpen;
   }
 
   #write<T>(fn: () => T): Promise<T> {
-    this.#assertOpen();
-    return guard(this.#where, () => this.#writes.transaction(fn));
+    return this.#writes.transaction(fn);
   }
 
   #read<T>(fn: () => T): Promise<T> {
-    this.#assertOpen();
-    return guard(this.#where, fn);
+    return Promise.resolve(fn());
   }
 
   #row(threadId: string, ns: string, id: string): CheckpointRow | undefined {
@@ -77,7 +73,7 @@ export class LmdbCheckpointDriver implements CheckpointDriver {
         const row = this.#row(threadId, ns, id);
         if (row && !isExpired(row.expiresAt)) found = fromRow(threadId, ns, id, row);
       } else {
-        const now = Date.now();
+        const now = wallNow();
         for (const { key, value } of this.#dbs.checkpoint.getRange(
           newestFirst([this.#namespace, threadId, ns], undefined),
         )) {
@@ -205,7 +201,6 @@ export class LmdbCheckpointDriver implements CheckpointDriver {
   }
 
   async gc(): Promise<number> {
-    this.#assertOpen();
     const range = tupleRange([this.#namespace]);
     let start = range.start;
     let removed = 0;
@@ -214,7 +209,7 @@ export class LmdbCheckpointDriver implements CheckpointDriver {
       const page = await this.#read(() =>
         Array.from(this.#dbs.checkpoint.getRange({ start, end: range.end, limit: GC_PAGE })),
       );
-      const now = Date.now();
+      const now = wallNow();
       const expired = page
         .filter(({ value }) => isExpired((value as CheckpointRow).expiresAt, now))
         .map(({ key }) => decodeTuple(key) as [string, string, string, string]);

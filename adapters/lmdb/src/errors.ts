@@ -76,12 +76,3 @@ export async function toStowageWriteError(error: unknown, where: string): Promis
     { cause: cause ?? error },
   );
 }
-
-/** Runs `fn`, rethrowing any lmdb failure as a StowageError. */
-export async function guard<T>(where: string, fn: () => T | Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (error) {
-    throw await toStowageWriteError(error, where);
-  }
-}

@@ -1,7 +1,6 @@
 import type { EventEmitter } from "node:events";
 import { type LeaseGrant, type LockDriver, sleep, wallNow } from "@stowage/core";
 import type { LmdbDatabases } from "./environment.js";
-import { guard } from "./errors.js";
 import { decodeTuple, encodeTuple, tupleRange } from "./keys/tuple.js";
 import type { WriteWait } from "./write-wait.js";
 
@@ -16,31 +15,22 @@ export class LmdbLockDriver implements LockDriver {
   readonly #dbs: LmdbDatabases;
   readonly #namespace: string;
   readonly #where: string;
-  readonly #assertOpen: () => void;
   /** Wakes waiters of this process when a holder of this process releases; others poll. */
   readonly #released: EventEmitter;
 
   readonly #writes: WriteWait;
 
-  constructor(
-    dbs: LmdbDatabases,
-    namespace: string,
-    writes: WriteWait,
-    assertOpen: () => void,
-    released: EventEmitter,
-  ) {
+  constructor(dbs: LmdbDatabases, namespace: string, writes: WriteWait, released: EventEmitter) {
     const where = writes.where;
     this.#writes = writes;
     this.#dbs = dbs;
     this.#namespace = namespace;
     this.#where = where;
-    this.#assertOpen = assertOpen;
     this.#released = released;
   }
 
   #write<T>(fn: () => T): Promise<T> {
-    this.#assertOpen();
-    return guard(this.#where, () => this.#writes.transaction(fn));
+    return this.#writes.transaction(fn);
   }
 
   #liveLease(key: Buffer, now: number): { token: number; expiresAt: number } | undefined {
@@ -86,15 +76,13 @@ export class LmdbLockDriver implements LockDriver {
   }
 
   async inspect(name: string): Promise<{ token: bigint; expiresAt: number } | undefined> {
-    this.#assertOpen();
-    const lease = await guard(this.#where, () => this.#liveLease(encodeTuple([this.#namespace, name]), wallNow()));
+    const lease = this.#liveLease(encodeTuple([this.#namespace, name]), wallNow());
     return lease && { token: BigInt(lease.token), expiresAt: lease.expiresAt };
   }
 
   async *fencingCounters(): AsyncIterable<{ name: string; token: bigint }> {
-    this.#assertOpen();
     const range = tupleRange([this.#namespace]);
-    const entries = await guard(this.#where, () => [...this.#dbs.fence.getRange(range)]);
+    const entries = [...this.#dbs.fence.getRange(range)];
     for (const { key, value } of entries) yield { name: String(decodeTuple(key)[1]), token: BigInt(value) };
   }
 

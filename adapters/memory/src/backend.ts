@@ -5,8 +5,10 @@ import {
   type BackendOpenOptions,
   type CacheDriver,
   type CheckpointDriver,
+  type DriverEdge,
   type LockDriver,
   monotonicNow,
+  wrapDriver,
 } from "@stowage/core";
 import { MemoryCacheDriver } from "./cache.js";
 import { MemoryCheckpointDriver } from "./checkpoint.js";
@@ -20,7 +22,15 @@ export class MemoryBackend implements Backend {
   readonly #locks = new Map<string, MemoryLockDriver>();
   readonly #checkpoints = new Map<string, MemoryCheckpointDriver>();
   #closed = false;
-  readonly #isClosed = () => this.#closed;
+  /** Every driver's methods go through it: ERR_CLOSED after close(); a memory driver throws only StowageErrors. */
+  readonly #edge: DriverEdge = {
+    label: "memory backend",
+    isClosed: () => this.#closed,
+    // Anything else is a bug in this process, not a backend failure: it surfaces as it is.
+    classify: (error) => {
+      throw error;
+    },
+  };
 
   constructor(options: { maxSizeBytes?: number } = {}) {
     this.#maxSizeBytes = options.maxSizeBytes;
@@ -29,7 +39,7 @@ export class MemoryBackend implements Backend {
   cache(namespace: string): CacheDriver {
     let driver = this.#caches.get(namespace);
     if (!driver) {
-      driver = new MemoryCacheDriver(this.#maxSizeBytes);
+      driver = wrapDriver(new MemoryCacheDriver(this.#maxSizeBytes), this.#edge);
       this.#caches.set(namespace, driver);
     }
     return driver;
@@ -38,7 +48,7 @@ export class MemoryBackend implements Backend {
   lock(namespace: string): LockDriver {
     let driver = this.#locks.get(namespace);
     if (!driver) {
-      driver = new MemoryLockDriver(this.#isClosed);
+      driver = wrapDriver(new MemoryLockDriver(), this.#edge);
       this.#locks.set(namespace, driver);
     }
     return driver;
@@ -47,7 +57,7 @@ export class MemoryBackend implements Backend {
   checkpoint(namespace: string): CheckpointDriver {
     let driver = this.#checkpoints.get(namespace);
     if (!driver) {
-      driver = new MemoryCheckpointDriver(this.#isClosed);
+      driver = wrapDriver(new MemoryCheckpointDriver(), this.#edge);
       this.#checkpoints.set(namespace, driver);
     }
     return driver;

@@ -1,7 +1,6 @@
 import {
   type CheckpointDriver,
   type CheckpointPageQuery,
-  ClosedError,
   isExpired,
   type LoadedCheckpoint,
   type StoredBlob,
@@ -33,16 +32,6 @@ export class MemoryCheckpointDriver implements CheckpointDriver {
   readonly #threads = new Map<string, ThreadState>();
   /** Every checkpoint of every thread by id, for list across threads. */
   readonly #all = new SortedIndex();
-  readonly #isClosed: () => boolean;
-
-  constructor(isClosed: () => boolean) {
-    this.#isClosed = isClosed;
-  }
-
-  #open(): void {
-    if (this.#isClosed()) throw new ClosedError("memory backend");
-  }
-
   #thread(threadId: string, create: true): ThreadState;
   #thread(threadId: string, create: false): ThreadState | undefined;
   #thread(threadId: string, create: boolean): ThreadState | undefined {
@@ -55,7 +44,6 @@ export class MemoryCheckpointDriver implements CheckpointDriver {
   }
 
   async put(checkpoint: StoredCheckpoint, blobs: readonly StoredBlob[]): Promise<void> {
-    this.#open();
     const state = this.#thread(checkpoint.threadId, true);
     for (const blob of blobs) {
       const key = blobKey(checkpoint.ns, blob.channel, blob.version);
@@ -74,7 +62,6 @@ export class MemoryCheckpointDriver implements CheckpointDriver {
   }
 
   async get(threadId: string, ns: string, id: string | undefined): Promise<LoadedCheckpoint | undefined> {
-    this.#open();
     const state = this.#thread(threadId, false);
     const byId = state?.checkpoints.get(ns);
     if (!state || !byId) return undefined;
@@ -102,7 +89,6 @@ export class MemoryCheckpointDriver implements CheckpointDriver {
   }
 
   async listPage(query: CheckpointPageQuery): Promise<StoredCheckpoint[]> {
-    this.#open();
     const index = query.threadId === undefined ? this.#all : this.#threads.get(query.threadId)?.index;
     const page: StoredCheckpoint[] = [];
     for (const entry of index?.newestFirst(query.before) ?? []) {
@@ -116,7 +102,6 @@ export class MemoryCheckpointDriver implements CheckpointDriver {
   }
 
   async putWrites(threadId: string, ns: string, checkpointId: string, writes: readonly StoredWrite[]): Promise<void> {
-    this.#open();
     const state = this.#thread(threadId, true);
     const key = writesKey(ns, checkpointId);
     let byTask = state.writes.get(key);
@@ -132,14 +117,12 @@ export class MemoryCheckpointDriver implements CheckpointDriver {
   }
 
   async deleteThread(threadId: string): Promise<void> {
-    this.#open();
     if (!this.#threads.has(threadId)) return;
     this.#all.removeThread(threadId);
     this.#threads.delete(threadId);
   }
 
   async prune(threadId: string, keepLast: number, ns: string | undefined): Promise<number> {
-    this.#open();
     const state = this.#thread(threadId, false);
     if (!state) return 0;
     let removed = 0;
@@ -158,7 +141,6 @@ export class MemoryCheckpointDriver implements CheckpointDriver {
   }
 
   async countThread(threadId: string): Promise<number> {
-    this.#open();
     const state = this.#thread(threadId, false);
     if (!state) return 0;
     let count = state.blobs.size;
@@ -168,7 +150,6 @@ export class MemoryCheckpointDriver implements CheckpointDriver {
   }
 
   async gc(): Promise<number> {
-    this.#open();
     let removed = 0;
     for (const [threadId, state] of [...this.#threads]) {
       for (const [ns, byId] of state.checkpoints) {
@@ -186,7 +167,6 @@ export class MemoryCheckpointDriver implements CheckpointDriver {
   }
 
   async size(): Promise<{ threads: number; checkpoints: number }> {
-    this.#open();
     let checkpoints = 0;
     for (const state of this.#threads.values()) for (const byId of state.checkpoints.values()) checkpoints += byId.size;
     return { threads: this.#threads.size, checkpoints };

@@ -1,5 +1,5 @@
 import { EventEmitter } from "node:events";
-import { ClosedError, type LeaseGrant, type LockDriver, sleep, wallNow } from "@stowage/core";
+import { type LeaseGrant, type LockDriver, sleep, wallNow } from "@stowage/core";
 
 interface MemoryLease {
   token: bigint;
@@ -12,23 +12,12 @@ export class MemoryLockDriver implements LockDriver {
   /** Fencing counters outlive leases, so a token never repeats for a name. */
   readonly #counters = new Map<string, bigint>();
   readonly #released = new EventEmitter().setMaxListeners(0);
-  readonly #isClosed: () => boolean;
-
-  constructor(isClosed: () => boolean) {
-    this.#isClosed = isClosed;
-  }
-
-  #open(): void {
-    if (this.#isClosed()) throw new ClosedError("memory backend");
-  }
-
   #live(name: string): MemoryLease | undefined {
     const lease = this.#leases.get(name);
     return lease && lease.expiresAt > wallNow() ? lease : undefined;
   }
 
   async tryAcquire(name: string, ttlMs: number): Promise<LeaseGrant | undefined> {
-    this.#open();
     if (this.#live(name)) return undefined;
     const token = (this.#counters.get(name) ?? 0n) + 1n;
     this.#counters.set(name, token);
@@ -37,7 +26,6 @@ export class MemoryLockDriver implements LockDriver {
   }
 
   async extend(name: string, token: bigint, ttlMs: number): Promise<boolean> {
-    this.#open();
     const lease = this.#live(name);
     if (!lease || lease.token !== token) return false;
     lease.expiresAt = wallNow() + ttlMs;
@@ -45,7 +33,6 @@ export class MemoryLockDriver implements LockDriver {
   }
 
   async release(name: string, token: bigint): Promise<boolean> {
-    this.#open();
     const lease = this.#leases.get(name);
     if (!lease || lease.token !== token) return false;
     const wasLive = lease.expiresAt > wallNow();
@@ -55,18 +42,15 @@ export class MemoryLockDriver implements LockDriver {
   }
 
   async inspect(name: string): Promise<{ token: bigint; expiresAt: number } | undefined> {
-    this.#open();
     const lease = this.#live(name);
     return lease && { token: lease.token, expiresAt: lease.expiresAt };
   }
 
   async *fencingCounters(): AsyncIterable<{ name: string; token: bigint }> {
-    this.#open();
     for (const [name, token] of [...this.#counters]) yield { name, token };
   }
 
   async raiseFence(name: string, atLeast: bigint): Promise<bigint> {
-    this.#open();
     const counter = this.#counters.get(name) ?? 0n;
     if (counter >= atLeast) return counter;
     this.#counters.set(name, atLeast);

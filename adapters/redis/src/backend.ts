@@ -6,14 +6,17 @@ import {
   type CacheDriver,
   type CheckpointDriver,
   ConfigError,
+  type DriverEdge,
   type LockDriver,
   monotonicNow,
+  wrapDriver,
 } from "@stowage/core";
 import type { Redis } from "ioredis";
 import { RedisCacheDriver } from "./cache.js";
 import { RedisCheckpointDriver } from "./checkpoint.js";
 import { connect, primaryClient, type RedisClient, serverClient } from "./client.js";
 import { RedisConnection } from "./connection.js";
+import { toStowageError } from "./errors.js";
 import { KeyLayout } from "./key-layout.js";
 import { upgradeLegacyPrefix } from "./legacy-prefix.js";
 import { RedisLockDriver } from "./lock.js";
@@ -35,7 +38,12 @@ export class RedisBackend implements Backend {
   readonly #quorum: readonly Redis[];
   readonly #layouts = new Map<string, KeyLayout>();
   #closed = false;
-  readonly #isClosed = () => this.#closed;
+  /** The driver edges, one per contract so an error names it ("cache get"): ERR_CLOSED after close, ioredis failures as StowageErrors. */
+  readonly #edges = {
+    cache: this.#edge("cache"),
+    lock: this.#edge("lock"),
+    checkpoint: this.#edge("checkpoint"),
+  };
 
   private constructor(
     options: RedisConnectionOptions,
@@ -101,19 +109,27 @@ export class RedisBackend implements Backend {
 
   cache(namespace: string): CacheDriver {
     if (!this.#connection) return refusing<CacheDriver>("cache");
-    return new RedisCacheDriver(this.#connection, this.#layout(namespace), this.#isClosed);
+    return wrapDriver(new RedisCacheDriver(this.#connection, this.#layout(namespace)), this.#edges.cache);
   }
 
   lock(namespace: string): LockDriver {
     const layout = this.#layout(namespace);
     if (this.#quorum.length > 0)
-      return new QuorumLockDriver(this.#quorum, layout, this.#isClosed, this.options.driftFactor);
-    return new RedisLockDriver(this.#connection as RedisConnection, layout, this.#isClosed);
+      return wrapDriver(new QuorumLockDriver(this.#quorum, layout, this.options.driftFactor), this.#edges.lock);
+    return wrapDriver(new RedisLockDriver(this.#connection as RedisConnection, layout), this.#edges.lock);
   }
 
   checkpoint(namespace: string): CheckpointDriver {
     if (!this.#connection) return refusing<CheckpointDriver>("checkpoint");
-    return new RedisCheckpointDriver(this.#connection, this.#layout(namespace), this.#isClosed);
+    return wrapDriver(new RedisCheckpointDriver(this.#connection, this.#layout(namespace)), this.#edges.checkpoint);
+  }
+
+  #edge(contract: string): DriverEdge {
+    return {
+      label: "redis backend",
+      isClosed: () => this.#closed,
+      classify: (error, method) => toStowageError(error, `${contract} ${method}`),
+    };
   }
 
   async health(): Promise<BackendHealth> {
@@ -200,6 +216,13 @@ function describeHosts(options: RedisConnectionOptions): string {
 }
 
 /** Opens the backend a Redis URL names (the adapter's `open`). */
-export function openRedisBackend(options: BackendOpenOptions): Promise<RedisBackend> {
+export async function openRedisBackend(options: BackendOpenOptions): Promise<RedisBackend> {
+  // Redis evicts by its own maxmemory policy; a size we cannot enforce is refused rather than ignored.
+  if (options.maxSizeBytes !== undefined) {
+    throw new ConfigError(
+      "maxSize",
+      "Redis does not take a size limit from stowage; set maxmemory and maxmemory-policy (e.g. allkeys-lru) on the server",
+    );
+  }
   return RedisBackend.open(parseRedisUrl(options.url, options.params, options.options));
 }

@@ -1,10 +1,7 @@
 import { isUtf8 } from "node:buffer";
 import { type CacheDriver, type EntryUpdate, SerializationError, type StoredEntry, wallNow } from "@stowage/core";
 import type { RedisClient } from "./client.js";
-import type { RedisConnection } from "./connection.js";
 import { RedisDriverBase } from "./driver-base.js";
-import { guard } from "./errors.js";
-import type { KeyLayout } from "./key-layout.js";
 import { cacheCompareAndSet, cacheGet, cacheIncr } from "./scripts/cache-scripts.js";
 import { runScript, runScriptBuffer } from "./scripts/lua-script.js";
 
@@ -34,10 +31,6 @@ const orUndefined = (value: Buffer | null): Buffer | undefined => value ?? undef
 
 /** One namespace of the cache on Redis: one key per entry, expired by Redis itself (PX). */
 export class RedisCacheDriver extends RedisDriverBase implements CacheDriver {
-  constructor(connection: RedisConnection, layout: KeyLayout, isClosed: () => boolean) {
-    super(connection, layout, isClosed, "cache");
-  }
-
   async #read(client: RedisClient, key: string): Promise<StoredEntry | undefined> {
     // The remaining time counts from before the request: an expiry copied from here (a hybrid's L1) never outlives the key.
     const sentAt = wallNow();
@@ -60,13 +53,13 @@ export class RedisCacheDriver extends RedisDriverBase implements CacheDriver {
   }
 
   get(key: string): Promise<StoredEntry | undefined> {
-    return this.run("get", (client) => this.#read(client, key));
+    return this.run((client) => this.#read(client, key));
   }
 
   /** A plain GET: the script that also reads PTTL costs the server several times as much. */
   getValue(key: string): Promise<Uint8Array | undefined> {
     const redisKey = this.layout.cacheKey(key);
-    return this.run("get", (client) => client.getBuffer(redisKey).then(orUndefined));
+    return this.run((client) => client.getBuffer(redisKey).then(orUndefined));
   }
 
   /**
@@ -75,7 +68,7 @@ export class RedisCacheDriver extends RedisDriverBase implements CacheDriver {
    */
   expiresAt(key: string): Promise<number | null | undefined> {
     const redisKey = this.layout.cacheKey(key);
-    return this.run("expiresAt", (client) => {
+    return this.run((client) => {
       const sentAt = wallNow();
       return client.pttl(redisKey).then((ms) => (ms === -2 ? undefined : ms === -1 ? null : sentAt + ms));
     });
@@ -83,34 +76,30 @@ export class RedisCacheDriver extends RedisDriverBase implements CacheDriver {
 
   getMany(keys: readonly string[]): Promise<(StoredEntry | undefined)[]> {
     // One command per key: the connection sends them in one write, and on a Cluster they may live on different primaries.
-    return this.run("getMany", (client) => Promise.all(keys.map((key) => this.#read(client, key))));
+    return this.run((client) => Promise.all(keys.map((key) => this.#read(client, key))));
   }
 
   set(key: string, entry: StoredEntry): Promise<void> {
-    return this.run("set", (client) => this.#write(client, key, entry));
+    return this.run((client) => this.#write(client, key, entry));
   }
 
   /**
    * The JSON codec's text as it is: ioredis writes a string argument as its UTF-8 bytes, the same
-   * bytes set() stores, without core encoding it and commandValue decoding it again. Texts over
-   * TEXT_VALUE_BYTES of UTF-8 go as one Buffer, as in commandValue.
+   * bytes set() stores, without core encoding it and commandValue decoding it again. Long texts
+   * stay strings too: ioredis copies a string command once into the socket, a Buffer one twice.
    */
   setText(key: string, text: string, expiresAt: number | null): Promise<void> {
-    const short =
-      text.length <= TEXT_VALUE_BYTES &&
-      (text.length * 3 <= TEXT_VALUE_BYTES || Buffer.byteLength(text, "utf8") <= TEXT_VALUE_BYTES);
-    const value = short ? text : Buffer.from(text, "utf8");
-    return this.run("set", (client) => this.#store(client, key, value, expiresAt));
+    return this.run((client) => this.#store(client, key, text, expiresAt));
   }
 
   setMany(entries: readonly { key: string; entry: StoredEntry }[]): Promise<void> {
-    return this.run("setMany", async (client) => {
+    return this.run(async (client) => {
       await Promise.all(entries.map(({ key, entry }) => this.#write(client, key, entry)));
     });
   }
 
   add(key: string, entry: StoredEntry): Promise<boolean> {
-    return this.run("add", async (client) => {
+    return this.run(async (client) => {
       const px = pxFor(entry.expiresAt);
       const redisKey = this.layout.cacheKey(key);
       // The ttl ran out in flight: nothing to store, but the answer is still whether the key was absent.
@@ -123,18 +112,18 @@ export class RedisCacheDriver extends RedisDriverBase implements CacheDriver {
   }
 
   delete(key: string): Promise<boolean> {
-    return this.run("delete", async (client) => (await client.del(this.layout.cacheKey(key))) > 0);
+    return this.run(async (client) => (await client.del(this.layout.cacheKey(key))) > 0);
   }
 
   deleteMany(keys: readonly string[]): Promise<number> {
-    return this.run("deleteMany", async (client) => {
+    return this.run(async (client) => {
       const removed = await Promise.all([...new Set(keys)].map((key) => client.del(this.layout.cacheKey(key))));
       return removed.reduce((sum, n) => sum + n, 0);
     });
   }
 
   incr(key: string, by: number, expiresAtIfCreated: number | null): Promise<number> {
-    return this.run("incr", async (client) => {
+    return this.run(async (client) => {
       const px = pxFor(expiresAtIfCreated);
       try {
         const reply = await runScript(
@@ -154,7 +143,7 @@ export class RedisCacheDriver extends RedisDriverBase implements CacheDriver {
   }
 
   update(key: string, fn: (current: StoredEntry | undefined) => EntryUpdate): Promise<void> {
-    return this.run("update", async (client) => {
+    return this.run(async (client) => {
       const redisKey = this.layout.cacheKey(key);
       // Optimistic: read, compute, and write only if the bytes are still the ones read; retry otherwise.
       for (let attempt = 0; attempt < 1000; attempt++) {
@@ -189,15 +178,14 @@ export class RedisCacheDriver extends RedisDriverBase implements CacheDriver {
   }
 
   async *keys(prefix: string): AsyncIterable<string> {
-    this.assertOpen();
     const upgrade = this.layout.pendingUpgrade();
-    if (upgrade) await guard("cache keys", () => upgrade);
+    if (upgrade) await upgrade;
     const seen = new Set<string>();
     const match = this.layout.cachePattern(prefix);
     for (const node of this.connection.primaries()) {
       let cursor = "0";
       do {
-        const [next, found] = await guard("cache keys", () => node.scan(cursor, "MATCH", match, "COUNT", SCAN_COUNT));
+        const [next, found] = await node.scan(cursor, "MATCH", match, "COUNT", SCAN_COUNT);
         cursor = next;
         for (const redisKey of found) {
           // SCAN may return a key twice; yield each once.
@@ -210,7 +198,7 @@ export class RedisCacheDriver extends RedisDriverBase implements CacheDriver {
   }
 
   clear(): Promise<void> {
-    return this.run("clear", async () => {
+    return this.run(async () => {
       const match = this.layout.cachePattern("");
       await Promise.all(
         this.connection.primaries().map(async (node) => {
@@ -230,11 +218,11 @@ export class RedisCacheDriver extends RedisDriverBase implements CacheDriver {
 
   gc(): Promise<number> {
     // Redis expires keys itself (PX); nothing is left to sweep.
-    return this.run("gc", async () => 0);
+    return this.run(async () => 0);
   }
 
   size(): Promise<{ entries: number; bytes: number }> {
-    return this.run("size", async () => {
+    return this.run(async () => {
       let entries = 0;
       let bytes = 0;
       const match = this.layout.cachePattern("");

@@ -11,9 +11,7 @@ import {
   wallNow,
 } from "@stowage/core";
 import type { RedisClient } from "./client.js";
-import type { RedisConnection } from "./connection.js";
 import { RedisDriverBase } from "./driver-base.js";
-import type { KeyLayout } from "./key-layout.js";
 import {
   checkpointCount,
   checkpointDeleteThread,
@@ -101,10 +99,6 @@ function parseWrite(stored: Buffer): { seq: number; write: StoredWrite } {
  * global sorted set (another slot) indexes checkpoints across threads by id.
  */
 export class RedisCheckpointDriver extends RedisDriverBase implements CheckpointDriver {
-  constructor(connection: RedisConnection, layout: KeyLayout, isClosed: () => boolean) {
-    super(connection, layout, isClosed, "checkpoint");
-  }
-
   #toCheckpoint(threadId: string, ns: string, id: string, header: Buffer, payload: Buffer): StoredCheckpoint {
     const parsed = parseJson<Header>(header, `checkpoint ${id} header`);
     return {
@@ -121,7 +115,7 @@ export class RedisCheckpointDriver extends RedisDriverBase implements Checkpoint
   }
 
   put(checkpoint: StoredCheckpoint, blobs: readonly StoredBlob[]): Promise<void> {
-    return this.run("put", async (client) => {
+    return this.run(async (client) => {
       const { threadId, ns, id } = checkpoint;
       const px = checkpoint.expiresAt === null ? "" : String(Math.max(1, checkpoint.expiresAt - wallNow()));
       const header: Header = {
@@ -148,7 +142,7 @@ export class RedisCheckpointDriver extends RedisDriverBase implements Checkpoint
   }
 
   get(threadId: string, ns: string, id: string | undefined): Promise<LoadedCheckpoint | undefined> {
-    return this.run("get", async (client) => {
+    return this.run(async (client) => {
       const reply = (await runScriptBuffer(
         client,
         checkpointGet,
@@ -172,7 +166,7 @@ export class RedisCheckpointDriver extends RedisDriverBase implements Checkpoint
   }
 
   listPage(query: CheckpointPageQuery): Promise<StoredCheckpoint[]> {
-    return this.run("list", (client) =>
+    return this.run((client) =>
       query.threadId === undefined ? this.#listAll(client, query) : this.#listThread(client, query),
     );
   }
@@ -230,7 +224,7 @@ export class RedisCheckpointDriver extends RedisDriverBase implements Checkpoint
   }
 
   putWrites(threadId: string, ns: string, checkpointId: string, writes: readonly StoredWrite[]): Promise<void> {
-    return this.run("putWrites", async (client) => {
+    return this.run(async (client) => {
       if (writes.length === 0) return;
       const args = writes.flatMap((write) => [
         `${write.taskId}${NUL}${write.index}`,
@@ -245,7 +239,7 @@ export class RedisCheckpointDriver extends RedisDriverBase implements Checkpoint
   }
 
   deleteThread(threadId: string): Promise<void> {
-    return this.run("deleteThread", async (client) => {
+    return this.run(async (client) => {
       const gone = (await runScript(
         client,
         checkpointDeleteThread,
@@ -270,7 +264,7 @@ export class RedisCheckpointDriver extends RedisDriverBase implements Checkpoint
   }
 
   prune(threadId: string, keepLast: number, ns: string | undefined): Promise<number> {
-    return this.run("prune", async (client) => {
+    return this.run(async (client) => {
       const [removed, gone, empty] = (await runScript(
         client,
         checkpointPrune,
@@ -284,14 +278,14 @@ export class RedisCheckpointDriver extends RedisDriverBase implements Checkpoint
   }
 
   countThread(threadId: string): Promise<number> {
-    return this.run("countThread", async (client) =>
+    return this.run(async (client) =>
       Number(await runScript(client, checkpointCount, [this.layout.threadBase(threadId)], [])),
     );
   }
 
   /** Redis expires records itself; gc drops what expired checkpoints left in the indexes, and their writes. */
   gc(): Promise<number> {
-    return this.run("gc", async (client) => {
+    return this.run(async (client) => {
       const index = this.layout.checkpointIndexKey();
       let removed = 0;
       let max: Buffer | string = "+";
@@ -323,7 +317,7 @@ export class RedisCheckpointDriver extends RedisDriverBase implements Checkpoint
   }
 
   size(): Promise<{ threads: number; checkpoints: number }> {
-    return this.run("size", async (client) => {
+    return this.run(async (client) => {
       const [threads, checkpoints] = await Promise.all([
         client.scard(this.layout.threadsKey()),
         client.zcard(this.layout.checkpointIndexKey()),

@@ -18,12 +18,3 @@ export function toStowageError(error: unknown, what: string): StowageError {
   }
   return new BackendUnavailableError(`${what}: Redis is unavailable: ${message}`, { cause: error });
 }
-
-/** Runs `operation`, rethrowing any failure as a StowageError. */
-export async function guard<T>(what: string, operation: () => Promise<T>): Promise<T> {
-  try {
-    return await operation();
-  } catch (error) {
-    throw toStowageError(error, what);
-  }
-}

@@ -1,12 +1,5 @@
 import { randomBytes } from "node:crypto";
-import {
-  BackendUnavailableError,
-  ClosedError,
-  type LeaseGrant,
-  type LockDriver,
-  monotonicNow,
-  wallNow,
-} from "@stowage/core";
+import { BackendUnavailableError, type LeaseGrant, type LockDriver, monotonicNow, wallNow } from "@stowage/core";
 import type { Redis } from "ioredis";
 import type { KeyLayout } from "./key-layout.js";
 import { lockExtend, lockInspect, lockRelease, quorumClaim, quorumCommit } from "./scripts/lock-scripts.js";
@@ -32,20 +25,14 @@ async function settle<T>(promise: Promise<T>): Promise<Outcome<T>> {
 export class QuorumLockDriver implements LockDriver {
   readonly #primaries: readonly Redis[];
   readonly #layout: KeyLayout;
-  readonly #isClosed: () => boolean;
   readonly #driftFactor: number;
   readonly #quorum: number;
 
-  constructor(primaries: readonly Redis[], layout: KeyLayout, isClosed: () => boolean, driftFactor: number) {
+  constructor(primaries: readonly Redis[], layout: KeyLayout, driftFactor: number) {
     this.#primaries = primaries;
     this.#layout = layout;
-    this.#isClosed = isClosed;
     this.#driftFactor = driftFactor;
     this.#quorum = Math.floor(primaries.length / 2) + 1;
-  }
-
-  #assertOpen(): void {
-    if (this.#isClosed()) throw new ClosedError("redis backend");
   }
 
   #onEach<T>(run: (primary: Redis) => Promise<T>): Promise<Outcome<T>[]> {
@@ -63,7 +50,6 @@ export class QuorumLockDriver implements LockDriver {
   }
 
   async tryAcquire(name: string, ttlMs: number): Promise<LeaseGrant | undefined> {
-    this.#assertOpen();
     const started = monotonicNow();
     const keys = [this.#layout.leaseKey(name), this.#layout.fenceKey(name)];
     const claimId = `claim:${randomBytes(12).toString("hex")}`;
@@ -109,7 +95,6 @@ export class QuorumLockDriver implements LockDriver {
   }
 
   async extend(name: string, token: bigint, ttlMs: number): Promise<boolean> {
-    this.#assertOpen();
     const outcomes = await this.#onEach((primary) =>
       runScript(primary, lockExtend, [this.#layout.leaseKey(name)], [String(token), ttlMs]),
     );
@@ -117,7 +102,6 @@ export class QuorumLockDriver implements LockDriver {
   }
 
   async release(name: string, token: bigint): Promise<boolean> {
-    this.#assertOpen();
     const outcomes = await this.#onEach((primary) =>
       runScript(primary, lockRelease, [this.#layout.leaseKey(name)], [String(token)]),
     );
@@ -125,7 +109,6 @@ export class QuorumLockDriver implements LockDriver {
   }
 
   async inspect(name: string): Promise<{ token: bigint; expiresAt: number } | undefined> {
-    this.#assertOpen();
     const sentAt = wallNow();
     const outcomes = await this.#onEach(
       (primary) =>

@@ -1,22 +1,10 @@
 import { describeConformance, openByUrl } from "@stowage/conformance";
-import { createStorage, isStowageError, sleep } from "@stowage/core";
+import { eventually } from "@stowage/conformance/testing";
+import { createStorage, sleep } from "@stowage/core";
 import { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
 import { startSentinelGroup } from "../src/testing/index.js";
 import { portableUrl, skipWithoutBinary } from "./servers.js";
-
-/** Retries `step` while Redis is unavailable (a failover in progress), up to `ms`. */
-async function eventually<T>(step: () => Promise<T>, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    try {
-      return await step();
-    } catch (error) {
-      if (!isStowageError(error, "ERR_BACKEND_UNAVAILABLE") || Date.now() > deadline) throw error;
-      await sleep(100);
-    }
-  }
-}
 
 if (!skipWithoutBinary("conformance: redis Sentinel")) {
   const group = await startSentinelGroup();

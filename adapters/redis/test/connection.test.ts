@@ -70,7 +70,7 @@ if (!skipWithoutBinary("redis connection batching")) {
       expect(writes).toBeLessThan(640 / 4);
     });
 
-    it("a turn mixing text and Buffer commands sends them in order in one write, and the socket gets its own write back", async () => {
+    it("a turn mixing text and Buffer commands keeps their order, and the socket gets its own write back", async () => {
       const connection = new RedisConnection(client, true);
       const binary = Buffer.from([0, 255, 1, 254, 0xc3, 0x28]);
       const writes = await countWrites(client, () =>
@@ -81,11 +81,53 @@ if (!skipWithoutBinary("redis connection batching")) {
           connection.use((c) => c.set("mix:c", "3")),
         ]),
       );
-      expect(writes).toBe(1);
+      // The short texts before the Buffer, the Buffer, the short texts after it.
+      expect(writes).toBeLessThanOrEqual(3);
       expect(await client.get("mix:a")).toBe("2");
       expect(await client.getBuffer("mix:b")).toEqual(binary);
       expect(await client.get("mix:c")).toBe("3");
       expect(Object.hasOwn(client.stream, "write")).toBe(false);
+    });
+
+    it("a command carrying a long value goes to the socket at once, not held until the turn ends", async () => {
+      const connection = new RedisConnection(client, true);
+      const long = "v".repeat(10_000);
+      let writtenDuringCall = -1;
+      const writes = await countWrites(client, async () => {
+        const before = connection.use((c) => c.set("long:a", "short"));
+        let counted = 0;
+        const socket = client.stream as Socket & { _writeGeneric: (...args: unknown[]) => unknown };
+        const counting = socket._writeGeneric;
+        socket._writeGeneric = function once(this: Socket, ...args: unknown[]) {
+          counted++;
+          return counting.apply(this, args);
+        };
+        const set = connection.use((c) => c.set("long:b", long));
+        writtenDuringCall = counted;
+        socket._writeGeneric = counting;
+        await Promise.all([before, set]);
+      });
+      // The joined short text before it, then the long command itself, both inside the call.
+      expect(writtenDuringCall).toBe(2);
+      expect(writes).toBe(2);
+      expect(await client.get("long:a")).toBe("short");
+      expect(await client.get("long:b")).toBe(long);
+    });
+
+    it("random mixes of short, long and Buffer commands in one turn all land, in order per key", async () => {
+      const connection = new RedisConnection(client, true);
+      for (let round = 0; round < 20; round++) {
+        const sizes = Array.from(
+          { length: 40 },
+          () => [1, 500, 1024, 1025, 5000][Math.floor(Math.random() * 5)] as number,
+        );
+        const values = sizes.map((size, i) => (i % 7 === 3 ? Buffer.alloc(size, i % 251) : `${i}:`.padEnd(size, "x")));
+        await Promise.all(values.map((value, i) => connection.use((c) => c.set(`rand:${i % 5}`, value))));
+        for (let k = 0; k < 5; k++) {
+          const last = values.findLast((_, i) => i % 5 === k);
+          expect(await client.getBuffer(`rand:${k}`)).toEqual(Buffer.from(last as string | Buffer));
+        }
+      }
     });
 
     it("with pipelining off, each command is its own write", async () => {

@@ -178,7 +178,7 @@ if (!skipWithoutBinary("redis checkpoint identifiers")) {
           { taskId: "a", index: 0, channel: "c", value: 1 },
         ]);
         await storage.checkpoint.deleteThread("u");
-        expect(await storage.checkpoint.stats()).toEqual({ threads: 0, checkpoints: 0 });
+        expect(await storage.checkpoint.stats()).toMatchObject({ threads: 0, checkpoints: 0 });
         await (await storage.lock.acquire("job", { ttl: 5_000 })).release();
         await storage.cache.clear();
         const left = (await allKeys(server)).map(String).filter((key) => key.startsWith("stowage:leftovers:"));
@@ -228,7 +228,7 @@ if (!skipWithoutBinary("redis checkpoint identifiers")) {
           expect(lease.token).toBeGreaterThan(fences.get(prefix) as bigint);
           await lease.release();
           await storage.checkpoint.deleteThread("thread-1");
-          expect(await storage.checkpoint.stats()).toEqual({ threads: 0, checkpoints: 0 });
+          expect(await storage.checkpoint.stats()).toMatchObject({ threads: 0, checkpoints: 0 });
         } finally {
           await storage.close();
         }

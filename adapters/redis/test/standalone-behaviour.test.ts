@@ -1,4 +1,5 @@
-import { createStorage, isStowageError, newCheckpointId, type Storage, sleep } from "@stowage/core";
+import { eventually } from "@stowage/conformance/testing";
+import { createStorage, isStowageError, newCheckpointId, type Storage } from "@stowage/core";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort, startStandalone, type TestServer } from "../src/testing/index.js";
@@ -13,19 +14,6 @@ async function failure(operation: () => Promise<unknown>): Promise<{ error: unkn
     return { error, ms: performance.now() - started };
   }
   throw new Error("the operation succeeded while Redis was down");
-}
-
-/** Retries until Redis answers again (the client reconnects by itself), up to 15 s. */
-async function eventually<T>(step: () => Promise<T>): Promise<T> {
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    try {
-      return await step();
-    } catch (error) {
-      if (!isStowageError(error, "ERR_BACKEND_UNAVAILABLE") || Date.now() > deadline) throw error;
-      await sleep(100);
-    }
-  }
 }
 
 /** Every key of the server, read with SCAN (the test's own look; the adapter never lists the keyspace). */

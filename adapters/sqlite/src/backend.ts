@@ -7,6 +7,7 @@ import {
   type LockDriver,
   monotonicNow,
   wallNow,
+  wrapDriver,
 } from "@stowage/core";
 import { SqliteCacheDriver } from "./cache.js";
 import { SqliteCheckpointDriver } from "./checkpoint.js";
@@ -44,7 +45,7 @@ export class SqliteBackend implements Backend {
   cache(namespace: string): CacheDriver {
     let driver = this.#caches.get(namespace);
     if (!driver) {
-      driver = new SqliteCacheDriver(this.#file, namespace, this.#maxSizeBytes);
+      driver = wrapDriver(new SqliteCacheDriver(this.#file, namespace, this.#maxSizeBytes), this.#file.edge);
       this.#caches.set(namespace, driver);
     }
     return driver;
@@ -53,7 +54,7 @@ export class SqliteBackend implements Backend {
   lock(namespace: string): LockDriver {
     let driver = this.#locks.get(namespace);
     if (!driver) {
-      driver = new SqliteLockDriver(this.#file, namespace, this.#released);
+      driver = wrapDriver(new SqliteLockDriver(this.#file, namespace, this.#released), this.#file.edge);
       this.#locks.set(namespace, driver);
     }
     return driver;
@@ -62,7 +63,7 @@ export class SqliteBackend implements Backend {
   checkpoint(namespace: string): CheckpointDriver {
     let driver = this.#checkpoints.get(namespace);
     if (!driver) {
-      driver = new SqliteCheckpointDriver(this.#file, namespace);
+      driver = wrapDriver(new SqliteCheckpointDriver(this.#file, namespace), this.#file.edge);
       this.#checkpoints.set(namespace, driver);
     }
     return driver;

@@ -1,3 +1,5 @@
+import { wallNow } from "@stowage/core";
+
 let lastStamp = 0;
 
 /**
@@ -5,7 +7,7 @@ let lastStamp = 0;
  * touches in one millisecond still order; across processes stamps order to the millisecond.
  */
 export function recencyStamp(): number {
-  const now = Date.now() * 1000;
+  const now = wallNow() * 1000;
   lastStamp = now > lastStamp ? now : lastStamp + 1;
   return lastStamp;
 }

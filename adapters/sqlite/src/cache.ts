@@ -108,7 +108,7 @@ export class SqliteCacheDriver implements CacheDriver {
   }
 
   async get(key: string): Promise<StoredEntry | undefined> {
-    return this.#file.use(() => this.#live(key, wallNow()));
+    return this.#live(key, wallNow());
   }
 
   async getValue(key: string): Promise<Uint8Array | undefined> {
@@ -129,7 +129,7 @@ export class SqliteCacheDriver implements CacheDriver {
 
   async set(key: string, entry: StoredEntry): Promise<void> {
     // Without a limit a set is one autocommit statement: the cheapest durable write SQLite has.
-    if (this.#maxSizeBytes === undefined) this.#file.use(() => this.#store(key, entry));
+    if (this.#maxSizeBytes === undefined) this.#store(key, entry);
     else this.#write(() => this.#store(key, entry));
   }
 

@@ -1,4 +1,4 @@
-import { BackendUnavailableError, CorruptDataError, StowageError } from "@stowage/core";
+import { BackendUnavailableError, CorruptDataError, isStowageError, type StowageError } from "@stowage/core";
 import Database from "better-sqlite3";
 
 /** Codes that mean the file is not (or no longer) a readable SQLite database. */
@@ -6,7 +6,7 @@ const CORRUPT_CODES = new Set(["SQLITE_NOTADB", "SQLITE_CORRUPT", "SQLITE_CORRUP
 
 /** Turns an SQLite failure into the StowageError a caller can act on; other StowageErrors pass through. */
 export function translateSqliteError(error: unknown, path: string): unknown {
-  if (error instanceof StowageError) return error;
+  if (isStowageError(error)) return error;
   if (error instanceof Database.SqliteError) {
     // JSON functions run only on JSON this package stored (a checkpoint's channels): malformed means damaged.
     const damagedJson = error.code === "SQLITE_ERROR" && error.message.startsWith("malformed JSON");
@@ -17,4 +17,12 @@ export function translateSqliteError(error: unknown, path: string): unknown {
     return new BackendUnavailableError(`sqlite ${path}: ${error.message} (${error.code})`, { cause: error });
   }
   return error;
+}
+
+/** The driver edge's classifier: an SQLite failure as translated above, anything else from the driver as unavailable. */
+export function classifySqliteError(error: unknown, path: string, method: string): StowageError {
+  const translated = translateSqliteError(error, path);
+  if (isStowageError(translated)) return translated;
+  const message = error instanceof Error ? error.message : String(error);
+  return new BackendUnavailableError(`sqlite ${path} ${method}: ${message}`, { cause: error });
 }

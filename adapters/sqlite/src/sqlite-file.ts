@@ -1,10 +1,10 @@
 import { accessSync, closeSync, constants, linkSync, openSync, rmSync, statSync } from "node:fs";
-import { ClosedError, ConfigError, ensurePrivateParent, PRIVATE_FILE_MODE } from "@stowage/core";
+import { ConfigError, type DriverEdge, ensurePrivateParent, PRIVATE_FILE_MODE } from "@stowage/core";
 import Database from "better-sqlite3";
 import { assertStowageDatabase } from "./database-header.js";
 import { DEFAULT_BUSY_TIMEOUT_MS, type SqliteOptions } from "./options.js";
 import { enableSizeLimits, migrate, sizeLimitsEnabled } from "./schema.js";
-import { translateSqliteError } from "./sqlite-errors.js";
+import { classifySqliteError, translateSqliteError } from "./sqlite-errors.js";
 
 const SIZE_LIMIT_RECHECK_MS = 1_000;
 
@@ -17,12 +17,19 @@ export class SqliteFile {
   #sizeLimits = false;
   #sizeLimitsCheckedAt = Number.NEGATIVE_INFINITY;
   readonly #transaction: Database.Transaction<(body: () => unknown) => unknown>;
+  /** The edge every driver on this file is wrapped in: ERR_CLOSED after close, SQLite errors as StowageErrors. */
+  readonly edge: DriverEdge;
 
   private constructor(path: string, db: Database.Database, synchronous: "normal" | "full") {
     this.path = path;
     this.db = db;
     this.synchronous = synchronous;
     this.#transaction = db.transaction((body: () => unknown) => body());
+    this.edge = {
+      label: `sqlite database ${path}`,
+      isClosed: () => this.#closed,
+      classify: (error, method) => classifySqliteError(error, path, method),
+    };
   }
 
   /**
@@ -66,9 +73,8 @@ export class SqliteFile {
     return this.#closed;
   }
 
-  /** Runs `body` on the open connection, turning SQLite failures into StowageErrors. */
+  /** Runs `body`, turning SQLite failures into StowageErrors: for work outside a driver method (statements prepared at construction, health). */
   use<T>(body: () => T): T {
-    if (this.#closed) throw new ClosedError(`sqlite database ${this.path}`);
     try {
       return body();
     } catch (error) {
@@ -78,12 +84,12 @@ export class SqliteFile {
 
   /** Runs `body` in a write transaction taken up front (BEGIN IMMEDIATE), so it never has to upgrade a read lock. */
   write<T>(body: () => T): T {
-    return this.use(() => this.#transaction.immediate(body) as T);
+    return this.#transaction.immediate(body) as T;
   }
 
   /** Runs `body` in one read transaction, so that its several reads see one snapshot. */
   read<T>(body: () => T): T {
-    return this.use(() => this.#transaction.deferred(body) as T);
+    return this.#transaction.deferred(body) as T;
   }
 
   close(): void {

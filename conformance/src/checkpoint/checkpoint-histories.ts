@@ -274,7 +274,7 @@ export async function runHistory(
       }
     }
   }
-  expect(await store.stats(), "end: stats").toEqual(model.stats());
+  expect(await store.stats(), "end: stats").toMatchObject(model.stats());
 }
 
 /** Model-based histories over the checkpoint contract: each step of a random history checked against a plain model. */

@@ -1,4 +1,5 @@
-import { ConfigError } from "@stowage/core";
+import { readFileSync } from "node:fs";
+import { ConfigError, isStowageError } from "@stowage/core";
 import { Command, CommanderError, Option } from "commander";
 import { bench } from "./commands/bench.js";
 import { check } from "./commands/check.js";
@@ -45,10 +46,14 @@ function parsePositive(flag: string) {
   };
 }
 
+const VERSION = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string })
+  .version;
+
 /** Builds the `stowage` program; each action resolves to the exit code. */
 export function buildProgram(setExit: (code: number) => void): Command {
   const program = new Command("stowage")
     .description("One interface for a cache, a lock and a checkpoint store on memory, SQLite, LMDB, files or Redis.")
+    .version(VERSION, "-V, --version", "print the version of @stowage/cli")
     .showHelpAfterError(false)
     .addHelpText("after", EXIT_HELP)
     .exitOverride()
@@ -168,7 +173,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
 
   program
     .command("bench")
-    .description("the benchmark harness (same arguments as npm run bench; --help for them)")
+    .description("the benchmark harness of @stowage/bench (install it; stowage bench --help for its options)")
     .allowUnknownOption()
     .helpOption(false)
     .argument("[args...]")
@@ -183,15 +188,26 @@ export async function runCli(argv: string[]): Promise<number> {
   const program = buildProgram((c) => {
     code = c;
   });
+  // Under --json a failure is a document too, so a script reading stdout always gets one.
+  const json = argv.slice(2).includes("--json") && argv[2] !== "bench";
   try {
     await program.parseAsync(argv);
     return code;
   } catch (error) {
     if (error instanceof CommanderError) {
       if (["commander.helpDisplayed", "commander.version", "commander.help"].includes(error.code)) return EXIT.ok;
+      if (json) printJsonFailure("ERR_USAGE", error.message.replace(/^error: /, ""));
       return EXIT.usage;
     }
     process.stderr.write(`${describeError(error)}\n`);
+    if (json) {
+      const code = isStowageError(error) ? error.code : "ERR_INTERNAL";
+      printJsonFailure(code, (error as Error)?.message ?? String(error));
+    }
     return exitCodeFor(error);
   }
+}
+
+function printJsonFailure(code: string, message: string): void {
+  process.stdout.write(`${JSON.stringify({ ok: false, code, message })}\n`);
 }

@@ -82,7 +82,7 @@ describe("stowage migrate's fencing counters", () => {
   it("a backend that cannot list or raise its counters (redlock://) is refused before anything is copied, naming --only", async () => {
     const { assertFencesMovable } = await import("../src/migrate/copy-fences.js");
     const { MemoryLockDriver } = await import("@stowage/memory");
-    const full = new MemoryLockDriver(() => false);
+    const full = new MemoryLockDriver();
     const quorum = {
       tryAcquire: full.tryAcquire.bind(full),
       extend: full.extend.bind(full),

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { waitUntil } from "@stowage/conformance/testing";
 import { createStorage, type Storage } from "@stowage/core";
 import { redisTestAvailability, startStandalone, type TestServer } from "@stowage/redis/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -65,15 +66,6 @@ async function fill(url: string): Promise<void> {
   }
 }
 
-async function waitUntil(check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  throw new Error("condition not met in time");
-}
-
 /** Migrates, SIGKILLs the command half way through the checkpoints, runs it again, and checks the result. */
 async function interruptedMigration(from: string, to: string): Promise<void> {
   await fill(from);
@@ -83,7 +75,11 @@ async function interruptedMigration(from: string, to: string): Promise<void> {
   try {
     const child = startCli(["migrate", "--from", from, "--to", to, "--batch", "100"]);
     const exited = new Promise((resolve) => child.once("exit", resolve));
-    await waitUntil(async () => (await target.checkpoint.stats()).checkpoints >= (THREADS * PER_THREAD) / 4, 120_000);
+    await waitUntil(
+      "a quarter of the checkpoints in the target",
+      async () => (await target.checkpoint.stats()).checkpoints >= (THREADS * PER_THREAD) / 4,
+      120_000,
+    );
     child.kill("SIGKILL");
     await exited;
     const atKill = (await target.checkpoint.stats()).checkpoints;
@@ -117,7 +113,7 @@ async function interruptedMigration(from: string, to: string): Promise<void> {
     expect(ttl).toBeGreaterThan(3_000_000);
     expect(ttl).toBeLessThanOrEqual(3_600_000);
     expect(await target.cache.ttl("entry:1")).toBe(Number.POSITIVE_INFINITY);
-    expect(await target.checkpoint.stats()).toEqual({ threads: THREADS, checkpoints: THREADS * PER_THREAD });
+    expect(await target.checkpoint.stats()).toMatchObject({ threads: THREADS, checkpoints: THREADS * PER_THREAD });
     for (const threadId of ["thread:0", "thread:150", "thread:299"]) {
       const [a, b] = await Promise.all([
         source.checkpoint.get(threadId, { ns: "sub" }),

@@ -1,10 +1,22 @@
 import type { BackendHealth } from "./drivers/backend.js";
 import type { JsonObject } from "./json.js";
+import type { OperationLatency } from "./observability/operation-stats.js";
+
+export type { OperationLatency };
 
 /** Per-call options of cache writes. */
 export interface SetOptions {
   /** Milliseconds to live (positive integer); the store's default TTL when left out. */
   ttl?: number;
+}
+
+/** Per-call options of getOrSet. */
+export interface GetOrSetOptions extends SetOptions {
+  /**
+   * "load": while the backend is unavailable (ERR_BACKEND_UNAVAILABLE), run the loader and return
+   * its value without storing it, counted in stats().degradedLoads. "throw" (the default) rejects.
+   */
+  onBackendUnavailable?: "throw" | "load";
 }
 
 /** Counters kept by every cache, in this process. */
@@ -17,10 +29,31 @@ export interface CacheStats {
   loads: number;
   /** getOrSet callers that joined a load already under way. */
   sharedLoads: number;
+  /** getOrSet loads whose value was returned unstored because the backend was unavailable. */
+  degradedLoads: number;
   /** Operations that failed in the backend (unreachable, corrupt data); refused input is not counted. */
   errors: number;
   /** True when the backend did not answer just now: entries and bytes are the last values it gave. */
   sizeStale?: boolean;
+  /** Latency of each operation called at least once, in this process. */
+  operations: Record<string, OperationLatency>;
+}
+
+/** Counters kept by every lock store, in this process. */
+export interface LockStats {
+  /** Leases granted (acquire, tryAcquire, withLock). */
+  acquisitions: number;
+  /** acquire calls that found the name held and waited (granted or not). */
+  waits: number;
+  /** Milliseconds spent in those waits, in all and in the longest. */
+  waitTotalMs: number;
+  waitMaxMs: number;
+  /** acquire calls that gave up after waitMs (LockTimeoutError). */
+  timeouts: number;
+  /** Leases found expired or taken when extended or released. */
+  lost: number;
+  releases: number;
+  operations: Record<string, OperationLatency>;
 }
 
 /** The cache contract: every backend keeps these promises (see DESIGN.md). */
@@ -48,7 +81,7 @@ export interface Cache extends AsyncDisposable {
   /** Stores the value only when the key is absent or expired, atomically; true when stored. */
   add(key: string, value: unknown, options?: SetOptions): Promise<boolean>;
   /** Returns the cached value, or runs `load` once per key in this process (concurrent callers share it) and stores its result. */
-  getOrSet<T>(key: string, load: () => T | Promise<T>, options?: SetOptions): Promise<T>;
+  getOrSet<T>(key: string, load: () => T | Promise<T>, options?: GetOrSetOptions): Promise<T>;
   /** Yields live keys starting with `prefix` (all when empty). */
   keys(prefix?: string): AsyncIterable<string>;
   /** Removes every entry of this namespace only. */
@@ -126,6 +159,8 @@ export interface Lock extends AsyncDisposable {
   ): Promise<T>;
   /** The current holder's token and expiry, or undefined when free. */
   inspect(name: string): Promise<{ token: bigint; expiresAt: number } | undefined>;
+  /** Acquisitions, waits, timeouts and lost leases counted in this process. */
+  stats(): Promise<LockStats>;
   health(): Promise<BackendHealth>;
   close(): Promise<void>;
 }
@@ -222,7 +257,7 @@ export interface CheckpointStore extends AsyncDisposable {
   /** Counts every record the backend holds for the thread (0 after deleteThread). */
   countThread(threadId: string): Promise<number>;
   gc(): Promise<number>;
-  stats(): Promise<{ threads: number; checkpoints: number }>;
+  stats(): Promise<{ threads: number; checkpoints: number; operations: Record<string, OperationLatency> }>;
   health(): Promise<BackendHealth>;
   close(): Promise<void>;
 }

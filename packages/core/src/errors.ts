@@ -11,14 +11,31 @@ export type StowageErrorCode =
   | "ERR_CORRUPT_DATA"
   | "ERR_CLOSED";
 
+/** Marks a StowageError from any copy of core (an adapter may bundle its own), where `instanceof` would miss it. */
+const BRAND = Symbol.for("stowage.error");
+
 /** Every error the SDK throws; `code` is stable across releases, `message` is for people. */
 export class StowageError extends Error {
   readonly code: StowageErrorCode;
+  declare readonly [BRAND]: true;
   constructor(code: StowageErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.code = code;
     this.name = new.target.name;
   }
+
+  /** `x instanceof StowageError` holds for one made by another copy of core; subclasses keep the usual check. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the class the check runs on, which picks the check.
+    if (this === StowageError) return isBranded(value);
+    // biome-ignore lint/complexity/noThisInStatic: as above.
+    return Function.prototype[Symbol.hasInstance].call(this, value);
+  }
+}
+Object.defineProperty(StowageError.prototype, BRAND, { value: true });
+
+function isBranded(value: unknown): boolean {
+  return typeof value === "object" && value !== null && (value as { [BRAND]?: unknown })[BRAND] === true;
 }
 
 export class InvalidKeyError extends StowageError {
@@ -50,7 +67,8 @@ export class ConfigError extends StowageError {
   /** The configuration field that was wrong (e.g. "url", "cache.maxSize"). */
   readonly field: string;
   constructor(field: string, message: string, options?: { cause?: unknown }) {
-    super("ERR_CONFIG", `${field}: ${message}`, options);
+    // A message that already starts with its field ("x must be …") is not prefixed twice.
+    super("ERR_CONFIG", message.startsWith(`${field} `) ? message : `${field}: ${message}`, options);
     this.field = field;
   }
 }
@@ -87,5 +105,5 @@ export class ClosedError extends StowageError {
 
 /** True when `error` is a StowageError, optionally with the given code. */
 export function isStowageError(error: unknown, code?: StowageErrorCode): error is StowageError {
-  return error instanceof StowageError && (code === undefined || error.code === code);
+  return isBranded(error) && (code === undefined || (error as StowageError).code === code);
 }

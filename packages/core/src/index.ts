@@ -27,6 +27,7 @@ export {
 export type { StorageConfig, StoreConfig } from "./config/store-config.js";
 export type * from "./contracts.js";
 export { addToCounter, decodeCounter, encodeCounter } from "./counter-text.js";
+export { type DriverEdge, driverMembers, wrapDriver } from "./drivers/driver-edge.js";
 export type * from "./drivers/index.js";
 export * from "./errors.js";
 export type { JsonObject, JsonValue } from "./json.js";
@@ -39,8 +40,31 @@ export {
   PRIVATE_DIR_MODE,
   PRIVATE_FILE_MODE,
 } from "./local-files.js";
-export { LeaseHandle } from "./lock/lease-handle.js";
+export { LeaseHandle, type LeaseObserver } from "./lock/lease-handle.js";
 export { LOCK_DEFAULTS, LockStore, type LockStoreOptions } from "./lock/lock-store.js";
+export {
+  type BackendMessage,
+  type BusReconnectMessage,
+  type CacheHitMessage,
+  type CacheMissMessage,
+  type CacheWriteMessage,
+  type CheckpointMessage,
+  EVENT_CHANNELS,
+  type LockMessage,
+  type LockWaitedMessage,
+  type OperationContext,
+  type StoreKind,
+  TRACE_CHANNELS,
+} from "./observability/channels.js";
+export { instrument, TRACED_OPERATIONS } from "./observability/instrument.js";
+export { LATENCY_BUCKETS_MS, OperationStats } from "./observability/operation-stats.js";
+export {
+  publishBusReconnect,
+  publishCacheDelete,
+  publishCacheHit,
+  publishCacheMiss,
+  publishCacheSet,
+} from "./observability/publish.js";
 export { createStorage, type Storage, storageFromBackend } from "./storage.js";
 export type { BackendHandle } from "./store-base.js";
 export { assertTtl, expiresAtFor, isExpired, MAX_TTL_MS, remainingMs } from "./ttl.js";

@@ -11,6 +11,7 @@ import type { Backend, BackendHealth } from "./drivers/backend.js";
 import { ConfigError, type InvalidArgumentError } from "./errors.js";
 import { assertNamespace } from "./keys.js";
 import { LOCK_DEFAULTS, LockStore } from "./lock/lock-store.js";
+import { instrument } from "./observability/instrument.js";
 import type { BackendHandle } from "./store-base.js";
 
 /** A cache, a lock and a checkpoint store, opened together and closed together. */
@@ -163,6 +164,9 @@ function buildStores(stores: ResolvedStore[], backends: Map<string, Backend>): S
       ...(checkpointCfg.defaultTtl !== undefined ? { defaultTtl: checkpointCfg.defaultTtl } : {}),
     },
   );
+  instrument(cache, "cache");
+  instrument(lock, "lock");
+  instrument(checkpoint, "checkpoint");
   const close = async () => {
     await Promise.all([cache.close(), lock.close(), checkpoint.close()]);
   };

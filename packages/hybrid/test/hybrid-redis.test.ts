@@ -1,6 +1,6 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
+import { type JsonLinesChild, spawnJsonLines, waitUntil } from "@stowage/conformance/testing";
 import { createStorage, isStowageError, parseMultiHostUrl, type Storage } from "@stowage/core";
 import { createHybridCache, type HybridCache } from "@stowage/hybrid";
 import { openBus, type RedisBus } from "@stowage/redis";
@@ -22,14 +22,6 @@ const WORKER = fileURLToPath(new URL("./hybrid-worker.mjs", import.meta.url));
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const namespace = () => `hybrid-${randomBytes(4).toString("hex")}`;
 
-async function waitUntil(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
-
 async function errorCode(action: Promise<unknown>): Promise<string | undefined> {
   try {
     await action;
@@ -41,42 +33,29 @@ async function errorCode(action: Promise<unknown>): Promise<string | undefined> 
 
 /** One hybrid instance in a separate node process (see hybrid-worker.mjs). */
 class WorkerInstance {
-  readonly #child: ChildProcess;
-  readonly messages: Record<string, unknown>[] = [];
-  #buffer = "";
+  readonly #worker: JsonLinesChild;
   #nextId = 0;
 
   constructor(url: string, ns: string) {
-    this.#child = spawn(process.execPath, [WORKER, url, ns], { stdio: ["pipe", "pipe", "inherit"] });
-    this.#child.stdout?.on("data", (chunk: Buffer) => {
-      this.#buffer += chunk.toString();
-      const lines = this.#buffer.split("\n");
-      this.#buffer = lines.pop() ?? "";
-      for (const line of lines) if (line.trim()) this.messages.push(JSON.parse(line) as Record<string, unknown>);
-    });
+    this.#worker = spawnJsonLines(WORKER, [url, ns], { label: "hybrid-worker" });
   }
 
-  async waitFor(match: (m: Record<string, unknown>) => boolean, timeoutMs = 15_000): Promise<Record<string, unknown>> {
-    let found: Record<string, unknown> | undefined;
-    await waitUntil(
-      "a worker message",
-      () => {
-        found = this.messages.find(match);
-        return found !== undefined;
-      },
-      timeoutMs,
-    );
-    return found as Record<string, unknown>;
+  get messages(): Record<string, unknown>[] {
+    return this.#worker.messages;
+  }
+
+  waitFor(match: (m: Record<string, unknown>) => boolean, timeoutMs = 15_000): Promise<Record<string, unknown>> {
+    return this.#worker.waitFor(match, timeoutMs);
   }
 
   async call(command: Record<string, unknown>): Promise<Record<string, unknown>> {
     const id = ++this.#nextId;
-    this.#child.stdin?.write(`${JSON.stringify({ ...command, id })}\n`);
+    this.#worker.send(JSON.stringify({ ...command, id }));
     return this.waitFor((m) => m.id === id);
   }
 
   kill(): void {
-    this.#child.kill("SIGKILL");
+    this.#worker.child.kill("SIGKILL");
   }
 }
 

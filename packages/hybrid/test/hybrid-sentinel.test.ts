@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { createStorage, isStowageError, parseMultiHostUrl } from "@stowage/core";
+import { eventually, waitUntil } from "@stowage/conformance/testing";
+import { createStorage, parseMultiHostUrl } from "@stowage/core";
 import { createHybridCache, type HybridCache } from "@stowage/hybrid";
 import { openBus, type RedisBus } from "@stowage/redis";
 import {
@@ -19,27 +20,6 @@ const skipReason = needsBinaryReason(
 if (skipReason) console.warn(`[hybrid sentinel] ${skipReason}`);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function waitUntil(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
-
-/** Retries `step` while Redis is unavailable (the failover in progress). */
-async function eventually<T>(step: () => Promise<T>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await step();
-    } catch (error) {
-      if (!isStowageError(error, "ERR_BACKEND_UNAVAILABLE") || Date.now() > deadline) throw error;
-      await sleep(50);
-    }
-  }
-}
 
 const quantile = (sorted: number[], q: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;

@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { waitUntil } from "@stowage/conformance/testing";
 import type { CacheBus, CacheDriver, CacheStore, StoredEntry } from "@stowage/core";
 import { BackendUnavailableError, createStorage, isStowageError } from "@stowage/core";
 import {
@@ -70,14 +71,6 @@ function refusingSender(end: InProcessBusEnd): CacheBus & { refuse: boolean } {
     onDisconnect: (handler) => end.onDisconnect(handler),
     close: () => end.close(),
   };
-}
-
-async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
 }
 
 async function expectUnavailable(action: Promise<unknown>): Promise<void> {

@@ -1,9 +1,8 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createConnection, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createStorage } from "@stowage/core";
+import { startStandalone } from "@stowage/redis/testing";
 
 /** One backend the interop suites run on: a URL, or why it is skipped in this run. */
 export interface BackendUnderTest {
@@ -14,46 +13,14 @@ export interface BackendUnderTest {
 }
 
 /** Temporary directories and servers made for this test file, removed by `releaseBackends`. */
-const cleanups: (() => void)[] = [];
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-    });
-  });
-}
-
-function answersPing(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ host: "127.0.0.1", port }, () => socket.write("PING\r\n"));
-    socket.once("data", (data) => {
-      socket.destroy();
-      resolve(data.toString().startsWith("+PONG"));
-    });
-    socket.once("error", () => resolve(false));
-  });
-}
+const cleanups: (() => void | Promise<void>)[] = [];
 
 /** `REDIS_URL`, or a redis-server of our own on a free loopback port (no persistence). */
 async function redisUrl(): Promise<string> {
   if (process.env.REDIS_URL) return process.env.REDIS_URL;
-  const port = await freePort();
-  const server: ChildProcess = spawn(
-    "redis-server",
-    ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-    { stdio: "ignore" },
-  );
-  const failed = new Promise<never>((_, reject) => server.once("error", reject));
-  cleanups.push(() => server.kill("SIGTERM"));
-  for (let attempt = 0; attempt < 100; attempt++) {
-    if (await Promise.race([answersPing(port), failed])) return `redis://127.0.0.1:${port}`;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`redis-server on port ${port} did not answer PING within 5 s`);
+  const server = await startStandalone();
+  cleanups.push(() => server.stop());
+  return server.url;
 }
 
 /**
@@ -100,8 +67,8 @@ function isCi(): boolean {
 }
 
 /** Stops the servers and removes the directories `backendsUnderTest` made. */
-export function releaseBackends(): void {
-  for (const cleanup of cleanups.splice(0)) cleanup();
+export async function releaseBackends(): Promise<void> {
+  for (const cleanup of cleanups.splice(0)) await cleanup();
 }
 
 /** `url` with `namespace=` set, so each suite works in its own namespace of a shared backend. */

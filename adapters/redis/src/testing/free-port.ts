@@ -1,21 +1,2 @@
-import { createServer } from "node:net";
-
-function portIsFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once("error", () => resolve(false));
-    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
-  });
-}
-
-/** A loopback port that is free now, and (for Cluster nodes) whose bus port, port + 10000, is free too. */
-export async function freePort(options: { withBusPort?: boolean } = {}): Promise<number> {
-  for (let attempt = 0; attempt < 200; attempt++) {
-    // Below 55535 so that the Cluster bus port (port + 10000) stays a valid port.
-    const port = 20_000 + Math.floor(Math.random() * 35_000);
-    if (!(await portIsFree(port))) continue;
-    if (options.withBusPort && !(await portIsFree(port + 10_000))) continue;
-    return port;
-  }
-  throw new Error("no free loopback port found after 200 attempts");
-}
+// One freePort for every workspace's tests: the kit's (with its Cluster bus-port option).
+export { freePort } from "@stowage/conformance/testing";

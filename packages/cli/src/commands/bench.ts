@@ -1,5 +1,11 @@
-/** `stowage bench …` is the benchmark harness of @stowage/bench, with the same arguments. */
+import { optionalImport } from "../optional-import.js";
+
+/** `stowage bench …` hands over to @stowage/bench (also its own `stowage-bench` bin), an optional peer of the CLI. */
 export async function bench(args: string[]): Promise<number> {
-  const { main } = await import("@stowage/bench");
+  const { main } = await optionalImport<{ main(args: string[]): Promise<number> }>(
+    "@stowage/bench",
+    "stowage bench",
+    "-D @stowage/bench",
+  );
   return main(args);
 }

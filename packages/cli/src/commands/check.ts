@@ -1,9 +1,12 @@
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createStorage } from "@stowage/core";
+import type * as VitestNode from "vitest/node";
 import type { Reporter, TestCase, TestModule } from "vitest/node";
 import { contractOf } from "../check/contract-of.js";
 import { EXIT } from "../exit-codes.js";
+import { optionalImport } from "../optional-import.js";
 import { type Output, table } from "../output.js";
 import { redact } from "../target-url.js";
 
@@ -14,6 +17,16 @@ interface Tally {
   failed: number;
   skipped: number;
   failures: { test: string; error: string }[];
+}
+
+/**
+ * The contract a test's row counts under: its own, or, when that contract was not asked for (a shared
+ * group such as bad input or identifier fuzz, titled for no contract), the one contract --only named.
+ */
+function contractFor(groups: string[], only: string[]): string {
+  const contract = contractOf(groups);
+  if (contract === "durability" || only.includes(contract) || only.length !== 1) return contract;
+  return only[0] as string;
 }
 
 /** Property runs per generated group under --quick: every group still runs, each with a handful of cases. */
@@ -35,6 +48,10 @@ function groupsOf(test: TestCase): string[] {
  * `quick` (STOWAGE_CONFORMANCE_RUNS, when set, wins over both).
  */
 export async function check(givenUrl: string, only: string[], out: Output, quick = false): Promise<number> {
+  // Neither is a dependency of the CLI: a user who runs check installs them (npm test tools, not runtime).
+  const install = "-D @stowage/conformance vitest";
+  const { startVitest } = await optionalImport<typeof VitestNode>("vitest/node", "stowage check", install);
+  await optionalImport("@stowage/conformance", "stowage check", install);
   // Plain memory:// gives every open its own store; the suite needs instances that share one.
   const url = givenUrl === "memory://" || givenUrl === "memory:" ? "memory://stowage-check" : givenUrl;
   // Fail fast, with the backend's own one-line error, before starting a test run.
@@ -60,7 +77,7 @@ export async function check(givenUrl: string, only: string[], out: Output, quick
     onTestCaseResult(test: TestCase) {
       progress?.tick();
       const group = test.parent.type === "suite" ? test.parent.name : "";
-      const contract = contractOf(groupsOf(test));
+      const contract = contractFor(groupsOf(test), only);
       const tally = tallies.get(contract) ?? { passed: 0, failed: 0, skipped: 0, failures: [] };
       tallies.set(contract, tally);
       const result = test.result();
@@ -78,7 +95,6 @@ export async function check(givenUrl: string, only: string[], out: Output, quick
   if (quick && !process.env.STOWAGE_CONFORMANCE_RUNS) process.env.STOWAGE_CONFORMANCE_RUNS = String(QUICK_RUNS);
   process.env.STOWAGE_CHECK_URL = url;
   process.env.STOWAGE_CHECK_ONLY = only.join(",");
-  const { startVitest } = await import("vitest/node");
   const vitest = await startVitest(
     "test",
     [],
@@ -93,7 +109,8 @@ export async function check(givenUrl: string, only: string[], out: Output, quick
       hookTimeout: 120_000,
       pool: "forks",
     },
-    { logLevel: "silent" },
+    // Vite's cache (results.json) goes to the temp dir: never inside node_modules or the user's tree.
+    { logLevel: "silent", cacheDir: join(tmpdir(), "stowage-check-vite") },
   );
   await vitest.close();
   progress?.stop();

@@ -8,7 +8,7 @@ export async function gc(url: string, namespace: string, out: Output): Promise<n
   try {
     const cache = await storage.cache.gc();
     const checkpoint = await storage.checkpoint.gc();
-    out.result({ url: redact(url), namespace, removed: { cache, checkpoint } }, () =>
+    out.result({ ok: true, url: redact(url), namespace, removed: { cache, checkpoint } }, () =>
       out.line(
         `gc on ${redact(url)} (namespace "${namespace}"): removed ${cache} cache entries/leftovers and ${checkpoint} checkpoint records`,
       ),

@@ -41,7 +41,8 @@ export async function health(url: string, namespace: string, out: Output): Promi
         ]),
       );
     });
-    return report.ok ? EXIT.ok : EXIT.unavailable;
+    // Reached but unhealthy is 1, as README and --help say; an unreachable backend throws before (3).
+    return report.ok ? EXIT.ok : EXIT.failed;
   } finally {
     await storage.close();
   }

@@ -5,6 +5,7 @@ import { copyCheckpoints } from "../migrate/copy-checkpoints.js";
 import { assertFencesMovable, copyFences } from "../migrate/copy-fences.js";
 import { Interrupt, Interrupted } from "../migrate/interrupt.js";
 import { ledgerNamespace, MigrationLedger } from "../migrate/ledger.js";
+import { storeIdentity } from "../migrate/store-identity.js";
 import { type Verification, verifyCache, verifyCheckpoints } from "../migrate/verify.js";
 import type { Output, Progress } from "../output.js";
 import { redact } from "../target-url.js";
@@ -64,7 +65,9 @@ const explained = (v: Verification) =>
  * Lock leases are not copied (they are ephemeral); fencing counters move to the larger of both sides.
  */
 export async function migrate(options: MigrateOptions, out: Output): Promise<number> {
-  if (options.from === options.to) throw new ConfigError("--to", "must differ from --from");
+  if (storeIdentity(options.from) === storeIdentity(options.to)) {
+    throw new ConfigError("--to", `names the same store as --from (${storeIdentity(options.to)}); give another target`);
+  }
   const report: Record<string, unknown>[] = [];
   let verified = true;
   const interrupt = new Interrupt();

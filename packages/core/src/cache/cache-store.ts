@@ -1,10 +1,12 @@
 import { assertFunction, assertObject, assertOptions } from "../arguments.js";
 import type { Codec } from "../codecs/codec.js";
-import type { Cache, CacheStats, JsonPathOps, SetOptions } from "../contracts.js";
+import type { Cache, CacheStats, GetOrSetOptions, JsonPathOps, OperationLatency, SetOptions } from "../contracts.js";
 import type { CacheDriver, StoredEntry } from "../drivers/cache-driver.js";
-import { InvalidArgumentError, SerializationError } from "../errors.js";
+import { InvalidArgumentError, isStowageError, SerializationError } from "../errors.js";
 import { deleteAtPath, getAtPath, parseJsonPath, setAtPath } from "../json-path.js";
 import { assertKey, assertKeys, assertPrefix } from "../keys.js";
+import { events } from "../observability/channels.js";
+import { OperationStats } from "../observability/operation-stats.js";
 import { type BackendHandle, StoreBase } from "../store-base.js";
 import { assertTtl, expiresAtFor, remainingMs } from "../ttl.js";
 import { assertEntryFitsLimit, assertValueFits, DEFAULT_MAX_VALUE_BYTES } from "../value-size.js";
@@ -34,7 +36,18 @@ export class CacheStore extends StoreBase implements Cache {
   readonly #maxValueBytes: number;
   readonly #maxSizeBytes: number | undefined;
   readonly #flights = new SingleFlight();
-  readonly #stats: CacheStats = { hits: 0, misses: 0, sets: 0, deletes: 0, loads: 0, sharedLoads: 0, errors: 0 };
+  readonly #stats: Omit<CacheStats, "operations"> = {
+    hits: 0,
+    misses: 0,
+    sets: 0,
+    deletes: 0,
+    loads: 0,
+    sharedLoads: 0,
+    degradedLoads: 0,
+    errors: 0,
+  };
+  /** Latency of each operation, recorded by the instrument() wrapper storage.ts applies. */
+  readonly operations = new OperationStats();
   /** The driver without the error count, for stats() itself (reading stats is not an operation that fails). */
   readonly #uncounted: CacheDriver;
   /** What the backend last said it holds, for stats() while it does not answer. */
@@ -84,17 +97,33 @@ export class CacheStore extends StoreBase implements Cache {
     return { value: this.#encode(key, value), expiresAt };
   }
 
-  #decode<T>(entry: StoredEntry | undefined): T | undefined {
-    return this.#decodeValue<T>(entry?.value);
+  #decode<T>(key: string, entry: StoredEntry | undefined): T | undefined {
+    return this.#decodeValue<T>(key, entry?.value);
   }
 
-  #decodeValue<T>(value: Uint8Array | undefined): T | undefined {
+  #decodeValue<T>(key: string, value: Uint8Array | undefined): T | undefined {
     if (value === undefined) {
-      this.#stats.misses++;
+      this.#missed(key);
       return undefined;
     }
     this.#stats.hits++;
+    if (events.cacheHit.hasSubscribers) events.cacheHit.publish({ namespace: this.namespace, key });
     return this.#codec.decode(value) as T;
+  }
+
+  #missed(key: string): void {
+    this.#stats.misses++;
+    if (events.cacheMiss.hasSubscribers) events.cacheMiss.publish({ namespace: this.namespace, key });
+  }
+
+  #wrote(key: string): void {
+    this.#stats.sets++;
+    if (events.cacheSet.hasSubscribers) events.cacheSet.publish({ namespace: this.namespace, key });
+  }
+
+  #deleted(key: string): void {
+    this.#stats.deletes++;
+    if (events.cacheDelete.hasSubscribers) events.cacheDelete.publish({ namespace: this.namespace, key });
   }
 
   /** The live value's bytes, through the driver's cheaper getValue when it has one. */
@@ -107,7 +136,7 @@ export class CacheStore extends StoreBase implements Cache {
   async get<T = unknown>(key: string): Promise<T | undefined> {
     this.assertOpen();
     assertKey(key);
-    return this.#decodeValue<T>(await this.#value(key));
+    return this.#decodeValue<T>(key, await this.#value(key));
   }
 
   async getMany<T = unknown>(keys: readonly string[]): Promise<(T | undefined)[]> {
@@ -115,7 +144,7 @@ export class CacheStore extends StoreBase implements Cache {
     assertKeys(keys);
     if (keys.length === 0) return [];
     const entries = await this.driver.getMany(keys);
-    return entries.map((entry) => this.#decode<T>(entry));
+    return entries.map((entry, i) => this.#decode<T>(keys[i] as string, entry));
   }
 
   async set(key: string, value: unknown, options?: SetOptions): Promise<void> {
@@ -130,7 +159,7 @@ export class CacheStore extends StoreBase implements Cache {
     } else {
       await this.driver.set(key, this.#entry(key, value, options));
     }
-    this.#stats.sets++;
+    this.#wrote(key);
   }
 
   async setMany(entries: readonly { key: string; value: unknown; ttl?: number }[]): Promise<void> {
@@ -145,13 +174,15 @@ export class CacheStore extends StoreBase implements Cache {
     if (prepared.length === 0) return;
     await this.driver.setMany(prepared);
     this.#stats.sets += prepared.length;
+    if (events.cacheSet.hasSubscribers)
+      for (const { key } of prepared) events.cacheSet.publish({ namespace: this.namespace, key });
   }
 
   async delete(key: string): Promise<boolean> {
     this.assertOpen();
     assertKey(key);
     const removed = await this.driver.delete(key);
-    if (removed) this.#stats.deletes++;
+    if (removed) this.#deleted(key);
     return removed;
   }
 
@@ -161,6 +192,9 @@ export class CacheStore extends StoreBase implements Cache {
     if (keys.length === 0) return 0;
     const removed = await this.driver.deleteMany(keys);
     this.#stats.deletes += removed;
+    // The drivers count removals, not which keys: each named key is reported.
+    if (removed > 0 && events.cacheDelete.hasSubscribers)
+      for (const key of new Set(keys)) events.cacheDelete.publish({ namespace: this.namespace, key });
     return removed;
   }
 
@@ -185,7 +219,7 @@ export class CacheStore extends StoreBase implements Cache {
       throw new InvalidArgumentError(`incr step must be a safe integer, got ${String(by)}`);
     const value = await this.driver.incr(key, by, expiresAtFor(options?.ttl, this.#defaultTtl));
     if (!Number.isSafeInteger(value)) throw new SerializationError(`counter "${key}" left the safe integer range`);
-    this.#stats.sets++;
+    this.#wrote(key);
     return value;
   }
 
@@ -194,28 +228,53 @@ export class CacheStore extends StoreBase implements Cache {
     assertKey(key);
     assertOptions(options);
     const stored = await this.driver.add(key, this.#entry(key, value, options));
-    if (stored) this.#stats.sets++;
+    if (stored) this.#wrote(key);
     return stored;
   }
 
-  async getOrSet<T>(key: string, load: () => T | Promise<T>, options?: SetOptions): Promise<T> {
+  async getOrSet<T>(key: string, load: () => T | Promise<T>, options?: GetOrSetOptions): Promise<T> {
     this.assertOpen();
     assertKey(key);
     assertFunction(load, "getOrSet's load");
     assertOptions(options);
     if (options?.ttl !== undefined) assertTtl(options.ttl);
+    const onDown = options?.onBackendUnavailable;
+    if (onDown !== undefined && onDown !== "throw" && onDown !== "load")
+      throw new InvalidArgumentError(`onBackendUnavailable must be "throw" or "load", got ${String(onDown)}`);
     const [promise, shared] = this.#flights.run(key, async () => {
-      const cached = await this.#value(key);
-      if (cached !== undefined) return this.#decodeValue<T>(cached) as T;
-      this.#stats.misses++;
+      let cached: Uint8Array | undefined;
+      try {
+        cached = await this.#value(key);
+      } catch (error) {
+        if (onDown !== "load" || !isStowageError(error, "ERR_BACKEND_UNAVAILABLE")) throw error;
+        return this.#degradedLoad(key, load);
+      }
+      if (cached !== undefined) return this.#decodeValue<T>(key, cached) as T;
+      this.#missed(key);
       this.#stats.loads++;
       const value = await load();
-      await this.driver.set(key, this.#entry(key, value, options));
-      this.#stats.sets++;
+      const entry = this.#entry(key, value, options);
+      try {
+        await this.driver.set(key, entry);
+      } catch (error) {
+        if (onDown !== "load" || !isStowageError(error, "ERR_BACKEND_UNAVAILABLE")) throw error;
+        this.#stats.degradedLoads++;
+        return value;
+      }
+      this.#wrote(key);
       return value;
     });
     if (shared) this.#stats.sharedLoads++;
     return promise;
+  }
+
+  /** The loader's value, not stored: the backend did not answer (onBackendUnavailable: "load"). */
+  async #degradedLoad<T>(key: string, load: () => T | Promise<T>): Promise<T> {
+    this.#missed(key);
+    this.#stats.loads++;
+    const value = await load();
+    this.#stats.degradedLoads++;
+    return value;
   }
 
   async *keys(prefix = ""): AsyncIterable<string> {
@@ -238,11 +297,12 @@ export class CacheStore extends StoreBase implements Cache {
   async stats(): Promise<CacheStats & { entries: number; bytes: number }> {
     this.assertOpen();
     const details = this.#uncounted.statsDetails ? await this.#uncounted.statsDetails() : {};
+    const operations: Record<string, OperationLatency> = this.operations.snapshot();
     try {
       this.#lastSize = await this.#uncounted.size();
-      return { ...details, ...this.#stats, ...this.#lastSize };
+      return { ...details, ...this.#stats, operations, ...this.#lastSize };
     } catch {
-      return { ...details, ...this.#stats, ...this.#lastSize, sizeStale: true };
+      return { ...details, ...this.#stats, operations, ...this.#lastSize, sizeStale: true };
     }
   }
 
@@ -267,7 +327,7 @@ export class CacheStore extends StoreBase implements Cache {
       const next = setAtPath(doc, segments, value);
       return { value: this.#encode(key, next), expiresAt: current === undefined ? createdExpiry : current.expiresAt };
     });
-    this.#stats.sets++;
+    this.#wrote(key);
   }
 
   async #jsonDel(key: string, path: string): Promise<boolean> {
@@ -284,7 +344,7 @@ export class CacheStore extends StoreBase implements Cache {
       if (segments.length === 0) return null;
       return { value: this.#encode(key, next), expiresAt: current.expiresAt };
     });
-    if (removed) this.#stats.deletes++;
+    if (removed) this.#deleted(key);
     return removed;
   }
 }

@@ -7,6 +7,7 @@ import type {
   CheckpointStore as CheckpointStoreContract,
   CheckpointWithState,
   ListOptions,
+  OperationLatency,
   PendingWrite,
   SetOptions,
 } from "../contracts.js";
@@ -20,6 +21,8 @@ import type {
 import { InvalidArgumentError } from "../errors.js";
 import type { JsonObject } from "../json.js";
 import { assertIdentifier, assertKey } from "../keys.js";
+import { events } from "../observability/channels.js";
+import { OperationStats } from "../observability/operation-stats.js";
 import { type BackendHandle, StoreBase } from "../store-base.js";
 import { assertTtl, expiresAtFor } from "../ttl.js";
 import { assertValueFits, DEFAULT_MAX_VALUE_BYTES } from "../value-size.js";
@@ -72,6 +75,8 @@ export class CheckpointStore extends StoreBase implements CheckpointStoreContrac
   readonly #codec: Codec;
   readonly #defaultTtl: number | undefined;
   readonly #maxValueBytes: number;
+  /** Latency of each operation, recorded by the instrument() wrapper storage.ts applies. */
+  readonly operations = new OperationStats();
 
   constructor(driver: CheckpointDriver, handle: BackendHandle, options: CheckpointStoreOptions) {
     super(handle, `checkpoint store "${options.namespace}"`);
@@ -131,6 +136,8 @@ export class CheckpointStore extends StoreBase implements CheckpointStoreContrac
       expiresAt: expiresAtFor(options?.ttl, this.#defaultTtl, now),
     };
     await this.driver.put(stored, blobs);
+    if (events.checkpointPut.hasSubscribers)
+      events.checkpointPut.publish({ namespace: this.namespace, threadId: input.threadId, ns, id });
     return { threadId: input.threadId, ns, id };
   }
 
@@ -241,6 +248,8 @@ export class CheckpointStore extends StoreBase implements CheckpointStoreContrac
     this.assertOpen();
     assertKey(threadId, "threadId");
     await this.driver.deleteThread(threadId);
+    if (events.checkpointDelete.hasSubscribers)
+      events.checkpointDelete.publish({ namespace: this.namespace, threadId });
   }
 
   async prune(threadId: string, options: { keepLast: number; ns?: string }): Promise<number> {
@@ -264,9 +273,9 @@ export class CheckpointStore extends StoreBase implements CheckpointStoreContrac
     return this.driver.gc();
   }
 
-  async stats(): Promise<{ threads: number; checkpoints: number }> {
+  async stats(): Promise<{ threads: number; checkpoints: number; operations: Record<string, OperationLatency> }> {
     this.assertOpen();
-    return this.driver.size();
+    return { ...(await this.driver.size()), operations: this.operations.snapshot() };
   }
 
   #withState(loaded: LoadedCheckpoint): CheckpointWithState {

@@ -28,6 +28,24 @@ export function parseDuration(raw: string | number, field: string, unit: "ms" | 
   return unit === "s" ? value * 1000 : value;
 }
 
+const SECOND_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/**
+ * Parses a duration given in seconds as the Python predecessor read its env (diskcache, filelock):
+ * a number of seconds, whole or decimal (`60`, `1.5`, `0`), or with a unit (`500ms`, `60s`, `5m`, `2h`, `1d`).
+ * Returns whole milliseconds, 0 included; the caller says what 0 means.
+ */
+export function parseSeconds(raw: string, field: string): number {
+  const match = /^\s*(\d+(?:\.\d+)?|\.\d+)\s*(ms|s|m|h|d)?\s*$/i.exec(raw);
+  const allowed = "seconds such as 60, 1.5 or 0, or with a unit: 500ms, 60s, 5m, 2h, 1d";
+  if (!match) throw new ConfigError(field, `must be ${allowed}, got ${JSON.stringify(raw)}`);
+  const amount = Number(match[1]);
+  const ms = Math.round(amount * (SECOND_UNITS[(match[2] ?? "s").toLowerCase()] as number));
+  if (!Number.isSafeInteger(ms)) throw new ConfigError(field, `is too long, got ${JSON.stringify(raw)}`);
+  if (ms === 0 && amount !== 0) throw new ConfigError(field, `is shorter than 1 ms, got ${JSON.stringify(raw)}`);
+  return ms;
+}
+
 /** Parses an enumerated option. */
 export function parseChoice<T extends string>(raw: string, field: string, allowed: readonly T[]): T {
   if ((allowed as readonly string[]).includes(raw)) return raw as T;

@@ -1,13 +1,15 @@
 import { assertFunction, assertOptions } from "../arguments.js";
 import { monotonicNow } from "../clock.js";
-import type { AcquireOptions, Lease, Lock, WithLockOptions } from "../contracts.js";
+import type { AcquireOptions, Lease, Lock, LockStats, WithLockOptions } from "../contracts.js";
 import type { LockDriver } from "../drivers/lock-driver.js";
-import { InvalidArgumentError } from "../errors.js";
+import { InvalidArgumentError, isStowageError } from "../errors.js";
 import { assertKey } from "../keys.js";
+import { events } from "../observability/channels.js";
+import { OperationStats } from "../observability/operation-stats.js";
 import { type BackendHandle, StoreBase } from "../store-base.js";
 import { assertTtl } from "../ttl.js";
 import { acquireLoop } from "./acquire-loop.js";
-import { LeaseHandle } from "./lease-handle.js";
+import { LeaseHandle, type LeaseObserver } from "./lease-handle.js";
 import { WaitQueue } from "./wait-queue.js";
 import { runWithLock } from "./with-lock.js";
 
@@ -43,6 +45,21 @@ export class LockStore extends StoreBase implements Lock {
   readonly driver: LockDriver;
   readonly #options: LockStoreOptions;
   readonly #queue = new WaitQueue();
+  /** Latency of each operation, recorded by the instrument() wrapper storage.ts applies. */
+  readonly operations = new OperationStats();
+  readonly #counts = { acquisitions: 0, waits: 0, waitTotalMs: 0, waitMaxMs: 0, timeouts: 0, lost: 0, releases: 0 };
+  readonly #observer: LeaseObserver = {
+    released: (lease) => {
+      this.#counts.releases++;
+      if (events.lockReleased.hasSubscribers)
+        events.lockReleased.publish({ namespace: this.namespace, name: lease.name, token: lease.token });
+    },
+    lost: (lease) => {
+      this.#counts.lost++;
+      if (events.lockLost.hasSubscribers)
+        events.lockLost.publish({ namespace: this.namespace, name: lease.name, token: lease.token });
+    },
+  };
 
   constructor(driver: LockDriver, handle: BackendHandle, options: LockStoreOptions) {
     super(handle, `lock store "${options.namespace}"`);
@@ -69,19 +86,50 @@ export class LockStore extends StoreBase implements Lock {
     options.signal?.throwIfAborted();
     const begin = monotonicNow();
     // An uncontended name is entered without waiting a turn; otherwise wait in line.
-    const leave = this.#queue.tryEnter(name) ?? (await this.#queue.enter(name, options.signal));
+    const entered = this.#queue.tryEnter(name);
+    const attempts = { count: entered === undefined ? 1 : 0 };
+    const leave = entered ?? (await this.#queue.enter(name, options.signal));
     try {
       const left = Math.max(0, Math.round(waitMs - (monotonicNow() - begin)));
-      const { grant, startedAt } = await acquireLoop(this.driver, name, {
+      const { grant, startedAt } = await acquireLoop(countingAttempts(this.driver, attempts), name, {
         ttl,
         waitMs: left,
         retryDelayMs,
         ...(options.signal ? { signal: options.signal } : {}),
       });
-      return new LeaseHandle(this.driver, name, grant.token, ttl, startedAt, grant.driftMs ?? 0);
+      if (attempts.count > 1) this.#waited(name, monotonicNow() - begin);
+      return this.#granted(name, grant.token, ttl, startedAt, grant.driftMs ?? 0);
+    } catch (error) {
+      if (isStowageError(error, "ERR_LOCK_TIMEOUT")) {
+        const waitedMs = monotonicNow() - begin;
+        this.#counts.timeouts++;
+        this.#waited(name, waitedMs);
+        if (events.lockTimeout.hasSubscribers)
+          events.lockTimeout.publish({ namespace: this.namespace, name, waitedMs });
+      }
+      throw error;
     } finally {
       leave();
     }
+  }
+
+  #granted(name: string, token: bigint, ttl: number, startedAt: number, driftMs: number): LeaseHandle {
+    this.#counts.acquisitions++;
+    if (events.lockAcquired.hasSubscribers) events.lockAcquired.publish({ namespace: this.namespace, name, token });
+    return new LeaseHandle(this.driver, name, token, ttl, startedAt, driftMs, this.#observer);
+  }
+
+  #waited(name: string, waitedMs: number): void {
+    this.#counts.waits++;
+    this.#counts.waitTotalMs += waitedMs;
+    if (waitedMs > this.#counts.waitMaxMs) this.#counts.waitMaxMs = waitedMs;
+    if (events.lockWaited.hasSubscribers) events.lockWaited.publish({ namespace: this.namespace, name, waitedMs });
+  }
+
+  /** Counters of this process; never touches the backend. */
+  async stats(): Promise<LockStats> {
+    this.assertOpen();
+    return { ...this.#counts, operations: this.operations.snapshot() };
   }
 
   async tryAcquire(name: string, options: { ttl?: number } = {}): Promise<Lease | undefined> {
@@ -92,7 +140,7 @@ export class LockStore extends StoreBase implements Lock {
     assertTtl(ttl);
     const startedAt = monotonicNow();
     const grant = await this.driver.tryAcquire(name, ttl);
-    return grant && new LeaseHandle(this.driver, name, grant.token, ttl, startedAt, grant.driftMs ?? 0);
+    return grant && this.#granted(name, grant.token, ttl, startedAt, grant.driftMs ?? 0);
   }
 
   async withLock<T>(
@@ -117,4 +165,20 @@ export class LockStore extends StoreBase implements Lock {
     assertKey(name, "lock name");
     return this.driver.inspect(name);
   }
+}
+
+/** The driver with its tryAcquire calls counted: more than one means the caller waited. */
+function countingAttempts(driver: LockDriver, attempts: { count: number }): LockDriver {
+  return new Proxy(driver, {
+    get(target, property) {
+      const value = Reflect.get(target, property, target);
+      if (property === "tryAcquire")
+        return (name: string, ttl: number) => {
+          attempts.count++;
+          return target.tryAcquire(name, ttl);
+        };
+      // Members with private state need the driver itself as `this`.
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
 }
