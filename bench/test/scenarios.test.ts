@@ -26,7 +26,7 @@ const TINY: RunSettings = {
   valueSizes: [100, 2048],
 };
 
-const memory = stowageSubject("memory://");
+const memory = await stowageSubject("memory://");
 
 function peer(name: string): Subject {
   const found = peerByName(name);
@@ -81,9 +81,9 @@ describe("scenario definitions", () => {
     expect(sweepOps(2000, 1024 ** 3)).toBe(20);
   });
 
-  it("contention runs stowage backends and the peers that can run in worker processes", () => {
+  it("contention runs stowage backends and the peers that can run in worker processes", async () => {
     expect(contentionScenario.plan(memory, TINY)).toEqual([{ row: "lock_cycle", params: { workers: 3 } }]);
-    expect(stowageSubject("sqlite:///tmp/x.db").worker).toEqual({ kind: "url", url: "sqlite:///tmp/x.db" });
+    expect((await stowageSubject("sqlite:///tmp/x.db")).worker).toEqual({ kind: "url", url: "sqlite:///tmp/x.db" });
     expect(memory.worker).toBeUndefined();
     const contenders = PEERS.filter((p) => contentionScenario.plan(p, TINY).length > 0).map((p) => p.name);
     expect(contenders).toEqual(["redlock", "proper-lockfile"]);
@@ -143,7 +143,7 @@ describe("failures become skipped rows, not crashes", () => {
   it("a backend that fails to open gets a skipped row per planned row, with the reason", async () => {
     const rows = await runBench(
       [seedScenario],
-      [stowageSubject("nosuch://x"), memory],
+      [await stowageSubject("nosuch://x"), memory],
       { ...TINY, repeats: 1 },
       silentProgress,
     );

@@ -1,5 +1,4 @@
 import { join } from "node:path";
-import { describeBackend } from "@stowage/core";
 import { PEERS } from "../peers/index.js";
 import { choosePeerRedis, envRedisUrl, type PeerRedis, usePeerRedis } from "../peers/redis-server.js";
 import { scratchDir } from "../peers/temp-dir.js";
@@ -37,11 +36,7 @@ export async function resolveSubjects(
     urls.push(envRedisUrl(), `hybrid+${envRedisUrl()}`);
   }
   const subjects = [
-    ...(await Promise.all(
-      [...new Set(urls)].map(async (url) =>
-        stowageSubject(url, names.get(url), (await describeBackend(url)).adapter.capabilities.multiProcess),
-      ),
-    )),
+    ...(await Promise.all([...new Set(urls)].map((url) => stowageSubject(url, names.get(url))))),
     ...PEERS.filter((peer) => peers.includes(peer.name)),
   ];
   const peerRedis = choosePeerRedis(urls);

@@ -1,4 +1,4 @@
-import { createStorage, type Lease } from "@stowage/core";
+import { createStorage, describeBackend, type Lease } from "@stowage/core";
 import type { OpenSubject, Subject } from "./subject.js";
 
 let opened = 0;
@@ -49,10 +49,15 @@ export async function openStowage(url: string, namespace = freshNamespace()): Pr
 }
 
 /**
- * A stowage backend named by URL (shown as `name`, e.g. with a scratch directory shortened);
- * `multiProcess` is what its adapter's description says (describeBackend).
+ * A stowage backend named by URL (shown as `name`, e.g. with a scratch directory shortened); it
+ * runs in worker processes when its adapter's description says several processes share it. A URL
+ * no adapter opens is still a subject: opening it fails, and its rows are skipped with the reason.
  */
-export function stowageSubject(url: string, name = url, multiProcess = true): Subject {
+export async function stowageSubject(url: string, name = url): Promise<Subject> {
+  const multiProcess = await describeBackend(url).then(
+    ({ adapter }) => adapter.capabilities.multiProcess,
+    () => false,
+  );
   return {
     name,
     kind: "backend",

@@ -1,11 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
-
 import { type JsonLinesChild, spawnJsonLines, waitUntil } from "@stowage/conformance/testing";
-
 import { createStorage, isStowageError, parseMultiHostUrl, type Storage } from "@stowage/core";
 import { createHybridCache, type HybridCache } from "@stowage/hybrid";
-
 import { openBus, type RedisBus } from "@stowage/redis";
 import {
   needsBinaryReason,

@@ -1,10 +1,7 @@
 import { randomBytes } from "node:crypto";
-
 import { eventually, waitUntil } from "@stowage/conformance/testing";
-
 import { createStorage, parseMultiHostUrl } from "@stowage/core";
 import { createHybridCache, type HybridCache } from "@stowage/hybrid";
-
 import { openBus, type RedisBus } from "@stowage/redis";
 import {
   needsBinaryReason,

@@ -3,7 +3,7 @@
  * plain redis:// cache and cacheable: ops/s,
  * client CPU µs per op, redis-server CPU µs per op and Redis commands per op (INFO commandstats).
  *
- *   npx tsc -b packages/core adapters/redis && node packages/core/bench-hybrid/miss-profile.mjs
+ *   npx tsc -b packages/hybrid adapters/redis bench && node bench/probes/hybrid/miss-profile.mjs
  *
  * Env: MISS_OPS (keys per measurement, default 20000), MISS_ROUNDS (default 5), MISS_SUBJECTS (comma list),
  * MISS_MODE=l2hit (the keys are written first by another instance: getOrSet reads L2 and fills L1),
@@ -15,12 +15,14 @@
 import { writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
 import KeyvRedis from "@keyv/redis";
-import { createHybridCache, createStorage } from "@stowage/core";
+import { createStorage } from "@stowage/core";
+import { createHybridCache } from "@stowage/hybrid";
 import { openBus } from "@stowage/redis";
 import { startStandalone } from "@stowage/redis/testing";
 import { Cacheable } from "cacheable";
 import { Redis } from "ioredis";
 import { Keyv } from "keyv";
+import { median } from "../../dist/stats.js";
 
 const value = (i) => ({ id: i, name: `item-${i}`, status: "running", tags: ["a", "b"], score: i * 0.5 });
 const ops = Number(process.env.MISS_OPS ?? 20_000);
@@ -189,7 +191,6 @@ for (let round = 0; round < rounds; round++) {
     await subject.close();
   }
 }
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 for (const name of chosen) {
   const rows = results[name];
   console.log(

@@ -4,7 +4,7 @@
  * Redis L2, Redis bus) and cacheable (memory primary, Keyv on Redis secondary), then the RSS of
  * a process holding 100,000 L1 entries (a child process, so the peers' modules do not count).
  *
- *   npx tsc -b packages/core adapters/redis && node packages/core/bench-hybrid/hybrid-bench.mjs
+ *   npx tsc -b packages/hybrid adapters/redis bench && node bench/probes/hybrid/hybrid-bench.mjs
  *
  * Env: HYBRID_BENCH_OPS (ops per measurement, default 100000), HYBRID_BENCH_ROUNDS (default 6), HYBRID_BENCH_REDIS
  * (redis://127.0.0.1:PORT of a server you started, without persistence; FLUSHALLed between rounds; default: one
@@ -17,7 +17,8 @@ import { writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
 import { fileURLToPath } from "node:url";
 import KeyvRedis from "@keyv/redis";
-import { createHybridCache, createStorage } from "@stowage/core";
+import { createStorage } from "@stowage/core";
+import { createHybridCache } from "@stowage/hybrid";
 import { openBus } from "@stowage/redis";
 import { startStandalone } from "@stowage/redis/testing";
 import { BentoCache, bentostore } from "bentocache";
@@ -26,6 +27,7 @@ import { redisBusDriver, redisDriver } from "bentocache/drivers/redis";
 import { Cacheable } from "cacheable";
 import { Redis } from "ioredis";
 import { Keyv } from "keyv";
+import { median } from "../../dist/stats.js";
 
 /** Client CPU (this process, user + system) per operation of the last measure(). */
 let lastCpuUsPerOp = 0;
@@ -48,12 +50,6 @@ function record(name, workload, round, opsPerSec) {
   perRound[workload][name][round] = { opsPerSec, cpuUs: lastCpuUsPerOp, serverUs: lastServerUsPerOp };
   return opsPerSec;
 }
-const median = (xs) => {
-  const sorted = [...xs].sort((a, b) => a - b);
-  return sorted.length % 2
-    ? sorted[(sorted.length - 1) / 2]
-    : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
-};
 
 function value(i) {
   return { id: i, name: `item-${i}`, status: "running", tags: ["a", "b"], score: i * 0.5 };
