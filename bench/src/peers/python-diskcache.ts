@@ -2,6 +2,7 @@ import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { type ExternalRow, SkipError, type Subject } from "../subjects/subject.js";
+import { runFilelockContention } from "./python-filelock.js";
 import { scratchDir } from "./temp-dir.js";
 
 const run = promisify(execFile);
@@ -44,10 +45,11 @@ async function runSeed(options: { n: number; repeats: number; warmup: number }):
   }
 }
 
-/** Python diskcache + filelock, the seed's own stack, on the seed workload only. */
+/** Python diskcache + filelock, the seed's own stack: the seed workload, and filelock in contention. */
 export const pythonDiskcache: Subject = {
   name: "python-diskcache",
   kind: "peer",
   capabilities: ["cache", "lock", "checkpoint"],
   external: { runSeed },
+  contention: { run: runFilelockContention },
 };
