@@ -2,7 +2,7 @@
 
 Prints "ready", waits for a line on stdin, then for --duration ms acquires --lock-file, holds it
 --hold-ms and releases; prints one JSON object shaped like bench/src/contention/cycle.ts's CycleResult.
-Times are time.monotonic() in ms: one clock for every process of the machine, like the Node side's.
+Times are time.monotonic() in ms: CLOCK_MONOTONIC, the clock the Node side reads with process.hrtime.
 """
 
 import argparse

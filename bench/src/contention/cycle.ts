@@ -12,9 +12,12 @@ export interface CycleResult {
   heldUntil: number[];
 }
 
-/** Milliseconds on a clock every process of this machine shares (timeOrigin is per process, now() monotonic). */
+/**
+ * Milliseconds on CLOCK_MONOTONIC, which every process of the machine (Python's time.monotonic too)
+ * reads alike; timeOrigin + now() was tried and put holds of different processes up to ms out of order.
+ */
 export function sharedNow(): number {
-  return performance.timeOrigin + performance.now();
+  return Number(process.hrtime.bigint()) / 1e6;
 }
 
 const hold = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

@@ -1,5 +1,5 @@
 import type { OpenSubject, Subject } from "../subjects/subject.js";
-import { connectRedis, deleteByPrefix, redisServerLabel, runPrefix } from "./redis-server.js";
+import { connectRedis, deleteByPrefix, ownsRunPrefix, redisServerLabel, runPrefix } from "./redis-server.js";
 
 /** redis-semaphore's Mutex with its defaults but for the wait bound: a SET NX poll every retryInterval. */
 async function openRedisSemaphore(): Promise<OpenSubject> {
@@ -23,7 +23,7 @@ async function openRedisSemaphore(): Promise<OpenSubject> {
     },
     async close() {
       try {
-        await deleteByPrefix(client, `mutex:${prefix}`);
+        if (ownsRunPrefix()) await deleteByPrefix(client, `mutex:${prefix}`);
       } finally {
         await client.quit().catch(() => client.disconnect());
       }

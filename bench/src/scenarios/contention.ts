@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import { type CycleResult, cycleLock } from "../contention/cycle.js";
 import { handOffs } from "../contention/hand-offs.js";
 import type { WorkerReport, WorkerSetup } from "../contention/protocol.js";
+import { SHARED_RUN_ENV } from "../peers/redis-server.js";
 import { scratchDir } from "../peers/temp-dir.js";
 import { medianRun, summarize } from "../stats.js";
 import { freshNamespace } from "../subjects/stowage.js";
@@ -53,6 +54,7 @@ async function inProcesses(subject: Subject, settings: RunSettings): Promise<Cyc
   const script = workerScript();
   const lockDir = await scratchDir("contention");
   const children: ChildProcess[] = [];
+  const runId = `contention-${process.pid}-${Date.now().toString(36)}`;
   try {
     const setup: WorkerSetup = {
       type: "setup",
@@ -65,7 +67,7 @@ async function inProcesses(subject: Subject, settings: RunSettings): Promise<Cyc
     for (let i = 0; i < settings.workers; i++) {
       children.push(
         fork(script, [], {
-          env: { ...process.env, STOWAGE_BENCH_LOCK_DIR: lockDir.path },
+          env: { ...process.env, STOWAGE_BENCH_LOCK_DIR: lockDir.path, [SHARED_RUN_ENV]: runId },
           stdio: ["ignore", "inherit", "inherit", "ipc"],
         }),
       );
