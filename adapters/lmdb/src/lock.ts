@@ -1,5 +1,4 @@
-import type { EventEmitter } from "node:events";
-import { type LeaseGrant, type LockDriver, sleep, wallNow } from "@stowage/core";
+import { type LeaseGrant, type LockDriver, type ReleaseSignal, wallNow } from "@stowage/core";
 import type { LmdbDatabases } from "./environment.js";
 import { guard } from "./errors.js";
 import { decodeTuple, encodeTuple, tupleRange } from "./keys/tuple.js";
@@ -18,7 +17,7 @@ export class LmdbLockDriver implements LockDriver {
   readonly #where: string;
   readonly #assertOpen: () => void;
   /** Wakes waiters of this process when a holder of this process releases; others poll. */
-  readonly #released: EventEmitter;
+  readonly #released: ReleaseSignal;
 
   readonly #writes: WriteWait;
 
@@ -27,7 +26,7 @@ export class LmdbLockDriver implements LockDriver {
     namespace: string,
     writes: WriteWait,
     assertOpen: () => void,
-    released: EventEmitter,
+    released: ReleaseSignal,
   ) {
     const where = writes.where;
     this.#writes = writes;
@@ -81,7 +80,7 @@ export class LmdbLockDriver implements LockDriver {
       this.#dbs.lease.removeSync(key);
       return lease.expiresAt > wallNow();
     });
-    if (released) this.#released.emit(`${this.#namespace}\0${name}`);
+    if (released) this.#released.notify(`${this.#namespace}\0${name}`);
     return released;
   }
 
@@ -110,20 +109,6 @@ export class LmdbLockDriver implements LockDriver {
   }
 
   async waitForRelease(name: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
-    const event = `${this.#namespace}\0${name}`;
-    const controller = new AbortController();
-    const onAbort = () => controller.abort(signal?.reason);
-    signal?.addEventListener("abort", onAbort, { once: true });
-    const wake = () => controller.abort("released");
-    this.#released.once(event, wake);
-    try {
-      await sleep(timeoutMs, controller.signal);
-    } catch {
-      // A release in this process wakes the waiter to retry at once; the caller's own abort propagates.
-      if (signal?.aborted) throw signal.reason;
-    } finally {
-      this.#released.off(event, wake);
-      signal?.removeEventListener("abort", onAbort);
-    }
+    await this.#released.wait(`${this.#namespace}\0${name}`, timeoutMs, signal);
   }
 }
