@@ -46,6 +46,7 @@ export {
 export { LeaseHandle } from "./lock/lease-handle.js";
 export { LOCK_DEFAULTS, LockStore, type LockStoreOptions } from "./lock/lock-store.js";
 export { ReleaseSignal, sleepUntilWoken, type WakeSource } from "./lock/release-signal.js";
+export { WakeDirectory } from "./lock/wake-directory.js";
 export { createStorage, type Storage, storageFromBackend } from "./storage.js";
 export type { BackendHandle } from "./store-base.js";
 export { assertTtl, expiresAtFor, isExpired, MAX_TTL_MS, remainingMs } from "./ttl.js";
