@@ -71,13 +71,13 @@ describe("bench command", () => {
     expect(stdout).toMatch(/nosuch:\/\/x .*skipped: .*unknown URL scheme/);
     expect(stdout).toMatch(/seed: memory:\/\/ ops\/s ÷ peer ops\/s/);
     // Rows are reported as they finish: subjects take turns, so memory:// need not be first.
-    expect(stderr).toMatch(/\[\d+\/27\] seed cache_set memory:\/\/: [\d,]+ ops\/s/);
+    expect(stderr).toMatch(/\[\d+\/30\] seed cache_set memory:\/\/: [\d,]+ ops\/s/);
     const files = (await readdir(out)).sort();
     expect(files).toHaveLength(2);
     expect(files[0]).toMatch(/^bench-.*\.json$/);
     expect(files[1]).toMatch(/^bench-.*\.svg$/);
     const report = JSON.parse(await readFile(join(out, files[0] as string), "utf8"));
-    expect(report.rows).toHaveLength(27);
+    expect(report.rows).toHaveLength(30);
     expect(report.machine.node).toBe(process.version);
     expect(report.command).toContain("--scenario seed");
     const svg = await readFile(join(out, files[1] as string), "utf8");
