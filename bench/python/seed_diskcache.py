@@ -155,13 +155,16 @@ def run_once(cache, lock_dir, n, tag):
     rows["json_set"] = run_loop(n, lambda i: cache.set(f"{tag}:json:{i}", json.dumps(doc), expire=DAY_S))
     rows["json_get"] = run_loop(n, lambda i: json.loads(cache.get(f"{tag}:json:{i}")))
 
-    acquire_ms, release_ms = [], []
+    acquire_ms, release_ms, cycle_ms = [], [], []
     for i in range(n):
         lock = filelock.FileLock(os.path.join(lock_dir, f"{tag}-lock-{i}.lock"))
+        cycle_start = time.perf_counter_ns()
         timed(acquire_ms, lock.acquire, timeout=10)
         timed(release_ms, lock.release)
+        cycle_ms.append((time.perf_counter_ns() - cycle_start) / 1e6)
     rows["lock_acquire"] = summary(acquire_ms)
     rows["lock_release"] = summary(release_ms)
+    rows["lock_cycle"] = summary(cycle_ms)
 
     rows["checkpoint_save"] = run_loop(
         n, lambda i: cache.set(f"{tag}:checkpoint:thread-{i}", json.dumps(payload), expire=7 * DAY_S)

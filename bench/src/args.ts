@@ -28,6 +28,7 @@ export const DEFAULTS = {
   minMs: 300,
   workers: 8,
   durationMs: 2000,
+  holdMs: 0,
   threadSize: 10_000,
   out: "bench-results",
   concurrencies: [1, 4, 16, 64],
@@ -47,6 +48,7 @@ export const USAGE = `Usage: stowage bench [options]   (also: stowage-bench, or 
   --min-ms <ms>        shortest measured run: a run repeats its n operations until this long (default ${DEFAULTS.minMs})
   --workers <count>    lock contenders in contention (default ${DEFAULTS.workers})
   --duration <ms>      length of each contention run (default ${DEFAULTS.durationMs})
+  --hold-ms <ms>       how long each contention acquisition is held before release (default ${DEFAULTS.holdMs})
   --thread-size <n>    checkpoints in the checkpoint scenario's thread (default ${DEFAULTS.threadSize})
   --out <dir>          where the JSON and SVG go (default ${DEFAULTS.out}/)
   --json               print the report as one JSON document on stdout (the files are written as well)
@@ -160,6 +162,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
       minMs: positiveInteger(values["min-ms"], "--min-ms", DEFAULTS.minMs, true),
       workers: positiveInteger(values.workers, "--workers", DEFAULTS.workers),
       durationMs: positiveInteger(values.duration, "--duration", DEFAULTS.durationMs),
+      holdMs: positiveInteger(values["hold-ms"], "--hold-ms", DEFAULTS.holdMs, true),
       threadSize: positiveInteger(values["thread-size"], "--thread-size", DEFAULTS.threadSize),
       concurrencies: DEFAULTS.concurrencies,
       valueSizes: DEFAULTS.valueSizes,
@@ -181,6 +184,7 @@ const OPTIONS = {
   "min-ms": { type: "string" },
   workers: { type: "string" },
   duration: { type: "string" },
+  "hold-ms": { type: "string" },
   "thread-size": { type: "string" },
   out: { type: "string" },
   "no-progress": { type: "boolean" },

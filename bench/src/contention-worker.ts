@@ -19,7 +19,7 @@ try {
     const go = nextMessage<WorkerGo>();
     await send({ type: "ready" });
     const { durationMs } = await go;
-    const result = await cycleLock(opened.lock, setup.lockName, setup.ttlMs, durationMs);
+    const result = await cycleLock(opened.lock, setup.lockName, setup.ttlMs, durationMs, setup.holdMs);
     await send({ type: "done", ...result });
   } finally {
     await opened.close();

@@ -48,6 +48,8 @@ describe("bench arguments", () => {
       "3",
       "--duration",
       "250",
+      "--hold-ms",
+      "2",
       "--thread-size",
       "40",
       "--out",
@@ -63,6 +65,7 @@ describe("bench arguments", () => {
       warmup: 0,
       workers: 3,
       durationMs: 250,
+      holdMs: 2,
       threadSize: 40,
     });
     expect(options.out).toBe("/tmp/results");

@@ -72,7 +72,7 @@ describe("bench command", () => {
     expect(stdout).toMatch(/nosuch:\/\/x .*skipped: .*unknown URL scheme/);
     expect(stdout).toMatch(/seed: memory:\/\/ ops\/s ÷ peer ops\/s/);
     // Rows are reported as they finish: subjects take turns, so memory:// need not be first.
-    expect(stderr).toMatch(/\[\d+\/27\] seed cache_set memory:\/\/: [\d,]+ ops\/s/);
+    expect(stderr).toMatch(/\[\d+\/30\] seed cache_set memory:\/\/: [\d,]+ ops\/s/);
     const files = (await readdir(out)).sort();
     // The JSON, one chart of every scenario, and one chart per scenario (here only seed).
     expect(files).toHaveLength(3);
@@ -80,7 +80,7 @@ describe("bench command", () => {
     expect([json, all, seed].every((file) => file?.startsWith("bench-"))).toBe(true);
     expect(await readFile(join(out, seed as string), "utf8")).toContain("stowage bench seed, ");
     const report = JSON.parse(await readFile(join(out, json as string), "utf8"));
-    expect(report.rows).toHaveLength(27);
+    expect(report.rows).toHaveLength(30);
     expect(report.machine.node).toBe(process.version);
     expect(report.command).toContain("--scenario seed");
     const svg = await readFile(join(out, all as string), "utf8");

@@ -22,12 +22,21 @@ const TINY: RunSettings = {
   minMs: 0,
   workers: 2,
   durationMs: 200,
+  holdMs: 0,
   threadSize: 15,
   concurrencies: [1, 4],
   valueSizes: [100],
 };
 
-const REDIS_PEERS = ["raw-ioredis", "raw-ioredis-autopipeline", "keyv-redis", "redlock", "bentocache", "cacheable"];
+const REDIS_PEERS = [
+  "raw-ioredis",
+  "raw-ioredis-autopipeline",
+  "keyv-redis",
+  "redlock",
+  "redis-semaphore",
+  "bentocache",
+  "cacheable",
+];
 const LOCAL_PEERS = ["raw-better-sqlite3", "raw-lmdb", "keyv-sqlite", "proper-lockfile"];
 
 function peer(name: string): Subject {
@@ -111,18 +120,23 @@ describe.skipIf(noRedis !== undefined)("Redis peers on a redis-server of their o
   })();
   if (noWorker) console.warn(`[bench] multi-process contention tests skipped: ${noWorker}`);
 
-  it.skipIf(noWorker !== undefined)("contention runs redlock and proper-lockfile in worker processes", async () => {
-    expect(existsSync(workerScript())).toBe(true);
-    const rows = await runBench([contentionScenario], [peer("redlock"), peer("proper-lockfile")], TINY, silentProgress);
-    expect(rows.map((row) => [row.subject, row.status, row.reason])).toEqual([
-      ["redlock", "ok", undefined],
-      ["proper-lockfile", "ok", undefined],
-    ]);
-    for (const row of rows) {
-      expect(row.extra?.processes).toBe(TINY.workers);
-      expect(row.extra?.minPerWorker).toBeGreaterThan(0);
-    }
-  });
+  it.skipIf(noWorker !== undefined)(
+    "contention runs redlock, redis-semaphore and proper-lockfile in worker processes",
+    async () => {
+      expect(existsSync(workerScript())).toBe(true);
+      const contenders = [peer("redlock"), peer("redis-semaphore"), peer("proper-lockfile")];
+      const rows = await runBench([contentionScenario], contenders, TINY, silentProgress);
+      expect(rows.map((row) => [row.subject, row.status, row.reason])).toEqual([
+        ["redlock", "ok", undefined],
+        ["redis-semaphore", "ok", undefined],
+        ["proper-lockfile", "ok", undefined],
+      ]);
+      for (const row of rows) {
+        expect(row.extra?.processes).toBe(TINY.workers);
+        expect(row.extra?.minPerWorker).toBeGreaterThan(0);
+      }
+    },
+  );
 });
 
 let pythonMissing: string | undefined;

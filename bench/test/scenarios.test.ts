@@ -21,6 +21,7 @@ const TINY: RunSettings = {
   minMs: 0,
   workers: 3,
   durationMs: 150,
+  holdMs: 0,
   threadSize: 25,
   concurrencies: [1, 4],
   valueSizes: [100, 2048],
@@ -35,7 +36,7 @@ function peer(name: string): Subject {
 }
 
 describe("scenario definitions", () => {
-  it("seed has the seed report's nine rows, in its order", () => {
+  it("seed has the seed report's nine rows, in its order, and lock_cycle beside the two lock rows", () => {
     expect(SEED_ROWS).toEqual([
       "cache_set",
       "cache_get",
@@ -43,12 +44,17 @@ describe("scenario definitions", () => {
       "json_get",
       "lock_acquire",
       "lock_release",
+      "lock_cycle",
       "checkpoint_save",
       "checkpoint_load",
       "concurrent",
     ]);
     expect(seedScenario.plan(memory, TINY).map((row) => row.row)).toEqual([...SEED_ROWS]);
-    expect(seedScenario.plan(peer("redlock"), TINY).map((row) => row.row)).toEqual(["lock_acquire", "lock_release"]);
+    expect(seedScenario.plan(peer("redlock"), TINY).map((row) => row.row)).toEqual([
+      "lock_acquire",
+      "lock_release",
+      "lock_cycle",
+    ]);
     expect(seedScenario.plan(peer("keyv-sqlite"), TINY).map((row) => row.row)).not.toContain("lock_acquire");
     expect(seedScenario.plan(peer("python-diskcache"), TINY).map((row) => row.row)).toEqual([...SEED_ROWS]);
   });
@@ -82,11 +88,11 @@ describe("scenario definitions", () => {
   });
 
   it("contention runs stowage backends and the peers that can run in worker processes", async () => {
-    expect(contentionScenario.plan(memory, TINY)).toEqual([{ row: "lock_cycle", params: { workers: 3 } }]);
+    expect(contentionScenario.plan(memory, TINY)).toEqual([{ row: "lock_cycle", params: { workers: 3, holdMs: 0 } }]);
     expect((await stowageSubject("sqlite:///tmp/x.db")).worker).toEqual({ kind: "url", url: "sqlite:///tmp/x.db" });
     expect(memory.worker).toBeUndefined();
     const contenders = PEERS.filter((p) => contentionScenario.plan(p, TINY).length > 0).map((p) => p.name);
-    expect(contenders).toEqual(["redlock", "proper-lockfile"]);
+    expect(contenders).toEqual(["redlock", "redis-semaphore", "proper-lockfile", "python-diskcache"]);
   });
 
   it("checkpoint runs on subjects that can list a thread", () => {
@@ -121,7 +127,7 @@ function expectMeasured(rows: ResultRow[], scenario: string, count: number): voi
 describe("running on memory://", () => {
   it("measures every row of every scenario with a tiny N", async () => {
     const rows = await runBench(SCENARIOS, [memory], TINY, silentProgress);
-    expectMeasured(rows, "seed", 9);
+    expectMeasured(rows, "seed", 10);
     expectMeasured(rows, "sweep", 8);
     expectMeasured(rows, "contention", 1);
     expectMeasured(rows, "checkpoint", 4);
@@ -148,12 +154,12 @@ describe("failures become skipped rows, not crashes", () => {
       silentProgress,
     );
     const skipped = rows.filter((row) => row.subject === "nosuch://x");
-    expect(skipped).toHaveLength(9);
+    expect(skipped).toHaveLength(10);
     for (const row of skipped) {
       expect(row.status).toBe("skipped");
       expect(row.reason).toMatch(/unknown URL scheme "nosuch:"/);
     }
-    expect(rows.filter((row) => row.subject === "memory://" && row.status === "ok")).toHaveLength(9);
+    expect(rows.filter((row) => row.subject === "memory://" && row.status === "ok")).toHaveLength(10);
   });
 
   it("a cache that loses writes is reported, not measured", async () => {
@@ -199,7 +205,7 @@ describe("failures become skipped rows, not crashes", () => {
         stop: () => seen.push("stop"),
       },
     );
-    expect(total).toBe(9);
+    expect(total).toBe(10);
     expect(seen).toEqual([...SEED_ROWS, "stop"]);
   });
 });

@@ -1,6 +1,6 @@
 import { readlinkSync, watch } from "node:fs";
 import { join } from "node:path";
-import { type LeaseGrant, type LockDriver, sleep, wallNow } from "@stowage/core";
+import { type LeaseGrant, type LockDriver, sleepUntilWoken, wallNow } from "@stowage/core";
 import { LeaseLog } from "./lease-log.js";
 import { shardOf, toRelativePath } from "./path-codec.js";
 import { leaves, listDir } from "./tree-walk.js";
@@ -129,29 +129,21 @@ export class FsLockDriver implements LockDriver {
    * log; acquisitions and removals of old entries wake nobody, so waiters do not stampede.
    */
   async waitForRelease(name: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
-    const controller = new AbortController();
-    const onAbort = () => controller.abort(signal?.reason);
-    signal?.addEventListener("abort", onAbort, { once: true });
     const dir = this.#log(name).dir;
-    let watcher: ReturnType<typeof watch> | undefined;
     this.#waiters.mark(name, dir, wallNow() + timeoutMs + 100);
-    try {
+    // stopWaiting, which core calls next, removes the marker of an abandoned wait.
+    await sleepUntilWoken(timeoutMs, signal, (wake) => {
       try {
-        watcher = watch(dir, { persistent: false }, (_event, entry) => {
-          if (entry === null || isRelease(join(dir, entry.toString()))) controller.abort("released");
+        const watcher = watch(dir, { persistent: false }, (_event, entry) => {
+          if (entry === null || isRelease(join(dir, entry.toString()))) wake();
         });
-        watcher.on("error", () => controller.abort("watch failed"));
+        watcher.on("error", wake);
+        return () => watcher.close();
       } catch {
         // No log directory yet or no watch support: plain polling.
+        return () => {};
       }
-      await sleep(timeoutMs, controller.signal);
-    } catch {
-      // stopWaiting, which core calls next, removes the marker of an abandoned wait.
-      if (signal?.aborted) throw signal.reason;
-    } finally {
-      watcher?.close();
-      signal?.removeEventListener("abort", onAbort);
-    }
+    });
   }
 
   /** A wait that ended without the lease (timeout or abort) removes its marker: nobody steps aside for it. */

@@ -1,4 +1,3 @@
-import { EventEmitter } from "node:events";
 import {
   type Backend,
   type BackendHealth,
@@ -8,6 +7,7 @@ import {
   type DriverEdge,
   type LockDriver,
   monotonicNow,
+  ReleaseSignal,
   wrapDriver,
 } from "@stowage/core";
 import * as lmdb from "lmdb";
@@ -31,13 +31,13 @@ import { waitForWriterMutex } from "./writer-mutex.js";
  */
 const environments = new Map<
   string,
-  { dbs: LmdbDatabases; options: LmdbOptions; users: number; released: EventEmitter }
+  { dbs: LmdbDatabases; options: LmdbOptions; users: number; released: ReleaseSignal }
 >();
 
 function acquireEnvironment(dir: string, options: LmdbOptions) {
   let shared = environments.get(dir);
   if (!shared) {
-    shared = { dbs: openEnvironment(dir, options), options, users: 0, released: new EventEmitter().setMaxListeners(0) };
+    shared = { dbs: openEnvironment(dir, options), options, users: 0, released: new ReleaseSignal() };
     environments.set(dir, shared);
   } else if (shared.options.sync !== options.sync) {
     throw new ConfigError(
@@ -75,7 +75,7 @@ export class LmdbBackend implements Backend {
   readonly options: LmdbOptions;
   readonly #maxSizeBytes: number | undefined;
   readonly #dbs: LmdbDatabases;
-  readonly #released: EventEmitter;
+  readonly #released: ReleaseSignal;
   readonly #writes: WriteWait;
   readonly #caches = new Map<string, LmdbCacheDriver>();
   readonly #locks = new Map<string, LmdbLockDriver>();

@@ -1,5 +1,4 @@
-import type { EventEmitter } from "node:events";
-import { type LeaseGrant, type LockDriver, sleep, wallNow } from "@stowage/core";
+import { type LeaseGrant, type LockDriver, type ReleaseSignal, wallNow } from "@stowage/core";
 import type { LmdbDatabases } from "./environment.js";
 import { openFenceEpoch } from "./fence-epoch.js";
 import { decodeTuple, encodeTuple, tupleRange } from "./keys/tuple.js";
@@ -17,13 +16,13 @@ export class LmdbLockDriver implements LockDriver {
   readonly #namespace: string;
   readonly #where: string;
   /** Wakes waiters of this process when a holder of this process releases; others poll. */
-  readonly #released: EventEmitter;
+  readonly #released: ReleaseSignal;
 
   readonly #writes: WriteWait;
   /** Every token this driver hands out is at least this (src/fence-epoch.ts); taken on first acquire. */
   #tokenFloor: Promise<number> | undefined;
 
-  constructor(dbs: LmdbDatabases, namespace: string, writes: WriteWait, released: EventEmitter) {
+  constructor(dbs: LmdbDatabases, namespace: string, writes: WriteWait, released: ReleaseSignal) {
     const where = writes.where;
     this.#writes = writes;
     this.#dbs = dbs;
@@ -85,7 +84,7 @@ export class LmdbLockDriver implements LockDriver {
       this.#dbs.lease.removeSync(key);
       return lease.expiresAt > wallNow();
     });
-    if (released) this.#released.emit(`${this.#namespace}\0${name}`);
+    if (released) this.#released.notify(`${this.#namespace}\0${name}`);
     return released;
   }
 
@@ -112,20 +111,6 @@ export class LmdbLockDriver implements LockDriver {
   }
 
   async waitForRelease(name: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
-    const event = `${this.#namespace}\0${name}`;
-    const controller = new AbortController();
-    const onAbort = () => controller.abort(signal?.reason);
-    signal?.addEventListener("abort", onAbort, { once: true });
-    const wake = () => controller.abort("released");
-    this.#released.once(event, wake);
-    try {
-      await sleep(timeoutMs, controller.signal);
-    } catch {
-      // A release in this process wakes the waiter to retry at once; the caller's own abort propagates.
-      if (signal?.aborted) throw signal.reason;
-    } finally {
-      this.#released.off(event, wake);
-      signal?.removeEventListener("abort", onAbort);
-    }
+    await this.#released.wait(`${this.#namespace}\0${name}`, timeoutMs, signal);
   }
 }

@@ -1,5 +1,4 @@
-import { EventEmitter } from "node:events";
-import { type LeaseGrant, type LockDriver, sleep, wallNow } from "@stowage/core";
+import { type LeaseGrant, type LockDriver, ReleaseSignal, wallNow } from "@stowage/core";
 
 interface MemoryLease {
   token: bigint;
@@ -11,7 +10,7 @@ export class MemoryLockDriver implements LockDriver {
   readonly #leases = new Map<string, MemoryLease>();
   /** Fencing counters outlive leases, so a token never repeats for a name. */
   readonly #counters = new Map<string, bigint>();
-  readonly #released = new EventEmitter().setMaxListeners(0);
+  readonly #released = new ReleaseSignal();
   #live(name: string): MemoryLease | undefined {
     const lease = this.#leases.get(name);
     return lease && lease.expiresAt > wallNow() ? lease : undefined;
@@ -37,7 +36,7 @@ export class MemoryLockDriver implements LockDriver {
     if (!lease || lease.token !== token) return false;
     const wasLive = lease.expiresAt > wallNow();
     this.#leases.delete(name);
-    this.#released.emit(name);
+    this.#released.notify(name);
     return wasLive;
   }
 
@@ -58,19 +57,6 @@ export class MemoryLockDriver implements LockDriver {
   }
 
   async waitForRelease(name: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
-    const controller = new AbortController();
-    const onAbort = () => controller.abort(signal?.reason);
-    signal?.addEventListener("abort", onAbort, { once: true });
-    const wake = () => controller.abort("released");
-    this.#released.once(name, wake);
-    try {
-      await sleep(timeoutMs, controller.signal);
-    } catch {
-      // Woken by a release the caller retries at once; an abort of the caller's own signal propagates.
-      if (signal?.aborted) throw signal.reason;
-    } finally {
-      this.#released.off(name, wake);
-      signal?.removeEventListener("abort", onAbort);
-    }
+    await this.#released.wait(name, timeoutMs, signal);
   }
 }

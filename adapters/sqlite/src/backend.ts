@@ -1,4 +1,3 @@
-import { EventEmitter } from "node:events";
 import {
   type Backend,
   type BackendHealth,
@@ -6,6 +5,7 @@ import {
   type CheckpointDriver,
   type LockDriver,
   monotonicNow,
+  ReleaseSignal,
   wallNow,
   wrapDriver,
 } from "@stowage/core";
@@ -24,7 +24,7 @@ export class SqliteBackend implements Backend {
   readonly #caches = new Map<string, SqliteCacheDriver>();
   readonly #locks = new Map<string, SqliteLockDriver>();
   readonly #checkpoints = new Map<string, SqliteCheckpointDriver>();
-  readonly #released = new EventEmitter().setMaxListeners(0);
+  readonly #released = new ReleaseSignal();
   readonly #sweeper: NodeJS.Timeout | undefined;
 
   /** Opens (creating when missing) the database file; ConfigError, CorruptDataError or BackendUnavailableError otherwise. */

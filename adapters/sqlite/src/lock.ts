@@ -1,6 +1,12 @@
 import { randomUUID } from "node:crypto";
-import type { EventEmitter } from "node:events";
-import { type LeaseGrant, type LockDriver, monotonicNow, sleep, wallNow } from "@stowage/core";
+import {
+  type LeaseGrant,
+  type LockDriver,
+  monotonicNow,
+  type ReleaseSignal,
+  sleepUntilWoken,
+  wallNow,
+} from "@stowage/core";
 import type Database from "better-sqlite3";
 import { openFenceEpoch } from "./fence-epoch.js";
 import type { SqliteFile } from "./sqlite-file.js";
@@ -56,7 +62,7 @@ export class SqliteLockDriver implements LockDriver {
   readonly #namespace: string;
   readonly #sql: Statements;
   /** Wakes waiters of this process when a lease of this process is released; other processes poll. */
-  readonly #released: EventEmitter;
+  readonly #released: ReleaseSignal;
   /** This driver's place in the waiter queues; the core's WaitQueue lets one caller per process poll a name. */
   readonly #waiter = randomUUID();
   /** Names whose queue holds a row of this driver, with that row's deadline: removed once the name is won. */
@@ -64,7 +70,7 @@ export class SqliteLockDriver implements LockDriver {
   /** Every token this driver hands out is at least this (src/fence-epoch.ts). */
   readonly #tokenFloor: bigint;
 
-  constructor(file: SqliteFile, namespace: string, released: EventEmitter) {
+  constructor(file: SqliteFile, namespace: string, released: ReleaseSignal) {
     this.#file = file;
     this.#namespace = namespace;
     this.#released = released;
@@ -131,7 +137,7 @@ export class SqliteLockDriver implements LockDriver {
 
   async release(name: string, token: bigint): Promise<boolean> {
     const released = this.#file.use(() => this.#sql.release.run(this.#namespace, name, token, wallNow()).changes === 1);
-    if (released) this.#released.emit(this.#eventName(name));
+    if (released) this.#released.notify(this.#eventName(name));
     return released;
   }
 
@@ -181,26 +187,14 @@ export class SqliteLockDriver implements LockDriver {
       this.#sql.wait.run(this.#namespace, name, this.#waiter, now, deadline);
       this.#rememberQueued(name, deadline, now);
     });
-    const woken = new AbortController();
-    const onAbort = () => woken.abort(signal?.reason);
-    const event = this.#eventName(name);
-    const wake = () => woken.abort("released");
-    signal?.addEventListener("abort", onAbort, { once: true });
-    this.#released.once(event, wake);
+    const wakeOnRelease = this.#released.source(this.#eventName(name));
     const step = Math.max(2, Math.floor(timeoutMs / 8));
     const until = monotonicNow() + timeoutMs;
-    try {
-      for (let left = timeoutMs; left > 0; left = until - monotonicNow()) {
-        await sleep(Math.min(step, left), woken.signal);
-        if (this.#file.use(() => this.#mayTake(name, wallNow()))) return;
-      }
-    } catch {
-      // An abandoned wait gives up its place in the queue in stopWaiting, which core calls next.
-      if (signal?.aborted) throw signal.reason;
+    // An abandoned wait gives up its place in the queue in stopWaiting, which core calls next.
+    for (let left = timeoutMs; left > 0; left = until - monotonicNow()) {
       // Woken by a release in this process: the caller retries at once.
-    } finally {
-      this.#released.off(event, wake);
-      signal?.removeEventListener("abort", onAbort);
+      if (await sleepUntilWoken(Math.min(step, left), signal, wakeOnRelease)) return;
+      if (this.#file.use(() => this.#mayTake(name, wallNow()))) return;
     }
   }
 

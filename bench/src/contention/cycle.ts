@@ -7,25 +7,44 @@ export interface CycleResult {
   /** How long each acquisition waited, in ms. */
   waitsMs: number[];
   elapsedMs: number;
+  /** When each acquisition was granted and when its release began, on the shared clock (ms), in order. */
+  heldFrom: number[];
+  heldUntil: number[];
 }
 
 /**
- * Acquires and releases `lockName` until `durationMs` has passed, timing each wait. A waiter
- * still queued at the end may wait past the deadline by up to its wait limit, then stops.
+ * Milliseconds on CLOCK_MONOTONIC, which every process of the machine (Python's time.monotonic too)
+ * reads alike; timeOrigin + now() was tried and put holds of different processes up to ms out of order.
+ */
+export function sharedNow(): number {
+  return Number(process.hrtime.bigint()) / 1e6;
+}
+
+const hold = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Acquires `lockName`, holds it `holdMs`, releases, until `durationMs` has passed, timing each
+ * wait. A waiter still queued at the end may wait past the deadline by up to its wait limit.
  */
 export async function cycleLock(
   lock: LockOps,
   lockName: string,
   ttlMs: number,
   durationMs: number,
+  holdMs = 0,
 ): Promise<CycleResult> {
   const start = process.hrtime.bigint();
   const waitsMs: number[] = [];
+  const heldFrom: number[] = [];
+  const heldUntil: number[] = [];
   while (msSince(start) < durationMs) {
     const asked = process.hrtime.bigint();
     const held = await lock.acquire(lockName, ttlMs, Math.ceil(Math.max(1000, durationMs - msSince(start) + 5000)));
+    heldFrom.push(sharedNow());
     waitsMs.push(msSince(asked));
+    if (holdMs > 0) await hold(holdMs);
+    heldUntil.push(sharedNow());
     await held.release();
   }
-  return { acquisitions: waitsMs.length, waitsMs, elapsedMs: msSince(start) };
+  return { acquisitions: waitsMs.length, waitsMs, elapsedMs: msSince(start), heldFrom, heldUntil };
 }

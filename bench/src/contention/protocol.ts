@@ -1,4 +1,5 @@
 import type { WorkerSpec } from "../subjects/subject.js";
+import type { CycleResult } from "./cycle.js";
 
 /** Parent → worker: what to open and which lock to cycle. */
 export interface WorkerSetup {
@@ -7,6 +8,8 @@ export interface WorkerSetup {
   namespace: string;
   lockName: string;
   ttlMs: number;
+  /** How long each acquisition is held before its release. */
+  holdMs: number;
 }
 
 /** Parent → worker: start cycling now, for this long. */
@@ -16,7 +19,4 @@ export interface WorkerGo {
 }
 
 /** Worker → parent. */
-export type WorkerReport =
-  | { type: "ready" }
-  | { type: "done"; acquisitions: number; waitsMs: number[]; elapsedMs: number }
-  | { type: "failed"; error: string };
+export type WorkerReport = { type: "ready" } | ({ type: "done" } & CycleResult) | { type: "failed"; error: string };

@@ -7,6 +7,7 @@ import { pythonDiskcache, pythonDiskcacheFull } from "./python-diskcache.js";
 import { rawIoredis, rawIoredisPipelined } from "./raw-ioredis.js";
 import { rawLmdb } from "./raw-lmdb.js";
 import { rawSqlite } from "./raw-sqlite.js";
+import { redisSemaphorePeer } from "./redis-semaphore.js";
 import { redlockPeer } from "./redlock.js";
 
 // Each peer module imports its library only when opened: a peer that cannot load becomes a skipped row.
@@ -20,6 +21,7 @@ export const PEERS: readonly Subject[] = [
   keyvSqlite,
   keyvRedis,
   redlockPeer,
+  redisSemaphorePeer,
   properLockfilePeer,
   bentocachePeer,
   cacheablePeer,

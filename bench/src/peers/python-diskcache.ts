@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import type { RunSummary } from "../stats.js";
 import { type ExternalRow, type SeedServer, SkipError, type Subject } from "../subjects/subject.js";
+import { runFilelockContention } from "./python-filelock.js";
 import { scratchDir } from "./temp-dir.js";
 
 const run = promisify(execFile);
@@ -91,12 +92,13 @@ async function serve(synchronous = 1): Promise<SeedServer> {
   };
 }
 
-/** Python diskcache + filelock, the seed's own stack, on the seed workload only. */
+/** Python diskcache + filelock, the seed's own stack: the seed workload, and filelock in contention. */
 export const pythonDiskcache: Subject = {
   name: "python-diskcache",
   kind: "peer",
   capabilities: ["cache", "lock", "checkpoint"],
   external: { runSeed, serve },
+  contention: { run: runFilelockContention },
 };
 
 /** The same with diskcache's sqlite_synchronous=2 (FULL: an fsync per commit), beside our strongest levels. */

@@ -80,9 +80,18 @@ export async function connectRedis(options: RedisOptions = {}): Promise<Redis> {
   return client;
 }
 
-/** A key prefix no other run uses, so a run removes exactly what it wrote. */
+/** Set by the contention scenario for its worker processes: the run they share, so they contend on one key. */
+export const SHARED_RUN_ENV = "STOWAGE_BENCH_RUN_ID";
+
+/** A key prefix no other run uses, so a run removes exactly what it wrote; contention workers share one. */
 export function runPrefix(peer: string): string {
-  return `stowage-bench:${peer}:${process.pid}-${Date.now().toString(36)}:`;
+  const run = process.env[SHARED_RUN_ENV] ?? `${process.pid}-${Date.now().toString(36)}`;
+  return `stowage-bench:${peer}:${run}:`;
+}
+
+/** Whether this process alone uses its prefix: a contention worker must not delete keys its peers still hold. */
+export function ownsRunPrefix(): boolean {
+  return process.env[SHARED_RUN_ENV] === undefined;
 }
 
 /** Deletes every key under `prefix` with SCAN (never KEYS) and UNLINK. */

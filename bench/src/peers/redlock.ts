@@ -1,5 +1,5 @@
 import type { OpenSubject, Subject } from "../subjects/subject.js";
-import { connectRedis, deleteByPrefix, redisServerLabel, runPrefix } from "./redis-server.js";
+import { connectRedis, deleteByPrefix, ownsRunPrefix, redisServerLabel, runPrefix } from "./redis-server.js";
 
 const RETRY_DELAY_MS = 10;
 
@@ -16,7 +16,7 @@ async function openRedlock(): Promise<OpenSubject> {
     },
     async close() {
       try {
-        await deleteByPrefix(client, prefix);
+        if (ownsRunPrefix()) await deleteByPrefix(client, prefix);
       } finally {
         await client.quit().catch(() => client.disconnect());
       }

@@ -2,7 +2,9 @@ import { type ChildProcess, fork } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { type CycleResult, cycleLock } from "../contention/cycle.js";
+import { handOffs } from "../contention/hand-offs.js";
 import type { WorkerReport, WorkerSetup } from "../contention/protocol.js";
+import { SHARED_RUN_ENV } from "../peers/redis-server.js";
 import { scratchDir } from "../peers/temp-dir.js";
 import { medianRun, summarize } from "../stats.js";
 import { freshNamespace } from "../subjects/stowage.js";
@@ -14,8 +16,9 @@ const READY_TIMEOUT_MS = 30_000;
 
 function plan(subject: Subject, settings: RunSettings): PlannedRow[] {
   const inProcess = subject.kind === "backend" && !subject.worker;
-  if (!subject.capabilities.includes("lock") || !subject.open || !(subject.worker || inProcess)) return [];
-  return [{ row: "lock_cycle", params: { workers: settings.workers } }];
+  const runnable = subject.contention || (subject.open && (subject.worker || inProcess));
+  if (!subject.capabilities.includes("lock") || !runnable) return [];
+  return [{ row: "lock_cycle", params: { workers: settings.workers, holdMs: settings.holdMs } }];
 }
 
 /** The compiled worker script; under Vitest (running src/*.ts) the one in dist/. */
@@ -51,6 +54,7 @@ async function inProcesses(subject: Subject, settings: RunSettings): Promise<Cyc
   const script = workerScript();
   const lockDir = await scratchDir("contention");
   const children: ChildProcess[] = [];
+  const runId = `contention-${process.pid}-${Date.now().toString(36)}`;
   try {
     const setup: WorkerSetup = {
       type: "setup",
@@ -58,11 +62,12 @@ async function inProcesses(subject: Subject, settings: RunSettings): Promise<Cyc
       namespace: freshNamespace("contention"),
       lockName: "contention:one-lock",
       ttlMs: LEASE_TTL_MS,
+      holdMs: settings.holdMs,
     };
     for (let i = 0; i < settings.workers; i++) {
       children.push(
         fork(script, [], {
-          env: { ...process.env, STOWAGE_BENCH_LOCK_DIR: lockDir.path },
+          env: { ...process.env, STOWAGE_BENCH_LOCK_DIR: lockDir.path, [SHARED_RUN_ENV]: runId },
           stdio: ["ignore", "inherit", "inherit", "ipc"],
         }),
       );
@@ -86,7 +91,7 @@ async function inThisProcess(subject: Subject, settings: RunSettings): Promise<C
     if (!lock) throw new Error(`${subject.name} has no lock`);
     results = await Promise.all(
       Array.from({ length: settings.workers }, () =>
-        cycleLock(lock, "contention:one-lock", LEASE_TTL_MS, settings.durationMs),
+        cycleLock(lock, "contention:one-lock", LEASE_TTL_MS, settings.durationMs, settings.holdMs),
       ),
     );
   });
@@ -96,7 +101,12 @@ async function inThisProcess(subject: Subject, settings: RunSettings): Promise<C
 async function run(subject: Subject, settings: RunSettings, done: (row: ReturnType<typeof okRow>) => void) {
   const planned = plan(subject, settings)[0];
   if (!planned) return;
-  const measure = () => (subject.worker ? inProcesses(subject, settings) : inThisProcess(subject, settings));
+  const measure = () =>
+    subject.contention
+      ? subject.contention.run({ workers: settings.workers, durationMs: settings.durationMs, holdMs: settings.holdMs })
+      : subject.worker
+        ? inProcesses(subject, settings)
+        : inThisProcess(subject, settings);
   const runs: { results: CycleResult[]; opsPerSec: number }[] = [];
   for (let r = 0; r < settings.repeats; r++) {
     const results = await measure();
@@ -105,13 +115,18 @@ async function run(subject: Subject, settings: RunSettings, done: (row: ReturnTy
     runs.push({ results, opsPerSec: (total * 1000) / elapsedMs });
   }
   const median = medianRun(runs);
-  const counts = median.results.map((result) => result.acquisitions);
   const waits = summarize(median.results.flatMap((result) => result.waitsMs));
+  const passed = handOffs(median.results);
+  if (passed.overlaps > 0) throw new Error(`${passed.overlaps} holds overlapped another: the lock did not exclude`);
   done(
     okRow("contention", subject, planned, { ...waits, opsPerSec: median.opsPerSec }, runs.length, {
-      minPerWorker: Math.min(...counts),
-      maxPerWorker: Math.max(...counts),
-      processes: subject.worker ? settings.workers : 1,
+      minPerWorker: passed.minPerProcess,
+      maxPerWorker: passed.maxPerProcess,
+      processes: subject.worker || subject.contention ? settings.workers : 1,
+      acquisitionsPerSec: passed.acquisitionsPerSec,
+      utilisation: passed.utilisation,
+      freeGapP50Ms: passed.freeGapP50Ms,
+      freeGapP99Ms: passed.freeGapP99Ms,
     }),
   );
 }
@@ -120,7 +135,7 @@ async function run(subject: Subject, settings: RunSettings, done: (row: ReturnTy
 export const contentionScenario: Scenario = {
   name: "contention",
   description:
-    "--workers contenders (child processes where the backend is shared across processes, async loops for memory://) acquire and release one lock name for --duration ms; p50/p99 are waits",
+    "--workers contenders (child processes where the backend is shared across processes, async loops for memory://) acquire one lock name, hold it --hold-ms, release, for --duration ms; p50/p99 are waits; extra: acquisitions/s, utilisation (held ÷ wall), free gap p50/p99 between a release and the next grant (shared clock), min/max acquisitions per contender",
   plan,
   run,
 };

@@ -16,6 +16,8 @@ export interface RunSettings {
   workers: number;
   /** How long each contention run cycles the lock, in ms. */
   durationMs: number;
+  /** How long a contender holds each acquisition in `contention`, in ms. */
+  holdMs: number;
   /** Checkpoints in the thread of the `checkpoint` scenario. */
   threadSize: number;
   /** Concurrency levels of `sweep`. */

@@ -1,3 +1,4 @@
+import type { CycleResult } from "../contention/cycle.js";
 /** Cache primitives every cache-like subject offers the scenarios; values are plain JSON-able data. */
 export interface CacheOps {
   set(key: string, value: unknown, ttlMs: number): Promise<unknown>;
@@ -57,6 +58,11 @@ export interface SeedServer {
   close(): Promise<void>;
 }
 
+/** Contenders run outside this process (the Python peer's filelock): one result per process. */
+export interface ExternalContention {
+  run(options: { workers: number; durationMs: number; holdMs: number }): Promise<CycleResult[]>;
+}
+
 /** A row measured by an external runner. */
 export interface ExternalRow {
   row: string;
@@ -80,6 +86,7 @@ export interface Subject {
   /** Set when several processes can share it (contention runs workers as processes). */
   worker?: WorkerSpec;
   external?: ExternalSeed;
+  contention?: ExternalContention;
   /** The server it talks to, shown beside its rows (Redis peers). */
   server?(): string;
 }

@@ -44,6 +44,8 @@ export {
 export { EPOCH_NAME, EPOCH_NAMESPACE, epochFloor, TOKENS_PER_EPOCH } from "./lock/fence-epoch.js";
 export { LeaseHandle, type LeaseObserver } from "./lock/lease-handle.js";
 export { LOCK_DEFAULTS, LockStore, type LockStoreOptions } from "./lock/lock-store.js";
+export { ReleaseSignal, sleepUntilWoken, type WakeSource } from "./lock/release-signal.js";
+export { WakeDirectory } from "./lock/wake-directory.js";
 export {
   type BackendMessage,
   type BusReconnectMessage,
