@@ -51,7 +51,7 @@ describe("the conformance suite catches broken stores", () => {
       const fault = file.name.replace(/^.*\//, "").replace(".fixture.ts", "");
       byFault[fault] = file.assertionResults;
     }
-  }, 320_000);
+  }, 620_000);
 
   afterAll(() => rmSync(outDir, { recursive: true, force: true }));
 
