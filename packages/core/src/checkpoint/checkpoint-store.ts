@@ -1,4 +1,5 @@
 import { assertArray, assertObject, assertOptions } from "../arguments.js";
+import { wallNow } from "../clock.js";
 import type { Codec } from "../codecs/codec.js";
 import { jsonCodec } from "../codecs/json-codec.js";
 import type {
@@ -118,7 +119,7 @@ export class CheckpointStore extends StoreBase implements CheckpointStoreContrac
       assertVersion(blob.version, `blobs[${i}].version`);
       return { channel: blob.channel, version: blob.version, value: this.#encode(blob.value, `blobs[${i}].value`) };
     });
-    const now = Date.now();
+    const now = wallNow();
     const stored: StoredCheckpoint = {
       threadId: input.threadId,
       ns,
