@@ -1,6 +1,7 @@
 // What the one driver edge (core's wrapDriver) costs on the hottest paths: a cache get on memory
 // and on SQLite, through the store, with the backend's drivers wrapped (as shipped) and unwrapped
 // (the raw driver behind the same facade), in one process, rounds interleaved, median of rounds.
+// Also the driver alone (its get, raw vs behind the edge), where the edge's few ns are not lost in the store's cost.
 // Run: node bench/probes/driver-edge-cost.mjs [rounds=15] [opsPerRound=100000]
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -36,7 +37,14 @@ async function subjects(name, adapter, url) {
   const wrapped = storageFromBackend(backend, { namespace: "edge" });
   const raw = storageFromBackend(unwrapped(backend), { namespace: "edge" });
   await wrapped.cache.set("k", "value");
-  return { name, wrapped: wrapped.cache, raw: raw.cache };
+  const edgeDriver = backend.cache("edge");
+  return {
+    name,
+    wrapped: wrapped.cache,
+    raw: raw.cache,
+    driverWrapped: edgeDriver,
+    driverRaw: Object.getPrototypeOf(edgeDriver),
+  };
 }
 
 async function opsPerSecond(cache) {
@@ -58,6 +66,27 @@ for (const subject of all) {
   await opsPerSecond(subject.raw);
   await opsPerSecond(subject.wrapped);
 }
+/** ns per get on the driver itself. */
+async function driverNs(driver) {
+  const start = performance.now();
+  for (let i = 0; i < ops; i++) await driver.get("k");
+  return ((performance.now() - start) * 1e6) / ops;
+}
+
+for (const subject of all) {
+  const raw = [];
+  const wrapped = [];
+  for (let round = 0; round < rounds; round++) {
+    const first = round % 2 === 0;
+    if (first) raw.push(await driverNs(subject.driverRaw));
+    wrapped.push(await driverNs(subject.driverWrapped));
+    if (!first) raw.push(await driverNs(subject.driverRaw));
+  }
+  console.log(
+    `${subject.name} driver get: raw ${median(raw).toFixed(0)} ns, through the edge ${median(wrapped).toFixed(0)} ns (+${(median(wrapped) - median(raw)).toFixed(0)} ns)`,
+  );
+}
+
 for (const subject of all) {
   const raw = [];
   const wrapped = [];
