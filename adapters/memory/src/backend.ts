@@ -22,15 +22,8 @@ export class MemoryBackend implements Backend {
   readonly #locks = new Map<string, MemoryLockDriver>();
   readonly #checkpoints = new Map<string, MemoryCheckpointDriver>();
   #closed = false;
-  /** Every driver's methods go through it: ERR_CLOSED after close(); a memory driver throws only StowageErrors. */
-  readonly #edge: DriverEdge = {
-    label: "memory backend",
-    isClosed: () => this.#closed,
-    // Anything else is a bug in this process, not a backend failure: it surfaces as it is.
-    classify: (error) => {
-      throw error;
-    },
-  };
+  /** Every driver's methods go through it: ERR_CLOSED after close(); nothing to classify, a memory driver throws only StowageErrors. */
+  readonly #edge: DriverEdge = { label: "memory backend", isClosed: () => this.#closed };
 
   constructor(options: { maxSizeBytes?: number } = {}) {
     this.#maxSizeBytes = options.maxSizeBytes;

@@ -81,6 +81,19 @@ function loadSql(checkpoint: string): string {
      WHERE w.namespace = @namespace AND w.thread_id = @threadId AND w.ns = @ns AND w.checkpoint_id = c.id`;
 }
 
+/** A row of the load statement as better-sqlite3's raw mode gives it (an array: no object per row). */
+export type LoadRow = [LoadRowKind, unknown, unknown, unknown, unknown, Buffer, unknown, unknown, number];
+type LoadRowKind = (typeof LOAD_ROW)[keyof typeof LOAD_ROW]["kind"];
+
+/** The columns of each kind of load row, by name (see loadSql). */
+export const LOAD_ROW = {
+  checkpoint: { kind: 0, id: 1, parentId: 2, metadata: 3, channels: 4, payload: 5, createdAt: 6, expiresAt: 7 },
+  blob: { kind: 1, channel: 1, value: 5 },
+  write: { kind: 2, taskId: 1, index: 2, channel: 3, taskPath: 4, value: 5, arrival: 8 },
+} as const;
+/** Which column of a load row says its kind. */
+export const LOAD_ROW_KIND = 0;
+
 const CHECKPOINT_ROW = "SELECT id, parent_id, metadata, channels, payload, created_at, expires_at FROM checkpoints";
 
 /** The load statements: a checkpoint by id, and the newest of (thread, ns); see loadSql. */

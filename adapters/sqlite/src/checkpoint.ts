@@ -15,7 +15,10 @@ import {
   BLOB_BATCH,
   CHECKPOINT_SQL,
   type CheckpointStatements,
+  LOAD_ROW,
+  LOAD_ROW_KIND,
   LOAD_SQL,
+  type LoadRow,
   listPageSql,
   PAGE_SQL,
   putBlobsSql,
@@ -40,8 +43,7 @@ interface BlobKeyRow {
   version: string;
 }
 
-/** A row of the load statement: [kind, a, b, c, d, value, createdAt, expiresAt, arrival] (see LOAD_SQL). */
-type LoadRow = [0 | 1 | 2, unknown, unknown, unknown, unknown, Buffer, unknown, unknown, number];
+const { checkpoint: HEAD, blob: BLOB, write: WRITE } = LOAD_ROW;
 
 /** True when the load statement matches this version's blob itself (strings, and integers it prints alike). */
 const matchedInSql = (version: ChannelVersion) => typeof version === "string" || Number.isSafeInteger(version);
@@ -137,26 +139,26 @@ export class SqliteCheckpointDriver implements CheckpointDriver {
         ? this.#loadStatements.loadLatest.all({ namespace, threadId, ns, now })
         : this.#loadStatements.loadById.all({ namespace, threadId, ns, id, now })
     ) as LoadRow[];
-    const head = rows.find((row) => row[0] === 0);
+    const head = rows.find((row) => row[LOAD_ROW_KIND] === HEAD.kind);
     if (head === undefined) return undefined;
-    const channels = this.#parse(head[4] as string, "channels") as Record<string, ChannelVersion>;
+    const channels = this.#parse(head[HEAD.channels] as string, "channels") as Record<string, ChannelVersion>;
     const blobs: StoredBlob[] = [];
     const writes: { write: StoredWrite; arrival: number }[] = [];
     for (const row of rows) {
-      if (row[0] === 1) {
-        const channel = row[1] as string;
+      if (row[LOAD_ROW_KIND] === BLOB.kind) {
+        const channel = row[BLOB.channel] as string;
         const version = channels[channel] as ChannelVersion;
-        if (matchedInSql(version)) blobs.push({ channel, version, value: row[5] });
-      } else if (row[0] === 2) {
+        if (matchedInSql(version)) blobs.push({ channel, version, value: row[BLOB.value] });
+      } else if (row[LOAD_ROW_KIND] === WRITE.kind) {
         writes.push({
           write: {
-            taskId: row[1] as string,
-            index: row[2] as number,
-            channel: row[3] as string,
-            taskPath: row[4] as string,
-            value: row[5],
+            taskId: row[WRITE.taskId] as string,
+            index: row[WRITE.index] as number,
+            channel: row[WRITE.channel] as string,
+            taskPath: row[WRITE.taskPath] as string,
+            value: row[WRITE.value],
           },
-          arrival: row[8],
+          arrival: row[WRITE.arrival],
         });
       }
     }
@@ -172,13 +174,13 @@ export class SqliteCheckpointDriver implements CheckpointDriver {
     return {
       threadId,
       ns,
-      id: head[1] as string,
-      parentId: head[2] as string | null,
-      metadata: this.#parse(head[3] as string, "metadata") as JsonObject,
-      payload: head[5],
+      id: head[HEAD.id] as string,
+      parentId: head[HEAD.parentId] as string | null,
+      metadata: this.#parse(head[HEAD.metadata] as string, "metadata") as JsonObject,
+      payload: head[HEAD.payload],
       channels,
-      createdAt: head[6] as number,
-      expiresAt: head[7] as number | null,
+      createdAt: head[HEAD.createdAt] as number,
+      expiresAt: head[HEAD.expiresAt] as number | null,
       blobs,
       writes: writes.map((entry) => entry.write),
     };

@@ -259,6 +259,8 @@ export interface CheckpointStore extends AsyncDisposable {
   get(threadId: string, options?: { ns?: string; id?: string }): Promise<CheckpointWithState | undefined>;
   /** Checkpoints newest first; cost grows with `limit`, not with the thread or store. */
   list(options?: ListOptions): AsyncIterable<Checkpoint>;
+  /** What list() yields, each with its blobs and pending writes (as get() gives them), read a page at a time. */
+  listWithState(options?: ListOptions): AsyncIterable<CheckpointWithState>;
   /** Adds pending writes to a checkpoint. */
   putWrites(
     threadId: string,

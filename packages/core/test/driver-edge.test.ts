@@ -152,6 +152,19 @@ describe("wrapDriver", () => {
     await expect(driver.get("k")).rejects.toMatchObject({ code: "ERR_CLOSED" });
   });
 
+  it("an edge without a classifier only checks open: the method's own promise comes back, and ERR_CLOSED after close", async () => {
+    const state = { closed: false };
+    const raw = new FakeDriver();
+    const pending = Promise.resolve("v");
+    raw.get = () => pending;
+    const driver = wrapDriver(raw, { label: "fake backend", isClosed: () => state.closed });
+    expect(driver.get("k")).toBe(pending);
+    expect(driver.getSync("k")).toBeUndefined();
+    state.closed = true;
+    await expect(driver.set("k", "v")).rejects.toMatchObject({ code: "ERR_CLOSED" });
+    expect(() => driver.getSync("k")).toThrow(expect.objectContaining({ code: "ERR_CLOSED" }));
+  });
+
   it("whatever a driver throws (any value at all) reaches the caller as a StowageError", async () => {
     await fc.assert(
       fc.asyncProperty(fc.anything(), async (thrown) => {

@@ -16,14 +16,8 @@ import {
   WRITES_IDX_MAP,
   writesSortKey,
 } from "@langchain/langgraph-checkpoint";
-import type {
-  ChannelBlob,
-  CheckpointWithState,
-  CheckpointStore as CoreCheckpointStore,
-  JsonObject,
-  Storage,
-  PendingWrite as StowageWrite,
-} from "@stowage/core";
+import type { ChannelBlob, CheckpointWithState, Storage, PendingWrite as StowageWrite } from "@stowage/core";
+import { matchesFilter } from "@stowage/core";
 import { nextChannelVersion } from "./channel-versions.js";
 import { filterableMetadata, jsonFilter } from "./metadata.js";
 import {
@@ -36,9 +30,6 @@ import {
   skipsSerde,
   type ValueEncoding,
 } from "./typed-values.js";
-
-/** How many listed checkpoints list() reads ahead of the one it yields. */
-const LIST_READ_AHEAD = 8;
 
 /** The checkpoint store contract (core's index exports the class of the same name). */
 type CheckpointStore = Storage["checkpoint"];
@@ -128,7 +119,7 @@ export class StowageSaver extends BaseCheckpointSaver {
       // One checkpoint asked for by id: list's other conditions still apply to it.
       if (threadId === undefined || (beforeId !== undefined && onlyId >= beforeId)) return;
       const loaded = await this.store.get(threadId, { ns: ns ?? "", id: onlyId });
-      if (loaded && matches(loaded.metadata, metadataFilter)) yield await this.#tuple(loaded);
+      if (loaded && matchesFilter(loaded.metadata, metadataFilter)) yield await this.#tuple(loaded);
       return;
     }
     const listOptions = {
@@ -138,37 +129,8 @@ export class StowageSaver extends BaseCheckpointSaver {
       ...(limit !== undefined ? { limit } : {}),
       ...(metadataFilter !== undefined ? { filter: metadataFilter } : {}),
     };
-    const store = this.store as CheckpointStore & Partial<Pick<CoreCheckpointStore, "listWithState">>;
-    if (typeof store.listWithState === "function") {
-      // Core's store reads each page with its blobs and writes in one go (one read on SQLite).
-      for await (const loaded of store.listWithState(listOptions)) yield await this.#tuple(loaded);
-      return;
-    }
-    const listed = this.store.list(listOptions);
-    // list gives checkpoints without blobs and writes; a few gets run ahead so a networked store overlaps them.
-    const ahead: Promise<CheckpointTuple | undefined>[] = [];
-    try {
-      for await (const checkpoint of listed) {
-        const tuple = this.#tupleOf(checkpoint.threadId, checkpoint.ns, checkpoint.id);
-        tuple.catch(() => undefined);
-        ahead.push(tuple);
-        if (ahead.length < LIST_READ_AHEAD) continue;
-        const next = await ahead.shift();
-        if (next) yield next;
-      }
-      while (ahead.length > 0) {
-        const next = await ahead.shift();
-        if (next) yield next;
-      }
-    } finally {
-      ahead.length = 0;
-    }
-  }
-
-  /** The full tuple of a listed checkpoint (undefined when it expired or went since it was listed). */
-  async #tupleOf(threadId: string, ns: string, id: string): Promise<CheckpointTuple | undefined> {
-    const loaded = await this.store.get(threadId, { ns, id });
-    return loaded && this.#tuple(loaded);
+    // The store reads each page with its blobs and writes in one go (one read on SQLite).
+    for await (const loaded of this.store.listWithState(listOptions)) yield await this.#tuple(loaded);
   }
 
   async put(
@@ -325,11 +287,5 @@ function sortedWrites(writes: readonly StowageWrite[]): readonly StowageWrite[] 
       writesSortKey(a.taskPath ?? "", a.taskId, a.index),
       writesSortKey(b.taskPath ?? "", b.taskId, b.index),
     ),
-  );
-}
-
-function matches(metadata: JsonObject, filter: JsonObject | undefined): boolean {
-  return (
-    !filter || Object.entries(filter).every(([key, value]) => JSON.stringify(metadata[key]) === JSON.stringify(value))
   );
 }

@@ -105,6 +105,35 @@ describe("StowageSaver", () => {
     expect(listed[0]?.metadata).toEqual(expected?.metadata);
   });
 
+  it("a metadata filter matches whatever order its object's keys are in, on the by-id and the listing path alike", async () => {
+    const storage = await openStorage("json");
+    const saver = new StowageSaver(storage.checkpoint);
+    const checkpoint = checkpointWith({}, {});
+    const config = await saver.put(
+      { configurable: { thread_id: "t" } },
+      checkpoint,
+      { ...meta, owner: { team: "ml", user: "ada" } } as typeof meta,
+      {},
+    );
+    const filter = { owner: { user: "ada", team: "ml" } } as Record<string, unknown>;
+    const listed = async (configurable: Record<string, unknown>) => {
+      const ids: string[] = [];
+      for await (const tuple of saver.list({ configurable }, { filter })) ids.push(tuple.checkpoint.id);
+      return ids;
+    };
+    expect(await listed({ thread_id: "t" })).toEqual([checkpoint.id]);
+    expect(await listed({ thread_id: "t", checkpoint_id: config.configurable?.checkpoint_id })).toEqual([
+      checkpoint.id,
+    ]);
+    expect(await listed({})).toEqual([checkpoint.id]);
+    const other = { owner: { user: "ada", team: "ops" } } as Record<string, unknown>;
+    for await (const tuple of saver.list(
+      { configurable: { thread_id: "t", checkpoint_id: checkpoint.id } },
+      { filter: other },
+    ))
+      expect.unreachable(`matched ${tuple.checkpoint.id}`);
+  });
+
   it("binary values in a store with the JSON codec fail with a SerializationError that names msgpack", async () => {
     const storage = await openStorage("json");
     const saver = new StowageSaver(storage.checkpoint);

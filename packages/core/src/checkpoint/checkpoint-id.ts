@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { wallNow } from "../clock.js";
 
 let lastMs = 0;
 let sequence = 0;
@@ -7,7 +8,7 @@ let sequence = 0;
  * A uuid6-style id (version 6 layout: time-high first) whose string order is creation order,
  * also for ids made in the same millisecond by this process.
  */
-export function newCheckpointId(now = Date.now()): string {
+export function newCheckpointId(now = wallNow()): string {
   if (now <= lastMs) {
     sequence++;
     now = lastMs;

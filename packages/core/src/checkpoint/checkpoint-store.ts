@@ -1,4 +1,5 @@
 import { assertArray, assertObject, assertOptions } from "../arguments.js";
+import { wallNow } from "../clock.js";
 import type { Codec } from "../codecs/codec.js";
 import { jsonCodec } from "../codecs/json-codec.js";
 import type {
@@ -164,7 +165,7 @@ export class CheckpointStore extends StoreBase implements CheckpointStoreContrac
       }
       for (const blob of encoded.blobs) blob.value = compressBlob(blob.value, compressAbove);
     }
-    const now = Date.now();
+    const now = wallNow();
     const stored: StoredCheckpoint = {
       threadId: input.threadId,
       ns,

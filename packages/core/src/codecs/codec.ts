@@ -1,17 +1,12 @@
+import type { CodecFastPaths } from "../drivers/fast-paths.js";
 import { CorruptDataError } from "../errors.js";
 
-/** Turns values into the bytes a backend stores, and back. */
-export interface Codec {
+/** Turns values into the bytes a backend stores, and back (its speed-only encodeText is in CodecFastPaths). */
+export interface Codec extends CodecFastPaths {
   /** The name used in configuration: "json" or "msgpack". */
   readonly name: string;
   /** Returns the bytes for `value`; throws SerializationError (nothing is written) when it cannot. */
   encode(value: unknown): Uint8Array;
-  /**
-   * Optional, for codecs whose bytes are UTF-8 text: the same encoding as text, so that `encode(v)`
-   * equals the UTF-8 bytes of `encodeText(v)` (and throws where encode throws). A driver that can
-   * hand text to its client (CacheDriver.setText) then skips encoding to bytes and back.
-   */
-  encodeText?(value: unknown): string;
   /** Returns the value for stored bytes; throws CorruptDataError when they are not this codec's. */
   decode(bytes: Uint8Array): unknown;
 }

@@ -1,3 +1,5 @@
+import type { CacheFastPaths } from "./fast-paths.js";
+
 /** An entry as a backend stores it: encoded bytes and a wall-clock expiry (ms since epoch, null = never). */
 export interface StoredEntry {
   value: Uint8Array;
@@ -19,15 +21,11 @@ export interface SyncCacheAccess {
  * The primitives a backend implements for one namespace of the cache. Keys are already
  * validated and values already encoded by core. No method ever returns an expired entry.
  * Every method rejects with a StowageError (ERR_BACKEND_UNAVAILABLE when the backend is down).
+ * The speed-only optional methods are in CacheFastPaths.
  */
-export interface CacheDriver {
+export interface CacheDriver extends CacheFastPaths {
   /** Returns the live entry for `key`, or undefined when absent or expired. */
   get(key: string): Promise<StoredEntry | undefined>;
-  /**
-   * Optional: the live value's bytes without its expiry, or undefined, for backends where reading
-   * the expiry costs more (Redis: a plain GET instead of a script). Core uses it where the expiry is not needed.
-   */
-  getValue?(key: string): Promise<Uint8Array | undefined>;
   /** Returns the live entries for `keys`, in the same order, undefined where absent or expired. */
   getMany(keys: readonly string[]): Promise<(StoredEntry | undefined)[]>;
   /**
@@ -37,18 +35,6 @@ export interface CacheDriver {
   readonly sync?: SyncCacheAccess;
   /** Stores the entry, replacing any previous one. */
   set(key: string, entry: StoredEntry): Promise<void>;
-  /**
-   * Optional, for a backend where a plain value read (getValue) plus this is cheaper than get()
-   * (Redis: GET and PTTL instead of a Lua script that runs both): the live key's expiry (ms since
-   * epoch), null when it never expires, undefined when absent or expired. The hybrid's L2 reader uses it.
-   */
-  expiresAt?(key: string): Promise<number | null | undefined>;
-  /**
-   * Optional: stores the UTF-8 bytes of `text` with `expiresAt`, exactly as `set` would store
-   * them, for backends whose client takes text without the caller encoding it first (Redis).
-   * Core uses it when the codec has encodeText.
-   */
-  setText?(key: string, text: string, expiresAt: number | null): Promise<void>;
   /** Stores every entry (atomically where the backend can). */
   setMany(entries: readonly { key: string; entry: StoredEntry }[]): Promise<void>;
   /** Stores the entry only when the key is absent or expired, atomically across processes; true when stored. */

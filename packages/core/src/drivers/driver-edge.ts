@@ -6,8 +6,12 @@ export interface DriverEdge {
   readonly label: string;
   /** True once the backend is closed; called before every driver method, so keep it a field read. */
   isClosed(): boolean;
-  /** A backend failure (never a StowageError) as the StowageError a caller can act on. */
-  classify(error: unknown, method: string): StowageError;
+  /**
+   * A backend failure (never a StowageError) as the StowageError a caller can act on. Left out by a
+   * backend whose drivers throw only StowageErrors (memory): the edge then only checks open, and adds
+   * no promise to a call.
+   */
+  classify?(error: unknown, method: string): StowageError;
   /** For a rejected promise only: may wait for the real cause first (lmdb's failed commit). */
   settle?(error: unknown, method: string): Promise<StowageError>;
 }
@@ -62,10 +66,12 @@ function guardMethod(
   const label = String(name);
   // Async methods report a closed store as a rejection, as their callers expect; learnt from the first promise returned.
   let returnsPromise = method.constructor.name === "AsyncFunction";
+  const classify = edge.classify;
+  if (!classify) return openOnly(driver, method, edge);
   const fail = (error: unknown): StowageError => {
     if (isStowageError(error) || isAbort(error)) return error as StowageError;
     if (edge.isClosed()) return new ClosedError(edge.label);
-    return edge.classify(error, label);
+    return classify(error, label);
   };
   const reject = (error: unknown): Promise<never> => {
     if (edge.settle && !isStowageError(error) && !isAbort(error) && !edge.isClosed()) {
@@ -94,6 +100,23 @@ function guardMethod(
       return guardIterable(result as AsyncIterable<unknown>, edge, fail);
     }
     return result;
+  };
+}
+
+/** The edge of a backend with nothing to classify: ERR_CLOSED once closed, otherwise the method itself. */
+function openOnly(
+  driver: object,
+  method: (...args: unknown[]) => unknown,
+  edge: DriverEdge,
+): (...args: unknown[]) => unknown {
+  const rejects = method.constructor.name === "AsyncFunction";
+  return function guarded(...args: unknown[]): unknown {
+    if (edge.isClosed()) {
+      const closed = new ClosedError(edge.label);
+      if (rejects) return Promise.reject(closed);
+      throw closed;
+    }
+    return method.apply(driver, args);
   };
 }
 

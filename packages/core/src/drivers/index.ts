@@ -10,4 +10,5 @@ export type {
   StoredCheckpoint,
   StoredWrite,
 } from "./checkpoint-driver.js";
+export type { CacheFastPaths, CodecFastPaths } from "./fast-paths.js";
 export type { LeaseGrant, LockDriver } from "./lock-driver.js";
