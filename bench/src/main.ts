@@ -1,4 +1,4 @@
-import { isStowageError } from "@stowage/core";
+import { Interrupt, isStowageError } from "@stowage/core";
 import { parseBenchArgs, USAGE } from "./args.js";
 import { machineInfo } from "./machine.js";
 import { runProbe } from "./probes/probe-args.js";
@@ -7,7 +7,7 @@ import { ratios, ratioTables } from "./report/ratios.js";
 import { pivotTables, resultTable } from "./report/table.js";
 import { writeReport } from "./report/write.js";
 import type { BenchReport } from "./result.js";
-import { runBench } from "./runner.js";
+import { INTERRUPTED, runBench } from "./runner.js";
 import { resolveSubjects } from "./subjects/resolve.js";
 
 /** Runs the bench for command-line arguments; returns the process exit code (2 for bad arguments). */
@@ -42,12 +42,14 @@ export async function main(argv: readonly string[], out: NodeJS.WritableStream =
     );
   }
   let report: BenchReport;
+  const interrupt = new Interrupt();
   try {
     const rows = await runBench(
       options.scenarios,
       subjects,
       options.settings,
       options.progress ? stderrProgress() : silentProgress,
+      interrupt,
     );
     report = {
       startedAt,
@@ -63,12 +65,18 @@ export async function main(argv: readonly string[], out: NodeJS.WritableStream =
       rows,
     };
   } finally {
+    interrupt.dispose();
     await cleanup();
   }
   const paths = await writeReport(report, options.out);
+  const notRun = report.rows.filter((row) => row.status === "skipped" && row.reason === INTERRUPTED).length;
+  const stopped = interrupt.requested
+    ? `interrupted after ${report.rows.length - notRun} of ${report.rows.length} rows; re-run to measure the rest`
+    : undefined;
   if (options.json) {
-    out.write(`${JSON.stringify({ ok: true, ...report, files: paths }, null, 2)}\n`);
-    return 0;
+    const outcome = stopped ? { ok: false, code: "ERR_INTERRUPTED", message: stopped } : { ok: true };
+    out.write(`${JSON.stringify({ ...outcome, ...report, files: paths }, null, 2)}\n`);
+    return stopped ? 130 : 0;
   }
   const m = report.machine;
   out.write(
@@ -78,5 +86,9 @@ export async function main(argv: readonly string[], out: NodeJS.WritableStream =
   const found = ratios(report.rows);
   if (found.length > 0) out.write(`\n${ratioTables(found)}\n`);
   out.write(`\nwrote ${paths.json}, ${paths.svg} and one chart per scenario (${paths.charts.join(", ")})\n`);
+  if (stopped) {
+    process.stderr.write(`bench: ${stopped}\n`);
+    return 130;
+  }
   return 0;
 }

@@ -10,6 +10,12 @@ export interface ProgressSink {
   stop(): void;
 }
 
+/** Thrown from a row callback once ^C was pressed: the subject stops at that row. */
+class Stopped extends Error {}
+
+/** What a row never measured because the run was interrupted says. */
+export const INTERRUPTED = "interrupted (^C) before this row ran";
+
 const keyOf = (row: { row: string; params: Record<string, number> }) => `${row.row}${JSON.stringify(row.params)}`;
 
 /**
@@ -18,13 +24,15 @@ const keyOf = (row: { row: string; params: Record<string, number> }) => `${row.r
  * row runs on every subject before repeat r+1 on any, so a subject's runs and its peers' share
  * time windows. A subject that fails to open or errs mid-way does not stop the run: its
  * unreported rows become skipped rows carrying the reason. Rows come back in plan order
- * (scenario, subject, row), not in the order they were measured.
+ * (scenario, subject, row), not in the order they were measured. Once `interrupt` is requested,
+ * each subject stops after the row it is on and every row not measured is skipped as INTERRUPTED.
  */
 export async function runBench(
   scenarios: readonly Scenario[],
   subjects: readonly Subject[],
   settings: RunSettings,
   progress: ProgressSink,
+  interrupt?: { readonly requested: boolean },
 ): Promise<ResultRow[]> {
   const plans = scenarios.map((scenario) =>
     subjects.map((subject) => ({ scenario, subject, planned: scenario.plan(subject, settings) })),
@@ -39,12 +47,20 @@ export async function runBench(
         .filter((plan) => plan.planned.length > 0)
         .map(({ scenario, subject, planned, found }) => async () => {
           try {
+            if (interrupt?.requested) throw new Stopped();
             await scenario.run(subject, settings, (row) => {
               found.set(keyOf(row), row);
               progress.row(row);
+              // Stop at a finished row: what was measured is kept, the rest is skipped as interrupted.
+              if (interrupt?.requested) throw new Stopped();
             });
           } catch (error) {
-            const reason = error instanceof Error ? error.message : String(error);
+            const reason =
+              error instanceof Stopped || interrupt?.requested
+                ? INTERRUPTED
+                : error instanceof Error
+                  ? error.message
+                  : String(error);
             for (const plan of planned.filter((row) => !found.has(keyOf(row)))) {
               const row = skippedRow(scenario, subject, plan, reason);
               found.set(keyOf(row), row);

@@ -25,6 +25,9 @@ export async function repeatRuns<Row extends string>(
   }
   const runs: Record<Row, RunSummary>[] = [];
   for (let r = 0; r < settings.repeats; r++) {
+    // Let the event loop turn between repeats (outside the timed run): a backend whose calls all
+    // resolve at once (memory, SQLite) would otherwise hold off signals (^C) until the scenario ends.
+    await new Promise((resolve) => setImmediate(resolve));
     await turn(key, r);
     runs.push(await once(settings.n, `r${r}`, settings.minMs));
   }

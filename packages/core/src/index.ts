@@ -31,6 +31,7 @@ export { addToCounter, decodeCounter, encodeCounter } from "./counter-text.js";
 export { type DriverEdge, driverMembers, wrapDriver } from "./drivers/driver-edge.js";
 export type * from "./drivers/index.js";
 export * from "./errors.js";
+export { Interrupt, Interrupted } from "./interrupt.js";
 export type { JsonObject, JsonValue } from "./json.js";
 export { deleteAtPath, getAtPath, MAX_PATH_SEGMENTS, type PathSegment, parseJsonPath, setAtPath } from "./json-path.js";
 export { assertIdentifier, assertKey, assertKeys, assertNamespace, assertPrefix, MAX_KEY_BYTES } from "./keys.js";

@@ -1,9 +1,17 @@
-import { CacheStore, CheckpointStore, ConfigError, createStorage, LockStore, type Storage } from "@stowage/core";
+import {
+  CacheStore,
+  CheckpointStore,
+  ConfigError,
+  createStorage,
+  Interrupt,
+  Interrupted,
+  LockStore,
+  type Storage,
+} from "@stowage/core";
 import { EXIT } from "../exit-codes.js";
 import { copyCache } from "../migrate/copy-cache.js";
 import { copyCheckpoints } from "../migrate/copy-checkpoints.js";
 import { assertFencesMovable, copyFences } from "../migrate/copy-fences.js";
-import { Interrupt, Interrupted } from "../migrate/interrupt.js";
 import { ledgerNamespace, MigrationLedger } from "../migrate/ledger.js";
 import { storeIdentity } from "../migrate/store-identity.js";
 import { type Verification, verifyCache, verifyCheckpoints } from "../migrate/verify.js";

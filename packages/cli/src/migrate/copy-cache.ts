@@ -1,6 +1,6 @@
 import type { CacheDriver, StoredEntry } from "@stowage/core";
+import { type Interrupt, Interrupted } from "@stowage/core";
 import type { Progress } from "../output.js";
-import { type Interrupt, Interrupted } from "./interrupt.js";
 import { digestOf, type MigrationLedger } from "./ledger.js";
 
 /** An entry this close to expiry is not worth copying: it would arrive expired. */

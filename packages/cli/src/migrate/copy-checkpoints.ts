@@ -1,9 +1,9 @@
 import type { CheckpointDriver } from "@stowage/core";
+import { type Interrupt, Interrupted } from "@stowage/core";
 import type { Progress } from "../output.js";
 import { pairWithTarget } from "./checkpoint-pair.js";
 import { type CopyCounts, emptyCounts, verdictFor } from "./copy-cache.js";
 import { allCheckpoints } from "./fingerprint.js";
-import { type Interrupt, Interrupted } from "./interrupt.js";
 import { checkpointLedgerId, type MigrationLedger } from "./ledger.js";
 
 /** How many of a target thread's newest checkpoints are looked at to tell whether the application extended it. */

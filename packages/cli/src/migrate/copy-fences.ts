@@ -1,5 +1,4 @@
-import { ConfigError, type LockDriver } from "@stowage/core";
-import { type Interrupt, Interrupted } from "./interrupt.js";
+import { ConfigError, type Interrupt, Interrupted, type LockDriver } from "@stowage/core";
 
 export interface FenceCounts {
   /** Counters the target had below the source's and were raised to it. */

@@ -1,4 +1,7 @@
-/** Turns the first SIGINT/SIGTERM into a flag the copy loops check between batches, so a migration stops at a clean point. */
+/**
+ * Turns the first SIGINT/SIGTERM into a flag that long commands (migrate, gc, check, bench) check
+ * at clean points, so they stop there and say how far they got; a second one exits at once (130).
+ */
 export class Interrupt {
   #signal: NodeJS.Signals | undefined;
   readonly #onSignal = (signal: NodeJS.Signals) => {
@@ -21,7 +24,7 @@ export class Interrupt {
   }
 }
 
-/** Thrown by a copy loop that saw the interrupt; the command catches it and reports how far it got. */
+/** Thrown by a loop that saw the interrupt; the command catches it and reports how far it got. */
 export class Interrupted extends Error {
   constructor() {
     super("interrupted");
