@@ -86,16 +86,18 @@ def run_group(cache, lock_dir, group, n, tag, min_ms):
     if group == "json_get":
         return {group: run_loop(n, lambda i: json.loads(cache.get(f"{tag}:json:{i}")), min_ms)}
     if group == "lock":
-        acquire_ms, release_ms = [], []
+        acquire_ms, release_ms, cycle_ms = [], [], []
         start = time.perf_counter_ns()
         while True:
             for i in range(n):
                 lock = filelock.FileLock(os.path.join(lock_dir, f"{tag}-lock-{i}.lock"))
+                cycle_start = time.perf_counter_ns()
                 timed(acquire_ms, lock.acquire, timeout=10)
                 timed(release_ms, lock.release)
+                cycle_ms.append((time.perf_counter_ns() - cycle_start) / 1e6)
             if n == 0 or elapsed_ms(start) >= min_ms:
                 break
-        return {"lock_acquire": summary(acquire_ms), "lock_release": summary(release_ms)}
+        return {"lock_acquire": summary(acquire_ms), "lock_release": summary(release_ms), "lock_cycle": summary(cycle_ms)}
     if group == "checkpoint_save":
         payload = checkpoint_payload()
         save = lambda i: cache.set(f"{tag}:checkpoint:thread-{i}", json.dumps(payload), expire=7 * DAY_S)  # noqa: E731

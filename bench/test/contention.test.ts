@@ -85,7 +85,7 @@ describe("hand-off columns", () => {
 
 describe("contention with --hold-ms", () => {
   it("reports acquisitions/s, utilisation, free gaps and shares on memory:// (async contenders)", async () => {
-    const rows = await runBench([contentionScenario], [stowageSubject("memory://")], HELD, silentProgress);
+    const rows = await runBench([contentionScenario], [await stowageSubject("memory://")], HELD, silentProgress);
     expectSaneColumns(rows[0], HELD);
   });
 
@@ -104,7 +104,7 @@ describe("contention with --hold-ms", () => {
     try {
       const rows = await runBench(
         [contentionScenario],
-        [stowageSubject(`sqlite://${dir.path}/locks.db`)],
+        [await stowageSubject(`sqlite://${dir.path}/locks.db`)],
         HELD,
         silentProgress,
       );

@@ -8,13 +8,13 @@ import {
   createStorage,
   EVENT_CHANNELS,
   jsonCodec,
-  MemoryTier,
   type OperationContext,
   publishBusReconnect,
   publishCacheHit,
   type Storage,
   TRACE_CHANNELS,
 } from "@stowage/core";
+import { MemoryTier } from "@stowage/memory";
 import { needsBinaryReason, redisTestAvailability, startStandalone, type TestServer } from "@stowage/redis/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 

@@ -20,7 +20,9 @@ beforeAll(async () => {
   project = await mkdtemp(join(tmpdir(), "stowage-registry-"));
   await mkdir(join(project, "node_modules", "@stowage"), { recursive: true });
   await symlink(CORE, join(project, "node_modules", "@stowage", "core"), "dir");
-  await symlink(join(MODULES, "msgpackr"), join(project, "node_modules", "msgpackr"), "dir");
+  // Core's own dependencies, as npm would install them beside it.
+  for (const dependency of ["msgpackr", "lru-cache"])
+    await symlink(join(MODULES, dependency), join(project, "node_modules", dependency), "dir");
 });
 afterAll(async () => {
   await rm(project, { recursive: true, force: true });

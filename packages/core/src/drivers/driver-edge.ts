@@ -71,7 +71,12 @@ function guardMethod(
   const fail = (error: unknown): StowageError => {
     if (isStowageError(error) || isAbort(error)) return error as StowageError;
     if (edge.isClosed()) return new ClosedError(edge.label);
-    return classify(error, label);
+    try {
+      return classify(error, label);
+    } catch {
+      // A thrown value the classifier cannot even print (e.g. a toString that is not a function).
+      return classify(new Error(`${label} threw ${Object.prototype.toString.call(error)}`), label);
+    }
   };
   const reject = (error: unknown): Promise<never> => {
     if (edge.settle && !isStowageError(error) && !isAbort(error) && !edge.isClosed()) {
