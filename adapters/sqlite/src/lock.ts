@@ -58,7 +58,6 @@ const QUEUED_NAMES_PRUNE_AT = 256;
  * lock). Expiry is judged on the wall clock, because other processes read the stored times.
  */
 export class SqliteLockDriver implements LockDriver {
-  readonly #file: SqliteFile;
   readonly #namespace: string;
   readonly #sql: Statements;
   /** Wakes waiters of this process when a lease of this process is released; other processes poll. */
@@ -71,7 +70,6 @@ export class SqliteLockDriver implements LockDriver {
   readonly #tokenFloor: bigint;
 
   constructor(file: SqliteFile, namespace: string, released: ReleaseSignal) {
-    this.#file = file;
     this.#namespace = namespace;
     this.#released = released;
     this.#sql = file.use(() => {
@@ -103,57 +101,51 @@ export class SqliteLockDriver implements LockDriver {
   }
 
   async tryAcquire(name: string, ttlMs: number): Promise<LeaseGrant | undefined> {
-    return this.#file.use(() => {
-      // The clock is read before the statement waits for the writer lock, as the core times the
-      // lease from before the call: the stored expiry is never earlier than the holder's own.
-      const now = wallNow();
-      const ns = this.#namespace;
-      const waiter = this.#waiter;
-      const row = this.#sql.acquire.get(
-        ns,
-        name,
-        this.#tokenFloor + 1n,
-        now + ttlMs,
-        now,
-        ns,
-        name,
-        now,
-        waiter,
-        waiter,
-      ) as { token: bigint } | undefined;
-      if (row === undefined) return undefined;
-      // Won after waiting: give up the place in the queue, and drop places of waiters that are gone.
-      if (this.#queuedFor.delete(name)) this.#sql.leaveQueue.run(ns, name, waiter, now);
-      return { token: row.token };
-    });
+    // The clock is read before the statement waits for the writer lock, as the core times the
+    // lease from before the call: the stored expiry is never earlier than the holder's own.
+    const now = wallNow();
+    const ns = this.#namespace;
+    const waiter = this.#waiter;
+    const row = this.#sql.acquire.get(
+      ns,
+      name,
+      this.#tokenFloor + 1n,
+      now + ttlMs,
+      now,
+      ns,
+      name,
+      now,
+      waiter,
+      waiter,
+    ) as { token: bigint } | undefined;
+    if (row === undefined) return undefined;
+    // Won after waiting: give up the place in the queue, and drop places of waiters that are gone.
+    if (this.#queuedFor.delete(name)) this.#sql.leaveQueue.run(ns, name, waiter, now);
+    return { token: row.token };
   }
 
   async extend(name: string, token: bigint, ttlMs: number): Promise<boolean> {
-    return this.#file.use(() => {
-      const now = wallNow();
-      return this.#sql.extend.run(now + ttlMs, this.#namespace, name, token, now).changes === 1;
-    });
+    const now = wallNow();
+    return this.#sql.extend.run(now + ttlMs, this.#namespace, name, token, now).changes === 1;
   }
 
   async release(name: string, token: bigint): Promise<boolean> {
-    const released = this.#file.use(() => this.#sql.release.run(this.#namespace, name, token, wallNow()).changes === 1);
+    const released = this.#sql.release.run(this.#namespace, name, token, wallNow()).changes === 1;
     if (released) this.#released.notify(this.#eventName(name));
     return released;
   }
 
   async inspect(name: string): Promise<{ token: bigint; expiresAt: number } | undefined> {
-    return this.#file.use(() => {
-      const lease = this.#sql.lease.get(this.#namespace, name, wallNow()) as
-        | { token: bigint; expiresAt: bigint }
-        | undefined;
-      return lease && { token: lease.token, expiresAt: Number(lease.expiresAt) };
-    });
+    const lease = this.#sql.lease.get(this.#namespace, name, wallNow()) as
+      | { token: bigint; expiresAt: bigint }
+      | undefined;
+    return lease && { token: lease.token, expiresAt: Number(lease.expiresAt) };
   }
 
   async *fencingCounters(): AsyncIterable<{ name: string; token: bigint }> {
     // Pages by name, so no statement stays open across the caller's awaits.
     for (let after = ""; ; ) {
-      const rows = this.#file.use(() => this.#sql.counters.all(this.#namespace, after)) as {
+      const rows = this.#sql.counters.all(this.#namespace, after) as {
         name: string;
         token: bigint;
       }[];
@@ -165,14 +157,10 @@ export class SqliteLockDriver implements LockDriver {
 
   /** Undefined while a lease holds the name below `atLeast`: its token is the counter, and changing it would take the lease from its holder. */
   async raiseFence(name: string, atLeast: bigint): Promise<bigint | undefined> {
-    return this.#file.use(() => {
-      const raised = this.#sql.raiseFence.get(this.#namespace, name, atLeast, wallNow()) as
-        | { token: bigint }
-        | undefined;
-      if (raised) return raised.token;
-      const current = (this.#sql.counter.get(this.#namespace, name) as { token: bigint } | undefined)?.token;
-      return current !== undefined && current >= atLeast ? current : undefined;
-    });
+    const raised = this.#sql.raiseFence.get(this.#namespace, name, atLeast, wallNow()) as { token: bigint } | undefined;
+    if (raised) return raised.token;
+    const current = (this.#sql.counter.get(this.#namespace, name) as { token: bigint } | undefined)?.token;
+    return current !== undefined && current >= atLeast ? current : undefined;
   }
 
   /**
@@ -181,12 +169,10 @@ export class SqliteLockDriver implements LockDriver {
    * process wakes at once.
    */
   async waitForRelease(name: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
-    this.#file.use(() => {
-      const now = wallNow();
-      const deadline = now + timeoutMs + WAITER_GRACE_MS;
-      this.#sql.wait.run(this.#namespace, name, this.#waiter, now, deadline);
-      this.#rememberQueued(name, deadline, now);
-    });
+    const now = wallNow();
+    const deadline = now + timeoutMs + WAITER_GRACE_MS;
+    this.#sql.wait.run(this.#namespace, name, this.#waiter, now, deadline);
+    this.#rememberQueued(name, deadline, now);
     const wakeOnRelease = this.#released.source(this.#eventName(name));
     const step = Math.max(2, Math.floor(timeoutMs / 8));
     const until = monotonicNow() + timeoutMs;
@@ -194,14 +180,14 @@ export class SqliteLockDriver implements LockDriver {
     for (let left = timeoutMs; left > 0; left = until - monotonicNow()) {
       // Woken by a release in this process: the caller retries at once.
       if (await sleepUntilWoken(Math.min(step, left), signal, wakeOnRelease)) return;
-      if (this.#file.use(() => this.#mayTake(name, wallNow()))) return;
+      if (this.#mayTake(name, wallNow())) return;
     }
   }
 
   /** A wait that ended without the lease (timeout or abort) leaves the queue, so it holds back no taker of a free name. */
   async stopWaiting(name: string): Promise<void> {
     if (!this.#queuedFor.delete(name)) return;
-    this.#file.use(() => this.#sql.leaveQueue.run(this.#namespace, name, this.#waiter, wallNow()));
+    this.#sql.leaveQueue.run(this.#namespace, name, this.#waiter, wallNow());
   }
 
   /** Notes this driver's queue row for `name`, forgetting lapsed ones now and then so the map stays small. */

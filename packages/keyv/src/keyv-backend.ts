@@ -3,11 +3,14 @@ import {
   type Backend,
   type BackendHealth,
   type BackendOpenOptions,
+  BackendUnavailableError,
   type CacheDriver,
   type CheckpointDriver,
   ConfigError,
+  type DriverEdge,
   type LockDriver,
   monotonicNow,
+  wrapDriver,
 } from "@stowage/core";
 import Keyv, { type KeyvStoreAdapter } from "keyv";
 import { KeyvCacheDriver } from "./keyv-cache-driver.js";
@@ -26,10 +29,18 @@ const PROBE_KEY = "stowage:health:probe";
 export class KeyvBackend implements Backend {
   readonly kind = "keyv";
   readonly keyv: Keyv;
-  readonly #drivers = new Map<string, KeyvCacheDriver>();
+  readonly #drivers = new Map<string, CacheDriver>();
   readonly #closeStore: boolean;
   #closed = false;
-  readonly #isClosed = () => this.#closed;
+  /** Every cache driver's methods go through it: ERR_CLOSED after close(), a Keyv store's failure as ERR_BACKEND_UNAVAILABLE. */
+  readonly #edge: DriverEdge = {
+    label: "keyv backend",
+    isClosed: () => this.#closed,
+    classify: (error, method) =>
+      new BackendUnavailableError(`keyv ${method} failed: ${(error as Error)?.message ?? String(error)}`, {
+        cause: error,
+      }),
+  };
 
   /** `closeStore`: disconnect the Keyv store on close (default false: whoever made the store closes it). */
   constructor(store: KeyvStoreLike, options: { closeStore?: boolean } = {}) {
@@ -40,7 +51,7 @@ export class KeyvBackend implements Backend {
   cache(namespace: string): CacheDriver {
     let driver = this.#drivers.get(namespace);
     if (!driver) {
-      driver = new KeyvCacheDriver(this.keyv, namespace, this.#isClosed);
+      driver = wrapDriver(new KeyvCacheDriver(this.keyv, namespace), this.#edge);
       this.#drivers.set(namespace, driver);
     }
     return driver;

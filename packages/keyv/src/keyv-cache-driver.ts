@@ -2,14 +2,12 @@ import {
   addToCounter,
   BackendUnavailableError,
   type CacheDriver,
-  ClosedError,
   ConfigError,
   decodeCounter,
   type EntryUpdate,
   encodeCounter,
   isExpired,
   type StoredEntry,
-  StowageError,
   wallNow,
 } from "@stowage/core";
 import type Keyv from "keyv";
@@ -39,10 +37,9 @@ const unescapeKey = (stored: string) => stored.replace(/%(?:25|00)/g, (code) => 
 export class KeyvCacheDriver implements CacheDriver {
   readonly #keyv: Keyv;
   readonly #prefix: string;
-  readonly #isClosed: () => boolean;
   readonly #queues: Map<string, Promise<unknown>>;
 
-  constructor(keyv: Keyv, namespace: string, isClosed: () => boolean) {
+  constructor(keyv: Keyv, namespace: string) {
     this.#keyv = keyv;
     let queues = queuesByKeyv.get(keyv);
     if (!queues) {
@@ -51,19 +48,6 @@ export class KeyvCacheDriver implements CacheDriver {
     }
     this.#queues = queues;
     this.#prefix = `stowage:${namespace}:`;
-    this.#isClosed = isClosed;
-  }
-
-  async #call<T>(what: string, run: () => Promise<T>): Promise<T> {
-    if (this.#isClosed()) throw new ClosedError("keyv backend");
-    try {
-      return await run();
-    } catch (error) {
-      if (error instanceof StowageError) throw error;
-      throw new BackendUnavailableError(`keyv ${what} failed: ${(error as Error)?.message ?? String(error)}`, {
-        cause: error,
-      });
-    }
   }
 
   #live(record: unknown): StoredEntry | undefined {
@@ -108,41 +92,35 @@ export class KeyvCacheDriver implements CacheDriver {
     if (ok === false) throw new BackendUnavailableError(`keyv set of "${key}" was refused by the store`);
   }
 
-  get(key: string): Promise<StoredEntry | undefined> {
-    return this.#call("get", async () => this.#live(await this.#read(key)));
+  async get(key: string): Promise<StoredEntry | undefined> {
+    return this.#live(await this.#read(key));
   }
 
-  getMany(keys: readonly string[]): Promise<(StoredEntry | undefined)[]> {
-    return this.#call("getMany", async () => (await this.#readMany(keys)).map((record) => this.#live(record)));
+  async getMany(keys: readonly string[]): Promise<(StoredEntry | undefined)[]> {
+    return (await this.#readMany(keys)).map((record) => this.#live(record));
   }
 
-  set(key: string, entry: StoredEntry): Promise<void> {
-    return this.#call("set", () => this.#write(key, entry));
+  async set(key: string, entry: StoredEntry): Promise<void> {
+    return this.#write(key, entry);
   }
 
-  setMany(entries: readonly { key: string; entry: StoredEntry }[]): Promise<void> {
-    return this.#call("setMany", async () => {
-      // Writes run concurrently, so a key named twice keeps its last entry only (as on every backend).
-      const last = new Map(entries.map(({ key, entry }) => [key, entry]));
-      await Promise.all([...last].map(([key, entry]) => this.#write(key, entry)));
-    });
+  async setMany(entries: readonly { key: string; entry: StoredEntry }[]): Promise<void> {
+    // Writes run concurrently, so a key named twice keeps its last entry only (as on every backend).
+    const last = new Map(entries.map(({ key, entry }) => [key, entry]));
+    await Promise.all([...last].map(([key, entry]) => this.#write(key, entry)));
   }
 
-  delete(key: string): Promise<boolean> {
-    return this.#call("delete", async () => {
-      const live = this.#live(await this.#read(key)) !== undefined;
-      await this.#remove([key]);
-      return live;
-    });
+  async delete(key: string): Promise<boolean> {
+    const live = this.#live(await this.#read(key)) !== undefined;
+    await this.#remove([key]);
+    return live;
   }
 
-  deleteMany(keys: readonly string[]): Promise<number> {
-    return this.#call("deleteMany", async () => {
-      const unique = [...new Set(keys)];
-      const records = await this.#readMany(unique);
-      await this.#remove(unique);
-      return records.filter((record) => this.#live(record) !== undefined).length;
-    });
+  async deleteMany(keys: readonly string[]): Promise<number> {
+    const unique = [...new Set(keys)];
+    const records = await this.#readMany(unique);
+    await this.#remove(unique);
+    return records.filter((record) => this.#live(record) !== undefined).length;
   }
 
   /** Runs read-modify-write steps of one key one after another (atomic within this process only). */
@@ -158,37 +136,31 @@ export class KeyvCacheDriver implements CacheDriver {
     return next;
   }
 
-  add(key: string, entry: StoredEntry): Promise<boolean> {
-    return this.#call("add", () =>
-      this.#serialized(key, async () => {
-        if (this.#live(await this.#read(key)) !== undefined) return false;
-        await this.#write(key, entry);
-        return true;
-      }),
-    );
+  async add(key: string, entry: StoredEntry): Promise<boolean> {
+    return this.#serialized(key, async () => {
+      if (this.#live(await this.#read(key)) !== undefined) return false;
+      await this.#write(key, entry);
+      return true;
+    });
   }
 
-  incr(key: string, by: number, expiresAtIfCreated: number | null): Promise<number> {
-    return this.#call("incr", () =>
-      this.#serialized(key, async () => {
-        const current = this.#live(await this.#read(key));
-        const next = addToCounter(current ? decodeCounter(current.value, key) : 0, by, key);
-        await this.#write(key, {
-          value: encodeCounter(next),
-          expiresAt: current ? current.expiresAt : expiresAtIfCreated,
-        });
-        return next;
-      }),
-    );
+  async incr(key: string, by: number, expiresAtIfCreated: number | null): Promise<number> {
+    return this.#serialized(key, async () => {
+      const current = this.#live(await this.#read(key));
+      const next = addToCounter(current ? decodeCounter(current.value, key) : 0, by, key);
+      await this.#write(key, {
+        value: encodeCounter(next),
+        expiresAt: current ? current.expiresAt : expiresAtIfCreated,
+      });
+      return next;
+    });
   }
 
-  update(key: string, fn: (current: StoredEntry | undefined) => EntryUpdate): Promise<void> {
-    return this.#call("update", () =>
-      this.#serialized(key, async () => {
-        const next = fn(this.#live(await this.#read(key)));
-        if (next !== undefined) await this.#write(key, next);
-      }),
-    );
+  async update(key: string, fn: (current: StoredEntry | undefined) => EntryUpdate): Promise<void> {
+    return this.#serialized(key, async () => {
+      const next = fn(this.#live(await this.#read(key)));
+      if (next !== undefined) await this.#write(key, next);
+    });
   }
 
   /** Yields [key without prefix, record] for every entry of this namespace, expired ones included. */
@@ -212,40 +184,33 @@ export class KeyvCacheDriver implements CacheDriver {
   }
 
   async *keys(prefix: string): AsyncIterable<string> {
-    if (this.#isClosed()) throw new ClosedError("keyv backend");
     for await (const [key, record] of this.#entries()) {
       if (key.startsWith(prefix) && this.#live(record) !== undefined) yield key;
     }
   }
 
-  clear(): Promise<void> {
-    return this.#call("clear", async () => {
-      const keys: string[] = [];
-      for await (const [key] of this.#entries()) keys.push(key);
-      await this.#remove(keys);
-    });
+  async clear(): Promise<void> {
+    const keys: string[] = [];
+    for await (const [key] of this.#entries()) keys.push(key);
+    await this.#remove(keys);
   }
 
-  gc(): Promise<number> {
-    return this.#call("gc", async () => {
-      const expired: string[] = [];
-      for await (const [key, record] of this.#entries()) if (this.#live(record) === undefined) expired.push(key);
-      await this.#remove(expired);
-      return expired.length;
-    });
+  async gc(): Promise<number> {
+    const expired: string[] = [];
+    for await (const [key, record] of this.#entries()) if (this.#live(record) === undefined) expired.push(key);
+    await this.#remove(expired);
+    return expired.length;
   }
 
-  size(): Promise<{ entries: number; bytes: number }> {
-    return this.#call("size", async () => {
-      let entries = 0;
-      let bytes = 0;
-      for await (const [, record] of this.#entries()) {
-        const live = this.#live(record);
-        if (live === undefined) continue;
-        entries++;
-        bytes += live.value.byteLength;
-      }
-      return { entries, bytes };
-    });
+  async size(): Promise<{ entries: number; bytes: number }> {
+    let entries = 0;
+    let bytes = 0;
+    for await (const [, record] of this.#entries()) {
+      const live = this.#live(record);
+      if (live === undefined) continue;
+      entries++;
+      bytes += live.value.byteLength;
+    }
+    return { entries, bytes };
   }
 }

@@ -1,5 +1,5 @@
 import type { StoredEntry } from "@stowage/core";
-import { BackendUnavailableError, isExpired, isStowageError } from "@stowage/core";
+import { BackendUnavailableError, isExpired, isStowageError, monotonicNow } from "@stowage/core";
 
 /** A write L2 has not taken yet: the entry to set, or null to delete. */
 export type QueuedWrite = StoredEntry | null;
@@ -91,7 +91,8 @@ export class WriteBehindQueue {
   /** Replays the queue after `delayMs` (the retry interval by default), unless a replay is due sooner. */
   schedule(delayMs = this.#retryMs): void {
     if (this.#writes.size === 0) return;
-    const due = Date.now() + delayMs;
+    // When the timer fires: a duration, so on the monotonic clock (a wall-clock step cannot reorder retries).
+    const due = monotonicNow() + delayMs;
     if (this.#timer) {
       // L2 answering now brings a far retry forward.
       if (this.#due <= due) return;

@@ -2,6 +2,7 @@ import {
   adapterFor,
   type CacheBus,
   ConfigError,
+  isStowageError,
   parseBoolean,
   parseByteSize,
   parseDuration,
@@ -28,20 +29,14 @@ const HYBRID_FORM =
   "l1MaxEntries (default 10000), l1MaxSize (bytes or 512kb/64mb…, default 64 MiB), l1MaxTtl (ms), grace (ms, default 30000; 0 = never serve stale), " +
   "bus (true/false, default true), writeBehind (max queued keys)";
 
-/**
- * A ConfigError, by its code and field: an adapter package may load its own copy of core's
- * classes (a bundled or linked install), so `instanceof` would miss it.
- */
-function asConfigError(error: unknown): { field: string; message: string } | undefined {
-  const e = error as { code?: unknown; field?: unknown; message?: unknown } | null;
-  return e?.code === "ERR_CONFIG" && typeof e.field === "string" && typeof e.message === "string"
-    ? { field: e.field, message: e.message }
-    : undefined;
+/** `error` as a ConfigError when it is one, judged by core's brand: an adapter may load its own copy of core. */
+function configError(error: unknown): ConfigError | undefined {
+  return isStowageError(error, "ERR_CONFIG") ? (error as ConfigError) : undefined;
 }
 
 /** The L2 adapter's error, with the hybrid form's own parameters added when it names an unknown one. */
 function inHybridTerms(thrown: unknown, scheme: string): unknown {
-  const error = asConfigError(thrown);
+  const error = configError(thrown);
   if (!error) return thrown;
   if (error.field.startsWith("url.") && /is not an option of/.test(error.message))
     return new ConfigError(
@@ -83,7 +78,7 @@ export async function hybridAdapter(scheme: string, field: string): Promise<Stow
   try {
     inner = await adapterFor(innerScheme, field);
   } catch (thrown) {
-    const error = asConfigError(thrown);
+    const error = configError(thrown);
     if (!error) throw thrown;
     const reason = error.message.slice(error.field.length + 2);
     throw new ConfigError(field, `${scheme}: after hybrid+ must come the L2's URL (${HYBRID_FORM}); ${reason}`, {
