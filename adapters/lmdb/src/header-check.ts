@@ -204,6 +204,24 @@ function namedDatabases(
  * MDB_CORRUPTED (see errors.ts), or, on a write, can still kill the process (README).
  */
 export function checkDataFile(file: string, databases: readonly string[]): void {
+  // Another process may be committing while this one reads: its new pages can land before its meta
+  // page (durability=process writes the meta lazily), which reads like damage for an instant. Damage
+  // that is real reads the same every time; a commit in flight is gone within milliseconds.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      checkDataFileOnce(file, databases);
+      return;
+    } catch (error) {
+      if (!(error instanceof CorruptDataError) || attempt >= CHECK_ATTEMPTS) throw error;
+      Atomics.wait(PAUSE, 0, 0, 10 * attempt);
+    }
+  }
+}
+
+const CHECK_ATTEMPTS = 6;
+const PAUSE = new Int32Array(new SharedArrayBuffer(4));
+
+function checkDataFileOnce(file: string, databases: readonly string[]): void {
   let size: number;
   try {
     size = statSync(file).size;
