@@ -95,6 +95,17 @@ describe("every probe runs on a tiny count, so none can rot", () => {
     expect(lines.filter((line) => /^(cache_get|checkpoint_load) +stowage \d+ ops\/s/.test(line)).length).toBe(2);
   }, 60_000);
 
+  it("driver-edge prints the raw and wrapped get of memory and SQLite, at the driver and through the store", async () => {
+    const lines = await probe("--probe driver-edge --n 20 --rounds 2");
+    expectFigures(lines);
+    for (const backend of ["memory", "sqlite"]) {
+      expect(lines.some((line) => line.startsWith(`${backend} driver get: raw `))).toBe(true);
+      expect(
+        lines.some((line) => new RegExp(`^${backend} cache get: .* raw ÷ edge per round median \\d`).test(line)),
+      ).toBe(true);
+    }
+  }, 60_000);
+
   it("fs-syscalls counts calls per marked operation in an strace trace", async () => {
     const trace = [
       '7 access("/__mark__/cache_get", F_OK) = -1 ENOENT',
@@ -124,6 +135,7 @@ describe("every probe runs on a tiny count, so none can rot", () => {
       "redis-lock",
       "sqlite-release-floor",
       "sqlite-seed-reads",
+      "driver-edge",
     ]);
   });
 });

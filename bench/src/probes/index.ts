@@ -1,3 +1,4 @@
+import { driverEdge } from "./driver-edge.js";
 import { fsLockReused } from "./fs-lock-reused.js";
 import { fsOpCost } from "./fs-op-cost.js";
 import { fsSyscalls } from "./fs-syscalls.js";
@@ -18,4 +19,5 @@ export const PROBES: readonly Probe[] = [
   redisLock,
   sqliteReleaseFloor,
   sqliteSeedReads,
+  driverEdge,
 ];
