@@ -106,6 +106,28 @@ describe("every probe runs on a tiny count, so none can rot", () => {
     }
   }, 60_000);
 
+  it.skipIf(redisUnavailable !== undefined)(
+    "hybrid pairs the two-tier cache with bentocache, cacheable, no bus and plain Redis on every workload",
+    async () => {
+      const only = "stowage-hybrid,stowage-nobus,redis-only,bentocache,cacheable";
+      const lines = await probe("--probe hybrid --url", redis.url, "--n 40 --rounds 1 --only", only);
+      expectFigures(lines);
+      for (const workload of ["l1-get", "l1-get32", "l2-hit", "miss", "steady"]) {
+        expect(
+          lines.filter((line) => line.startsWith("stowage-hybrid ÷ ") && line.includes(` ${workload} `)).length,
+        ).toBe(4);
+      }
+      // Every miss reads and writes L2 once; without a bus nothing is published.
+      expect(lines.find((line) => line.startsWith("stowage-hybrid ") && line.includes("redis-server"))).toMatch(
+        /publish=/,
+      );
+      expect(lines.find((line) => line.startsWith("stowage-nobus ") && line.includes("redis-server"))).not.toMatch(
+        /publish=/,
+      );
+    },
+    60_000,
+  );
+
   it("fs-syscalls counts calls per marked operation in an strace trace", async () => {
     const trace = [
       '7 access("/__mark__/cache_get", F_OK) = -1 ENOENT',
@@ -136,6 +158,7 @@ describe("every probe runs on a tiny count, so none can rot", () => {
       "sqlite-release-floor",
       "sqlite-seed-reads",
       "driver-edge",
+      "hybrid",
     ]);
   });
 });

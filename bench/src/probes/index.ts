@@ -2,6 +2,7 @@ import { driverEdge } from "./driver-edge.js";
 import { fsLockReused } from "./fs-lock-reused.js";
 import { fsOpCost } from "./fs-op-cost.js";
 import { fsSyscalls } from "./fs-syscalls.js";
+import { hybrid } from "./hybrid.js";
 import type { Probe } from "./probe.js";
 import { redisConcurrency } from "./redis-concurrency.js";
 import { redisLock } from "./redis-lock.js";
@@ -20,4 +21,5 @@ export const PROBES: readonly Probe[] = [
   sqliteReleaseFloor,
   sqliteSeedReads,
   driverEdge,
+  hybrid,
 ];
