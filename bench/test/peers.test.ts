@@ -164,7 +164,7 @@ it.skipIf(pythonMissing !== undefined)(
     const settings = { ...TINY, repeats: 3 };
     const rows = await runBench(
       [seedScenario],
-      [stowageSubject("memory://"), peer("python-diskcache")],
+      [await stowageSubject("memory://"), peer("python-diskcache")],
       settings,
       silentProgress,
     );

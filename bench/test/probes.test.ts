@@ -119,7 +119,7 @@ describe("every probe runs on a tiny count, so none can rot", () => {
       }
       // Every miss reads and writes L2 once; without a bus nothing is published.
       expect(lines.find((line) => line.startsWith("stowage-hybrid ") && line.includes("redis-server"))).toMatch(
-        /publish=/,
+        /get=1\.00 .*set=1\.00/,
       );
       expect(lines.find((line) => line.startsWith("stowage-nobus ") && line.includes("redis-server"))).not.toMatch(
         /publish=/,
