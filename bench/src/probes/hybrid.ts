@@ -153,6 +153,7 @@ export const hybrid: Probe = {
     for (const [name, { cpuUs, commands }] of server) {
       const perOp = [...(commands.at(-1) ?? [])]
         .filter(([, calls]) => calls > 0)
+        .sort(([a], [b]) => a.localeCompare(b))
         .map(([command, calls]) => `${command}=${calls.toFixed(2)}`)
         .join(" ");
       print(`${name.padEnd(22)} miss     redis-server ${median(cpuUs).toFixed(1)} cpu µs/op, commands/op ${perOp}`);
