@@ -128,6 +128,14 @@ describe("every probe runs on a tiny count, so none can rot", () => {
     60_000,
   );
 
+  it("langgraph-sqlite pairs StowageSaver with SqliteSaver on save, load and WAL frames", async () => {
+    const lines = await probe("--probe langgraph-sqlite --n 2 --rounds 2");
+    expectFigures(lines);
+    const [peer, ours] = lines;
+    expect(peer).toMatch(/^SqliteSaver +save \d+\/s, \d+ µs CPU +load \d+\/s, .*WAL frames\/save [1-9]/);
+    expect(ours).toMatch(/^StowageSaver +save .*÷ peer: wall \d.*load .*÷ peer: wall \d.*WAL frames\/save [1-9]/);
+  }, 60_000);
+
   it("fs-syscalls counts calls per marked operation in an strace trace", async () => {
     const trace = [
       '7 access("/__mark__/cache_get", F_OK) = -1 ENOENT',
@@ -159,6 +167,7 @@ describe("every probe runs on a tiny count, so none can rot", () => {
       "sqlite-seed-reads",
       "driver-edge",
       "hybrid",
+      "langgraph-sqlite",
     ]);
   });
 });

@@ -3,6 +3,7 @@ import { fsLockReused } from "./fs-lock-reused.js";
 import { fsOpCost } from "./fs-op-cost.js";
 import { fsSyscalls } from "./fs-syscalls.js";
 import { hybrid } from "./hybrid.js";
+import { langgraphSqlite } from "./langgraph-sqlite.js";
 import type { Probe } from "./probe.js";
 import { redisConcurrency } from "./redis-concurrency.js";
 import { redisLock } from "./redis-lock.js";
@@ -22,4 +23,5 @@ export const PROBES: readonly Probe[] = [
   sqliteSeedReads,
   driverEdge,
   hybrid,
+  langgraphSqlite,
 ];
