@@ -7,7 +7,7 @@ import { scratchDir } from "../src/peers/temp-dir.js";
 import { silentProgress } from "../src/progress.js";
 import type { ResultRow } from "../src/result.js";
 import { runBench } from "../src/runner.js";
-import { contentionScenario, workerScript } from "../src/scenarios/contention.js";
+import { contentionScenario, workerScriptMissing } from "../src/scenarios/contention.js";
 import type { RunSettings } from "../src/scenarios/scenario.js";
 import { stowageSubject } from "../src/subjects/stowage.js";
 import type { Subject } from "../src/subjects/subject.js";
@@ -85,18 +85,11 @@ describe("hand-off columns", () => {
 
 describe("contention with --hold-ms", () => {
   it("reports acquisitions/s, utilisation, free gaps and shares on memory:// (async contenders)", async () => {
-    const rows = await runBench([contentionScenario], [stowageSubject("memory://")], HELD, silentProgress);
+    const rows = await runBench([contentionScenario], [await stowageSubject("memory://")], HELD, silentProgress);
     expectSaneColumns(rows[0], HELD);
   });
 
-  const noWorker = (() => {
-    try {
-      workerScript();
-      return undefined;
-    } catch (error) {
-      return (error as Error).message;
-    }
-  })();
+  const noWorker = workerScriptMissing();
   if (noWorker) console.warn(`[bench] multi-process hold test skipped: ${noWorker}`);
 
   it.skipIf(noWorker !== undefined)("reports the same columns for sqlite:// across worker processes", async () => {
@@ -104,7 +97,7 @@ describe("contention with --hold-ms", () => {
     try {
       const rows = await runBench(
         [contentionScenario],
-        [stowageSubject(`sqlite://${dir.path}/locks.db`)],
+        [await stowageSubject(`sqlite://${dir.path}/locks.db`)],
         HELD,
         silentProgress,
       );
