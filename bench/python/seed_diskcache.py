@@ -94,7 +94,7 @@ def run_group(cache, lock_dir, group, n, tag, min_ms):
                 cycle_start = time.perf_counter_ns()
                 timed(acquire_ms, lock.acquire, timeout=10)
                 timed(release_ms, lock.release)
-                cycle_ms.append((time.perf_counter_ns() - cycle_start) / 1e6)
+                cycle_ms.append(elapsed_ms(cycle_start))
             if n == 0 or elapsed_ms(start) >= min_ms:
                 break
         return {"lock_acquire": summary(acquire_ms), "lock_release": summary(release_ms), "lock_cycle": summary(cycle_ms)}
@@ -147,55 +147,14 @@ def serve(cache, lock_dir):
         print(json.dumps({"rows": rows, "rssBytes": rss}), flush=True)
 
 
+GROUPS = ("cache_set", "cache_get", "json_set", "json_get", "lock", "checkpoint_save", "checkpoint_load", "concurrent")
+
+
 def run_once(cache, lock_dir, n, tag):
-    text = "v" * 100
-    doc = json_document()
-    payload = checkpoint_payload()
+    """Every row group once, in the seed scenario's order."""
     rows = {}
-    rows["cache_set"] = run_loop(n, lambda i: cache.set(f"{tag}:cache:{i}", text, expire=DAY_S))
-    rows["cache_get"] = run_loop(n, lambda i: cache.get(f"{tag}:cache:{i}"))
-    rows["json_set"] = run_loop(n, lambda i: cache.set(f"{tag}:json:{i}", json.dumps(doc), expire=DAY_S))
-    rows["json_get"] = run_loop(n, lambda i: json.loads(cache.get(f"{tag}:json:{i}")))
-
-    acquire_ms, release_ms, cycle_ms = [], [], []
-    for i in range(n):
-        lock = filelock.FileLock(os.path.join(lock_dir, f"{tag}-lock-{i}.lock"))
-        cycle_start = time.perf_counter_ns()
-        timed(acquire_ms, lock.acquire, timeout=10)
-        timed(release_ms, lock.release)
-        cycle_ms.append((time.perf_counter_ns() - cycle_start) / 1e6)
-    rows["lock_acquire"] = summary(acquire_ms)
-    rows["lock_release"] = summary(release_ms)
-    rows["lock_cycle"] = summary(cycle_ms)
-
-    rows["checkpoint_save"] = run_loop(
-        n, lambda i: cache.set(f"{tag}:checkpoint:thread-{i}", json.dumps(payload), expire=7 * DAY_S)
-    )
-    rows["checkpoint_load"] = run_loop(n, lambda i: json.loads(cache.get(f"{tag}:checkpoint:thread-{i}")))
-
-    latencies, counter, guard = [], [0], threading.Lock()
-
-    def worker():
-        own = []
-        while True:
-            with guard:
-                i = counter[0]
-                counter[0] += 2
-            if i >= n:
-                break
-            key = f"{tag}:mix:{i}"
-            timed(own, cache.set, key, text, expire=DAY_S)
-            timed(own, cache.get, key)
-        with guard:
-            latencies.extend(own)
-
-    threads = [threading.Thread(target=worker) for _ in range(4)]
-    start = time.perf_counter_ns()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    rows["concurrent"] = summary(latencies, (time.perf_counter_ns() - start) / 1e6)
+    for group in GROUPS:
+        rows.update(run_group(cache, lock_dir, group, n, tag, 0))
     return rows
 
 

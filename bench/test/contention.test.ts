@@ -7,7 +7,7 @@ import { scratchDir } from "../src/peers/temp-dir.js";
 import { silentProgress } from "../src/progress.js";
 import type { ResultRow } from "../src/result.js";
 import { runBench } from "../src/runner.js";
-import { contentionScenario, workerScript } from "../src/scenarios/contention.js";
+import { contentionScenario, workerScriptMissing } from "../src/scenarios/contention.js";
 import type { RunSettings } from "../src/scenarios/scenario.js";
 import { stowageSubject } from "../src/subjects/stowage.js";
 import type { Subject } from "../src/subjects/subject.js";
@@ -89,14 +89,7 @@ describe("contention with --hold-ms", () => {
     expectSaneColumns(rows[0], HELD);
   });
 
-  const noWorker = (() => {
-    try {
-      workerScript();
-      return undefined;
-    } catch (error) {
-      return (error as Error).message;
-    }
-  })();
+  const noWorker = workerScriptMissing();
   if (noWorker) console.warn(`[bench] multi-process hold test skipped: ${noWorker}`);
 
   it.skipIf(noWorker !== undefined)("reports the same columns for sqlite:// across worker processes", async () => {

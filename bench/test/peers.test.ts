@@ -7,7 +7,7 @@ import { silentProgress } from "../src/progress.js";
 import { ratios } from "../src/report/ratios.js";
 import { runBench } from "../src/runner.js";
 import { checkpointScenario } from "../src/scenarios/checkpoint.js";
-import { contentionScenario, workerScript } from "../src/scenarios/contention.js";
+import { contentionScenario, workerScript, workerScriptMissing } from "../src/scenarios/contention.js";
 import type { RunSettings } from "../src/scenarios/scenario.js";
 import { SEED_ROWS, seedScenario } from "../src/scenarios/seed.js";
 import { sweepScenario } from "../src/scenarios/sweep.js";
@@ -110,14 +110,7 @@ describe.skipIf(noRedis !== undefined)("Redis peers on a redis-server of their o
     }
   });
 
-  const noWorker = (() => {
-    try {
-      workerScript();
-      return undefined;
-    } catch (error) {
-      return (error as Error).message;
-    }
-  })();
+  const noWorker = workerScriptMissing();
   if (noWorker) console.warn(`[bench] multi-process contention tests skipped: ${noWorker}`);
 
   it.skipIf(noWorker !== undefined)(

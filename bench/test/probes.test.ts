@@ -95,6 +95,47 @@ describe("every probe runs on a tiny count, so none can rot", () => {
     expect(lines.filter((line) => /^(cache_get|checkpoint_load) +stowage \d+ ops\/s/.test(line)).length).toBe(2);
   }, 60_000);
 
+  it("driver-edge prints the raw and wrapped get of memory and SQLite, at the driver and through the store", async () => {
+    const lines = await probe("--probe driver-edge --n 20 --rounds 2");
+    expectFigures(lines);
+    for (const backend of ["memory", "sqlite"]) {
+      expect(lines.some((line) => line.startsWith(`${backend} driver get: raw `))).toBe(true);
+      expect(
+        lines.some((line) => new RegExp(`^${backend} cache get: .* raw ÷ edge per round median \\d`).test(line)),
+      ).toBe(true);
+    }
+  }, 60_000);
+
+  it.skipIf(redisUnavailable !== undefined)(
+    "hybrid pairs the two-tier cache with bentocache, cacheable, no bus and plain Redis on every workload",
+    async () => {
+      const only = "stowage-hybrid,stowage-nobus,redis-only,bentocache,cacheable";
+      const lines = await probe("--probe hybrid --url", redis.url, "--n 40 --rounds 1 --only", only);
+      expectFigures(lines);
+      for (const workload of ["l1-get", "l1-get32", "l2-hit", "miss", "steady"]) {
+        expect(
+          lines.filter((line) => line.startsWith("stowage-hybrid ÷ ") && line.includes(` ${workload} `)).length,
+        ).toBe(4);
+      }
+      // Every miss reads and writes L2 once; without a bus nothing is published.
+      expect(lines.find((line) => line.startsWith("stowage-hybrid ") && line.includes("redis-server"))).toMatch(
+        /get=1\.00 .*set=1\.00/,
+      );
+      expect(lines.find((line) => line.startsWith("stowage-nobus ") && line.includes("redis-server"))).not.toMatch(
+        /publish=/,
+      );
+    },
+    60_000,
+  );
+
+  it("langgraph-sqlite pairs StowageSaver with SqliteSaver on save, load and WAL frames", async () => {
+    const lines = await probe("--probe langgraph-sqlite --n 2 --rounds 2");
+    expectFigures(lines);
+    const [peer, ours] = lines;
+    expect(peer).toMatch(/^SqliteSaver +save \d+\/s, \d+ µs CPU +load \d+\/s, .*WAL frames\/save [1-9]/);
+    expect(ours).toMatch(/^StowageSaver +save .*÷ peer: wall \d.*load .*÷ peer: wall \d.*WAL frames\/save [1-9]/);
+  }, 60_000);
+
   it("fs-syscalls counts calls per marked operation in an strace trace", async () => {
     const trace = [
       '7 access("/__mark__/cache_get", F_OK) = -1 ENOENT',
@@ -124,6 +165,9 @@ describe("every probe runs on a tiny count, so none can rot", () => {
       "redis-lock",
       "sqlite-release-floor",
       "sqlite-seed-reads",
+      "driver-edge",
+      "hybrid",
+      "langgraph-sqlite",
     ]);
   });
 });

@@ -44,15 +44,7 @@ interface Header {
 function parseHeader(header: Buffer, got: number, path: string): Header | undefined {
   if (got >= 4 && header.readUInt32BE(0) === LEGACY_MAGIC) {
     if (got < LEGACY_HEADER_BYTES) return undefined;
-    const length = header.readDoubleLE(12);
-    if (!Number.isSafeInteger(length) || length < 0) throw new CorruptDataError(`cache file ${path} has a bad length`);
-    const expires = header.readDoubleLE(4);
-    return {
-      expiresAt: Number.isNaN(expires) ? null : expires,
-      length,
-      valueAt: LEGACY_HEADER_BYTES,
-      valueCrc: undefined,
-    };
+    return { ...expiryAndLength(header, path), valueAt: LEGACY_HEADER_BYTES, valueCrc: undefined };
   }
   if (got < HEADER_BYTES || !header.subarray(0, 4).equals(MAGIC)) {
     throw new CorruptDataError(`cache file ${path} is not a stowage entry (${got} bytes, no entry header)`);
@@ -60,15 +52,15 @@ function parseHeader(header: Buffer, got: number, path: string): Header | undefi
   if (crc32(header.subarray(0, 24)) !== header.readUInt32LE(24)) {
     throw new CorruptDataError(`cache file ${path} has a damaged header (checksum mismatch)`);
   }
+  return { ...expiryAndLength(header, path), valueAt: HEADER_BYTES, valueCrc: header.readUInt32LE(20) };
+}
+
+/** Both formats keep the expiry (NaN: none) at 4 and the value's length at 12, as doubles. */
+function expiryAndLength(header: Buffer, path: string): Pick<Header, "expiresAt" | "length"> {
   const length = header.readDoubleLE(12);
   if (!Number.isSafeInteger(length) || length < 0) throw new CorruptDataError(`cache file ${path} has a bad length`);
   const expires = header.readDoubleLE(4);
-  return {
-    expiresAt: Number.isNaN(expires) ? null : expires,
-    length,
-    valueAt: HEADER_BYTES,
-    valueCrc: header.readUInt32LE(20),
-  };
+  return { expiresAt: Number.isNaN(expires) ? null : expires, length };
 }
 
 /** Whether a file of `size` bytes holds the whole value: false only for a first-format file still (or left) being written. */

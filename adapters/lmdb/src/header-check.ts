@@ -19,7 +19,8 @@ const META = {
   lastPage: 144,
   txnId: 152,
 };
-const MAGIC = 0xbeefc0de;
+/** MDB_MAGIC: little-endian at the start of a meta page and of the lock file. */
+export const MDB_MAGIC = 0xbeefc0de;
 const P_BRANCH = 0x01;
 const P_LEAF = 0x02;
 const P_META = 0x08;
@@ -53,7 +54,7 @@ interface Meta {
 function readMeta(fd: number, file: string, index: 0 | 1, pageSize: number): Meta {
   const page = readAt(fd, index * pageSize, META.txnId + 8);
   const which = index === 0 ? "first" : "second";
-  if (page.length < META.txnId + 8 || page.readUInt32LE(META.magic) !== MAGIC) {
+  if (page.length < META.txnId + 8 || page.readUInt32LE(META.magic) !== MDB_MAGIC) {
     throw new CorruptDataError(`${file} is not an LMDB data file (bad magic in the ${which} meta page)`);
   }
   const version = page.readUInt32LE(META.version);
@@ -236,7 +237,7 @@ function checkDataFileOnce(file: string, databases: readonly string[]): void {
   const fd = openSync(file, "r");
   try {
     const probe = readAt(fd, 0, META.pageSize + 4);
-    if (probe.length < META.pageSize + 4 || probe.readUInt32LE(META.magic) !== MAGIC) {
+    if (probe.length < META.pageSize + 4 || probe.readUInt32LE(META.magic) !== MDB_MAGIC) {
       throw new CorruptDataError(`${file} is not an LMDB data file (bad magic in the first meta page)`);
     }
     const pageSize = probe.readUInt32LE(META.pageSize);

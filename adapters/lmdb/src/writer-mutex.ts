@@ -1,9 +1,8 @@
 import { closeSync, openSync, readSync } from "node:fs";
 import { join } from "node:path";
 import { BackendUnavailableError } from "@stowage/core";
+import { MDB_MAGIC } from "./header-check.js";
 
-/** LMDB's lock-file magic (MDB_MAGIC), little-endian at offset 0. */
-const LOCK_MAGIC = 0xbeefc0de;
 /** The writer mutex sits in the lock file's second 64-byte cache line (MDB_txninfo.mt2). */
 const WRITER_MUTEX = 64;
 /** glibc's pthread_mutex_t: the futex word (owner TID when robust) first, the kind at +16. */
@@ -30,7 +29,7 @@ export function writerMutexHeld(dir: string): boolean {
   try {
     const bytes = Buffer.alloc(WRITER_MUTEX + KIND + 4);
     if (readSync(fd, bytes, 0, bytes.length, 0) < bytes.length) return false;
-    if (bytes.readUInt32LE(0) !== LOCK_MAGIC) return false;
+    if (bytes.readUInt32LE(0) !== MDB_MAGIC) return false;
     if ((bytes.readUInt32LE(WRITER_MUTEX + KIND) & 0xff) !== ROBUST_SHARED) return false;
     return (bytes.readUInt32LE(WRITER_MUTEX) & TID_MASK) !== 0;
   } catch {

@@ -1,69 +1,14 @@
-import { copyFileSync, existsSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { createStorage, type Storage } from "@stowage/core";
-import fc from "fast-check";
-import { afterAll, describe, expect, it } from "vitest";
-
-const root = mkdtempSync(join(tmpdir(), "stowage-lmdb-epoch-"));
-afterAll(() => rmSync(root, { recursive: true, force: true }));
-
-type Step = { kind: "acquire"; name: string } | { kind: "snapshot" } | { kind: "reopen"; loseTail: boolean };
-const step: fc.Arbitrary<Step> = fc.oneof(
-  { weight: 6, arbitrary: fc.constantFrom("a", "b").map((name) => ({ kind: "acquire" as const, name })) },
-  { weight: 1, arbitrary: fc.constant({ kind: "snapshot" as const }) },
-  { weight: 2, arbitrary: fc.boolean().map((loseTail) => ({ kind: "reopen" as const, loseTail })) },
-);
-
-// What an OS crash may leave: the files as they were at some moment after the epoch was flushed.
-const FILES = ["data.mdb"];
-const copyFiles = (from: string, to: string) => {
-  for (const file of FILES) {
-    rmSync(join(to, file), { force: true });
-    if (existsSync(join(from, file))) copyFileSync(join(from, file), join(to, file));
-  }
-};
+import { assertFenceEpochsRise } from "@stowage/conformance/testing";
+import { describe, it } from "vitest";
 
 describe("lmdb fencing epochs", () => {
   it("tokens rise across acquires, reopens and an OS crash that lost the last commits (no flush per lock operation)", async () => {
-    let run = 0;
-    await fc.assert(
-      fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 40 }), async (steps) => {
-        const dir = join(root, `run-${++run}`);
-        const snapshotDir = join(root, `snap-${run}`);
-        const { mkdirSync } = await import("node:fs");
-        mkdirSync(dir);
-        mkdirSync(snapshotDir);
-        const url = `lmdb://${dir}`;
-        const highest = new Map<string, bigint>();
-        let storage: Storage = await createStorage(url);
-        let snapshot = false;
-        // The epoch is taken and flushed at an open's first acquire: no crash image predates it after that.
-        let acquiredSinceOpen = false;
-        try {
-          for (const s of steps) {
-            if (s.kind === "acquire") {
-              const lease = await storage.lock.acquire(s.name, { ttl: 60_000 });
-              expect(lease.token).toBeGreaterThan(highest.get(s.name) ?? 0n);
-              highest.set(s.name, lease.token);
-              acquiredSinceOpen = true;
-              await lease.release();
-            } else if (s.kind === "snapshot" && acquiredSinceOpen) {
-              copyFiles(dir, snapshotDir);
-              snapshot = true;
-            } else if (s.kind === "reopen") {
-              acquiredSinceOpen = false;
-              await storage.close();
-              if (s.loseTail && snapshot) copyFiles(snapshotDir, dir);
-              snapshot = false;
-              storage = await createStorage(url);
-            }
-          }
-        } finally {
-          await storage.close();
-        }
-      }),
-      { numRuns: 40 },
-    );
+    // The epoch is taken and flushed at an open's first acquire: no crash image predates it after that.
+    await assertFenceEpochsRise({
+      label: "lmdb",
+      url: (dir) => `lmdb://${dir}`,
+      files: ["data.mdb"],
+      epochAtFirstAcquire: true,
+    });
   }, 120_000);
 });

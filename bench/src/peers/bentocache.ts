@@ -22,6 +22,7 @@ async function openBentocache(): Promise<OpenSubject> {
     cache: {
       set: (key, value, ttlMs) => bento.set({ key, value, ttl: ttlMs }),
       get: (key) => bento.get({ key }),
+      getOrSet: (key, load, ttlMs) => bento.getOrSet({ key, factory: load, ttl: ttlMs }),
     },
     async close() {
       try {

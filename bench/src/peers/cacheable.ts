@@ -14,6 +14,7 @@ async function openCacheable(): Promise<OpenSubject> {
     cache: {
       set: (key, value, ttlMs) => cacheable.set(key, value, ttlMs),
       get: (key) => cacheable.get(key),
+      getOrSet: (key, load, ttlMs) => cacheable.getOrSet(key, async () => load(), { ttl: ttlMs }),
     },
     async close() {
       await secondary.clear();

@@ -24,7 +24,7 @@ export function usePeerRedis(choice: PeerRedis): () => void {
 /** Where Redis-backed peers connect, and why there. */
 export interface PeerRedis {
   url: string;
-  from: "--backends" | "REDIS_URL" | "default";
+  from: "--backends" | "--url" | "REDIS_URL" | "default";
 }
 
 /** REDIS_URL, else the loopback default: what "--backends all" uses for Redis. */

@@ -1,6 +1,9 @@
+import { driverEdge } from "./driver-edge.js";
 import { fsLockReused } from "./fs-lock-reused.js";
 import { fsOpCost } from "./fs-op-cost.js";
 import { fsSyscalls } from "./fs-syscalls.js";
+import { hybrid } from "./hybrid.js";
+import { langgraphSqlite } from "./langgraph-sqlite.js";
 import type { Probe } from "./probe.js";
 import { redisConcurrency } from "./redis-concurrency.js";
 import { redisLock } from "./redis-lock.js";
@@ -18,4 +21,7 @@ export const PROBES: readonly Probe[] = [
   redisLock,
   sqliteReleaseFloor,
   sqliteSeedReads,
+  driverEdge,
+  hybrid,
+  langgraphSqlite,
 ];

@@ -11,13 +11,13 @@ ${PROBES.map((p) => `                     ${p.name.padEnd(22)} ${p.summary}`).jo
   --rounds <r>     measured rounds, interleaved across subjects
   --c <loops>      concurrent loops (redis-concurrency 64, redis-lock 1)
   --size <bytes>   value size (redis-concurrency, default 100)
-  --only <names>   comma-separated subjects (redis-concurrency, redis-lock)
+  --only <names>   comma-separated subjects (redis-concurrency, redis-lock, hybrid)
   --ops <names>    set,get (redis-concurrency)
   --alternate      time acquire+release pairs (redis-lock)
   --mark           markers for strace (fs-op-cost)
   --dir <dir>      where fs-op-cost writes (default a scratch directory)
   --trace <file>   the strace output fs-syscalls reads
-  --url <url>      the Redis server (default REDIS_URL, else redis://127.0.0.1:6379)`;
+  --url <url>      the Redis server of redis-* and hybrid (default REDIS_URL, else redis://127.0.0.1:6379)`;
 
 const OPTIONS = {
   probe: { type: "string" },

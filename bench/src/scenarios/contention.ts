@@ -31,6 +31,16 @@ export function workerScript(): string {
   return found;
 }
 
+/** Why workerScript() would throw (undefined when the compiled worker is there), for a test's skip reason. */
+export function workerScriptMissing(): string | undefined {
+  try {
+    workerScript();
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+
 function nextReport(child: ChildProcess, timeoutMs: number): Promise<WorkerReport> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => finish(new Error(`a worker said nothing for ${timeoutMs} ms`)), timeoutMs);

@@ -3,6 +3,8 @@ import type { CycleResult } from "../contention/cycle.js";
 export interface CacheOps {
   set(key: string, value: unknown, ttlMs: number): Promise<unknown>;
   get(key: string): Promise<unknown>;
+  /** Read-through: the cached value, else load()'s, stored for ttlMs (the hybrid probe's workloads). */
+  getOrSet?(key: string, load: () => unknown, ttlMs: number): Promise<unknown>;
 }
 
 /** A lock held by a subject. */

@@ -1,17 +1,10 @@
-import type { JsonObject } from "@stowage/core";
+import type { Checkpoint, JsonObject } from "@stowage/core";
 
 /** A channel version as the contract takes it: 1 and "1" are different versions. */
 export type Version = string | number;
 
-interface ModelCheckpoint {
-  threadId: string;
-  ns: string;
-  id: string;
-  parentId: string | null;
-  metadata: JsonObject;
-  payload: unknown;
-  channels: Record<string, Version>;
-}
+/** The contract's checkpoint without the store's clock. */
+type ModelCheckpoint = Omit<Checkpoint, "createdAt">;
 
 export interface ModelWrite {
   taskId: string;
@@ -22,12 +15,7 @@ export interface ModelWrite {
 }
 
 /** What get gives, in the terms the model compares. */
-export interface ModelState {
-  id: string;
-  parentId: string | null;
-  metadata: JsonObject;
-  payload: unknown;
-  channels: Record<string, Version>;
+export interface ModelState extends Pick<ModelCheckpoint, "id" | "parentId" | "metadata" | "payload" | "channels"> {
   channelValues: Record<string, unknown>;
   /** Sorted by (taskId, index): the contract promises the set, not an order. */
   pendingWrites: ModelWrite[];
@@ -136,7 +124,7 @@ export class CheckpointModel {
     before?: string;
     limit?: number;
     filter?: JsonObject;
-  }): { threadId: string; ns: string; id: string; parentId: string | null; metadata: JsonObject; payload: unknown }[] {
+  }): Omit<ModelCheckpoint, "channels">[] {
     const all = [...this.#threads.entries()]
       .filter(([threadId]) => options.threadId === undefined || threadId === options.threadId)
       .flatMap(([, thread]) => [...thread.checkpoints.values()])

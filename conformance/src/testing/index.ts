@@ -1,6 +1,7 @@
 import { fileURLToPath } from "node:url";
 
 // Helpers for tests of stowage and of third-party adapters: import from "@stowage/conformance/testing".
+export { assertFenceEpochsRise, type FenceEpochTarget } from "./fence-epochs.js";
 export { freePort } from "./free-port.js";
 export { expectOldStoreReadable, type OldStoreRecords, readOldStoreRecords } from "./old-store.js";
 export { type JsonLine, type JsonLinesChild, spawnJsonLines } from "./spawn-json-lines.js";
