@@ -1,17 +1,10 @@
 import { createHash } from "node:crypto";
 import type { ChannelVersion, JsonObject, StoredCheckpoint, StoredWrite } from "@stowage/core";
-import { CorruptDataError } from "@stowage/core";
+import { type CheckpointRowText, CorruptDataError, checkpointRowText } from "@stowage/core";
 import { encodeTuple, type TuplePart } from "./keys/tuple.js";
 
 /** A checkpoint row; metadata and channels stay JSON text so they read back exactly as JSON. */
-export interface CheckpointRow {
-  parentId: string | null;
-  metadata: string;
-  payload: Uint8Array;
-  channels: string;
-  createdAt: number;
-  expiresAt: number | null;
-}
+export type CheckpointRow = CheckpointRowText;
 
 export interface BlobRow {
   version: ChannelVersion;
@@ -20,16 +13,7 @@ export interface BlobRow {
 
 export type WriteRow = StoredWrite;
 
-export function toRow(checkpoint: StoredCheckpoint): CheckpointRow {
-  return {
-    parentId: checkpoint.parentId,
-    metadata: checkpoint.metadataText ?? JSON.stringify(checkpoint.metadata),
-    payload: checkpoint.payload,
-    channels: JSON.stringify(checkpoint.channels),
-    createdAt: checkpoint.createdAt,
-    expiresAt: checkpoint.expiresAt,
-  };
-}
+export const toRow: (checkpoint: StoredCheckpoint) => CheckpointRow = checkpointRowText;
 
 export function fromRow(threadId: string, ns: string, id: string, row: CheckpointRow): StoredCheckpoint {
   try {

@@ -1,5 +1,5 @@
 import type { ChannelVersion, StoredBlob, StoredCheckpoint, StoredWrite } from "@stowage/core";
-import { wallNow } from "@stowage/core";
+import { checkpointRowText, wallNow } from "@stowage/core";
 import type Database from "better-sqlite3";
 import { blobId, parseColumn, versionColumns } from "./checkpoint-columns.js";
 import { BLOB_BATCH, type CheckpointStatements, putBlobsSql } from "./checkpoint-sql.js";
@@ -52,12 +52,7 @@ export class CheckpointWriter {
         threadId,
         ns,
         id: checkpoint.id,
-        parentId: checkpoint.parentId,
-        metadata: checkpoint.metadataText ?? JSON.stringify(checkpoint.metadata),
-        payload: checkpoint.payload,
-        channels: JSON.stringify(checkpoint.channels),
-        createdAt: checkpoint.createdAt,
-        expiresAt: checkpoint.expiresAt,
+        ...checkpointRowText(checkpoint),
       });
     };
     // One statement is atomic on its own; with blobs, the checkpoint and its blobs commit together.

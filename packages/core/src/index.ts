@@ -28,6 +28,7 @@ export {
 export type { StorageConfig, StoreConfig } from "./config/store-config.js";
 export type * from "./contracts.js";
 export { addToCounter, decodeCounter, encodeCounter } from "./counter-text.js";
+export { type CheckpointRowText, checkpointRowText } from "./drivers/checkpoint-row.js";
 export { type DriverEdge, driverMembers, wrapDriver } from "./drivers/driver-edge.js";
 export type * from "./drivers/index.js";
 export * from "./errors.js";
