@@ -1,8 +1,8 @@
+import { Interrupt } from "@stowage/core";
 import { MemoryTier } from "@stowage/memory";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { copyCache } from "../src/migrate/copy-cache.js";
-import { Interrupt } from "../src/migrate/interrupt.js";
 import { MigrationLedger } from "../src/migrate/ledger.js";
 import { verifyCache } from "../src/migrate/verify.js";
 
