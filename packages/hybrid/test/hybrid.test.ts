@@ -164,12 +164,16 @@ describe("hybrid cache (in-process bus, memory L2)", () => {
     expect(await b.get("k")).toBe("new");
   });
 
-  it("a message the bus refuses is owed and sent again, so the other instance's L1 does not keep the old value", async () => {
+  /** Two instances on one L2 and bus, where a's messages can be refused (sender.refuse). */
+  const refusingPair = () => {
     const l2 = new SharedL2();
     const bus = new InProcessBus();
     const sender = refusingSender(bus.connect());
-    const a = instance(l2, sender);
-    const b = instance(l2, bus.connect());
+    return { sender, a: instance(l2, sender), b: instance(l2, bus.connect()) };
+  };
+
+  it("a message the bus refuses is owed and sent again, so the other instance's L1 does not keep the old value", async () => {
+    const { sender, a, b } = refusingPair();
     await a.set("k", "old");
     await a.set("j", "old");
     await tick();
@@ -187,11 +191,7 @@ describe("hybrid cache (in-process bus, memory L2)", () => {
   });
 
   it("when more keys are owed than a message should carry, the retry tells the others to drop everything", async () => {
-    const l2 = new SharedL2();
-    const bus = new InProcessBus();
-    const sender = refusingSender(bus.connect());
-    const a = instance(l2, sender);
-    const b = instance(l2, bus.connect());
+    const { sender, a, b } = refusingPair();
     await a.set("k", "old");
     await tick();
     expect(await b.get("k")).toBe("old");
