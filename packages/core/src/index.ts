@@ -47,7 +47,6 @@ export { EPOCH_NAME, EPOCH_NAMESPACE, epochFloor, TOKENS_PER_EPOCH } from "./loc
 export { LeaseHandle, type LeaseObserver } from "./lock/lease-handle.js";
 export { LOCK_DEFAULTS, LockStore, type LockStoreOptions } from "./lock/lock-store.js";
 export { ReleaseSignal, sleepUntilWoken, type WakeSource } from "./lock/release-signal.js";
-export { WakeDirectory } from "./lock/wake-directory.js";
 export {
   type BackendMessage,
   type BusReconnectMessage,
