@@ -308,12 +308,14 @@ describe.skipIf(skipReason !== undefined)("Redis bus on a Cluster", () => {
       const url = `hybrid+${cluster.url}`;
       const [a, b] = [await createStorage({ url, namespace: "c" }), await createStorage({ url, namespace: "c" })];
       try {
+        type Details = { busConnected: boolean; caches: Record<string, { busReceived: number; l2Hits: number }> };
+        const details = async () => (await b.health()).cache.details as Details;
+        // b's subscriber must be listening before a publishes, or the first message is not b's to count.
+        await waitUntil("b's bus to subscribe", async () => (await details()).busConnected);
         await a.cache.set("k", "old");
         expect(await b.cache.get("k")).toBe("old");
         await a.cache.set("k", "new");
         await waitUntil("the invalidation", async () => (await b.cache.get("k")) === "new");
-        type Details = { busConnected: boolean; caches: Record<string, { busReceived: number; l2Hits: number }> };
-        const details = async () => (await b.health()).cache.details as Details;
         // Messages published through different nodes may arrive in any order: wait for both.
         await waitUntil("both messages", async () => ((await details()).caches.c?.busReceived ?? 0) >= 2);
         expect((await details()).busConnected).toBe(true);
