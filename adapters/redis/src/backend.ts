@@ -20,6 +20,7 @@ import { toStowageError } from "./errors.js";
 import { KeyLayout } from "./key-layout.js";
 import { upgradeLegacyPrefix } from "./legacy-prefix.js";
 import { RedisLockDriver } from "./lock.js";
+import { LockWakes } from "./lock-wakes.js";
 import { parseRedisUrl, type RedisConnectionOptions } from "./options.js";
 import { QuorumLockDriver } from "./quorum-lock.js";
 import { CACHE_SCRIPTS } from "./scripts/cache-scripts.js";
@@ -37,6 +38,8 @@ export class RedisBackend implements Backend {
   readonly #connection: RedisConnection | undefined;
   readonly #quorum: readonly Redis[];
   readonly #layouts = new Map<string, KeyLayout>();
+  /** This store-open's waiter address and its subscriber, shared by every lock namespace. */
+  readonly #wakes: LockWakes;
   #closed = false;
   /** The driver edges, one per contract so an error names it ("cache get"): ERR_CLOSED after close, ioredis failures as StowageErrors. */
   readonly #edges = {
@@ -53,6 +56,16 @@ export class RedisBackend implements Backend {
     this.options = options;
     this.#connection = connection;
     this.#quorum = quorum;
+    const subscriberOptions = { ...options, autoPipelining: false };
+    this.#wakes = new LockWakes({
+      prefix: options.prefix,
+      cluster: options.topology === "cluster",
+      makeClients: () =>
+        options.topology === "redlock"
+          ? options.hosts.map((host) => serverClient(subscriberOptions, host))
+          : [primaryClient(subscriberOptions)],
+      firstWaitMs: Math.min(options.connectTimeoutMs, 2000),
+    });
   }
 
   /** Connects (failing with ERR_BACKEND_UNAVAILABLE within the connect timeout) and loads nothing else. */
@@ -115,8 +128,11 @@ export class RedisBackend implements Backend {
   lock(namespace: string): LockDriver {
     const layout = this.#layout(namespace);
     if (this.#quorum.length > 0)
-      return wrapDriver(new QuorumLockDriver(this.#quorum, layout, this.options.driftFactor), this.#edges.lock);
-    return wrapDriver(new RedisLockDriver(this.#connection as RedisConnection, layout), this.#edges.lock);
+      return wrapDriver(
+        new QuorumLockDriver(this.#quorum, layout, this.options.driftFactor, this.#wakes),
+        this.#edges.lock,
+      );
+    return wrapDriver(new RedisLockDriver(this.#connection as RedisConnection, layout, this.#wakes), this.#edges.lock);
   }
 
   checkpoint(namespace: string): CheckpointDriver {
@@ -173,6 +189,7 @@ export class RedisBackend implements Backend {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#wakes.close();
     const clients: RedisClient[] = this.#connection ? [this.#connection.client] : [...this.#quorum];
     await Promise.all(
       clients.map(async (client) => {

@@ -67,6 +67,16 @@ export class KeyLayout {
     return `${this.leaseKey(name)}:fence`;
   }
 
+  /** The waiter places of a lock (ZSET, score = arrival), in the lease's slot; it lives only while someone waits. */
+  queueKey(name: string): string {
+    return `${this.leaseKey(name)}:q`;
+  }
+
+  /** The deadlines of those places (ZSET, score = server ms), beside them. */
+  queueDeadlineKey(name: string): string {
+    return `${this.leaseKey(name)}:qd`;
+  }
+
   /** SCAN pattern for every fencing counter of this namespace. */
   fencePattern(): string {
     return `${escapeGlob(`${this.base}{l:`)}*}:fence`;

@@ -1,6 +1,16 @@
-import { type LeaseGrant, type LockDriver, wallNow } from "@stowage/core";
+import { type LeaseGrant, type LockDriver, sleepUntilWoken, wallNow } from "@stowage/core";
+import type { RedisConnection } from "./connection.js";
 import { RedisDriverBase } from "./driver-base.js";
-import { lockAcquire, lockExtend, lockInspect, lockRaiseFence, lockRelease } from "./scripts/lock-scripts.js";
+import type { KeyLayout } from "./key-layout.js";
+import { type LockWakes, wakeKey } from "./lock-wakes.js";
+import {
+  lockAcquire,
+  lockExtend,
+  lockInspect,
+  lockLeaveQueue,
+  lockRaiseFence,
+  lockReleaseWake,
+} from "./scripts/lock-scripts.js";
 import { runScript } from "./scripts/lua-script.js";
 
 /** The acquire script's reply: the new token as text, or null when the name is held. */
@@ -8,11 +18,68 @@ const grantOf = (token: unknown): LeaseGrant | undefined =>
   token === null ? undefined : { token: BigInt(token as string) };
 const isOne = (reply: unknown): boolean => Number(reply) === 1;
 
-/** Locks on one primary (standalone, Sentinel or a Cluster slot): each operation is one Lua script, one round trip. */
+/** How an attempt made while waiting keeps its place (core's acquireLoop passes it; the public tryAcquire does not). */
+export interface WaitPlace {
+  /**
+   * How long the place lives unless the next attempt refreshes it. Core passes more than the
+   * longest pause between two attempts (grace included): a waiter that crashed holds the queue
+   * for at most this long after its last attempt (README: "Fair queue").
+   */
+  joinMs: number;
+}
+
+/**
+ * Locks on one primary (standalone, Sentinel or a Cluster slot): each operation is one Lua script,
+ * one round trip. Waiters queue fairly (lock-scripts.ts: lockAcquire) and a release wakes the
+ * head by pub/sub (lock-wakes.ts); exclusion and fencing stay in the atomic acquire.
+ */
 export class RedisLockDriver extends RedisDriverBase implements LockDriver {
-  tryAcquire(name: string, ttlMs: number): Promise<LeaseGrant | undefined> {
-    const keys = [this.layout.leaseKey(name), this.layout.fenceKey(name)];
-    return this.run((client) => runScript(client, lockAcquire, keys, [ttlMs]).then(grantOf));
+  readonly #wakes: LockWakes;
+
+  constructor(connection: RedisConnection, layout: KeyLayout, wakes: LockWakes) {
+    super(connection, layout);
+    this.#wakes = wakes;
+  }
+
+  #queueKeys(name: string): [string, string, string] {
+    return [this.layout.leaseKey(name), this.layout.queueKey(name), this.layout.queueDeadlineKey(name)];
+  }
+
+  tryAcquire(name: string, ttlMs: number, wait?: WaitPlace): Promise<LeaseGrant | undefined> {
+    const joinMs = wait ? Math.max(0, Math.ceil(wait.joinMs)) : 0;
+    if (joinMs === 0) return this.#acquire(name, ttlMs, 0);
+    // The subscriber comes up before the first place is taken (a release that finds a place but no
+    // subscriber drops it: the waiter looks gone), and only once a name is found taken, so a
+    // store-open that never waits opens no subscriber connection.
+    if (!this.#wakes.started)
+      return this.#acquire(name, ttlMs, 0).then((grant) => grant ?? this.#joinWhenReady(name, ttlMs, joinMs));
+    const ready = this.#wakes.ready();
+    return ready ? this.#joinWhenReady(name, ttlMs, joinMs) : this.#acquire(name, ttlMs, joinMs);
+  }
+
+  async #joinWhenReady(name: string, ttlMs: number, joinMs: number): Promise<LeaseGrant | undefined> {
+    await this.#wakes.ready();
+    return this.#acquire(name, ttlMs, joinMs);
+  }
+
+  #acquire(name: string, ttlMs: number, joinMs: number): Promise<LeaseGrant | undefined> {
+    const [lease, queue, deadlines] = this.#queueKeys(name);
+    const keys = [lease, this.layout.fenceKey(name), queue, deadlines];
+    const args = [ttlMs, this.#wakes.address, joinMs, ""];
+    return this.run((client) => runScript(client, lockAcquire, keys, args).then(grantOf));
+  }
+
+  /** Sleeps until this name's release wakes this waiter (it is the queue's head) or `timeoutMs`; then core tries again. */
+  async waitForRelease(name: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    const key = wakeKey(this.layout.leaseKey(name));
+    if (this.#wakes.takeMissed(key)) return;
+    await sleepUntilWoken(timeoutMs, signal, this.#wakes.source(key));
+  }
+
+  stopWaiting(name: string): Promise<void> {
+    const keys = this.#queueKeys(name);
+    const args = [this.#wakes.address, this.#wakes.channelPrefix, this.#wakes.dropSilent];
+    return this.run((client) => runScript(client, lockLeaveQueue, keys, args).then(() => {}));
   }
 
   extend(name: string, token: bigint, ttlMs: number): Promise<boolean> {
@@ -23,8 +90,9 @@ export class RedisLockDriver extends RedisDriverBase implements LockDriver {
   }
 
   release(name: string, token: bigint): Promise<boolean> {
-    const key = this.layout.leaseKey(name);
-    return this.run((client) => runScript(client, lockRelease, [key], [String(token)]).then(isOne));
+    const keys = this.#queueKeys(name);
+    const args = [String(token), this.#wakes.channelPrefix, this.#wakes.dropSilent, ""];
+    return this.run((client) => runScript(client, lockReleaseWake, keys, args).then(isOne));
   }
 
   inspect(name: string): Promise<{ token: bigint; expiresAt: number } | undefined> {

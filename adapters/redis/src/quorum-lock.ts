@@ -1,8 +1,24 @@
 import { randomBytes } from "node:crypto";
-import { BackendUnavailableError, type LeaseGrant, type LockDriver, monotonicNow, wallNow } from "@stowage/core";
+import {
+  BackendUnavailableError,
+  type LeaseGrant,
+  type LockDriver,
+  monotonicNow,
+  sleepUntilWoken,
+  wallNow,
+} from "@stowage/core";
 import type { Redis } from "ioredis";
 import type { KeyLayout } from "./key-layout.js";
-import { lockExtend, lockInspect, lockRelease, quorumClaim, quorumCommit } from "./scripts/lock-scripts.js";
+import type { WaitPlace } from "./lock.js";
+import { type LockWakes, wakeKey } from "./lock-wakes.js";
+import {
+  lockExtend,
+  lockInspect,
+  lockLeaveQueue,
+  lockReleaseWake,
+  quorumClaim,
+  quorumCommit,
+} from "./scripts/lock-scripts.js";
 import { runScript } from "./scripts/lua-script.js";
 
 type Outcome<T> = { ok: true; value: T } | { ok: false; error: unknown };
@@ -21,18 +37,57 @@ async function settle<T>(promise: Promise<T>): Promise<Outcome<T>> {
  * rises strictly needs a second phase neither offers. Phase 1 claims the name on every primary
  * and reads its counter; the token is the highest counter of the majority + 1; phase 2 writes
  * it back to that majority. Any two majorities share a primary, so the next token is larger.
+ *
+ * Waiters queue on every primary as on one server (lock-scripts.ts), but a place's score is the
+ * waiter's own arrival (this client's wall clock in µs at its first attempt of the wait, kept until
+ * it is granted or stops), the same on every primary: all primaries then order waiters alike and
+ * name the same head, who can win a majority. (With each server's own clock three primaries
+ * could each put a different waiter first and nobody would win: a deadlock.) A place missing on
+ * one primary (it restarted, a write was lost) comes back with the same score at the next attempt.
+ * A release wakes the head on each primary; the waiter listens on each.
  */
 export class QuorumLockDriver implements LockDriver {
   readonly #primaries: readonly Redis[];
   readonly #layout: KeyLayout;
   readonly #driftFactor: number;
   readonly #quorum: number;
+  readonly #wakes: LockWakes;
+  /** Each waiting name's arrival score (µs text), the same on every primary for the whole wait. */
+  readonly #arrivals = new Map<string, string>();
+  #lastArrival = 0;
 
-  constructor(primaries: readonly Redis[], layout: KeyLayout, driftFactor: number) {
+  constructor(primaries: readonly Redis[], layout: KeyLayout, driftFactor: number, wakes: LockWakes) {
     this.#primaries = primaries;
     this.#layout = layout;
     this.#driftFactor = driftFactor;
     this.#quorum = Math.floor(primaries.length / 2) + 1;
+    this.#wakes = wakes;
+  }
+
+  #queueKeys(name: string): string[] {
+    return [this.#layout.leaseKey(name), this.#layout.queueKey(name), this.#layout.queueDeadlineKey(name)];
+  }
+
+  /**
+   * Releases `value` (a token or a claim id) on every primary, waking each one's queue head, unless
+   * that is this waiter giving back its own claim (`skipSelf`: woken, it would retry at once while
+   * the name is still held elsewhere).
+   */
+  #releaseEverywhere(name: string, value: string, skipSelf = false): Promise<Outcome<unknown>[]> {
+    const keys = this.#queueKeys(name);
+    const args = [value, this.#wakes.channelPrefix, this.#wakes.dropSilent, skipSelf ? this.#wakes.address : ""];
+    return this.#onEach((primary) => runScript(primary, lockReleaseWake, keys, args));
+  }
+
+  #arrival(name: string): string {
+    let arrival = this.#arrivals.get(name);
+    if (arrival === undefined) {
+      // Strictly rising in this process, so two of its waits never tie.
+      this.#lastArrival = Math.max(Math.floor(wallNow() * 1000), this.#lastArrival + 1);
+      arrival = String(this.#lastArrival);
+      this.#arrivals.set(name, arrival);
+    }
+    return arrival;
   }
 
   #onEach<T>(run: (primary: Redis) => Promise<T>): Promise<Outcome<T>[]> {
@@ -49,12 +104,26 @@ export class QuorumLockDriver implements LockDriver {
     );
   }
 
-  async tryAcquire(name: string, ttlMs: number): Promise<LeaseGrant | undefined> {
+  async tryAcquire(name: string, ttlMs: number, wait?: WaitPlace): Promise<LeaseGrant | undefined> {
+    const joinMs = wait ? Math.max(0, Math.ceil(wait.joinMs)) : 0;
+    // As on one server (lock.ts): no subscriber until a name is found taken, and none missing at a place's first join.
+    if (joinMs > 0 && !this.#wakes.started) {
+      const grant = await this.#attempt(name, ttlMs, 0);
+      if (grant) return grant;
+    }
+    if (joinMs > 0) await this.#wakes.ready();
+    return this.#attempt(name, ttlMs, joinMs);
+  }
+
+  async #attempt(name: string, ttlMs: number, joinMs: number): Promise<LeaseGrant | undefined> {
     const started = monotonicNow();
-    const keys = [this.#layout.leaseKey(name), this.#layout.fenceKey(name)];
+    const [lease, queue, deadlines] = this.#queueKeys(name) as [string, string, string];
+    const keys = [lease, this.#layout.fenceKey(name), queue, deadlines];
     const claimId = `claim:${randomBytes(12).toString("hex")}`;
+    const address = this.#wakes.address;
+    const claimArgs = [ttlMs, claimId, address, joinMs, joinMs > 0 ? this.#arrival(name) : ""];
     const claims = await this.#onEach(
-      (primary) => runScript(primary, quorumClaim, keys, [ttlMs, claimId]) as Promise<string | null>,
+      (primary) => runScript(primary, quorumClaim, keys, claimArgs) as Promise<string | null>,
     );
     const claimed = claims.flatMap((outcome, i) =>
       outcome.ok && outcome.value !== null
@@ -63,10 +132,7 @@ export class QuorumLockDriver implements LockDriver {
     );
     const answered = claims.filter((outcome) => outcome.ok).length;
     // Every primary, not only those that said yes: a claim whose answer timed out may still have landed.
-    const giveBack = () =>
-      Promise.all(
-        this.#primaries.map((primary) => settle(runScript(primary, lockRelease, [keys[0] as string], [claimId]))),
-      );
+    const giveBack = () => this.#releaseEverywhere(name, claimId, true);
     if (claimed.length < this.#quorum) {
       await giveBack();
       if (answered < this.#quorum) throw this.#unavailable("acquire", claims);
@@ -75,23 +141,41 @@ export class QuorumLockDriver implements LockDriver {
     let highest = 0n;
     for (const { counter } of claimed) if (counter > highest) highest = counter;
     const token = highest + 1n;
-    const commits = await Promise.all(
-      claimed.map(({ primary }) => settle(runScript(primary, quorumCommit, keys, [claimId, String(token)]))),
-    );
+    const unclaimed = this.#primaries.filter((primary) => !claimed.some((c) => c.primary === primary));
+    const leaveArgs = [address, this.#wakes.channelPrefix, this.#wakes.dropSilent];
+    const [commits] = await Promise.all([
+      Promise.all(
+        claimed.map(({ primary }) => settle(runScript(primary, quorumCommit, keys, [claimId, String(token), address]))),
+      ),
+      // Where the claim failed this waiter may still hold a place (it joined there): give it up.
+      ...unclaimed.map((primary) => settle(runScript(primary, lockLeaveQueue, this.#queueKeys(name), leaveArgs))),
+    ]);
     const committed = commits.filter((outcome) => outcome.ok && Number(outcome.value) === 1).length;
     // Redlock's validity: what is left of the ttl after the time spent and the allowed clock drift.
     const driftMs = Math.floor(ttlMs * this.#driftFactor) + 2;
     const validity = ttlMs - (monotonicNow() - started) - driftMs;
     if (committed < this.#quorum || validity <= 0) {
-      await Promise.all(
-        this.#primaries.map((primary) => settle(runScript(primary, lockRelease, [keys[0] as string], [String(token)]))),
-      );
+      await this.#releaseEverywhere(name, String(token));
       await giveBack();
       if (committed < this.#quorum && commits.filter((o) => o.ok).length < this.#quorum)
         throw this.#unavailable("acquire", commits);
       return undefined;
     }
+    this.#arrivals.delete(name);
     return { token, driftMs };
+  }
+
+  /** Sleeps until a primary's release wakes this waiter or `timeoutMs`; then core tries again. */
+  async waitForRelease(name: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    const key = wakeKey(this.#layout.leaseKey(name));
+    if (this.#wakes.takeMissed(key)) return;
+    await sleepUntilWoken(timeoutMs, signal, this.#wakes.source(key));
+  }
+
+  async stopWaiting(name: string): Promise<void> {
+    this.#arrivals.delete(name);
+    const args = [this.#wakes.address, this.#wakes.channelPrefix, this.#wakes.dropSilent];
+    await this.#onEach((primary) => runScript(primary, lockLeaveQueue, this.#queueKeys(name), args));
   }
 
   async extend(name: string, token: bigint, ttlMs: number): Promise<boolean> {
@@ -102,9 +186,7 @@ export class QuorumLockDriver implements LockDriver {
   }
 
   async release(name: string, token: bigint): Promise<boolean> {
-    const outcomes = await this.#onEach((primary) =>
-      runScript(primary, lockRelease, [this.#layout.leaseKey(name)], [String(token)]),
-    );
+    const outcomes = await this.#releaseEverywhere(name, String(token));
     return outcomes.filter((o) => o.ok && Number(o.value) === 1).length >= this.#quorum;
   }
 

@@ -3,26 +3,137 @@ import type { LuaScript } from "./lua-script.js";
 /**
  * The next fencing token of a name: its counter + 1, but never below the server clock in µs, so
  * a Redis that restarted without persistence (counter lost) still hands out larger tokens.
- * `%.0f` prints the double exactly (tokens stay below 2^53 until about year 2255).
+ * `%.0f` prints the double exactly (tokens stay below 2^53 until about year 2255). Needs QUEUE's `clock`.
  */
 const NEXT_TOKEN = `
-local now = redis.call('TIME')
-local floor = tonumber(now[1]) * 1000000 + tonumber(now[2])
+local floor = tonumber(clock[1]) * 1000000 + tonumber(clock[2])
 local token = tonumber(redis.call('GET', KEYS[2]) or '0') + 1
 if token < floor then token = floor end
 `;
 
-/** One round trip: when the name is free, bump its fencing counter and store the lease under the new token. */
+/**
+ * The fair queue of a name (key-layout.ts: queueKey and queueDeadlineKey, in the lease's slot): a
+ * ZSET of waiter places (score = arrival, member = waiter address) and a ZSET of their deadlines
+ * (score = server time in ms). A place whose deadline has passed is lapsed: its waiter stopped
+ * refreshing it (crashed, or its process hung), and it is dropped when it reaches the head.
+ * `liveHead` returns the first live place (nil when none). `nowMs` comes from the script's TIME.
+ */
+const QUEUE = `
+local clock = redis.call('TIME')
+local nowMs = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+local function liveHead(q, d)
+  while true do
+    local head = redis.call('ZRANGE', q, 0, 0)[1]
+    if not head then return nil end
+    local deadline = redis.call('ZSCORE', d, head)
+    if deadline and tonumber(deadline) >= nowMs then return head end
+    redis.call('ZREM', q, head)
+    redis.call('ZREM', d, head)
+  end
+end
+local function leave(q, d, address)
+  redis.call('ZREM', q, address)
+  redis.call('ZREM', d, address)
+end
+`;
+
+/**
+ * Takes a place (or keeps it: refreshes its deadline to now + joinMs) and makes both keys live at
+ * least as long as the place. `arrival` empty: the server's clock in µs, kept by NX for as long as
+ * the place lives (standalone, Sentinel, Cluster); otherwise the waiter's own arrival, the same on
+ * every redlock primary so that all of them order the waiters alike. Scores go as '%.0f' text: Lua's
+ * own number-to-text keeps 14 digits, which would round µs arrivals to 100 µs.
+ */
+const JOIN = `
+local function join(q, d, address, joinMs, arrival)
+  if arrival == '' then
+    redis.call('ZADD', q, 'NX', string.format('%.0f', tonumber(clock[1]) * 1000000 + tonumber(clock[2])), address)
+  else
+    redis.call('ZADD', q, arrival, address)
+  end
+  redis.call('ZADD', d, string.format('%.0f', nowMs + joinMs), address)
+  for _, key in ipairs({q, d}) do
+    if redis.call('PTTL', key) < joinMs then redis.call('PEXPIRE', key, joinMs) end
+  end
+end
+`;
+
+/**
+ * Wakes the live head of the queue: PUBLISH to its waiter's own channel (prefix .. address), the
+ * message naming the lease key. A PUBLISH that reached nobody on one server (standalone, Sentinel,
+ * a redlock primary: `dropSilent` = '1') means the waiter's process is gone (its subscriber
+ * connection closed with it): its place goes and the next head is tried, at most 4. A Cluster
+ * counts only the receivers on this node, so there a dead waiter's place lapses by its deadline.
+ * pcall: a server whose ACL refuses the channel still releases (waiters then poll). A head equal
+ * to `skip` is not woken (a redlock claim given back by the head itself: it tries again anyway).
+ */
+const WAKE = `
+local function wake(q, d, prefix, dropSilent, message, skip)
+  for _ = 1, 4 do
+    local head = liveHead(q, d)
+    if not head or head == skip then return end
+    local receivers = redis.pcall('PUBLISH', prefix .. head, message)
+    if type(receivers) ~= 'number' or receivers > 0 or dropSilent ~= '1' then return end
+    leave(q, d, head)
+  end
+end
+`;
+
+/**
+ * One round trip: when the name is free and no earlier waiter holds a live place (or this waiter's
+ * is the head), bump its fencing counter, store the lease under the new token and give up the place.
+ * Otherwise, with joinMs > 0, take or refresh this waiter's place. KEYS: lease, fence, queue,
+ * deadlines; ARGV: ttl ms, waiter address, joinMs, arrival ('' = server clock).
+ */
 export const lockAcquire: LuaScript = {
   name: "stowageLockAcquire",
-  numberOfKeys: 2,
-  lua: `
-if redis.call('EXISTS', KEYS[1]) == 1 then return false end
-${NEXT_TOKEN}
-local text = string.format('%.0f', token)
-redis.call('SET', KEYS[2], text)
-redis.call('SET', KEYS[1], text, 'PX', ARGV[1])
-return text
+  numberOfKeys: 4,
+  lua: `${QUEUE}${JOIN}
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  local head = liveHead(KEYS[3], KEYS[4])
+  if head == nil or head == ARGV[2] then
+    ${NEXT_TOKEN}
+    local text = string.format('%.0f', token)
+    redis.call('SET', KEYS[2], text)
+    redis.call('SET', KEYS[1], text, 'PX', ARGV[1])
+    if head then leave(KEYS[3], KEYS[4], ARGV[2]) end
+    return text
+  end
+end
+local joinMs = tonumber(ARGV[3])
+if joinMs > 0 then join(KEYS[3], KEYS[4], ARGV[2], joinMs, ARGV[4]) end
+return false
+`,
+};
+
+/**
+ * Compare-and-delete, then wake the queue's head. KEYS: lease, queue, deadlines; ARGV: token,
+ * channel prefix, dropSilent ('1' or '0'), skip (an address not to wake, or '' for none). The
+ * message is the lease key (the waiter maps it back).
+ */
+export const lockReleaseWake: LuaScript = {
+  name: "stowageLockReleaseWake",
+  numberOfKeys: 3,
+  lua: `${QUEUE}${WAKE}
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('DEL', KEYS[1])
+wake(KEYS[2], KEYS[3], ARGV[2], ARGV[3], KEYS[1], ARGV[4])
+return 1
+`,
+};
+
+/**
+ * A waiter stops waiting (timed out, aborted): gives up its place and, when the name is free,
+ * wakes the next head (which may have been behind it). KEYS: lease, queue, deadlines; ARGV:
+ * waiter address, channel prefix, dropSilent.
+ */
+export const lockLeaveQueue: LuaScript = {
+  name: "stowageLockLeaveQueue",
+  numberOfKeys: 3,
+  lua: `${QUEUE}${WAKE}
+leave(KEYS[2], KEYS[3], ARGV[1])
+if redis.call('EXISTS', KEYS[1]) == 0 then wake(KEYS[2], KEYS[3], ARGV[2], ARGV[3], KEYS[1], '') end
+return 1
 `,
 };
 
@@ -76,35 +187,53 @@ return ARGV[1]
 };
 
 /**
- * Quorum phase 1 on one primary: when free, hold the name under a claim id and report the
- * counter (never below the clock floor) so the caller can pick a token above a majority's.
+ * Quorum phase 1 on one primary: when free and this waiter may take it (the queue as in
+ * lockAcquire, ordered by the waiter's own arrival), hold the name under a claim id and report
+ * the counter (never below the clock floor) so the caller can pick a token above a majority's;
+ * the place stays until phase 2. Otherwise, with joinMs > 0, take or refresh the place. KEYS:
+ * lease, fence, queue, deadlines; ARGV: ttl ms, claim id, waiter address, joinMs, arrival.
  */
 export const quorumClaim: LuaScript = {
   name: "stowageQuorumClaim",
-  numberOfKeys: 2,
-  lua: `
-if redis.call('EXISTS', KEYS[1]) == 1 then return false end
-redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[1])
-${NEXT_TOKEN}
-return string.format('%.0f', token - 1)
+  numberOfKeys: 4,
+  lua: `${QUEUE}${JOIN}
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  local head = liveHead(KEYS[3], KEYS[4])
+  if head == nil or head == ARGV[3] then
+    redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[1])
+    ${NEXT_TOKEN}
+    return string.format('%.0f', token - 1)
+  end
+end
+local joinMs = tonumber(ARGV[4])
+if joinMs > 0 then join(KEYS[3], KEYS[4], ARGV[3], joinMs, ARGV[5]) end
+return false
 `,
 };
 
-/** Quorum phase 2 on one primary: turn our claim into the lease of `token` and raise the counter to it. */
+/**
+ * Quorum phase 2 on one primary: turn our claim into the lease of `token`, raise the counter to
+ * it and give up this waiter's place. KEYS: lease, fence, queue, deadlines; ARGV: claim id, token,
+ * waiter address.
+ */
 export const quorumCommit: LuaScript = {
   name: "stowageQuorumCommit",
-  numberOfKeys: 2,
+  numberOfKeys: 4,
   lua: `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
 local counter = tonumber(redis.call('GET', KEYS[2]) or '0')
 if counter < tonumber(ARGV[2]) then redis.call('SET', KEYS[2], ARGV[2]) end
+redis.call('ZREM', KEYS[3], ARGV[3])
+redis.call('ZREM', KEYS[4], ARGV[3])
 return 1
 `,
 };
 
 export const LOCK_SCRIPTS = [
   lockAcquire,
+  lockReleaseWake,
+  lockLeaveQueue,
   lockExtend,
   lockRelease,
   lockInspect,

@@ -15,9 +15,11 @@ export interface LockDriver {
   /**
    * When no unexpired lease holds `name`: increments the name's fencing counter (which
    * outlives every lease, crash and restart), stores a lease for `ttlMs` under the new token,
-   * and returns it. Returns undefined when the name is held.
+   * and returns it. Returns undefined when the name is held. `wait` (from acquireLoop, on every
+   * attempt of a wait, the first included): a backend with a fair queue takes or keeps the
+   * caller's place for `joinMs`; without it the call also refuses while an earlier waiter queues.
    */
-  tryAcquire(name: string, ttlMs: number): Promise<LeaseGrant | undefined>;
+  tryAcquire(name: string, ttlMs: number, wait?: { joinMs: number }): Promise<LeaseGrant | undefined>;
   /** Resets the lease to expire `ttlMs` from now when `token` holds it unexpired; false otherwise. */
   extend(name: string, token: bigint, ttlMs: number): Promise<boolean>;
   /** Removes the lease when `token` holds it; true only when it was held unexpired. Never touches another token's lease. */

@@ -42,12 +42,14 @@ async function waitForGrant(
 ): Promise<{ grant: LeaseGrant; startedAt: number }> {
   const begin = monotonicNow();
   const deadline = begin + options.waitMs;
+  // A queue place outlives the longest pause between two attempts (1.5 × retryDelayMs) with room to spare.
+  const wait = { joinMs: Math.max(3 * options.retryDelayMs, 1000) + 1000 };
   for (;;) {
     options.signal?.throwIfAborted();
     const startedAt = monotonicNow();
     let grant: LeaseGrant | undefined;
     try {
-      grant = await driver.tryAcquire(name, options.ttl);
+      grant = await driver.tryAcquire(name, options.ttl, wait);
     } catch (error) {
       if (!isStowageError(error, "ERR_BACKEND_UNAVAILABLE") || deadline - monotonicNow() <= 0) throw error;
       await sleep(Math.min(deadline - monotonicNow(), jitter(options.retryDelayMs)), options.signal);
