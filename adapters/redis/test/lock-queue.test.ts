@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { KeyLayout } from "../src/key-layout.js";
 import { LOCK_SCRIPTS, lockAcquire, lockLeaveQueue, lockReleaseWake } from "../src/scripts/lock-scripts.js";
 import { defineScripts, runScript } from "../src/scripts/lua-script.js";
-import { startCluster, startStandalone, type TestServers } from "../src/testing/index.js";
+import { startCluster, startPrimaries, startStandalone, type TestServers } from "../src/testing/index.js";
 import { skipWithoutBinary } from "./servers.js";
 
 // The fair queue and wake-ups of Redis locks (lock-scripts.ts, lock-wakes.ts): arrival order across
@@ -48,14 +48,20 @@ const granted = (child: JsonLinesChild) =>
       return BigInt(m.token);
     });
 
-function describeQueue(topology: "standalone" | "cluster"): void {
+function describeQueue(topology: "standalone" | "cluster" | "redlock"): void {
   const cluster = topology === "cluster";
   describe(`redis lock queue across processes (${topology})`, () => {
     let servers: TestServers;
     let redis: Inspector;
     const children: JsonLinesChild[] = [];
     beforeAll(async () => {
-      servers = cluster ? await startCluster(3) : await startStandalone();
+      servers =
+        topology === "cluster"
+          ? await startCluster(3)
+          : topology === "redlock"
+            ? await startPrimaries(3)
+            : await startStandalone();
+      // redlock: the first primary's queue stands for all three (each holds the same places).
       redis = inspectorFor(servers, cluster);
     }, 60_000);
     afterAll(async () => {
@@ -146,7 +152,7 @@ function describeQueue(topology: "standalone" | "cluster"): void {
       await third.take((m) => "released" in m, STEP_MS);
     }, 120_000);
 
-    if (!cluster)
+    if (topology === "standalone")
       it("a lost wake-up (subscribers killed with CLIENT KILL) costs a poll; wake-ups work again after the resubscribe", async () => {
         const { url, layout } = fresh();
         const holder = await waiter(url, children);
@@ -180,6 +186,7 @@ function describeQueue(topology: "standalone" | "cluster"): void {
 if (!skipWithoutBinary("redis lock queue")) {
   describeQueue("standalone");
   describeQueue("cluster");
+  describeQueue("redlock");
 
   describe("redis lock queue scripts against a model", () => {
     let servers: TestServers;
