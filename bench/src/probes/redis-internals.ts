@@ -4,8 +4,10 @@
 interface AdapterModules {
   serverClient(options: object, host: unknown): import("ioredis").Redis;
   parseRedisUrl(url: URL, params: URLSearchParams, options: object): { hosts: unknown[] };
-  lockAcquire: { lua: string };
+  lockAcquire: { lua: string; numberOfKeys: number };
   lockRelease: { lua: string };
+  /** Absent before issue 18's wake-ups (then raw-script releases with lockRelease). */
+  lockReleaseWake?: { lua: string; numberOfKeys: number };
 }
 
 /** The adapter's client factory, URL parser and lock scripts, from its built dist/. */

@@ -41,26 +41,33 @@ const FACTORIES: Record<string, (settings: ProbeSettings) => Promise<LockSubject
       close: () => redis.quit(),
     };
   },
-  // This adapter's acquire/release Lua (lease + fencing counter) without core or the driver above it.
+  // This adapter's acquire/release Lua (lease + fencing counter, and the waiter queue and its wake-up
+  // where the build has them) without core or the driver above it.
   "raw-script": async ({ redisUrl }) => {
-    const { lockAcquire, lockRelease } = await redisAdapterModules();
+    const { lockAcquire, lockRelease, lockReleaseWake } = await redisAdapterModules();
     const redis = await client(redisUrl);
-    redis.defineCommand("probeAcquire", { numberOfKeys: 2, lua: lockAcquire.lua });
-    redis.defineCommand("probeRelease", { numberOfKeys: 1, lua: lockRelease.lua });
+    const queued = lockAcquire.numberOfKeys === 4;
+    redis.defineCommand("probeAcquire", { numberOfKeys: lockAcquire.numberOfKeys, lua: lockAcquire.lua });
+    const release = lockReleaseWake ?? { numberOfKeys: 1, lua: lockRelease.lua };
+    redis.defineCommand("probeRelease", { numberOfKeys: release.numberOfKeys, lua: release.lua });
     const scripted = redis as unknown as {
-      probeAcquire(lease: string, fence: string, ttl: number): Promise<unknown>;
-      probeRelease(lease: string, token: unknown): Promise<unknown>;
+      probeAcquire(...keysAndArgs: unknown[]): Promise<unknown>;
+      probeRelease(...keysAndArgs: unknown[]): Promise<unknown>;
     };
     return {
       acquire: async (name) => {
         const key = `${prefix}script:{${name}}`;
-        const token = await scripted.probeAcquire(`${key}:lease`, `${key}:fence`, TTL);
+        const token = queued
+          ? await scripted.probeAcquire(`${key}:lease`, `${key}:fence`, `${key}:q`, `${key}:qd`, TTL, "probe", 0, "")
+          : await scripted.probeAcquire(`${key}:lease`, `${key}:fence`, TTL);
         if (token === null) throw new Error("held");
-        return { key: `${key}:lease`, token };
+        return { key, token };
       },
       release: (held) => {
         const { key, token } = held as { key: string; token: unknown };
-        return scripted.probeRelease(key, token);
+        return lockReleaseWake
+          ? scripted.probeRelease(`${key}:lease`, `${key}:q`, `${key}:qd`, token, `${prefix}w:`, "1", "")
+          : scripted.probeRelease(`${key}:lease`, token);
       },
       close: () => redis.quit(),
     };
