@@ -42,8 +42,9 @@ async function waitForGrant(
 ): Promise<{ grant: LeaseGrant; startedAt: number }> {
   const begin = monotonicNow();
   const deadline = begin + options.waitMs;
-  // A queue place outlives the longest pause between two attempts (1.5 × retryDelayMs) with room to spare.
-  const wait = { joinMs: Math.max(3 * options.retryDelayMs, 1000) + 1000 };
+  // A queue place outlives the longest pause between two attempts (1.5 × retryDelayMs) with room to
+  // spare; a call with no time to wait takes none.
+  const wait = options.waitMs > 0 ? { joinMs: Math.max(3 * options.retryDelayMs, 1000) + 1000 } : undefined;
   for (;;) {
     options.signal?.throwIfAborted();
     const startedAt = monotonicNow();
