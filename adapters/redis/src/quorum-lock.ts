@@ -68,15 +68,20 @@ export class QuorumLockDriver implements LockDriver {
     return [this.#layout.leaseKey(name), this.#layout.queueKey(name), this.#layout.queueDeadlineKey(name)];
   }
 
+  /** Releases `value` (a token) on every primary, waking each one's queue head. */
+  #releaseEverywhere(name: string, value: string): Promise<Outcome<unknown>[]> {
+    return this.#releaseOn(this.#primaries, name, value, false);
+  }
+
   /**
-   * Releases `value` (a token or a claim id) on every primary, waking each one's queue head, unless
+   * Releases `value` (a token or a claim id) on `primaries`, waking each one's queue head, unless
    * that is this waiter giving back its own claim (`skipSelf`: woken, it would retry at once while
    * the name is still held elsewhere).
    */
-  #releaseEverywhere(name: string, value: string, skipSelf = false): Promise<Outcome<unknown>[]> {
+  #releaseOn(primaries: readonly Redis[], name: string, value: string, skipSelf: boolean): Promise<Outcome<unknown>[]> {
     const keys = this.#queueKeys(name);
     const args = [value, this.#wakes.channelPrefix, this.#wakes.dropSilent, skipSelf ? this.#wakes.address : ""];
-    return this.#onEach((primary) => runScript(primary, lockReleaseWake, keys, args));
+    return Promise.all(primaries.map((primary) => settle(runScript(primary, lockReleaseWake, keys, args))));
   }
 
   #arrival(name: string): string {
@@ -131,8 +136,14 @@ export class QuorumLockDriver implements LockDriver {
         : [],
     );
     const answered = claims.filter((outcome) => outcome.ok).length;
-    // Every primary, not only those that said yes: a claim whose answer timed out may still have landed.
-    const giveBack = () => this.#releaseEverywhere(name, claimId, true);
+    // Every primary that said yes or did not answer (a claim whose answer timed out may still have
+    // landed); one that answered no holds no claim of ours. A waiter polling a held name then costs
+    // one script per primary, not two.
+    const holding = this.#primaries.filter((_, i) => {
+      const outcome = claims[i] as Outcome<string | null>;
+      return !outcome.ok || outcome.value !== null;
+    });
+    const giveBack = () => this.#releaseOn(holding, name, claimId, true);
     if (claimed.length < this.#quorum) {
       await giveBack();
       if (answered < this.#quorum) throw this.#unavailable("acquire", claims);
