@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { ConfigError } from "@stowage/core";
+import { ConfigError, parseMultiHostUrl } from "@stowage/core";
 import { PEERS } from "./peers/index.js";
 import type { RunSettings, Scenario } from "./scenarios/index.js";
 import { SCENARIOS } from "./scenarios/index.js";
@@ -126,7 +126,7 @@ function pickBackends(raw: string): string[] {
   for (const url of urls) {
     if (url === "all") continue;
     try {
-      new URL(url);
+      parseMultiHostUrl(url);
     } catch {
       throw new ConfigError(
         "--backends",

@@ -16,17 +16,24 @@ if token < floor then token = floor end
  * ZSET of waiter places (score = arrival, member = waiter address) and a ZSET of their deadlines
  * (score = server time in ms). A place whose deadline has passed is lapsed: its waiter stopped
  * refreshing it (crashed, or its process hung), and it is dropped when it reaches the head.
- * `liveHead` returns the first live place (nil when none). `nowMs` comes from the script's TIME.
+ * `liveHead` returns the first live place (nil when none). `now()` reads TIME once, and only when
+ * needed: a release with nobody queued costs no TIME call.
  */
 const QUEUE = `
-local clock = redis.call('TIME')
-local nowMs = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+local clock, nowMs
+local function now()
+  if not nowMs then
+    clock = redis.call('TIME')
+    nowMs = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+  end
+  return nowMs
+end
 local function liveHead(q, d)
   while true do
     local head = redis.call('ZRANGE', q, 0, 0)[1]
     if not head then return nil end
     local deadline = redis.call('ZSCORE', d, head)
-    if deadline and tonumber(deadline) >= nowMs then return head end
+    if deadline and tonumber(deadline) >= now() then return head end
     redis.call('ZREM', q, head)
     redis.call('ZREM', d, head)
   end
@@ -89,6 +96,7 @@ export const lockAcquire: LuaScript = {
   name: "stowageLockAcquire",
   numberOfKeys: 4,
   lua: `${QUEUE}${JOIN}
+now()
 if redis.call('EXISTS', KEYS[1]) == 0 then
   local head = liveHead(KEYS[3], KEYS[4])
   if head == nil or head == ARGV[2] then
@@ -197,6 +205,7 @@ export const quorumClaim: LuaScript = {
   name: "stowageQuorumClaim",
   numberOfKeys: 4,
   lua: `${QUEUE}${JOIN}
+now()
 if redis.call('EXISTS', KEYS[1]) == 0 then
   local head = liveHead(KEYS[3], KEYS[4])
   if head == nil or head == ARGV[3] then
