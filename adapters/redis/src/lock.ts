@@ -65,7 +65,7 @@ export class RedisLockDriver extends RedisDriverBase implements LockDriver {
   #acquire(name: string, ttlMs: number, joinMs: number): Promise<LeaseGrant | undefined> {
     const [lease, queue, deadlines] = this.#queueKeys(name);
     const keys = [lease, this.layout.fenceKey(name), queue, deadlines];
-    const args = [ttlMs, this.#wakes.address, joinMs, ""];
+    const args = [ttlMs, this.#wakes.address, joinMs, "", this.#wakes.channelPrefix, this.#wakes.dropSilent];
     return this.run((client) => runScript(client, lockAcquire, keys, args).then(grantOf));
   }
 

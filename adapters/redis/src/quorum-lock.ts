@@ -126,7 +126,8 @@ export class QuorumLockDriver implements LockDriver {
     const keys = [lease, this.#layout.fenceKey(name), queue, deadlines];
     const claimId = `claim:${randomBytes(12).toString("hex")}`;
     const address = this.#wakes.address;
-    const claimArgs = [ttlMs, claimId, address, joinMs, joinMs > 0 ? this.#arrival(name) : ""];
+    const arrival = joinMs > 0 ? this.#arrival(name) : "";
+    const claimArgs = [ttlMs, claimId, address, joinMs, arrival, this.#wakes.channelPrefix, this.#wakes.dropSilent];
     const claims = await this.#onEach(
       (primary) => runScript(primary, quorumClaim, keys, claimArgs) as Promise<string | null>,
     );

@@ -152,6 +152,29 @@ function describeQueue(topology: "standalone" | "cluster" | "redlock"): void {
       await third.take((m) => "released" in m, STEP_MS);
     }, 120_000);
 
+    if (!cluster)
+      it("a dead head while the name is free (woken, then gone) is passed over at the next attempt, not at its deadline", async () => {
+        const { url, layout } = fresh();
+        // A place nobody listens for, living 10 minutes: only the nudge of the next attempt can pass it.
+        const [seconds] = await redis.time();
+        const queueKeys = [layout.queueKey("job"), layout.queueDeadlineKey("job")] as const;
+        const primaries = servers.nodes.map((node) => new Redis({ host: "127.0.0.1", port: node.port }));
+        try {
+          for (const primary of primaries) {
+            await primary.zadd(queueKeys[0], 1, "gone");
+            await primary.zadd(queueKeys[1], (Number(seconds) + 600) * 1000, "gone");
+          }
+          const next = await waiter(url, children);
+          next.send(`acquire job ${WAKE_ONLY_RETRY_MS}`);
+          await granted(next);
+          for (const primary of primaries) expect(await primary.zscore(queueKeys[0], "gone")).toBeNull();
+          next.send("release job");
+          await next.take((m) => "released" in m, STEP_MS);
+        } finally {
+          for (const primary of primaries) primary.disconnect();
+        }
+      }, 60_000);
+
     if (topology === "standalone")
       it("a lost wake-up (subscribers killed with CLIENT KILL) costs a poll; wake-ups work again after the resubscribe", async () => {
         const { url, layout } = fresh();
@@ -240,10 +263,10 @@ if (!skipWithoutBinary("redis lock queue")) {
             while (places[0] && !places[0].live) places.shift();
             return places[0]?.who;
           };
-          const wake = () => {
+          const wake = (skip?: string) => {
             for (let i = 0; i < 4; i++) {
               const head = liveHead();
-              if (head === undefined) return;
+              if (head === undefined || head === skip) return;
               if (alive.includes(head)) {
                 wakes.push(head);
                 return;
@@ -258,8 +281,10 @@ if (!skipWithoutBinary("redis lock queue")) {
                 redis,
                 lockAcquire,
                 [lease, fence, queue, deadlines],
-                [60_000, s.who, s.join ? 60_000 : 0, ""],
+                [60_000, s.who, s.join ? 60_000 : 0, "", "model:w:", "1"],
               );
+              // A free name whose head is someone else: the script nudges the head (dropping dead ones).
+              if (!holder && liveHead() !== undefined && liveHead() !== s.who) wake(s.who);
               const head = holder ? undefined : liveHead();
               const grants = !holder && (head === undefined || head === s.who);
               expect(reply !== null).toBe(grants);

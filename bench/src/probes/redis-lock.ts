@@ -58,7 +58,18 @@ const FACTORIES: Record<string, (settings: ProbeSettings) => Promise<LockSubject
       acquire: async (name) => {
         const key = `${prefix}script:{${name}}`;
         const token = queued
-          ? await scripted.probeAcquire(`${key}:lease`, `${key}:fence`, `${key}:q`, `${key}:qd`, TTL, "probe", 0, "")
+          ? await scripted.probeAcquire(
+              `${key}:lease`,
+              `${key}:fence`,
+              `${key}:q`,
+              `${key}:qd`,
+              TTL,
+              "probe",
+              0,
+              "",
+              `${prefix}w:`,
+              "1",
+            )
           : await scripted.probeAcquire(`${key}:lease`, `${key}:fence`, TTL);
         if (token === null) throw new Error("held");
         return { key, token };

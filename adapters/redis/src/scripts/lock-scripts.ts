@@ -87,18 +87,34 @@ end
 `;
 
 /**
+ * When the name is free but an earlier waiter is at the head, that waiter has not come yet: its
+ * wake-up was lost, or it crashed after it. Nudge it (WAKE, skipping the caller); on one server a
+ * nudge that reaches nobody drops the place, so a dead head is passed over at the next attempt of
+ * anyone behind it rather than at its deadline. Returns the head after that.
+ */
+const NUDGE = `
+local function nudgedHead(q, d, me, prefix, dropSilent, message)
+  local head = liveHead(q, d)
+  if head == nil or head == me then return head end
+  wake(q, d, prefix, dropSilent, message, me)
+  return liveHead(q, d)
+end
+`;
+
+/**
  * One round trip: when the name is free and no earlier waiter holds a live place (or this waiter's
  * is the head), bump its fencing counter, store the lease under the new token and give up the place.
  * Otherwise, with joinMs > 0, take or refresh this waiter's place. KEYS: lease, fence, queue,
- * deadlines; ARGV: ttl ms, waiter address, joinMs, arrival ('' = server clock).
+ * deadlines; ARGV: ttl ms, waiter address, joinMs, arrival ('' = server clock), channel prefix,
+ * dropSilent (as lockReleaseWake's, for NUDGE).
  */
 export const lockAcquire: LuaScript = {
   name: "stowageLockAcquire",
   numberOfKeys: 4,
-  lua: `${QUEUE}${JOIN}
+  lua: `${QUEUE}${JOIN}${WAKE}${NUDGE}
 now()
 if redis.call('EXISTS', KEYS[1]) == 0 then
-  local head = liveHead(KEYS[3], KEYS[4])
+  local head = nudgedHead(KEYS[3], KEYS[4], ARGV[2], ARGV[5], ARGV[6], KEYS[1])
   if head == nil or head == ARGV[2] then
     ${NEXT_TOKEN}
     local text = string.format('%.0f', token)
@@ -199,15 +215,16 @@ return ARGV[1]
  * lockAcquire, ordered by the waiter's own arrival), hold the name under a claim id and report
  * the counter (never below the clock floor) so the caller can pick a token above a majority's;
  * the place stays until phase 2. Otherwise, with joinMs > 0, take or refresh the place. KEYS:
- * lease, fence, queue, deadlines; ARGV: ttl ms, claim id, waiter address, joinMs, arrival.
+ * lease, fence, queue, deadlines; ARGV: ttl ms, claim id, waiter address, joinMs, arrival, channel
+ * prefix, dropSilent.
  */
 export const quorumClaim: LuaScript = {
   name: "stowageQuorumClaim",
   numberOfKeys: 4,
-  lua: `${QUEUE}${JOIN}
+  lua: `${QUEUE}${JOIN}${WAKE}${NUDGE}
 now()
 if redis.call('EXISTS', KEYS[1]) == 0 then
-  local head = liveHead(KEYS[3], KEYS[4])
+  local head = nudgedHead(KEYS[3], KEYS[4], ARGV[3], ARGV[6], ARGV[7], KEYS[1])
   if head == nil or head == ARGV[3] then
     redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[1])
     ${NEXT_TOKEN}
