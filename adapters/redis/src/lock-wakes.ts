@@ -90,8 +90,10 @@ export class LockWakes {
         try {
           await client.subscribe(this.channel);
           return;
-        } catch {
-          // Dropped again or refused (an ACL without the channel): waiters poll; try again shortly.
+        } catch (error) {
+          // An ACL without the channel refuses for good: waiters poll (the release's PUBLISH is a pcall).
+          if (/NOPERM/.test((error as Error).message)) throw error;
+          // Dropped again: try again shortly.
         }
       }
       await new Promise<void>((resolve) => {

@@ -6,7 +6,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { KeyLayout } from "../src/key-layout.js";
 import { LOCK_SCRIPTS, lockAcquire, lockLeaveQueue, lockReleaseWake } from "../src/scripts/lock-scripts.js";
 import { defineScripts, runScript } from "../src/scripts/lua-script.js";
-import { startCluster, startPrimaries, startStandalone, type TestServers } from "../src/testing/index.js";
+import {
+  startCluster,
+  startPrimaries,
+  startStandalone,
+  type TestServer,
+  type TestServers,
+} from "../src/testing/index.js";
 import { skipWithoutBinary } from "./servers.js";
 
 // The fair queue and wake-ups of Redis locks (lock-scripts.ts, lock-wakes.ts): arrival order across
@@ -210,6 +216,42 @@ if (!skipWithoutBinary("redis lock queue")) {
   describeQueue("standalone");
   describeQueue("cluster");
   describeQueue("redlock");
+
+  describe("redis lock queue on a server whose ACL refuses every pub/sub channel", () => {
+    let server: TestServer;
+    const children: JsonLinesChild[] = [];
+    beforeAll(async () => {
+      const args = ["--user", "default", "off", "--user", "app", "on", ">secret", "~*", "resetchannels", "+@all"];
+      server = await startStandalone({ args });
+    }, 60_000);
+    afterAll(async () => {
+      for (const child of children) if (child.child.exitCode === null) child.child.kill("SIGKILL");
+      await server?.stop();
+    });
+
+    it("releases still succeed (the PUBLISH is a pcall) and waiters get the name by polling", async () => {
+      const url = `redis://app:secret@127.0.0.1:${server.port}?namespace=acl`;
+      const holder = await waiter(url, children);
+      holder.send("acquire job 50");
+      const first = await granted(holder);
+      const next = await waiter(url, children);
+      next.send("acquire job 50");
+      const redis = new Redis({ host: "127.0.0.1", port: server.port, username: "app", password: "secret" });
+      try {
+        await waitUntil(
+          "queued",
+          async () => (await redis.zcard(new KeyLayout("stowage", "acl").queueKey("job"))) === 1,
+        );
+      } finally {
+        redis.disconnect();
+      }
+      holder.send("release job");
+      expect(await holder.take((m) => "released" in m, STEP_MS)).toMatchObject({ ok: true });
+      expect(await granted(next)).toBeGreaterThan(first);
+      next.send("release job");
+      expect(await next.take((m) => "released" in m, STEP_MS)).toMatchObject({ ok: true });
+    }, 60_000);
+  });
 
   describe("redis lock queue scripts against a model", () => {
     let servers: TestServers;
