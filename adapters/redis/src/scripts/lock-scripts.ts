@@ -111,9 +111,22 @@ end
 export const lockAcquire: LuaScript = {
   name: "stowageLockAcquire",
   numberOfKeys: 4,
-  lua: `${QUEUE}${JOIN}${WAKE}${NUDGE}
+  // The two common cases (free with nobody queued; held, asked without joining) come first,
+  // before the queue's helpers are even defined.
+  lua: `
+local free = redis.call('EXISTS', KEYS[1]) == 0
+if free and redis.call('EXISTS', KEYS[3]) == 0 then
+  local clock = redis.call('TIME')
+  ${NEXT_TOKEN}
+  local text = string.format('%.0f', token)
+  redis.call('SET', KEYS[2], text)
+  redis.call('SET', KEYS[1], text, 'PX', ARGV[1])
+  return text
+end
+if not free and ARGV[3] == '0' then return false end
+${QUEUE}${JOIN}${WAKE}${NUDGE}
 now()
-if redis.call('EXISTS', KEYS[1]) == 0 then
+if free then
   local head = nudgedHead(KEYS[3], KEYS[4], ARGV[2], ARGV[5], ARGV[6], KEYS[1])
   if head == nil or head == ARGV[2] then
     ${NEXT_TOKEN}
@@ -131,16 +144,19 @@ return false
 };
 
 /**
- * Compare-and-delete, then wake the queue's head. KEYS: lease, queue, deadlines; ARGV: token,
+ * Compare-and-delete, then wake the queue's head (nothing more when nobody queues: the helpers are
+ * defined only past that check, so the common release costs little more than before). KEYS: lease, queue, deadlines; ARGV: token,
  * channel prefix, dropSilent ('1' or '0'), skip (an address not to wake, or '' for none). The
  * message is the lease key (the waiter maps it back).
  */
 export const lockReleaseWake: LuaScript = {
   name: "stowageLockReleaseWake",
   numberOfKeys: 3,
-  lua: `${QUEUE}${WAKE}
+  lua: `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 redis.call('DEL', KEYS[1])
+if redis.call('EXISTS', KEYS[2]) == 0 then return 1 end
+${QUEUE}${WAKE}
 wake(KEYS[2], KEYS[3], ARGV[2], ARGV[3], KEYS[1], ARGV[4])
 return 1
 `,
@@ -221,9 +237,18 @@ return ARGV[1]
 export const quorumClaim: LuaScript = {
   name: "stowageQuorumClaim",
   numberOfKeys: 4,
-  lua: `${QUEUE}${JOIN}${WAKE}${NUDGE}
+  lua: `
+local free = redis.call('EXISTS', KEYS[1]) == 0
+if free and redis.call('EXISTS', KEYS[3]) == 0 then
+  redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[1])
+  local clock = redis.call('TIME')
+  ${NEXT_TOKEN}
+  return string.format('%.0f', token - 1)
+end
+if not free and ARGV[4] == '0' then return false end
+${QUEUE}${JOIN}${WAKE}${NUDGE}
 now()
-if redis.call('EXISTS', KEYS[1]) == 0 then
+if free then
   local head = nudgedHead(KEYS[3], KEYS[4], ARGV[3], ARGV[6], ARGV[7], KEYS[1])
   if head == nil or head == ARGV[3] then
     redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[1])
