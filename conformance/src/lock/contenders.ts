@@ -1,0 +1,119 @@
+import type { Storage } from "@stowage/core";
+import { startWorker } from "../processes.js";
+import type { ConformanceTarget } from "../target.js";
+import { type LockEvent, type LockStep, LockStepRunner } from "./lock-commands.js";
+
+/**
+ * One party competing for a lock in the arrival-order tests: a worker process on a multi-process
+ * backend, or a store of its own in the test's process (memory://). Either runs LockSteps and
+ * reports LockEvents; the tests are written once against this.
+ */
+export interface Contender {
+  readonly label: string;
+  /** Starts a step; its events follow. */
+  run(step: LockStep): void;
+  /** The event of `tag` among `events` (the first printed), or an error naming what came instead. */
+  next(tag: string, events: LockEvent["event"][], timeoutMs?: number): Promise<LockEvent>;
+  /** SIGKILL, for a process; undefined for an in-process contender, which cannot die alone. */
+  readonly kill?: () => Promise<void>;
+  /** Ends the contender (releasing what it holds), whatever state the test left it in. */
+  close(): Promise<void>;
+}
+
+/** Waits for the first event of `tag` among `events` in `log`, failing fast on an unexpected failure. */
+function matching(tag: string, events: LockEvent["event"][]) {
+  return (message: Record<string, unknown>) =>
+    message.tag === tag && (events.includes(message.event as LockEvent["event"]) || message.event === "failed");
+}
+
+function expectEvent(event: LockEvent, label: string, events: LockEvent["event"][]): LockEvent {
+  if (!events.includes(event.event)) {
+    throw new Error(`${label}: ${event.tag} ${event.event} (${event.code}: ${event.message}), expected ${events}`);
+  }
+  return event;
+}
+
+/** `count` contenders for the target, all started and ready. */
+export async function startContenders(
+  target: ConformanceTarget,
+  namespace: string,
+  count: number,
+  another: () => Promise<Storage>,
+): Promise<Contender[]> {
+  const made = Array.from({ length: count }, (_, i) =>
+    target.capabilities.multiProcess
+      ? processContender(target, namespace, `process ${i}`)
+      : localContender(another, `store ${i}`),
+  );
+  return Promise.all(made);
+}
+
+async function processContender(target: ConformanceTarget, namespace: string, label: string): Promise<Contender> {
+  const worker = startWorker(target, namespace, "lock-steps", []);
+  try {
+    await worker.waitFor((m) => m.ready === true);
+  } catch (error) {
+    worker.child.kill("SIGKILL");
+    throw error;
+  }
+  return {
+    label,
+    run: (step) => worker.send(JSON.stringify(step)),
+    next: async (tag, events, timeoutMs = 30_000) =>
+      expectEvent(await worker.waitFor<LockEvent>(matching(tag, events), timeoutMs), label, events),
+    kill: async () => {
+      worker.child.kill("SIGKILL");
+      await worker.exited;
+    },
+    close: async () => {
+      if (worker.child.exitCode !== null || worker.child.signalCode !== null) return;
+      worker.child.stdin?.end();
+      const ended = await Promise.race([worker.exited.then(() => true), sleep(5_000).then(() => false)]);
+      if (!ended) worker.child.kill("SIGKILL");
+    },
+  };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function localContender(another: () => Promise<Storage>, label: string): Promise<Contender> {
+  const storage = await another();
+  const log: LockEvent[] = [];
+  const listeners = new Set<() => void>();
+  const runner = new LockStepRunner(storage, (event) => {
+    log.push(event);
+    for (const listener of listeners) listener();
+  });
+  const next = (tag: string, events: LockEvent["event"][], timeoutMs = 30_000) =>
+    new Promise<LockEvent>((resolve, reject) => {
+      const match = matching(tag, events);
+      const check = () => {
+        const found = log.find((event) => match(event as unknown as Record<string, unknown>));
+        if (!found) return;
+        done();
+        try {
+          resolve(expectEvent(found, label, events));
+        } catch (error) {
+          reject(error);
+        }
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(
+          new Error(`${label}: no ${events} of ${tag} within ${timeoutMs} ms (last ${JSON.stringify(log.slice(-3))})`),
+        );
+      }, timeoutMs);
+      const done = () => {
+        clearTimeout(timer);
+        listeners.delete(check);
+      };
+      listeners.add(check);
+      check();
+    });
+  return {
+    label,
+    run: (step) => runner.run(step),
+    next,
+    close: () => runner.releaseAll(),
+  };
+}
