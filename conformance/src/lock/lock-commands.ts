@@ -42,6 +42,8 @@ export interface LockEvent {
   code?: string;
   message?: string;
   ok?: boolean;
+  /** On `failed` after an abort step: whether acquire rejected with the signal's reason itself. */
+  isReason?: boolean;
 }
 
 /** Runs lock steps against one storage, reporting through `say`; one per contender. */
@@ -105,7 +107,8 @@ export class LockStepRunner {
       lease = await asked;
     } catch (error) {
       const code = isStowageError(error) ? error.code : controller.signal.aborted ? "aborted" : "other";
-      this.#say({ tag: step.tag, event: "failed", code, message: (error as Error).message });
+      const isReason = controller.signal.aborted && error === controller.signal.reason;
+      this.#say({ tag: step.tag, event: "failed", code, message: (error as Error).message, isReason });
       return;
     } finally {
       this.#waits.delete(step.tag);

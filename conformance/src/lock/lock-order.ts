@@ -168,7 +168,7 @@ export function lockOrder(target: ConformanceTarget): void {
       try {
         const { holder, timing, aborting, rest } = await abandonedWaits(1);
         aborting.run({ op: "abort", tag: "aborted" });
-        expect((await aborting.next("aborted", ["failed"])).code).toBe("aborted");
+        await aborting.next("aborted", ["failed"]);
         expect((await timing.next("times-out", ["failed"])).code).toBe("ERR_LOCK_TIMEOUT");
         holder.run({ op: "release", tag: "holder" });
         expect((await holder.next("holder", ["released"])).ok).toBe(true);
@@ -188,7 +188,7 @@ export function lockOrder(target: ConformanceTarget): void {
         // It polls often, so that a backend without wake-ups still serves it well inside the bound.
         await arrive(later, waiting("later", { retryDelayMs: 10 }));
         aborting.run({ op: "abort", tag: "aborted" });
-        expect((await aborting.next("aborted", ["failed"])).code).toBe("aborted");
+        await aborting.next("aborted", ["failed"]);
         expect((await timing.next("times-out", ["failed"])).code).toBe("ERR_LOCK_TIMEOUT");
         const released = performance.now();
         holder.run({ op: "release", tag: "holder" });
@@ -199,6 +199,20 @@ export function lockOrder(target: ConformanceTarget): void {
         );
         // A limit that a kept place would exceed, not a speed figure: the pass takes a poll or two.
         expect(tookMs, "held back by an abandoned place").toBeLessThan(WAITER_PLACE_MS);
+      } finally {
+        await closeAll();
+      }
+    });
+
+    it("a wait aborted while in line rejects with the signal's reason itself, not an error wrapping it", async () => {
+      try {
+        const [holder, waiter] = (await start(2)) as [Contender, Contender];
+        holder.run({ op: "acquire", tag: "holder", name: NAME, ttl: 30_000, waitMs: 10_000 });
+        await holder.next("holder", ["granted"]);
+        await arrive(waiter, waiting("aborted"));
+        waiter.run({ op: "abort", tag: "aborted" });
+        const failed = await waiter.next("aborted", ["failed"]);
+        expect(failed.isReason, `rejected with ${failed.code}: ${failed.message}`).toBe(true);
       } finally {
         await closeAll();
       }
