@@ -4,12 +4,24 @@ import type { ConformanceTarget } from "../target.js";
 import { type LockEvent, type LockStep, LockStepRunner } from "./lock-commands.js";
 
 /**
+ * The pause after a waiter's first attempt was refused (its `refused` event), before the next
+ * waiter starts. It only orders the arrivals: a backend may take the waiter's place just after the
+ * refusal (SQLite's queue row is written as the wait begins), and no backend gives a cross-process
+ * "is in line" signal to poll. Nothing is asserted about how fast anything is: a machine too loaded
+ * to take a place within it reorders arrivals and fails an order test loudly, and never makes one
+ * pass wrongly. Longer for a process (its events cross a pipe) than for a store of the test's process.
+ */
+export const ARRIVAL_GAP_MS = { process: 200, inProcess: 30 } as const;
+
+/**
  * One party competing for a lock in the arrival-order tests: a worker process on a multi-process
  * backend, or a store of its own in the test's process (memory://). Either runs LockSteps and
  * reports LockEvents; the tests are written once against this.
  */
 export interface Contender {
   readonly label: string;
+  /** How long after its `refused` event its wait is surely in line: ARRIVAL_GAP_MS. */
+  readonly arrivalGapMs: number;
   /** Starts a step; its events follow. */
   run(step: LockStep): void;
   /** The event of `tag` among `events` (the first printed), or an error naming what came instead. */
@@ -58,6 +70,7 @@ async function processContender(target: ConformanceTarget, namespace: string, la
   }
   return {
     label,
+    arrivalGapMs: ARRIVAL_GAP_MS.process,
     run: (step) => worker.send(JSON.stringify(step)),
     next: async (tag, events, timeoutMs = 30_000) =>
       expectEvent(await worker.waitFor<LockEvent>(matching(tag, events), timeoutMs), label, events),
@@ -112,6 +125,7 @@ async function localContender(another: () => Promise<Storage>, label: string): P
     });
   return {
     label,
+    arrivalGapMs: ARRIVAL_GAP_MS.inProcess,
     run: (step) => runner.run(step),
     next,
     close: () => runner.releaseAll(),

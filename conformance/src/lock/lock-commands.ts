@@ -3,7 +3,7 @@
  * on stdin, events on stdout) and in the test's own process (memory://, several stores). Nothing
  * here imports vitest: worker processes load it.
  */
-import { isStowageError, type Lease, type Storage } from "@stowage/core";
+import { isStowageError, type Lease, type LockDriver, type Storage } from "@stowage/core";
 
 /** Nanoseconds on CLOCK_MONOTONIC, which every process on this machine shares. */
 export const monotonicNs = (): bigint => process.hrtime.bigint();
@@ -30,13 +30,13 @@ export type LockStep =
   | { op: "try"; tag: string; name: string; ttl?: number };
 
 /**
- * What a contender reports, one event per line: `asking` right before acquire is called, then
- * `granted` (token, monotonic ns) or `failed` (the error's code, or "aborted"), `released` (release's
+ * What a contender reports, one event per line: `asking` once acquire is called, `refused` once
+ * the backend refused its first attempt (the wait is in line), then `granted` (token, monotonic ns) or `failed` (the error's code, or "aborted"), `released` (release's
  * answer) and `tried` (tryAcquire's token or null; a lease it got is released at once).
  */
 export interface LockEvent {
   tag: string;
-  event: "asking" | "granted" | "failed" | "released" | "tried";
+  event: "asking" | "refused" | "granted" | "failed" | "released" | "tried";
   token?: string | null;
   at?: string;
   code?: string;
@@ -52,10 +52,42 @@ export class LockStepRunner {
   readonly #say: (event: LockEvent) => void;
   readonly #held = new Map<string, Lease>();
   readonly #waits = new Map<string, AbortController>();
+  /** Per lock name, the acquire step whose first refused attempt is still to be reported. */
+  readonly #firstAttempt = new Map<string, string>();
 
   constructor(storage: Storage, say: (event: LockEvent) => void) {
     this.#storage = storage;
     this.#say = say;
+    this.#watchAttempts();
+  }
+
+  /**
+   * Puts a view of this store's driver in its place that reports a refused tryAcquire: the one
+   * backend-neutral sign that a wait is in line. Only this store's view: drivers may be shared.
+   */
+  #watchAttempts(): void {
+    const lock = this.#storage.lock as unknown as { driver?: LockDriver };
+    const driver = lock.driver;
+    if (!driver) throw new Error("the arrival-order tests need the lock store's driver (a LockStore)");
+    const refused = (name: string) => {
+      const tag = this.#firstAttempt.get(name);
+      if (tag === undefined) return;
+      this.#firstAttempt.delete(name);
+      this.#say({ tag, event: "refused", at: `${monotonicNs()}` });
+    };
+    const watched = new Proxy(driver, {
+      get(target, property) {
+        const value = Reflect.get(target, property, target);
+        if (property === "tryAcquire")
+          return async (name: string, ttl: number) => {
+            const grant = await target.tryAcquire(name, ttl);
+            if (!grant) refused(name);
+            return grant;
+          };
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    Object.defineProperty(lock, "driver", { value: watched, configurable: true, writable: false });
   }
 
   /** Starts a step; its events follow. A step's own failure is reported, never thrown. */
@@ -95,6 +127,7 @@ export class LockStepRunner {
   async #acquire(step: AcquireStep): Promise<void> {
     const controller = new AbortController();
     this.#waits.set(step.tag, controller);
+    this.#firstAttempt.set(step.name, step.tag);
     const asked = this.#storage.lock.acquire(step.name, {
       ttl: step.ttl ?? 10_000,
       waitMs: step.waitMs ?? 30_000,
@@ -112,6 +145,7 @@ export class LockStepRunner {
       return;
     } finally {
       this.#waits.delete(step.tag);
+      if (this.#firstAttempt.get(step.name) === step.tag) this.#firstAttempt.delete(step.name);
     }
     this.#say({ tag: step.tag, event: "granted", token: lease.token.toString(), at: `${monotonicNs()}` });
     if (step.holdMs === undefined) {

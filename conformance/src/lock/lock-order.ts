@@ -19,14 +19,6 @@ export const WAITER_PLACE_MS: number =
     ? ((core as Record<string, unknown>).WAITER_PLACE_MS as number)
     : 1_500;
 
-/**
- * The pause after a waiter printed that it called acquire, before the next waiter starts. It only
- * orders the arrivals (no backend gives a cross-process "is waiting" signal to poll): the waiter's
- * first refused attempt, and so its place in line, happens within it. Nothing is asserted about
- * how fast anything is; a machine too loaded to make one attempt in 300 ms reorders arrivals and
- * fails the order tests loudly, never passes one wrongly.
- */
-export const ARRIVAL_GAP_MS = 300;
 /** Waiters in the order tests. */
 export const ORDER_WAITERS = 5;
 /** The 64-waiter test: processes (stores on memory://), callers in each, acquisitions per caller. */
@@ -43,11 +35,12 @@ function waiting(tag: string, extra: Partial<AcquireStep> = {}): AcquireStep {
   return { op: "acquire", tag, name: NAME, ttl: 10_000, waitMs: 30_000, holdMs: 20, ...extra };
 }
 
-/** Starts `step` on `contender`, waits for its "asking" line, then ARRIVAL_GAP_MS so that its place is taken. */
+/** Starts `step` on `contender`, waits until its first attempt was refused, then its arrival gap so that its place is taken. */
 async function arrive(contender: Contender, step: AcquireStep): Promise<void> {
   contender.run(step);
-  await contender.next(step.tag, ["asking"]);
-  await sleepMs(ARRIVAL_GAP_MS);
+  const first = await contender.next(step.tag, ["refused", "granted"]);
+  if (first.event === "granted") throw new Error(`${contender.label}: ${step.tag} was granted while the name was held`);
+  await sleepMs(contender.arrivalGapMs);
 }
 
 /** Indices of `tokens` in the order the backend granted them (rising fencing tokens). */
@@ -158,7 +151,8 @@ export function lockOrder(target: ConformanceTarget): void {
       ];
       holder.run({ op: "acquire", tag: "holder", name: NAME, ttl: 30_000, waitMs: 10_000 });
       await holder.next("holder", ["granted"]);
-      const timingOut = waiting("times-out", { waitMs: ARRIVAL_GAP_MS * 3 });
+      // It times out after the next waiter has arrived, before the holder releases.
+      const timingOut = waiting("times-out", { waitMs: timing.arrivalGapMs * 4 });
       await arrive(timing, timingOut);
       await arrive(aborting, waiting("aborted"));
       return { holder, timing, aborting, rest };
