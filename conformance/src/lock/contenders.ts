@@ -9,14 +9,14 @@ import { type LockEvent, type LockStep, LockStepRunner } from "./lock-commands.j
  * refusal (SQLite's queue row is written as the wait begins), and no backend gives a cross-process
  * "is in line" signal to poll. Nothing is asserted about how fast anything is: a machine too loaded
  * to take a place within it reorders arrivals and fails an order test loudly, and never makes one
- * pass wrongly. Longer for a process (its events cross a pipe) than for a store of the test's process.
+ * pass wrongly. Longer for a process (its events cross a pipe) than for a caller in the test's process.
  */
 export const ARRIVAL_GAP_MS = { process: 200, inProcess: 30 } as const;
 
 /**
  * One party competing for a lock in the arrival-order tests: a worker process on a multi-process
- * backend, or a store of its own in the test's process (memory://). Either runs LockSteps and
- * reports LockEvents; the tests are written once against this.
+ * backend, or a caller of the test's own store (memory://). Either runs LockSteps and reports
+ * LockEvents; the tests are written once against this.
  */
 export interface Contender {
   readonly label: string;
@@ -45,17 +45,20 @@ function expectEvent(event: LockEvent, label: string, events: LockEvent["event"]
   return event;
 }
 
-/** `count` contenders for the target, all started and ready. */
+/**
+ * `count` contenders for the target, all started and ready: worker processes, or (a target
+ * without multiProcess) callers of `local`, the test's store.
+ */
 export async function startContenders(
   target: ConformanceTarget,
   namespace: string,
   count: number,
-  another: () => Promise<Storage>,
+  local: Storage,
 ): Promise<Contender[]> {
   const made = Array.from({ length: count }, (_, i) =>
     target.capabilities.multiProcess
       ? processContender(target, namespace, `process ${i}`)
-      : localContender(another, `store ${i}`),
+      : localContender(local, `caller ${i}`),
   );
   return Promise.all(made);
 }
@@ -89,14 +92,15 @@ async function processContender(target: ConformanceTarget, namespace: string, la
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function localContender(another: () => Promise<Storage>, label: string): Promise<Contender> {
-  const storage = await another();
+async function localContender(storage: Storage, label: string): Promise<Contender> {
   const log: LockEvent[] = [];
   const listeners = new Set<() => void>();
-  const runner = new LockStepRunner(storage, (event) => {
+  const say = (event: LockEvent) => {
     log.push(event);
     for (const listener of listeners) listener();
-  });
+  };
+  // Callers of one store are in line (core's in-process queue) once acquire is called.
+  const runner = new LockStepRunner(storage, say, { watchAttempts: false });
   const next = (tag: string, events: LockEvent["event"][], timeoutMs = 30_000) =>
     new Promise<LockEvent>((resolve, reject) => {
       const match = matching(tag, events);

@@ -54,11 +54,17 @@ export class LockStepRunner {
   readonly #waits = new Map<string, AbortController>();
   /** Per lock name, the acquire step whose first refused attempt is still to be reported. */
   readonly #firstAttempt = new Map<string, string>();
+  readonly #watching: boolean;
 
-  constructor(storage: Storage, say: (event: LockEvent) => void) {
+  /**
+   * `watchAttempts: false` (callers sharing one store, which line up in core's in-process queue
+   * when acquire is called) reports `refused` right after `asking` instead of watching the driver.
+   */
+  constructor(storage: Storage, say: (event: LockEvent) => void, options: { watchAttempts?: boolean } = {}) {
     this.#storage = storage;
     this.#say = say;
-    this.#watchAttempts();
+    this.#watching = options.watchAttempts ?? true;
+    if (this.#watching) this.#watchAttempts();
   }
 
   /**
@@ -135,6 +141,7 @@ export class LockStepRunner {
       signal: controller.signal,
     });
     this.#say({ tag: step.tag, event: "asking", at: `${monotonicNs()}` });
+    if (!this.#watching) this.#say({ tag: step.tag, event: "refused", at: `${monotonicNs()}` });
     let lease: Lease;
     try {
       lease = await asked;
