@@ -60,7 +60,16 @@ export async function startContenders(
       ? processContender(target, namespace, `process ${i}`)
       : localContender(local, `caller ${i}`),
   );
-  return Promise.all(made);
+  const settled = await Promise.allSettled(made);
+  const failed = settled.find((result) => result.status === "rejected");
+  if (failed) {
+    // Leave no worker behind when one of them could not start.
+    await Promise.allSettled(
+      settled.map((result) => (result.status === "fulfilled" ? result.value.close() : undefined)),
+    );
+    throw failed.reason;
+  }
+  return settled.map((result) => (result as PromiseFulfilledResult<Contender>).value);
 }
 
 async function processContender(target: ConformanceTarget, namespace: string, label: string): Promise<Contender> {
