@@ -118,7 +118,14 @@ describe("FifoWakeChannel: wake-ups between processes", () => {
     const dir = scratch();
     const channel = new FifoWakeChannel(join(dir, "wake"));
     try {
-      for (const address of ["../../etc/passwd", "..", "", "a/b", `${"x".repeat(13)}-0123456789ab/..`, "A-0123456789ab"]) {
+      for (const address of [
+        "../../etc/passwd",
+        "..",
+        "",
+        "a/b",
+        `${"x".repeat(13)}-0123456789ab/..`,
+        "A-0123456789ab",
+      ]) {
         expect(channel.send(address, "k")).toBe(true);
       }
       expect(readdirSync(dir)).toEqual([]);

@@ -54,6 +54,8 @@ export class FairWaits {
    * when the name is free and this process is first in line. Bounded; forgetting one is harmless.
    */
   readonly #contended = new Set<string>();
+  /** Names this process was just woken for: the next attempt goes straight to the write. */
+  readonly #woken = new Set<string>();
 
   constructor(queue: WaiterQueue, channel: WakeChannel) {
     this.#queue = queue;
@@ -96,7 +98,7 @@ export class FairWaits {
    * look at the queue shows it is not this process's to take now (the write is then skipped).
    */
   async worthAttempt(name: string): Promise<boolean> {
-    if (!this.#contended.has(name)) return true;
+    if (!this.#contended.has(name) || this.#woken.delete(name)) return true;
     const { free, head } = await this.#queue.peek(name, wallNow());
     return free && (head === undefined || head === this.waiter);
   }
@@ -119,7 +121,12 @@ export class FairWaits {
    */
   async wait(name: string, key: string, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
     await this.keepPlace(name);
-    if (await sleepUntilWoken(timeoutMs, signal, this.#channel.source(key))) return true;
+    if (await sleepUntilWoken(timeoutMs, signal, this.#channel.source(key))) {
+      // Woken by a release: the look before the write would only repeat what the releaser saw.
+      if (this.#woken.size >= 1024) this.#woken.clear();
+      this.#woken.add(name);
+      return true;
+    }
     const state = await this.#queue.peek(name, wallNow());
     if (!state.free) return false;
     if (state.head === undefined || state.head === this.waiter) return true;
