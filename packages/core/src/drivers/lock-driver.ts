@@ -34,7 +34,7 @@ export interface LockDriver {
    * found the name still not this driver's to take, so the next attempt is skipped. Backends
    * without notifications leave it out and waiters poll.
    */
-  waitForRelease?(name: string, timeoutMs: number, signal?: AbortSignal): Promise<boolean | undefined | void>;
+  waitForRelease?(name: string, timeoutMs: number, signal?: AbortSignal): Promise<boolean | undefined>;
   /** Optional, for migrations: every fencing counter of this namespace, with the last token it gave. */
   fencingCounters?(): AsyncIterable<{ name: string; token: bigint }>;
   /**
