@@ -149,6 +149,16 @@ describe("FifoWakeChannel: wake-ups between processes", () => {
     }
   });
 
+  it("a process that exits without closing its channel takes its pipe with it", async () => {
+    const dir = scratch();
+    const { child, address } = await listener(dir);
+    expect(readdirSync(join(dir, "wake"))).toEqual([address]);
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    child.disconnect();
+    await exited;
+    expect(readdirSync(join(dir, "wake"))).toEqual([]);
+  });
+
   it("a send to its own address wakes in process, without the pipe", async () => {
     const channel = new FifoWakeChannel(join(scratch(), "wake"));
     try {

@@ -72,7 +72,11 @@ export class FifoWakeChannel implements WakeChannel {
     reader.on("error", () => {});
     reader.unref();
     this.#reader = reader;
+    // A process that exits without closing its store still takes its pipe with it.
+    process.once("exit", this.#unlinkAtExit);
   }
+
+  readonly #unlinkAtExit = () => unlinkQuietly(this.#path);
 
   #received(chunk: string): void {
     const text = this.#pending + chunk;
@@ -139,6 +143,7 @@ export class FifoWakeChannel implements WakeChannel {
     for (const address of [...this.#writers.keys()]) this.#dropWriter(address);
     this.#reader?.destroy();
     this.#reader = undefined;
+    process.off("exit", this.#unlinkAtExit);
     unlinkQuietly(this.#path);
   }
 }
