@@ -130,7 +130,8 @@ function pickBackends(raw: string): string[] {
   for (const url of urls) {
     if (url === "all") continue;
     try {
-      new URL(url);
+      // Multi-host URLs (redis+cluster://h1:7000,h2:7001, redlock://…) are not WHATWG URLs: check the first host's.
+      new URL(url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^,/?]*),[^/?]*/i, "$1"));
     } catch {
       throw new ConfigError(
         "--backends",
