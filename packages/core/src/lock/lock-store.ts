@@ -173,9 +173,9 @@ function countingAttempts(driver: LockDriver, attempts: { count: number }): Lock
     get(target, property) {
       const value = Reflect.get(target, property, target);
       if (property === "tryAcquire")
-        return (name: string, ttl: number) => {
+        return (name: string, ttl: number, wait?: { placeMs: number }) => {
           attempts.count++;
-          return target.tryAcquire(name, ttl);
+          return target.tryAcquire(name, ttl, wait);
         };
       // Members with private state need the driver itself as `this`.
       return typeof value === "function" ? value.bind(target) : value;
