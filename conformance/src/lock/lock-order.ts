@@ -1,23 +1,13 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import * as core from "@stowage/core";
+import { type Storage, WAITER_PLACE_MS } from "@stowage/core";
 import { describe, expect, it } from "vitest";
 import { killAll, startWorker, type Worker } from "../processes.js";
 import { sleepMs, useStorage } from "../support.js";
 import type { ConformanceTarget } from "../target.js";
 import { type Contender, startContenders } from "./contenders.js";
 import { type AcquireStep, type CountedRecord, countedIncrements } from "./lock-commands.js";
-
-/**
- * How long a crashed waiter may keep its place in a backend's queue (issue 18: "an abandoned or
- * crashed waiter gives up its place within a bounded time").
- * TODO(lead): core is to export WAITER_PLACE_MS; once it does, delete the fallback here.
- */
-export const WAITER_PLACE_MS: number =
-  typeof (core as Record<string, unknown>).WAITER_PLACE_MS === "number"
-    ? ((core as Record<string, unknown>).WAITER_PLACE_MS as number)
-    : 1_500;
 
 /** Waiters in the order tests. */
 export const ORDER_WAITERS = 5;
@@ -259,7 +249,7 @@ export function lockOrder(target: ConformanceTarget): void {
 async function spreadRun(
   target: ConformanceTarget,
   namespace: string,
-  another: () => Promise<core.Storage>,
+  another: () => Promise<Storage>,
 ): Promise<CountedRecord[][]> {
   const expected = SPREAD_PROCESSES * SPREAD_CALLERS * SPREAD_ITERATIONS;
   if (!target.capabilities.multiProcess) {
