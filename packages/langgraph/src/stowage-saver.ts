@@ -62,7 +62,9 @@ interface StoredPayload {
 /**
  * A LangGraph checkpoint saver over any stowage checkpoint store (memory, SQLite, LMDB, files,
  * Redis). Each channel value is a blob stored once per (thread, ns, channel, version), so a put
- * writes only the channels whose versions changed; versions are unique per branch
+ * writes only the channels whose versions changed (small scalars, null and short strings ride in the
+ * checkpoint's payload instead: a row and a key less per change); arrays are stored as delta chains
+ * (channelDeltas) so a conversation grows linearly; versions are unique per branch
  * (channel-versions.ts), so a fork or replay never changes what an older checkpoint reads. Pending
  * writes keep LangGraph's rule that the special negative indices replace while ordinary ones are
  * written once.
@@ -74,6 +76,8 @@ export class StowageSaver extends BaseCheckpointSaver {
   readonly #channelDeltas: boolean;
   readonly #putOptions: { ttl?: number; channelDeltas: boolean; compressAbove?: number };
   readonly #onEnd: (() => Promise<void>) | undefined;
+  /** (thread, ns, checkpoint id) → the channels its payload carries, at their versions: the last puts of this process. */
+  readonly #inlineOf = new Map<string, Map<string, string | number>>();
 
   constructor(store: CheckpointStore, options: StowageSaverOptions = {}, serde?: SerializerProtocol) {
     super(serde);
@@ -148,11 +152,36 @@ export class StowageSaver extends BaseCheckpointSaver {
     const ns: string = config.configurable.checkpoint_ns ?? "";
     const parentId: string | undefined = config.configurable.checkpoint_id || undefined;
     const { channel_values: channelValues, ...skeleton } = checkpoint;
-    const changed = Object.entries(newVersions).filter(([channel]) => Object.hasOwn(channelValues, channel));
+    // Small scalars ride in the payload (a blob each would cost a row and a key per change, and a
+    // map entry per checkpoint); the store's channel map names only the channels kept as blobs.
+    // A channel is stored only at a put that names it in newVersions (LangGraph's rule), so an
+    // unchanged one rides along only when the parent carried it at this version; when the parent
+    // is unknown here (another process wrote it), its value is written as the blob of its version.
+    const parentKey = parentId === undefined ? undefined : `${threadId}\u0000${ns}\u0000${parentId}`;
+    const parentInline = parentKey === undefined ? new Map<string, string | number>() : this.#inlineOf.get(parentKey);
+    const inline: Record<string, unknown> = {};
+    const inlineVersions = new Map<string, string | number>();
+    const blobChannels: Record<string, string | number> = {};
+    const restored: [string, string | number][] = [];
+    for (const channel in checkpoint.channel_versions) {
+      const version = checkpoint.channel_versions[channel] as string | number;
+      const small = Object.hasOwn(channelValues, channel) && isInlineValue(channelValues[channel]);
+      if (small && (Object.hasOwn(newVersions, channel) || parentInline?.get(channel) === version)) {
+        inline[channel] = channelValues[channel];
+        inlineVersions.set(channel, version);
+        continue;
+      }
+      blobChannels[channel] = version;
+      if (small && parentInline === undefined) restored.push([channel, version]);
+    }
+    const changed: [string, string | number][] = Object.entries(newVersions).filter(
+      ([channel]) => Object.hasOwn(channelValues, channel) && !Object.hasOwn(inline, channel),
+    );
+    for (const entry of restored) if (!Object.hasOwn(newVersions, entry[0])) changed.push(entry);
     const { filterable, exact } = filterableMetadata(metadata);
     // One list of dumps, awaited only when serde had to run.
     const pending = settleAll([
-      dumpValue(this.serde, { ...skeleton, channel_values: {} }, this.#encoding, this.#plainJson),
+      dumpValue(this.serde, { ...skeleton, channel_values: inline }, this.#encoding, this.#plainJson),
       exact ? undefined : dumpValue(this.serde, metadata, this.#encoding, this.#plainJson),
       ...changed.map(([channel]) => this.#dumpChannel(channelValues[channel])),
     ]);
@@ -165,6 +194,7 @@ export class StowageSaver extends BaseCheckpointSaver {
       value: dumped[2 + i],
     }));
     const payload: StoredPayload = m === undefined ? { c } : { c, m };
+    this.#rememberInline(`${threadId}\u0000${ns}\u0000${checkpoint.id}`, inlineVersions);
     await this.store.put(
       {
         threadId,
@@ -173,7 +203,7 @@ export class StowageSaver extends BaseCheckpointSaver {
         parentId: parentId ?? null,
         metadata: filterable,
         payload,
-        channels: { ...checkpoint.channel_versions },
+        channels: blobChannels,
         blobs: storedBlobs,
       },
       this.#putOptions,
@@ -213,7 +243,16 @@ export class StowageSaver extends BaseCheckpointSaver {
     );
   }
 
+  /** Keeps the inline channels of the newest puts (a bounded map: the oldest go first). */
+  #rememberInline(key: string, versions: Map<string, string | number>): void {
+    this.#inlineOf.delete(key);
+    this.#inlineOf.set(key, versions);
+    if (this.#inlineOf.size > INLINE_MEMORY) this.#inlineOf.delete(this.#inlineOf.keys().next().value as string);
+  }
+
   async deleteThread(threadId: string): Promise<void> {
+    const prefix = `${String(threadId)}\u0000`;
+    for (const key of this.#inlineOf.keys()) if (key.startsWith(prefix)) this.#inlineOf.delete(key);
     await this.store.deleteThread(String(threadId));
   }
 
@@ -236,7 +275,8 @@ export class StowageSaver extends BaseCheckpointSaver {
     const pending = settleAll(loads);
     const values = pending instanceof Promise ? await pending : pending;
     const checkpoint = values[0] as Checkpoint;
-    const channelValues: Record<string, unknown> = {};
+    // The payload's own channel values (small scalars) first; stores from before kept none there.
+    const channelValues: Record<string, unknown> = { ...checkpoint.channel_values };
     for (let i = 0; i < channelEntries.length; i++)
       channelValues[(channelEntries[i] as [string, unknown])[0]] = values[2 + i];
     checkpoint.channel_values = channelValues;
@@ -276,6 +316,26 @@ export class StowageSaver extends BaseCheckpointSaver {
     const versions = Object.values(checkpoint.channel_versions);
     checkpoint.channel_versions[TASKS] =
       versions.length > 0 ? maxChannelVersion(...versions) : this.getNextVersion(undefined);
+  }
+}
+
+/** How many puts' inline channels the saver remembers (a few hundred bytes each). */
+const INLINE_MEMORY = 10_000;
+
+/** Longest string kept in the payload rather than as a blob. */
+const INLINE_STRING = 256;
+
+/** A value kept in the checkpoint's payload: null, a boolean, a finite number (not -0) or a short string. */
+function isInlineValue(value: unknown): boolean {
+  switch (typeof value) {
+    case "boolean":
+      return true;
+    case "number":
+      return Number.isFinite(value) && !Object.is(value, -0);
+    case "string":
+      return value.length <= INLINE_STRING;
+    default:
+      return value === null;
   }
 }
 

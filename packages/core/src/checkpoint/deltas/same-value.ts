@@ -9,7 +9,7 @@ const BYTE_PROTOS = new Set<unknown>([Uint8Array.prototype, Buffer.prototype]);
 /**
  * Whether `value` (given to put) is the same data as `copy` (decoded from the bytes written), so
  * that the codec would write the same bytes for it: true, false, or UNKNOWN. It compares plain
- * objects (own keys in order, no symbol keys), arrays without holes or extra properties, strings,
+ * objects (own string keys in order; symbol keys, which no codec stores, are not looked at), arrays without holes or extra properties, strings,
  * numbers (Object.is: -0 is not 0), booleans, null, undefined, bigints and byte arrays; anything
  * else (Dates, Maps, class instances, …) is UNKNOWN. A getter that throws is UNKNOWN too.
  */
@@ -33,7 +33,12 @@ function compare(value: unknown, copy: unknown, depth: number): boolean | typeof
     let answer: boolean | typeof UNKNOWN = true;
     for (let i = 0; i < value.length; i++) {
       if (!(i in value)) return UNKNOWN;
-      const same = compare(value[i], copy[i], depth + 1);
+      const member = value[i];
+      if (typeof member === "string") {
+        if (member !== copy[i]) return false;
+        continue;
+      }
+      const same = compare(member, copy[i], depth + 1);
       if (same === false) return false;
       if (same === UNKNOWN) answer = UNKNOWN;
     }
@@ -42,7 +47,7 @@ function compare(value: unknown, copy: unknown, depth: number): boolean | typeof
     return answer;
   }
   const proto = Object.getPrototypeOf(value);
-  if (BYTE_PROTOS.has(proto)) {
+  if (proto !== Object.prototype && BYTE_PROTOS.has(proto)) {
     if (!(copy instanceof Uint8Array)) return false;
     const bytes = value as Uint8Array;
     return bytes.byteLength === copy.byteLength && Buffer.compare(bytes, copy) === 0;
@@ -50,15 +55,20 @@ function compare(value: unknown, copy: unknown, depth: number): boolean | typeof
   if (proto !== Object.prototype && proto !== null) return UNKNOWN;
   if (Array.isArray(copy) || copy instanceof Uint8Array) return false;
   const keys = Object.keys(value);
-  const copyKeys = Object.keys(copy);
-  if (keys.length !== copyKeys.length) return false;
-  if (Object.getOwnPropertySymbols(value).length > 0) return UNKNOWN;
+  // The copy's keys in order, without an array of them (the copy is a plain decoded object).
+  let k = 0;
+  for (const key in copy) if (keys[k++] !== key) return false;
+  if (k !== keys.length) return false;
   let answer: boolean | typeof UNKNOWN = true;
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i] as string;
-    if (key !== copyKeys[i]) return false;
     if (key === "__proto__") return UNKNOWN;
-    const same = compare((value as Record<string, unknown>)[key], (copy as Record<string, unknown>)[key], depth + 1);
+    const member = (value as Record<string, unknown>)[key];
+    if (typeof member === "string") {
+      if (member !== (copy as Record<string, unknown>)[key]) return false;
+      continue;
+    }
+    const same = compare(member, (copy as Record<string, unknown>)[key], depth + 1);
     if (same === false) return false;
     if (same === UNKNOWN) answer = UNKNOWN;
   }
