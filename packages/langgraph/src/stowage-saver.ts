@@ -228,14 +228,26 @@ export class StowageSaver extends BaseCheckpointSaver {
     if (!checkpointId) throw new Error('putWrites needs a "checkpoint_id" in config.configurable');
     const pending = settleAll(writes.map(([, value]) => dumpValue(this.serde, value, this.#encoding, this.#plainJson)));
     const values = pending instanceof Promise ? await pending : pending;
-    const stored: StowageWrite[] = writes.map(([channel], idx) => ({
-      taskId,
-      // The special channels (error, scheduled, interrupt, resume) take negative indices that replace.
-      index: WRITES_IDX_MAP[channel] ?? idx,
-      channel,
-      value: values[idx],
-      taskPath: taskPath ?? "",
-    }));
+    // The special channels (error, scheduled, interrupt, resume) take negative indices that replace,
+    // one stored write each. The ordinary writes of one call (a task's output) with indices below 51
+    // are one stored write, a pack (see unpackedWrites): a row and a key per call, not per channel.
+    const path = taskPath ?? "";
+    const stored: StowageWrite[] = [];
+    const packed: [string, number, unknown][] = [];
+    let mask = 0;
+    for (let idx = 0; idx < writes.length; idx++) {
+      const channel = (writes[idx] as PendingWrite)[0];
+      const special = WRITES_IDX_MAP[channel];
+      if (special !== undefined) stored.push({ taskId, index: special, channel, value: values[idx], taskPath: path });
+      else if (idx < PACK_BITS) {
+        packed.push([channel, idx, values[idx]]);
+        mask += 2 ** idx;
+      } else stored.push({ taskId, index: idx, channel, value: values[idx], taskPath: path });
+    }
+    if (packed.length > 0) {
+      const pack: StoredPack = [nextPackSequence(), packed];
+      stored.push({ taskId, index: PACK_BASE + mask, channel: PACKED_WRITES, value: pack, taskPath: path });
+    }
     await this.store.putWrites(
       String(rawThread),
       { ns: config.configurable?.checkpoint_ns ?? "", checkpointId },
@@ -264,7 +276,7 @@ export class StowageSaver extends BaseCheckpointSaver {
   async #tuple(loaded: CheckpointWithState): Promise<CheckpointTuple> {
     const payload = loaded.payload as StoredPayload;
     const channelEntries = Object.entries(loaded.channelValues);
-    const writes = sortedWrites(loaded.pendingWrites);
+    const writes = sortedWrites(unpackedWrites(loaded.pendingWrites));
     // One list of loads, awaited only when serde had to run: plain JSON values come back as they are.
     const loads = [
       loadValue(this.serde, payload.c),
@@ -299,7 +311,7 @@ export class StowageSaver extends BaseCheckpointSaver {
 
   /** Pending writes in writesSortKey order, values loaded. */
   async #pendingWrites(writes: readonly StowageWrite[]): Promise<CheckpointPendingWrite[]> {
-    const ordered = sortedWrites(writes);
+    const ordered = sortedWrites(unpackedWrites(writes));
     const values = await Promise.all(ordered.map((write) => loadValue(this.serde, write.value)));
     return ordered.map((write, i) => [write.taskId, write.channel, values[i]]);
   }
@@ -317,6 +329,67 @@ export class StowageSaver extends BaseCheckpointSaver {
     checkpoint.channel_versions[TASKS] =
       versions.length > 0 ? maxChannelVersion(...versions) : this.getNextVersion(undefined);
   }
+}
+
+/**
+ * Packs: the stored channel of one putWrites call's ordinary writes with indices below PACK_BITS,
+ * stored under index PACK_BASE + the bit mask of those indices, as [sequence, [channel, index, value][]].
+ * A call repeating a pack's indices meets it and is kept out by the store (first write wins), as
+ * LangGraph's savers keep out each (task, index) already written; packs of other index sets are all
+ * kept, and where two hold one (task, index) the one with the lower sequence (written first) wins.
+ * Writes of indices from PACK_BITS on are stored one each, as before packs. U+FDD0 is no LangGraph channel.
+ */
+const PACKED_WRITES = "\uFDD0writes";
+const PACK_BITS = 51;
+const PACK_BASE = 2 ** 51;
+
+type StoredPack = [number, [string, number, unknown][]];
+
+let packCounter = 0;
+
+/** Wall-clock ms × 4096 + a counter: the order this process wrote its packs in (and, roughly, across processes). */
+function nextPackSequence(): number {
+  packCounter = (packCounter + 1) % 4096;
+  return Date.now() * 4096 + packCounter;
+}
+
+/** The writes as LangGraph gave them: each pack becomes its members, first written first. */
+function unpackedWrites(writes: readonly StowageWrite[]): readonly StowageWrite[] {
+  if (!writes.some((write) => write.channel === PACKED_WRITES)) return writes;
+  const out: StowageWrite[] = [];
+  const packs: { write: StowageWrite; pack: StoredPack }[] = [];
+  const taken = new Set<string>();
+  for (const write of writes) {
+    if (write.channel !== PACKED_WRITES) {
+      out.push(write);
+      if (write.index >= 0) taken.add(`${write.taskId}\u0000${write.index}`);
+      continue;
+    }
+    const pack = write.value as StoredPack;
+    if (!Array.isArray(pack) || typeof pack[0] !== "number" || !Array.isArray(pack[1])) {
+      throw new TypeError("a packed LangGraph write is not [sequence, writes]");
+    }
+    packs.push({ write, pack });
+  }
+  if (packs.length > 1) packs.sort((a, b) => a.pack[0] - b.pack[0]);
+  for (const { write, pack } of packs) {
+    for (const member of pack[1]) {
+      if (!Array.isArray(member) || typeof member[0] !== "string" || !Number.isSafeInteger(member[1])) {
+        throw new TypeError("a packed LangGraph write holds a member that is not [channel, index, value]");
+      }
+      const key = `${write.taskId}\u0000${member[1]}`;
+      if (taken.has(key)) continue;
+      taken.add(key);
+      out.push({
+        taskId: write.taskId,
+        index: member[1],
+        channel: member[0],
+        value: member[2],
+        taskPath: write.taskPath,
+      });
+    }
+  }
+  return out;
 }
 
 /** How many puts' inline channels the saver remembers (a few hundred bytes each). */

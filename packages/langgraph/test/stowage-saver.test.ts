@@ -1,4 +1,12 @@
-import { type Checkpoint, ERROR, emptyCheckpoint, MemorySaver, uuid6 } from "@langchain/langgraph-checkpoint";
+import {
+  type Checkpoint,
+  ERROR,
+  emptyCheckpoint,
+  INTERRUPT,
+  MemorySaver,
+  type PendingWrite,
+  uuid6,
+} from "@langchain/langgraph-checkpoint";
 import { createStorage, isStowageError, type Storage } from "@stowage/core";
 import { afterEach, describe, expect, it } from "vitest";
 import { StowageSaver } from "../src/index.js";
@@ -98,6 +106,63 @@ describe("StowageSaver", () => {
     await saver.putWrites(config, [["c", "input"]], "task-z");
     const tuple = await saver.getTuple(config);
     expect(tuple?.pendingWrites?.map(([, , value]) => value)).toEqual(["input", "a-0", "b-0", "b-1"]);
+  });
+
+  it("one call's ordinary writes are one stored write and read back as MemorySaver gives them", async () => {
+    const storage = await openStorage();
+    const saver = new StowageSaver(storage.checkpoint);
+    const reference = new MemorySaver();
+    const start = checkpointWith({}, {});
+    const ours = await saver.put({ configurable: { thread_id: "p" } }, start, meta, {});
+    const theirs = await reference.put({ configurable: { thread_id: "p" } }, start, meta, {});
+    const calls: [PendingWrite[], string, string][] = [
+      [
+        [
+          ["messages", [{ role: "ai", content: "hi" }]],
+          ["step", 1],
+          [INTERRUPT, "wait"],
+          ["done", false],
+        ],
+        "task-b",
+        "p1",
+      ],
+      [
+        [
+          ["messages", ["third"]],
+          ["step", 3],
+        ],
+        "task-b",
+        "p1",
+      ],
+      [
+        [
+          ["messages", ["again"]],
+          ["step", 2],
+        ],
+        "task-b",
+        "p1",
+      ],
+      [[["out", "x"]], "task-a", "p0"],
+      [
+        [
+          ["messages", ["m"]],
+          ["other", 3],
+        ],
+        "task-a",
+        "p2",
+      ],
+    ];
+    for (const [writes, taskId, path] of calls) {
+      await saver.putWrites(ours, writes, taskId, path);
+      await reference.putWrites(theirs, writes, taskId, path);
+    }
+    const [mine, expected] = [await saver.getTuple(ours), await reference.getTuple(theirs)];
+    expect(mine?.pendingWrites).toEqual(expected?.pendingWrites);
+    expect(mine?.pendingWrites).toHaveLength(6);
+    // The checkpoint; task-b: two packs (index sets {0, 1, 3} and {0, 1}: the second's members are
+    // already written, so it reads as nothing) and the interrupt, the third call (again {0, 1}) kept
+    // out by the store; task-a: two packs ({0}, then {0, 1}, of which index 1 is new).
+    expect(await storage.checkpoint.countThread("p")).toBe(1 + 3 + 2);
   });
 
   it("deleteThread leaves no checkpoint, blob or write of the thread", async () => {
