@@ -219,6 +219,107 @@ for (const backend of backends) {
       await closePair(pair);
     });
 
+    it("a fork from an old checkpoint shares its chain's base; a prune keeping only the fork keeps those records and nothing else", async () => {
+      const pair = await openPair(backend.url, false);
+      const threadId = "fork-then-prune";
+      const main: ModelCheckpoint[] = [];
+      let parent: ModelCheckpoint | undefined;
+      for (let i = 1; i <= 40; i++) {
+        parent = await putChild(pair[0], threadId, parent, [...(parent?.messages ?? []), { i }], 0, i);
+        main.push(parent);
+      }
+      // From depth 9 (checkpoint 10): this store last wrote 40, so it reads 10 back and continues its chain.
+      const base = main[9] as ModelCheckpoint;
+      const fork: ModelCheckpoint[] = [];
+      let tip: ModelCheckpoint = base;
+      for (let i = 1; i <= 5; i++) {
+        tip = await putChild(pair[0], threadId, tip, [...tip.messages, { fork: i }], 0, 100 + i);
+        fork.push(tip);
+      }
+      const baseNames = Object.keys(await rawChannels(pair[0], threadId, base.id)).filter((n) => n.startsWith(MARK));
+      const forkNames = Object.keys(await rawChannels(pair[0], threadId, fork[0]?.id)).filter((n) =>
+        n.startsWith(MARK),
+      );
+      expect(baseNames.every((name) => forkNames.includes(name))).toBe(true);
+      await expectReads(pair[0], threadId, [...main, ...fork]);
+      expect(await pair[0].checkpoint.prune(threadId, { keepLast: 5 })).toBe(40);
+      await expectReads(pair[0], threadId, fork);
+      // What is left: the 5 checkpoints and exactly the records their maps name.
+      const named = new Set<string>();
+      for (const checkpoint of fork) {
+        for (const name of Object.keys(await rawChannels(pair[0], threadId, checkpoint.id))) {
+          if (name.startsWith(MARK)) named.add(name);
+        }
+      }
+      // A thread of 5 checkpoints without blobs counts what a backend keeps per checkpoint (rows, index entries).
+      let control: string | null = null;
+      for (let i = 0; i < 5; i++) {
+        control = (await pair[0].checkpoint.put({ threadId: `${threadId}-control`, parentId: control, payload: i })).id;
+      }
+      const perCheckpoints = await pair[0].checkpoint.countThread(`${threadId}-control`);
+      expect(await pair[0].checkpoint.countThread(threadId)).toBe(perCheckpoints + named.size);
+      await pair[0].checkpoint.deleteThread(`${threadId}-control`);
+      const records = await (pair[0].checkpoint as CheckpointStore).driver.get(threadId, "", undefined);
+      expect(records?.blobs.filter((blob) => blob.channel.startsWith(MARK)).length).toBe(
+        Object.keys(records?.channels ?? {}).filter((n) => n.startsWith(MARK)).length,
+      );
+      await pair[0].checkpoint.deleteThread(threadId);
+      expect(await pair[0].checkpoint.countThread(threadId)).toBe(0);
+      await closePair(pair);
+    });
+
+    it("a prune that removes the middle of two branches' shared chain keeps both branches readable", async () => {
+      const pair = await openPair(backend.url, false);
+      const threadId = "prune-middle";
+      const main: ModelCheckpoint[] = [];
+      let parent: ModelCheckpoint | undefined;
+      for (let i = 1; i <= 20; i++) {
+        parent = await putChild(pair[0], threadId, parent, [...(parent?.messages ?? []), `m${i}`], 0, i);
+        main.push(parent);
+      }
+      let tip = main[4] as ModelCheckpoint;
+      const fork: ModelCheckpoint[] = [];
+      for (let i = 1; i <= 3; i++) {
+        tip = await putChild(pair[0], threadId, tip, [...tip.messages, `f${i}`], 0, 50 + i);
+        fork.push(tip);
+      }
+      // The main branch goes on after the fork (this store reads checkpoint 20 back: it last wrote the fork).
+      let head = main[19] as ModelCheckpoint;
+      for (let i = 21; i <= 22; i++) {
+        head = await putChild(pair[0], threadId, head, [...head.messages, `m${i}`], 0, i);
+        main.push(head);
+      }
+      // Newest 5: the fork's 3 and main's 21 and 22; checkpoints 1-20 (the chains' middle) go.
+      expect(await pair[0].checkpoint.prune(threadId, { keepLast: 5 })).toBe(20);
+      await expectReads(pair[0], threadId, [...fork, ...main.slice(20)]);
+      await pair[0].checkpoint.deleteThread(threadId);
+      expect(await pair[0].checkpoint.countThread(threadId)).toBe(0);
+      await closePair(pair);
+    });
+
+    it("an element changed in place after its put is seen: the next put stores a new root, the old checkpoint reads as it was", async () => {
+      const pair = await openPair(backend.url, false);
+      const threadId = "in-place";
+      const messages: { role: string; content: string }[] = [{ role: "user", content: "hi" }];
+      const first = await putChild(pair[0], threadId, undefined, messages, 0, 1);
+      const firstCopy = structuredClone(messages);
+      messages.push({ role: "ai", content: "hello" });
+      const second = await putChild(pair[0], threadId, first, messages, 0, 2);
+      const secondCopy = structuredClone(messages);
+      (messages[0] as { content: string }).content = "changed";
+      messages.push({ role: "user", content: "third" });
+      const third = await putChild(pair[0], threadId, second, messages, 0, 3);
+      await expectReads(pair[0], threadId, [
+        { ...first, messages: firstCopy },
+        { ...second, messages: secondCopy },
+        { ...third, messages: structuredClone(messages) },
+      ]);
+      const names = Object.keys(await rawChannels(pair[0], threadId, third.id)).filter((n) => n.startsWith(MARK));
+      expect(names.length).toBe(2); // a new messages root, and count's root
+      await pair[0].checkpoint.deleteThread(threadId);
+      await closePair(pair);
+    });
+
     if (shared) {
       it("a second process continuing a thread reads the parent's chains back and continues them", async () => {
         const [first, second] = await openPair(backend.url, true);
