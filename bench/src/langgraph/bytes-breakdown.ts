@@ -64,9 +64,9 @@ try {
       )
       .get() as { n: number; value: number | null; keys: number | null };
   for (const [label, where] of [
-    ["delta records", "unicode(channel) = 64976 OR hex(substr(value, 1, 1)) = 'D1'"],
-    ["big blobs (>= 1 KiB, snapshots)", "NOT (unicode(channel) = 64976) AND length(value) >= 1024"],
-    ["small blobs (< 1 KiB)", "NOT (unicode(channel) = 64976) AND length(value) < 1024"],
+    ["chain records (roots and deltas)", "unicode(channel) = 64976 OR hex(substr(value, 1, 1)) = 'D1'"],
+    ["other big blobs (>= 1 KiB)", "NOT (unicode(channel) = 64976) AND length(value) >= 1024"],
+    ["other small blobs (< 1 KiB)", "NOT (unicode(channel) = 64976) AND length(value) < 1024"],
   ] as const) {
     const b = blobs(where);
     console.log(`  blobs, ${label}: ${b.n} rows, values ${share(b.value ?? 0)}, keys ≈ ${kib(b.keys ?? 0)}`);
