@@ -60,15 +60,15 @@ type Statements = { [K in keyof typeof SQL]: Database.Statement };
 export class SqliteLockDriver implements LockDriver {
   readonly #namespace: string;
   readonly #sql: Statements;
-  readonly #file: SqliteFile;
   readonly #fair: FairWaits;
+  /** Names won from a queue place that is still to be removed (see tryAcquire). */
+  readonly #leaving = new Set<string>();
 
   /** Every token this driver hands out is at least this (src/fence-epoch.ts). */
   readonly #tokenFloor: bigint;
 
   constructor(file: SqliteFile, namespace: string, wake: WakeChannel) {
     this.#namespace = namespace;
-    this.#file = file;
     this.#sql = file.use(() => {
       const statements = Object.fromEntries(
         Object.entries(SQL).map(([name, sql]) => [name, file.db.prepare(sql)]),
@@ -113,19 +113,15 @@ export class SqliteLockDriver implements LockDriver {
       this.#sql.acquire.get(ns, name, this.#tokenFloor + 1n, now + ttlMs, now, ns, name, now, waiter, waiter) as
         | { token: bigint }
         | undefined;
-    // A waiter that wins gives up its place (and drops places of waiters that are gone) in the same commit.
-    const row = this.#fair.holdsPlace(name)
-      ? this.#file.write(() => {
-          const won = acquire();
-          if (won) this.#sql.leaveQueue.run(ns, name, waiter, now);
-          return won;
-        })
-      : acquire();
+    const row = acquire();
     if (row === undefined) {
       if (wait !== undefined) this.#fair.refused(name);
       return undefined;
     }
-    this.#fair.granted(name);
+    // A waiter that won still has its place: it goes after this turn, during the hold, off the
+    // hand-off's path (the release takes it first if the hold ended sooner). Until then it is the
+    // head of a name this process holds, which holds nobody back.
+    if (this.#fair.granted(name)) this.#leaveSoon(name);
     return { token: row.token };
   }
 
@@ -135,6 +131,7 @@ export class SqliteLockDriver implements LockDriver {
   }
 
   async release(name: string, token: bigint): Promise<boolean> {
+    this.#leaveNow(name);
     const now = wallNow();
     const released = this.#sql.release.get(this.#namespace, name, token, now, now) as
       | { head: string | null }
@@ -188,6 +185,25 @@ export class SqliteLockDriver implements LockDriver {
     const free = state.expiresAt === null || state.expiresAt <= now;
     if (state.queued === 0) return { free };
     return { free, head: this.#sql.head.get(ns, name, now) as string | undefined };
+  }
+
+  #leaveSoon(name: string): void {
+    if (this.#leaving.size === 0) setImmediate(() => this.#leaveAll());
+    this.#leaving.add(name);
+  }
+
+  #leaveAll(): void {
+    for (const name of [...this.#leaving]) this.#leaveNow(name);
+  }
+
+  /** Removes the place this driver kept for `name` after winning it, if that has not happened yet. */
+  #leaveNow(name: string): void {
+    if (!this.#leaving.delete(name)) return;
+    try {
+      this.#sql.leaveQueue.run(this.#namespace, name, this.#fair.waiter, wallNow());
+    } catch {
+      // Closed or busy: the place lapses by its deadline; until then it only names a holder.
+    }
   }
 
   #key(name: string): string {
