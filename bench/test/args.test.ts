@@ -76,6 +76,15 @@ describe("bench arguments", () => {
     expect(parseBenchArgs(["--scenario", "all"]).scenarios).toEqual(SCENARIOS);
   });
 
+  it("accepts multi-host backends (Cluster, redlock) and still refuses what is not a URL", () => {
+    const urls = "redis+cluster://127.0.0.1:7000,127.0.0.1:7001?tls=true,redlock://h1:6379,h2:6379,h3:6379";
+    expect(parseBenchArgs(["--backends", urls]).backends).toEqual([
+      "redis+cluster://127.0.0.1:7000,127.0.0.1:7001?tls=true",
+      "redlock://h1:6379,h2:6379,h3:6379",
+    ]);
+    expect(() => parseBenchArgs(["--backends", "not a url"])).toThrow(/is not a URL/);
+  });
+
   it("keeps the commas inside a cluster URL", () => {
     expect(splitUrls("memory://,redis+cluster://h1:7000,h2:7001?tls=true,lmdb:///tmp/l")).toEqual([
       "memory://",

@@ -20,6 +20,8 @@ const HELD: RunSettings = {
   workers: 3,
   durationMs: 300,
   holdMs: 2,
+  callers: 1,
+  killOne: false,
   threadSize: 10,
   concurrencies: [1],
   valueSizes: [100],
@@ -107,6 +109,32 @@ describe("contention with --hold-ms", () => {
       await dir.remove();
     }
   });
+
+  it.skipIf(noWorker !== undefined)(
+    "--callers and --kill-one: several callers per process, one process SIGKILLed while waiting; the survivors report",
+    async () => {
+      const dir = await scratchDir("contention-test");
+      const settings: RunSettings = { ...HELD, workers: 3, callers: 3, killOne: true, durationMs: 900 };
+      try {
+        const rows = await runBench(
+          [contentionScenario],
+          [await stowageSubject(`sqlite://${dir.path}/locks.db`)],
+          settings,
+          silentProgress,
+        );
+        expectSaneColumns(rows[0], settings);
+        expect(rows[0]?.params).toMatchObject({ callers: 3, killed: 1 });
+        // The victim died (it reports nothing): two survivors.
+        expect(rows[0]?.extra?.processes).toBe(2);
+        const extra = rows[0]?.extra ?? {};
+        // The longest gap is a real gap: at least the p99, and finite.
+        expect(extra.longestGapMs as number).toBeGreaterThanOrEqual(extra.freeGapP99Ms as number);
+        expect(Number.isFinite(extra.longestGapMs)).toBe(true);
+      } finally {
+        await dir.remove();
+      }
+    },
+  );
 
   it.skipIf(pythonMissing !== undefined)("runs Python filelock contenders as processes", async () => {
     const python = peerByName("python-diskcache") as Subject;

@@ -23,6 +23,8 @@ const TINY: RunSettings = {
   workers: 2,
   durationMs: 200,
   holdMs: 0,
+  callers: 1,
+  killOne: false,
   threadSize: 15,
   concurrencies: [1, 4],
   valueSizes: [100],

@@ -155,6 +155,17 @@ describe("every probe runs on a tiny count, so none can rot", () => {
     );
   });
 
+  it("lock-release times cycles and waking releases per local backend, and pairs with another checkout", async () => {
+    // This checkout as its own baseline: the pairing runs both trees and prints their ratio.
+    const here = join(import.meta.dirname, "../..");
+    const lines = await probe("--probe lock-release --n 3 --rounds 1 --only sqlite,file --dir", here);
+    expectFigures(lines);
+    for (const backend of ["sqlite", "file"]) {
+      expect(lines.some((line) => line.startsWith(`${backend} this `) && /waking\s+\d/.test(line))).toBe(true);
+      expect(lines.some((line) => line.startsWith(`${backend} this ÷ baseline`))).toBe(true);
+    }
+  });
+
   it("lists exactly the probes tested above", () => {
     const source = PROBES.map((p) => p.name);
     expect(source).toEqual([
@@ -165,6 +176,7 @@ describe("every probe runs on a tiny count, so none can rot", () => {
       "redis-lock",
       "sqlite-release-floor",
       "sqlite-seed-reads",
+      "lock-release",
       "driver-edge",
       "hybrid",
       "langgraph-sqlite",

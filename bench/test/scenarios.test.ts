@@ -22,6 +22,8 @@ const TINY: RunSettings = {
   workers: 3,
   durationMs: 150,
   holdMs: 0,
+  callers: 1,
+  killOne: false,
   threadSize: 25,
   concurrencies: [1, 4],
   valueSizes: [100, 2048],

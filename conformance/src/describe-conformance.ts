@@ -20,6 +20,7 @@ import { identifierIsolation } from "./identifiers/identifier-isolation.js";
 import { identifierRefusal } from "./identifiers/identifier-refusal.js";
 import { lockBasics } from "./lock/lock-basics.js";
 import { lockCrash } from "./lock/lock-crash.js";
+import { lockOrder } from "./lock/lock-order.js";
 import { lockProcesses } from "./lock/lock-processes.js";
 import { concurrentMaintenance } from "./maintenance/concurrent-maintenance.js";
 import { cacheHistories } from "./model/cache-histories.js";
@@ -84,6 +85,8 @@ export function describeConformance(target: ConformanceTarget, selection: SuiteS
       lockHistories(target);
       needs(target, "multiProcess", "lock across processes", () => lockProcesses(target));
       needs(target, "multiProcess", "SIGKILLed lock holder", () => lockCrash(target));
+      // Across processes where the backend has them, else across stores of this process.
+      lockOrder(target);
     }
     if (checkpoint) {
       checkpointBasics(target);

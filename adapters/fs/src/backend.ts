@@ -10,6 +10,7 @@ import {
   ConfigError,
   type DriverEdge,
   ensurePrivateDir,
+  FifoWakeChannel,
   type LockDriver,
   localPathFromUrl,
   monotonicNow,
@@ -58,6 +59,8 @@ export class FsBackend implements Backend {
   readonly #locks = new Map<string, LockDriver>();
   readonly #checkpoints = new Map<string, CheckpointDriver>();
   readonly #sweeper: NodeJS.Timeout | undefined;
+  /** Wakes the next waiter for a lock, in this process or another (a FIFO per open, in `<dir>/~wake/`). */
+  readonly #wake: FifoWakeChannel;
   #closed = false;
   /** Every driver's methods go through it: ERR_CLOSED after close, filesystem errors as ERR_BACKEND_UNAVAILABLE. */
   readonly #edge: DriverEdge;
@@ -79,6 +82,7 @@ export class FsBackend implements Backend {
       });
     }
     this.#maxSizeBytes = options.maxSizeBytes;
+    this.#wake = new FifoWakeChannel(join(this.dir, "~wake"));
     const every = options.sweepEveryMs ?? DEFAULT_SWEEP_EVERY_MS;
     if (every > 0) {
       this.#sweeper = setInterval(() => void this.#sweep(), every);
@@ -108,7 +112,7 @@ export class FsBackend implements Backend {
     let driver = this.#locks.get(namespace);
     if (!driver) {
       const dir = join(this.dir, namespaceDir(namespace), "locks");
-      driver = wrapDriver(new FsLockDriver(dir, this.#files.fsync), this.#edge);
+      driver = wrapDriver(new FsLockDriver(dir, this.#files.fsync, this.#wake), this.#edge);
       this.#locks.set(namespace, driver);
     }
     return driver;
@@ -140,6 +144,7 @@ export class FsBackend implements Backend {
   async close(): Promise<void> {
     this.#closed = true;
     if (this.#sweeper) clearInterval(this.#sweeper);
+    this.#wake.close();
   }
 }
 

@@ -1,10 +1,9 @@
-import { readlinkSync, watch } from "node:fs";
 import { join } from "node:path";
-import { type LeaseGrant, type LockDriver, sleepUntilWoken, wallNow } from "@stowage/core";
+import { FairWaits, type LeaseGrant, type LockDriver, type WakeChannel, wallNow } from "@stowage/core";
 import { LeaseLog } from "./lease-log.js";
 import { shardOf, toRelativePath } from "./path-codec.js";
 import { leaves, listDir } from "./tree-walk.js";
-import { WaiterMarkers } from "./waiter-markers.js";
+import { WaiterPlaces } from "./waiter-places.js";
 
 /** A few re-reads when another process changed the lease between our read and our write. */
 const RETRIES = 4;
@@ -12,7 +11,9 @@ const RETRIES = 4;
 /**
  * One namespace of locks: a lease log directory per name (see lease-log.ts). The fencing token
  * is the sequence number of the entry that granted the lease, so the counter lives as long as
- * the directory, which nothing removes.
+ * the directory, which nothing removes. Waiters queue as places in the same directory
+ * (waiter-places.ts); the acquire takes a free name only when no earlier live place is there, and
+ * core's FairWaits wakes the head on release through the store's wake channel.
  */
 export class FsLockDriver implements LockDriver {
   readonly #dir: string;
@@ -20,11 +21,13 @@ export class FsLockDriver implements LockDriver {
   /** Leases this driver granted or extended and has not released: the entry that holds each. */
   readonly #held = new Map<string, { seq: number; token: bigint; expiresAt: number }>();
   readonly #durable: boolean;
-  readonly #waiters = new WaiterMarkers();
+  readonly #places = new WaiterPlaces((name) => this.#log(name));
+  readonly #fair: FairWaits;
 
-  constructor(dir: string, durable: boolean) {
+  constructor(dir: string, durable: boolean, wake: WakeChannel) {
     this.#dir = dir;
     this.#durable = durable;
+    this.#fair = new FairWaits(this.#places.queue(), wake);
   }
 
   #log(name: string): LeaseLog {
@@ -38,22 +41,29 @@ export class FsLockDriver implements LockDriver {
     return log;
   }
 
-  async tryAcquire(name: string, ttlMs: number): Promise<LeaseGrant | undefined> {
+  async tryAcquire(name: string, ttlMs: number, wait?: { placeMs: number }): Promise<LeaseGrant | undefined> {
     const log = this.#log(name);
+    const waiter = this.#fair.waiter;
     for (let attempt = 0; attempt < RETRIES; attempt++) {
       const state = log.read();
       const now = wallNow();
-      if (state.expiresAt > now) return undefined;
-      if (attempt === 0 && this.#waiters.shouldStepAside(name, log.dir, state.waiters)) return undefined;
+      if (state.expiresAt > now) return this.#refused(name, wait);
+      const head = state.waiters.length === 0 ? undefined : this.#places.head(log.dir, state.waiters, now);
+      if (head !== undefined && head !== waiter) return this.#refused(name, wait);
       // The fencing token is the acquiring entry's sequence number: it only grows, and the newest entry is never removed.
       const token = BigInt(state.seq + 1);
       if (log.write(state, token, now + ttlMs)) {
         if (this.#held.size > 10_000) this.#held.clear();
         this.#held.set(name, { seq: state.seq + 1, token, expiresAt: now + ttlMs });
-        this.#waiters.unmark(name);
+        if (this.#fair.granted(name)) this.#places.forget(name);
         return { token };
       }
     }
+    return this.#refused(name, wait);
+  }
+
+  #refused(name: string, wait: { placeMs: number } | undefined): undefined {
+    if (wait !== undefined) this.#fair.refused(name);
     return undefined;
   }
 
@@ -80,7 +90,7 @@ export class FsLockDriver implements LockDriver {
       this.#held.delete(name);
       if (held.expiresAt <= wallNow()) return false;
       if (log.releaseFrom(held.seq)) {
-        this.#waiters.released(name);
+        await this.#fair.released(name, this.#key(name));
         return true;
       }
     }
@@ -88,7 +98,7 @@ export class FsLockDriver implements LockDriver {
       const state = log.read();
       if (state.token !== token || state.expiresAt <= wallNow()) return false;
       if (log.write(state, token, 0)) {
-        this.#waiters.released(name);
+        await this.#fair.released(name, this.#key(name));
         return true;
       }
     }
@@ -124,39 +134,17 @@ export class FsLockDriver implements LockDriver {
     return undefined;
   }
 
-  /**
-   * Woken by inotify (or the platform's equivalent) when a release entry appears in the lease's
-   * log; acquisitions and removals of old entries wake nobody, so waiters do not stampede.
-   */
-  async waitForRelease(name: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
-    const dir = this.#log(name).dir;
-    this.#waiters.mark(name, dir, wallNow() + timeoutMs + 100);
-    // stopWaiting, which core calls next, removes the marker of an abandoned wait.
-    await sleepUntilWoken(timeoutMs, signal, (wake) => {
-      try {
-        const watcher = watch(dir, { persistent: false }, (_event, entry) => {
-          if (entry === null || isRelease(join(dir, entry.toString()))) wake();
-        });
-        watcher.on("error", wake);
-        return () => watcher.close();
-      } catch {
-        // No log directory yet or no watch support: plain polling.
-        return () => {};
-      }
-    });
+  /** Keeps this process's place in the name's queue and sleeps until woken or a look finds its turn. */
+  waitForRelease(name: string, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+    return this.#fair.wait(name, this.#key(name), timeoutMs, signal);
   }
 
-  /** A wait that ended without the lease (timeout or abort) removes its marker: nobody steps aside for it. */
-  async stopWaiting(name: string): Promise<void> {
-    this.#waiters.unmark(name);
+  /** A wait that ended without the lease (timeout or abort) leaves the queue, so it holds back no taker of a free name. */
+  stopWaiting(name: string): Promise<void> {
+    return this.#fair.stopWaiting(name, this.#key(name));
   }
-}
 
-/** True when a log entry (still) exists and records a release. */
-function isRelease(entry: string): boolean {
-  try {
-    return readlinkSync(entry) === "released";
-  } catch {
-    return false;
+  #key(name: string): string {
+    return `${this.#dir}\0${name}`;
   }
 }

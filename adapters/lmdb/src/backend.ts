@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import {
   type Backend,
   type BackendHealth,
@@ -5,9 +6,9 @@ import {
   type CheckpointDriver,
   ConfigError,
   type DriverEdge,
+  FifoWakeChannel,
   type LockDriver,
   monotonicNow,
-  ReleaseSignal,
   wrapDriver,
 } from "@stowage/core";
 import * as lmdb from "lmdb";
@@ -31,13 +32,15 @@ import { waitForWriterMutex } from "./writer-mutex.js";
  */
 const environments = new Map<
   string,
-  { dbs: LmdbDatabases; options: LmdbOptions; users: number; released: ReleaseSignal }
+  { dbs: LmdbDatabases; options: LmdbOptions; users: number; wake: FifoWakeChannel }
 >();
 
 function acquireEnvironment(dir: string, options: LmdbOptions) {
   let shared = environments.get(dir);
   if (!shared) {
-    shared = { dbs: openEnvironment(dir, options), options, users: 0, released: new ReleaseSignal() };
+    // One wake channel per environment per process (a FIFO in <dir>/wake/): a lock release wakes the next waiter.
+    const wake = new FifoWakeChannel(join(dir, "wake"));
+    shared = { dbs: openEnvironment(dir, options), options, users: 0, wake };
     environments.set(dir, shared);
   } else if (shared.options.sync !== options.sync) {
     throw new ConfigError(
@@ -64,6 +67,7 @@ async function releaseEnvironment(dir: string): Promise<void> {
   shared.users--;
   if (shared.users > 0) return;
   environments.delete(dir);
+  shared.wake.close();
   untrackReadTxn(dir);
   await shared.dbs.root.close();
 }
@@ -75,7 +79,7 @@ export class LmdbBackend implements Backend {
   readonly options: LmdbOptions;
   readonly #maxSizeBytes: number | undefined;
   readonly #dbs: LmdbDatabases;
-  readonly #released: ReleaseSignal;
+  readonly #wake: FifoWakeChannel;
   readonly #writes: WriteWait;
   readonly #caches = new Map<string, LmdbCacheDriver>();
   readonly #locks = new Map<string, LmdbLockDriver>();
@@ -99,7 +103,7 @@ export class LmdbBackend implements Backend {
     const shared = acquireEnvironment(dir, options);
     this.#dbs = shared.dbs;
     this.#writes = new WriteWait(shared.dbs.root, options.timeoutMs, dir);
-    this.#released = shared.released;
+    this.#wake = shared.wake;
     this.#sweeper = setInterval(() => {
       this.#sweeping ??= this.sweep()
         .then(() => {})
@@ -122,7 +126,7 @@ export class LmdbBackend implements Backend {
   lock(namespace: string): LockDriver {
     let driver = this.#locks.get(namespace);
     if (!driver) {
-      driver = wrapDriver(new LmdbLockDriver(this.#dbs, namespace, this.#writes, this.#released), this.#edge);
+      driver = wrapDriver(new LmdbLockDriver(this.#dbs, namespace, this.#writes, this.#wake), this.#edge);
       this.#locks.set(namespace, driver);
     }
     return driver;

@@ -1,4 +1,12 @@
-import { type LeaseGrant, type LockDriver, type ReleaseSignal, wallNow } from "@stowage/core";
+import {
+  FairWaits,
+  type LeaseGrant,
+  type LockDriver,
+  type QueueState,
+  type WaiterQueue,
+  type WakeChannel,
+  wallNow,
+} from "@stowage/core";
 import type { LmdbDatabases } from "./environment.js";
 import { openFenceEpoch } from "./fence-epoch.js";
 import { decodeTuple, encodeTuple, tupleRange } from "./keys/tuple.js";
@@ -10,25 +18,81 @@ import type { WriteWait } from "./write-wait.js";
  * killed mid-transaction frees it), which is what makes check-then-set atomic here. The
  * transaction waits for that mutex on lmdb's write thread, bounded by the store's timeout
  * (WriteWait): a process sitting inside a write transaction never blocks this one's event loop.
+ *
+ * Waiters queue in the lease database under (namespace, name, since, waiter) → deadline: a lease
+ * key has two parts, a place four, so no lease is ever read as a place (and no new named
+ * database makes an older version refuse the file during a rolling upgrade). The acquire grants
+ * a free name only to the oldest live place, or to anyone when there is none; core's FairWaits
+ * does the rest (places, wake-ups through the channel, polls).
  */
 export class LmdbLockDriver implements LockDriver {
   readonly #dbs: LmdbDatabases;
   readonly #namespace: string;
   readonly #where: string;
-  /** Wakes waiters of this process when a holder of this process releases; others poll. */
-  readonly #released: ReleaseSignal;
+  readonly #fair: FairWaits;
+  /** When this driver's place for a name was taken (its key's third part). */
+  readonly #since = new Map<string, number>();
 
   readonly #writes: WriteWait;
   /** Every token this driver hands out is at least this (src/fence-epoch.ts); taken on first acquire. */
   #tokenFloor: Promise<number> | undefined;
 
-  constructor(dbs: LmdbDatabases, namespace: string, writes: WriteWait, released: ReleaseSignal) {
+  constructor(dbs: LmdbDatabases, namespace: string, writes: WriteWait, wake: WakeChannel) {
     const where = writes.where;
     this.#writes = writes;
     this.#dbs = dbs;
     this.#namespace = namespace;
     this.#where = where;
-    this.#released = released;
+    this.#fair = new FairWaits(this.#waiterQueue(), wake);
+  }
+
+  /** The places of `name`, oldest first, read in the caller's transaction (or a fresh read). */
+  #places(name: string): { key: Buffer; waiter: string; deadline: number }[] {
+    const places: { key: Buffer; waiter: string; deadline: number }[] = [];
+    for (const { key, value } of this.#dbs.lease.getRange(tupleRange([this.#namespace, name]))) {
+      const parts = decodeTuple(key);
+      if (parts.length !== 4) continue;
+      places.push({ key, waiter: String(parts[3]), deadline: value as unknown as number });
+    }
+    return places;
+  }
+
+  /** The oldest place whose deadline has not passed; removes lapsed ones when inside a write transaction. */
+  #head(name: string, now: number, prune: boolean): string | undefined {
+    for (const place of this.#places(name)) {
+      if (place.deadline > now) return place.waiter;
+      if (prune) this.#dbs.lease.removeSync(place.key);
+    }
+    return undefined;
+  }
+
+  #waiterQueue(): WaiterQueue {
+    return {
+      join: (name, waiter, deadline) =>
+        this.#write(() => {
+          let since = this.#since.get(name);
+          if (since === undefined || this.#dbs.lease.get(this.#placeKey(name, since, waiter)) === undefined) {
+            since = wallNow();
+            if (this.#since.size > 10_000) this.#since.clear();
+            this.#since.set(name, since);
+          }
+          this.#dbs.lease.putSync(this.#placeKey(name, since, waiter), deadline as never);
+        }),
+      leave: (name, waiter) =>
+        this.#write(() => {
+          const now = wallNow();
+          for (const place of this.#places(name))
+            if (place.waiter === waiter || place.deadline <= now) this.#dbs.lease.removeSync(place.key);
+        }),
+      peek: (name, now): QueueState => ({
+        free: this.#liveLease(encodeTuple([this.#namespace, name]), now) === undefined,
+        head: this.#head(name, now, false),
+      }),
+    };
+  }
+
+  #placeKey(name: string, since: number, waiter: string): Buffer {
+    return encodeTuple([this.#namespace, name, since, waiter]);
   }
 
   #write<T>(fn: () => T): Promise<T> {
@@ -50,19 +114,34 @@ export class LmdbLockDriver implements LockDriver {
     return this.#tokenFloor;
   }
 
-  async tryAcquire(name: string, ttlMs: number): Promise<LeaseGrant | undefined> {
+  async tryAcquire(name: string, ttlMs: number, wait?: { placeMs: number }): Promise<LeaseGrant | undefined> {
+    // A look first (a read, no write transaction) when the name is known to be contended.
+    if (wait !== undefined && !(await this.#fair.worthAttempt(name))) return undefined;
     const key = encodeTuple([this.#namespace, name]);
     const floor = await this.#floor();
-    return this.#write(() => {
+    const waiter = this.#fair.waiter;
+    const grant = await this.#write(() => {
       // Judged on the clock when the writer lock is held, not when the call was queued.
       const now = wallNow();
       if (this.#liveLease(key, now)) return undefined;
+      const head = this.#head(name, now, true);
+      if (head !== undefined && head !== waiter) return undefined;
       // The fencing counter is never deleted, and the epoch floor lifts it past tokens an OS crash lost.
       const token = Math.max((this.#dbs.fence.get(key) ?? 0) + 1, floor + 1);
       this.#dbs.fence.putSync(key, token);
       this.#dbs.lease.putSync(key, { token, expiresAt: now + ttlMs });
+      // A waiter that wins gives up its place in the same commit.
+      if (head === waiter) {
+        for (const place of this.#places(name)) if (place.waiter === waiter) this.#dbs.lease.removeSync(place.key);
+      }
       return { token: BigInt(token) };
     });
+    if (grant === undefined) {
+      if (wait !== undefined) this.#fair.refused(name);
+      return undefined;
+    }
+    if (this.#fair.granted(name)) this.#since.delete(name);
+    return grant;
   }
 
   async extend(name: string, token: bigint, ttlMs: number): Promise<boolean> {
@@ -80,12 +159,15 @@ export class LmdbLockDriver implements LockDriver {
     const key = encodeTuple([this.#namespace, name]);
     const released = await this.#write(() => {
       const lease = this.#dbs.lease.get(key);
-      if (!lease || BigInt(lease.token) !== token) return false;
+      if (!lease || BigInt(lease.token) !== token) return undefined;
       this.#dbs.lease.removeSync(key);
-      return lease.expiresAt > wallNow();
+      const now = wallNow();
+      // The head of the queue, read in the same transaction, is who the release wakes.
+      return { live: lease.expiresAt > now, head: this.#head(name, now, false) ?? null };
     });
-    if (released) this.#released.notify(`${this.#namespace}\0${name}`);
-    return released;
+    if (released === undefined) return false;
+    await this.#fair.released(name, this.#key(name), released.head);
+    return released.live;
   }
 
   async inspect(name: string): Promise<{ token: bigint; expiresAt: number } | undefined> {
@@ -110,7 +192,18 @@ export class LmdbLockDriver implements LockDriver {
     });
   }
 
-  async waitForRelease(name: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
-    await this.#released.wait(`${this.#namespace}\0${name}`, timeoutMs, signal);
+  /** Keeps this process's place in the name's queue and sleeps until woken or a look finds its turn. */
+  waitForRelease(name: string, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+    return this.#fair.wait(name, this.#key(name), timeoutMs, signal);
+  }
+
+  /** A wait that ended without the lease (timeout or abort) leaves the queue, so it holds back no taker of a free name. */
+  async stopWaiting(name: string): Promise<void> {
+    await this.#fair.stopWaiting(name, this.#key(name));
+    this.#since.delete(name);
+  }
+
+  #key(name: string): string {
+    return `${this.#namespace}\0${name}`;
   }
 }

@@ -56,7 +56,9 @@ export class MemoryLockDriver implements LockDriver {
     return atLeast;
   }
 
-  async waitForRelease(name: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+  /** Woken or not, the next attempt is made: a wait here has no cheaper look than the attempt. */
+  async waitForRelease(name: string, timeoutMs: number, signal?: AbortSignal): Promise<undefined> {
     await this.#released.wait(name, timeoutMs, signal);
+    return undefined;
   }
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import type { WakeSource } from "@stowage/core";
+import { sleepUntilWoken, type WakeSource } from "@stowage/core";
 import type { RedisClient } from "./client.js";
 
 /** The bytes of a lease key as the subscriber receives them (latin1 keeps any UTF-8 exact). */
@@ -118,6 +118,17 @@ export class LockWakes {
     }
     if (this.#missed.size >= 1024) this.#missed.clear();
     this.#missed.add(key);
+  }
+
+  /**
+   * A waiter's sleep between attempts: until `key` is woken or `timeoutMs`, but never longer than
+   * half of `placeMs`, so the next attempt refreshes the place before it lapses whatever the
+   * caller's retryDelayMs (core's pause is 0.5-1.5 x retryDelayMs). Always true: try now.
+   */
+  async wait(key: string, timeoutMs: number, placeMs: number, signal?: AbortSignal): Promise<true> {
+    if (this.takeMissed(key)) return true;
+    await sleepUntilWoken(Math.max(1, Math.min(timeoutMs, Math.floor(placeMs / 2))), signal, this.source(key));
+    return true;
   }
 
   /** True (once) when `key` was woken while nobody listened. */

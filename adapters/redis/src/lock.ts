@@ -1,4 +1,4 @@
-import { type LeaseGrant, type LockDriver, sleepUntilWoken, wallNow } from "@stowage/core";
+import { type LeaseGrant, type LockDriver, wallNow } from "@stowage/core";
 import type { RedisConnection } from "./connection.js";
 import { RedisDriverBase } from "./driver-base.js";
 import type { KeyLayout } from "./key-layout.js";
@@ -25,7 +25,7 @@ export interface WaitPlace {
    * longest pause between two attempts (grace included): a waiter that crashed holds the queue
    * for at most this long after its last attempt (README: "Fair queue").
    */
-  joinMs: number;
+  placeMs: number;
 }
 
 /**
@@ -35,6 +35,8 @@ export interface WaitPlace {
  */
 export class RedisLockDriver extends RedisDriverBase implements LockDriver {
   readonly #wakes: LockWakes;
+  /** The place length core asked for last (its WAITER_PLACE_MS); waits are cut to half of it. */
+  #placeMs = 1000;
 
   constructor(connection: RedisConnection, layout: KeyLayout, wakes: LockWakes) {
     super(connection, layout);
@@ -46,34 +48,33 @@ export class RedisLockDriver extends RedisDriverBase implements LockDriver {
   }
 
   tryAcquire(name: string, ttlMs: number, wait?: WaitPlace): Promise<LeaseGrant | undefined> {
-    const joinMs = wait ? Math.max(0, Math.ceil(wait.joinMs)) : 0;
-    if (joinMs === 0) return this.#acquire(name, ttlMs, 0);
+    const placeMs = wait ? Math.max(0, Math.ceil(wait.placeMs)) : 0;
+    if (placeMs > 0) this.#placeMs = placeMs;
+    if (placeMs === 0) return this.#acquire(name, ttlMs, 0);
     // The subscriber comes up before the first place is taken (a release that finds a place but no
     // subscriber drops it: the waiter looks gone), and only once a name is found taken, so a
     // store-open that never waits opens no subscriber connection.
     if (!this.#wakes.started)
-      return this.#acquire(name, ttlMs, 0).then((grant) => grant ?? this.#joinWhenReady(name, ttlMs, joinMs));
+      return this.#acquire(name, ttlMs, 0).then((grant) => grant ?? this.#joinWhenReady(name, ttlMs, placeMs));
     const ready = this.#wakes.ready();
-    return ready ? this.#joinWhenReady(name, ttlMs, joinMs) : this.#acquire(name, ttlMs, joinMs);
+    return ready ? this.#joinWhenReady(name, ttlMs, placeMs) : this.#acquire(name, ttlMs, placeMs);
   }
 
-  async #joinWhenReady(name: string, ttlMs: number, joinMs: number): Promise<LeaseGrant | undefined> {
+  async #joinWhenReady(name: string, ttlMs: number, placeMs: number): Promise<LeaseGrant | undefined> {
     await this.#wakes.ready();
-    return this.#acquire(name, ttlMs, joinMs);
+    return this.#acquire(name, ttlMs, placeMs);
   }
 
-  #acquire(name: string, ttlMs: number, joinMs: number): Promise<LeaseGrant | undefined> {
+  #acquire(name: string, ttlMs: number, placeMs: number): Promise<LeaseGrant | undefined> {
     const [lease, queue, deadlines] = this.#queueKeys(name);
     const keys = [lease, this.layout.fenceKey(name), queue, deadlines];
-    const args = [ttlMs, this.#wakes.address, joinMs, "", this.#wakes.channelPrefix, this.#wakes.dropSilent];
+    const args = [ttlMs, this.#wakes.address, placeMs, "", this.#wakes.channelPrefix, this.#wakes.dropSilent];
     return this.run((client) => runScript(client, lockAcquire, keys, args).then(grantOf));
   }
 
   /** Sleeps until this name's release wakes this waiter (it is the queue's head) or `timeoutMs`; then core tries again. */
-  async waitForRelease(name: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
-    const key = wakeKey(this.layout.leaseKey(name));
-    if (this.#wakes.takeMissed(key)) return;
-    await sleepUntilWoken(timeoutMs, signal, this.#wakes.source(key));
+  async waitForRelease(name: string, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+    return this.#wakes.wait(wakeKey(this.layout.leaseKey(name)), timeoutMs, this.#placeMs, signal);
   }
 
   stopWaiting(name: string): Promise<void> {

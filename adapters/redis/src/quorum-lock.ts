@@ -1,12 +1,5 @@
 import { randomBytes } from "node:crypto";
-import {
-  BackendUnavailableError,
-  type LeaseGrant,
-  type LockDriver,
-  monotonicNow,
-  sleepUntilWoken,
-  wallNow,
-} from "@stowage/core";
+import { BackendUnavailableError, type LeaseGrant, type LockDriver, monotonicNow, wallNow } from "@stowage/core";
 import type { Redis } from "ioredis";
 import type { KeyLayout } from "./key-layout.js";
 import type { WaitPlace } from "./lock.js";
@@ -52,6 +45,8 @@ export class QuorumLockDriver implements LockDriver {
   readonly #driftFactor: number;
   readonly #quorum: number;
   readonly #wakes: LockWakes;
+  /** The place length core asked for last (its WAITER_PLACE_MS); waits are cut to half of it. */
+  #placeMs = 1000;
   /** Each waiting name's arrival score (µs text), the same on every primary for the whole wait. */
   readonly #arrivals = new Map<string, string>();
   #lastArrival = 0;
@@ -110,24 +105,25 @@ export class QuorumLockDriver implements LockDriver {
   }
 
   async tryAcquire(name: string, ttlMs: number, wait?: WaitPlace): Promise<LeaseGrant | undefined> {
-    const joinMs = wait ? Math.max(0, Math.ceil(wait.joinMs)) : 0;
+    const placeMs = wait ? Math.max(0, Math.ceil(wait.placeMs)) : 0;
+    if (placeMs > 0) this.#placeMs = placeMs;
     // As on one server (lock.ts): no subscriber until a name is found taken, and none missing at a place's first join.
-    if (joinMs > 0 && !this.#wakes.started) {
+    if (placeMs > 0 && !this.#wakes.started) {
       const grant = await this.#attempt(name, ttlMs, 0);
       if (grant) return grant;
     }
-    if (joinMs > 0) await this.#wakes.ready();
-    return this.#attempt(name, ttlMs, joinMs);
+    if (placeMs > 0) await this.#wakes.ready();
+    return this.#attempt(name, ttlMs, placeMs);
   }
 
-  async #attempt(name: string, ttlMs: number, joinMs: number): Promise<LeaseGrant | undefined> {
+  async #attempt(name: string, ttlMs: number, placeMs: number): Promise<LeaseGrant | undefined> {
     const started = monotonicNow();
     const [lease, queue, deadlines] = this.#queueKeys(name) as [string, string, string];
     const keys = [lease, this.#layout.fenceKey(name), queue, deadlines];
     const claimId = `claim:${randomBytes(12).toString("hex")}`;
     const address = this.#wakes.address;
-    const arrival = joinMs > 0 ? this.#arrival(name) : "";
-    const claimArgs = [ttlMs, claimId, address, joinMs, arrival, this.#wakes.channelPrefix, this.#wakes.dropSilent];
+    const arrival = placeMs > 0 ? this.#arrival(name) : "";
+    const claimArgs = [ttlMs, claimId, address, placeMs, arrival, this.#wakes.channelPrefix, this.#wakes.dropSilent];
     const claims = await this.#onEach(
       (primary) => runScript(primary, quorumClaim, keys, claimArgs) as Promise<string | null>,
     );
@@ -178,10 +174,8 @@ export class QuorumLockDriver implements LockDriver {
   }
 
   /** Sleeps until a primary's release wakes this waiter or `timeoutMs`; then core tries again. */
-  async waitForRelease(name: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
-    const key = wakeKey(this.#layout.leaseKey(name));
-    if (this.#wakes.takeMissed(key)) return;
-    await sleepUntilWoken(timeoutMs, signal, this.#wakes.source(key));
+  async waitForRelease(name: string, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+    return this.#wakes.wait(wakeKey(this.#layout.leaseKey(name)), timeoutMs, this.#placeMs, signal);
   }
 
   async stopWaiting(name: string): Promise<void> {

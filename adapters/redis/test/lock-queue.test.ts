@@ -20,7 +20,7 @@ import { skipWithoutBinary } from "./servers.js";
 // poll, and a model check of the queue scripts. Waits are bounded generously: a failure is a stall.
 
 const WAITER = fileURLToPath(new URL("./fixtures/lock-waiter.mjs", import.meta.url));
-/** Long enough that only a wake-up (never a poll: pauses of 15-45 s) can finish a step in time. */
+/** A slow poll: the driver still refreshes places every placeMs / 2 (500 ms), whatever the caller's pace. */
 const WAKE_ONLY_RETRY_MS = 30_000;
 const STEP_MS = 20_000;
 
@@ -84,8 +84,19 @@ function describeQueue(topology: "standalone" | "cluster" | "redlock"): void {
     const queued = (layout: KeyLayout, count: number) =>
       waitUntil(`${count} queued`, async () => (await redis.zcard(layout.queueKey("job"))) === count, STEP_MS);
 
-    it("grants in arrival order, each hand-off by a wake-up; the releaser re-asking goes last", async () => {
+    it("grants in arrival order, each hand-off after a wake-up to that waiter; the releaser re-asking goes last", async () => {
       const { url, layout } = fresh();
+      // The test listens on each waiter's channel too (any node of a Cluster hears every PUBLISH;
+      // the first redlock primary stands for all).
+      const watcher = new Redis({ host: "127.0.0.1", port: servers.nodes[0]?.port as number });
+      const woken: string[] = [];
+      watcher.on("message", (channel: string) => woken.push(channel.slice("stowage:w:".length)));
+      const addresses = new Map<JsonLinesChild, string>();
+      const watch = async (child: JsonLinesChild) => {
+        const [address] = await redis.zrange(layout.queueKey("job"), -1, -1);
+        addresses.set(child, address as string);
+        await watcher.subscribe(`stowage:w:${address}`);
+      };
       const holder = await waiter(url, children);
       holder.send(`acquire job ${WAKE_ONLY_RETRY_MS}`);
       const tokens = [await granted(holder)];
@@ -95,12 +106,20 @@ function describeQueue(topology: "standalone" | "cluster" | "redlock"): void {
         next.send(`acquire job ${WAKE_ONLY_RETRY_MS}`);
         // Each is queued before the next starts: arrival order is this loop's order.
         await queued(layout, i);
+        await watch(next);
         waiters.push(next);
       }
       holder.send(`release-acquire job ${WAKE_ONLY_RETRY_MS}`);
       const order = [...waiters, holder];
       for (const [i, expected] of order.entries()) {
         tokens.push(await granted(expected));
+        if (i === 0) {
+          // The releaser asked again at once: it queues behind the three still waiting.
+          await queued(layout, 4);
+          await watch(holder);
+        }
+        const address = addresses.get(expected) as string;
+        await waitUntil("the release's wake-up to the waiter granted", () => woken.includes(address), STEP_MS);
         for (const other of order)
           if (other !== expected) expect(other.messages.some((m) => "granted" in m)).toBe(false);
         if (i < order.length - 1) {
@@ -111,6 +130,7 @@ function describeQueue(topology: "standalone" | "cluster" | "redlock"): void {
       for (let i = 1; i < tokens.length; i++) expect(tokens[i] as bigint).toBeGreaterThan(tokens[i - 1] as bigint);
       holder.send("release job");
       await holder.take((m) => "released" in m, STEP_MS);
+      watcher.disconnect();
       expect(await redis.exists(layout.queueKey("job"), layout.queueDeadlineKey("job"))).toBe(0);
     }, 120_000);
 
@@ -204,6 +224,7 @@ function describeQueue(topology: "standalone" | "cluster" | "redlock"): void {
         await queued(layout, 1);
         const [holderAddress] = await redis.zrange(layout.queueKey("job"), 0, 0);
         await waitUntil("the holder to subscribe again", () => subscribed(holderAddress as string), STEP_MS);
+        // (That the wake-up then arrives is the arrival-order test's; here the grant must come, woken or polled.)
         next.send("release job");
         await granted(holder);
         holder.send("release job");

@@ -3,9 +3,9 @@ import {
   type BackendHealth,
   type CacheDriver,
   type CheckpointDriver,
+  FifoWakeChannel,
   type LockDriver,
   monotonicNow,
-  ReleaseSignal,
   wallNow,
   wrapDriver,
 } from "@stowage/core";
@@ -24,12 +24,14 @@ export class SqliteBackend implements Backend {
   readonly #caches = new Map<string, SqliteCacheDriver>();
   readonly #locks = new Map<string, SqliteLockDriver>();
   readonly #checkpoints = new Map<string, SqliteCheckpointDriver>();
-  readonly #released = new ReleaseSignal();
+  /** Wakes the next waiter for a lock, in this process or another (a FIFO per open, in `<file>-wake/`). */
+  readonly #wake: FifoWakeChannel;
   readonly #sweeper: NodeJS.Timeout | undefined;
 
   /** Opens (creating when missing) the database file; ConfigError, CorruptDataError or BackendUnavailableError otherwise. */
   constructor(options: SqliteOptions) {
     this.#file = SqliteFile.open(options);
+    this.#wake = new FifoWakeChannel(`${this.#file.path}-wake`);
     this.#maxSizeBytes = options.maxSizeBytes;
     if (options.sweepEveryMs !== undefined) {
       this.#sweeper = setInterval(() => void this.gc().catch(() => {}), options.sweepEveryMs);
@@ -54,7 +56,7 @@ export class SqliteBackend implements Backend {
   lock(namespace: string): LockDriver {
     let driver = this.#locks.get(namespace);
     if (!driver) {
-      driver = wrapDriver(new SqliteLockDriver(this.#file, namespace, this.#released), this.#file.edge);
+      driver = wrapDriver(new SqliteLockDriver(this.#file, namespace, this.#wake), this.#file.edge);
       this.#locks.set(namespace, driver);
     }
     return driver;
@@ -119,6 +121,7 @@ export class SqliteBackend implements Backend {
     if (this.#file.closed) return;
     if (this.#sweeper !== undefined) clearInterval(this.#sweeper);
     for (const cache of this.#caches.values()) cache.touches.flushQuietly();
+    this.#wake.close();
     this.#file.close();
   }
 }

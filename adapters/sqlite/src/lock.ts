@@ -1,10 +1,10 @@
-import { randomUUID } from "node:crypto";
 import {
+  FairWaits,
   type LeaseGrant,
   type LockDriver,
-  monotonicNow,
-  type ReleaseSignal,
-  sleepUntilWoken,
+  type QueueState,
+  type WaiterQueue,
+  type WakeChannel,
   wallNow,
 } from "@stowage/core";
 import type Database from "better-sqlite3";
@@ -16,7 +16,8 @@ const SQL = {
   // One read for the common case: the lease's expiry and whether anyone queues for the name.
   state: `SELECT (SELECT expires_at FROM lock_names WHERE namespace = ? AND name = ?) AS expiresAt,
                  EXISTS (SELECT 1 FROM lock_waiters WHERE namespace = ? AND name = ?) AS queued`,
-  waiters: "SELECT waiter, deadline FROM lock_waiters WHERE namespace = ? AND name = ? ORDER BY since, waiter",
+  head: `SELECT waiter FROM lock_waiters WHERE namespace = ? AND name = ? AND deadline > ?
+         ORDER BY since, waiter LIMIT 1`,
   // The whole acquisition in one statement. A name never taken is inserted with this open's epoch
   // floor (nobody can queue for a name that has no row). Otherwise the row's counter moves on, to at
   // least the floor, only when its lease has expired or been released and the oldest live waiter,
@@ -31,7 +32,10 @@ const SQL = {
            WHERE namespace = ? AND name = ? AND token = ? AND expires_at > ?`,
   // Clears the expiry and keeps the row, whose token is the fencing counter. An expired lease is
   // left as it is: it is already free, and that holder's release must return false anyway.
-  release: "UPDATE lock_names SET expires_at = 0 WHERE namespace = ? AND name = ? AND token = ? AND expires_at > ?",
+  // Returns the head of the name's queue too, so the release wakes it without another read.
+  release: `UPDATE lock_names SET expires_at = 0 WHERE namespace = ? AND name = ? AND token = ? AND expires_at > ?
+            RETURNING (SELECT waiter FROM lock_waiters w WHERE w.namespace = lock_names.namespace
+                       AND w.name = lock_names.name AND w.deadline > ? ORDER BY since, waiter LIMIT 1) AS head`,
   // A waiter keeps its place (since) while it keeps coming back before its deadline.
   wait: `INSERT INTO lock_waiters (namespace, name, waiter, since, deadline) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (namespace, name, waiter) DO UPDATE SET deadline = excluded.deadline`,
@@ -46,32 +50,25 @@ const SQL = {
 
 type Statements = { [K in keyof typeof SQL]: Database.Statement };
 
-/** How long past its announced pause a waiter keeps its place: longer lets a slow process keep it, shorter frees a dead one's. */
-const WAITER_GRACE_MS = 250;
-
-/** Past this many names with a place kept in a queue, places whose wait has lapsed are forgotten. */
-const QUEUED_NAMES_PRUNE_AT = 256;
-
 /**
  * One namespace of locks in the shared database file. Every lock operation is one autocommit
  * statement, which SQLite serialises across every process that opens the file (the WAL writer
  * lock). Expiry is judged on the wall clock, because other processes read the stored times.
+ * Waiters queue in lock_waiters (arrival order, honoured by the acquire statement) and are woken
+ * through core's FairWaits: a release wakes the head of the queue through its wake channel.
  */
 export class SqliteLockDriver implements LockDriver {
   readonly #namespace: string;
   readonly #sql: Statements;
-  /** Wakes waiters of this process when a lease of this process is released; other processes poll. */
-  readonly #released: ReleaseSignal;
-  /** This driver's place in the waiter queues; the core's WaitQueue lets one caller per process poll a name. */
-  readonly #waiter = randomUUID();
-  /** Names whose queue holds a row of this driver, with that row's deadline: removed once the name is won. */
-  readonly #queuedFor = new Map<string, number>();
+  readonly #fair: FairWaits;
+  /** Names won from a queue place that is still to be removed (see tryAcquire). */
+  readonly #leaving = new Set<string>();
+
   /** Every token this driver hands out is at least this (src/fence-epoch.ts). */
   readonly #tokenFloor: bigint;
 
-  constructor(file: SqliteFile, namespace: string, released: ReleaseSignal) {
+  constructor(file: SqliteFile, namespace: string, wake: WakeChannel) {
     this.#namespace = namespace;
-    this.#released = released;
     this.#sql = file.use(() => {
       const statements = Object.fromEntries(
         Object.entries(SQL).map(([name, sql]) => [name, file.db.prepare(sql)]),
@@ -82,45 +79,49 @@ export class SqliteLockDriver implements LockDriver {
       statements.counters.safeIntegers(true);
       statements.raiseFence.safeIntegers(true);
       statements.counter.safeIntegers(true);
+      statements.head.pluck();
       return statements;
     });
     this.#tokenFloor = openFenceEpoch(file);
+    this.#fair = new FairWaits(this.#waiterQueue(), wake);
   }
 
-  /** Whether the name is free and no other process waits ahead of this one (the acquire statement's test, as a read). */
-  #mayTake(name: string, now: number): boolean {
-    const state = this.#sql.state.get(this.#namespace, name, this.#namespace, name) as {
-      expiresAt: number | null;
-      queued: number;
+  /** The queue in lock_waiters, as core's FairWaits uses it. */
+  #waiterQueue(): WaiterQueue {
+    const ns = this.#namespace;
+    const sql = this.#sql;
+    return {
+      join: (name, waiter, deadline) => {
+        sql.wait.run(ns, name, waiter, wallNow(), deadline);
+      },
+      leave: (name, waiter) => {
+        sql.leaveQueue.run(ns, name, waiter, wallNow());
+      },
+      peek: (name, now) => this.#peek(name, now),
     };
-    if (state.expiresAt !== null && state.expiresAt > now) return false;
-    if (state.queued === 0) return true;
-    const waiters = this.#sql.waiters.all(this.#namespace, name) as { waiter: string; deadline: number }[];
-    const first = waiters.find((row) => row.deadline > now);
-    return first === undefined || first.waiter === this.#waiter;
   }
 
-  async tryAcquire(name: string, ttlMs: number): Promise<LeaseGrant | undefined> {
+  async tryAcquire(name: string, ttlMs: number, wait?: { placeMs: number }): Promise<LeaseGrant | undefined> {
     // The clock is read before the statement waits for the writer lock, as the core times the
     // lease from before the call: the stored expiry is never earlier than the holder's own.
     const now = wallNow();
+    const waiter = this.#fair.waiter;
+    // A look first (a read never waits for the writer lock) when the name is known to be contended.
+    if (wait !== undefined && !(await this.#fair.worthAttempt(name))) return undefined;
     const ns = this.#namespace;
-    const waiter = this.#waiter;
-    const row = this.#sql.acquire.get(
-      ns,
-      name,
-      this.#tokenFloor + 1n,
-      now + ttlMs,
-      now,
-      ns,
-      name,
-      now,
-      waiter,
-      waiter,
-    ) as { token: bigint } | undefined;
-    if (row === undefined) return undefined;
-    // Won after waiting: give up the place in the queue, and drop places of waiters that are gone.
-    if (this.#queuedFor.delete(name)) this.#sql.leaveQueue.run(ns, name, waiter, now);
+    const acquire = () =>
+      this.#sql.acquire.get(ns, name, this.#tokenFloor + 1n, now + ttlMs, now, ns, name, now, waiter, waiter) as
+        | { token: bigint }
+        | undefined;
+    const row = acquire();
+    if (row === undefined) {
+      if (wait !== undefined) this.#fair.refused(name);
+      return undefined;
+    }
+    // A waiter that won still has its place: it goes after this turn, during the hold, off the
+    // hand-off's path (the release takes it first if the hold ended sooner). Until then it is the
+    // head of a name this process holds, which holds nobody back.
+    if (this.#fair.granted(name)) this.#leaveSoon(name);
     return { token: row.token };
   }
 
@@ -130,9 +131,14 @@ export class SqliteLockDriver implements LockDriver {
   }
 
   async release(name: string, token: bigint): Promise<boolean> {
-    const released = this.#sql.release.run(this.#namespace, name, token, wallNow()).changes === 1;
-    if (released) this.#released.notify(this.#eventName(name));
-    return released;
+    this.#leaveNow(name);
+    const now = wallNow();
+    const released = this.#sql.release.get(this.#namespace, name, token, now, now) as
+      | { head: string | null }
+      | undefined;
+    if (released === undefined) return false;
+    await this.#fair.released(name, this.#key(name), released.head);
+    return true;
   }
 
   async inspect(name: string): Promise<{ token: bigint; expiresAt: number } | undefined> {
@@ -163,41 +169,44 @@ export class SqliteLockDriver implements LockDriver {
     return current !== undefined && current >= atLeast ? current : undefined;
   }
 
-  /**
-   * Joins (or stays in) the name's waiter queue until `timeoutMs` from now, then sleeps, checking
-   * with a cheap read every few ms whether the name is free for this process. A release in this
-   * process wakes at once.
-   */
-  async waitForRelease(name: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
-    const now = wallNow();
-    const deadline = now + timeoutMs + WAITER_GRACE_MS;
-    this.#sql.wait.run(this.#namespace, name, this.#waiter, now, deadline);
-    this.#rememberQueued(name, deadline, now);
-    const wakeOnRelease = this.#released.source(this.#eventName(name));
-    const step = Math.max(2, Math.floor(timeoutMs / 8));
-    const until = monotonicNow() + timeoutMs;
-    // An abandoned wait gives up its place in the queue in stopWaiting, which core calls next.
-    for (let left = timeoutMs; left > 0; left = until - monotonicNow()) {
-      // Woken by a release in this process: the caller retries at once.
-      if (await sleepUntilWoken(Math.min(step, left), signal, wakeOnRelease)) return;
-      if (this.#mayTake(name, wallNow())) return;
-    }
+  /** Keeps this process's place in the name's queue and sleeps until woken or a look finds its turn. */
+  waitForRelease(name: string, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+    return this.#fair.wait(name, this.#key(name), timeoutMs, signal);
   }
 
   /** A wait that ended without the lease (timeout or abort) leaves the queue, so it holds back no taker of a free name. */
-  async stopWaiting(name: string): Promise<void> {
-    if (!this.#queuedFor.delete(name)) return;
-    this.#sql.leaveQueue.run(this.#namespace, name, this.#waiter, wallNow());
+  stopWaiting(name: string): Promise<void> {
+    return this.#fair.stopWaiting(name, this.#key(name));
   }
 
-  /** Notes this driver's queue row for `name`, forgetting lapsed ones now and then so the map stays small. */
-  #rememberQueued(name: string, deadline: number, now: number): void {
-    this.#queuedFor.set(name, deadline);
-    if (this.#queuedFor.size < QUEUED_NAMES_PRUNE_AT) return;
-    for (const [queued, until] of this.#queuedFor) if (until <= now) this.#queuedFor.delete(queued);
+  #peek(name: string, now: number): QueueState {
+    const ns = this.#namespace;
+    const state = this.#sql.state.get(ns, name, ns, name) as { expiresAt: number | null; queued: number };
+    const free = state.expiresAt === null || state.expiresAt <= now;
+    if (state.queued === 0) return { free };
+    return { free, head: this.#sql.head.get(ns, name, now) as string | undefined };
   }
 
-  #eventName(name: string): string {
+  #leaveSoon(name: string): void {
+    if (this.#leaving.size === 0) setImmediate(() => this.#leaveAll());
+    this.#leaving.add(name);
+  }
+
+  #leaveAll(): void {
+    for (const name of [...this.#leaving]) this.#leaveNow(name);
+  }
+
+  /** Removes the place this driver kept for `name` after winning it, if that has not happened yet. */
+  #leaveNow(name: string): void {
+    if (!this.#leaving.delete(name)) return;
+    try {
+      this.#sql.leaveQueue.run(this.#namespace, name, this.#fair.waiter, wallNow());
+    } catch {
+      // Closed or busy: the place lapses by its deadline; until then it only names a holder.
+    }
+  }
+
+  #key(name: string): string {
     return `${this.#namespace}\0${name}`;
   }
 }

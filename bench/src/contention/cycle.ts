@@ -22,9 +22,14 @@ export function sharedNow(): number {
 
 const hold = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/** Called as each caller starts waiting for the lock (the contention worker's --kill-one hook). */
+export type OnWaiting = () => void;
+
 /**
  * Acquires `lockName`, holds it `holdMs`, releases, until `durationMs` has passed, timing each
- * wait. A waiter still queued at the end may wait past the deadline by up to its wait limit.
+ * wait; `callers` loops do so at once in this process and their results are merged (a process's
+ * share is what all its callers got). A waiter still queued at the end may wait past the deadline
+ * by up to its wait limit.
  */
 export async function cycleLock(
   lock: LockOps,
@@ -32,19 +37,28 @@ export async function cycleLock(
   ttlMs: number,
   durationMs: number,
   holdMs = 0,
+  callers = 1,
+  onWaiting?: OnWaiting,
 ): Promise<CycleResult> {
   const start = process.hrtime.bigint();
   const waitsMs: number[] = [];
   const heldFrom: number[] = [];
   const heldUntil: number[] = [];
-  while (msSince(start) < durationMs) {
-    const asked = process.hrtime.bigint();
-    const held = await lock.acquire(lockName, ttlMs, Math.ceil(Math.max(1000, durationMs - msSince(start) + 5000)));
-    heldFrom.push(sharedNow());
-    waitsMs.push(msSince(asked));
-    if (holdMs > 0) await hold(holdMs);
-    heldUntil.push(sharedNow());
-    await held.release();
-  }
+  const caller = async () => {
+    while (msSince(start) < durationMs) {
+      const asked = process.hrtime.bigint();
+      const acquiring = lock.acquire(lockName, ttlMs, Math.ceil(Math.max(1000, durationMs - msSince(start) + 5000)));
+      onWaiting?.();
+      const held = await acquiring;
+      const from = sharedNow();
+      waitsMs.push(msSince(asked));
+      if (holdMs > 0) await hold(holdMs);
+      // Pushed together, so each hold stays one pair whatever the other callers do.
+      heldFrom.push(from);
+      heldUntil.push(sharedNow());
+      await held.release();
+    }
+  };
+  await Promise.all(Array.from({ length: callers }, caller));
   return { acquisitions: waitsMs.length, waitsMs, elapsedMs: msSince(start), heldFrom, heldUntil };
 }

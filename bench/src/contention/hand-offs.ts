@@ -9,6 +9,8 @@ export interface HandOffs {
   /** Free time between one release starting and the next grant, in ms. */
   freeGapP50Ms: number;
   freeGapP99Ms: number;
+  /** The longest free gap: the stall a crashed contender caused, under --kill-one. */
+  longestGapMs: number;
   minPerProcess: number;
   maxPerProcess: number;
   /** Holds that overlapped another: any above 0 means the lock failed to exclude. */
@@ -41,6 +43,7 @@ export function handOffs(results: readonly CycleResult[]): HandOffs {
     utilisation: wallMs > 0 ? heldMs / wallMs : Number.NaN,
     freeGapP50Ms: percentile(gaps, 50),
     freeGapP99Ms: percentile(gaps, 99),
+    longestGapMs: gaps.at(-1) ?? 0,
     minPerProcess: Math.min(...counts),
     maxPerProcess: Math.max(...counts),
     overlaps,

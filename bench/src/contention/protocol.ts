@@ -10,6 +10,8 @@ export interface WorkerSetup {
   ttlMs: number;
   /** How long each acquisition is held before its release. */
   holdMs: number;
+  /** Concurrent callers in the worker process, each cycling the lock. */
+  callers: number;
 }
 
 /** Parent → worker: start cycling now, for this long. */
@@ -19,4 +21,9 @@ export interface WorkerGo {
 }
 
 /** Worker → parent. */
+/** Parent → worker: SIGKILL yourself at the next moment one of your callers waits for the lock. */
+export interface WorkerDie {
+  type: "die";
+}
+
 export type WorkerReport = { type: "ready" } | ({ type: "done" } & CycleResult) | { type: "failed"; error: string };

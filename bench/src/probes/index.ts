@@ -4,6 +4,7 @@ import { fsOpCost } from "./fs-op-cost.js";
 import { fsSyscalls } from "./fs-syscalls.js";
 import { hybrid } from "./hybrid.js";
 import { langgraphSqlite } from "./langgraph-sqlite.js";
+import { lockRelease } from "./lock-release.js";
 import type { Probe } from "./probe.js";
 import { redisConcurrency } from "./redis-concurrency.js";
 import { redisLock } from "./redis-lock.js";
@@ -21,6 +22,7 @@ export const PROBES: readonly Probe[] = [
   redisLock,
   sqliteReleaseFloor,
   sqliteSeedReads,
+  lockRelease,
   driverEdge,
   hybrid,
   langgraphSqlite,

@@ -15,7 +15,7 @@ ${PROBES.map((p) => `                     ${p.name.padEnd(22)} ${p.summary}`).jo
   --ops <names>    set,get (redis-concurrency)
   --alternate      time acquire+release pairs (redis-lock)
   --mark           markers for strace (fs-op-cost)
-  --dir <dir>      where fs-op-cost writes (default a scratch directory)
+  --dir <dir>      where fs-op-cost writes (default a scratch directory); lock-release: a baseline checkout to pair with
   --trace <file>   the strace output fs-syscalls reads
   --url <url>      the Redis server of redis-* and hybrid (default REDIS_URL, else redis://127.0.0.1:6379)`;
 

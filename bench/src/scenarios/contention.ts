@@ -18,7 +18,10 @@ function plan(subject: Subject, settings: RunSettings): PlannedRow[] {
   const inProcess = subject.kind === "backend" && !subject.worker;
   const runnable = subject.contention || (subject.open && (subject.worker || inProcess));
   if (!subject.capabilities.includes("lock") || !runnable) return [];
-  return [{ row: "lock_cycle", params: { workers: settings.workers, holdMs: settings.holdMs } }];
+  const params: Record<string, number> = { workers: settings.workers, holdMs: settings.holdMs };
+  if (settings.callers > 1) params.callers = settings.callers;
+  if (settings.killOne && subject.worker) params.killed = 1;
+  return [{ row: "lock_cycle", params }];
 }
 
 /** The compiled worker script; under Vitest (running src/*.ts) the one in dist/. */
@@ -73,6 +76,7 @@ async function inProcesses(subject: Subject, settings: RunSettings): Promise<Cyc
       lockName: "contention:one-lock",
       ttlMs: LEASE_TTL_MS,
       holdMs: settings.holdMs,
+      callers: settings.callers,
     };
     for (let i = 0; i < settings.workers; i++) {
       children.push(
@@ -85,10 +89,17 @@ async function inProcesses(subject: Subject, settings: RunSettings): Promise<Cyc
     const ready = children.map((child) => nextReport(child, READY_TIMEOUT_MS));
     for (const child of children) child.send(setup);
     await Promise.all(ready);
-    const done = children.map((child) => nextReport(child, settings.durationMs + LEASE_TTL_MS + READY_TIMEOUT_MS));
+    const victim = settings.killOne ? children[0] : undefined;
+    const done = children.map((child) => {
+      const report = nextReport(child, settings.durationMs + LEASE_TTL_MS + READY_TIMEOUT_MS);
+      // The killed worker reports nothing; the survivors' results are the run.
+      return child === victim ? report.catch(() => undefined) : report;
+    });
     for (const child of children) child.send({ type: "go", durationMs: settings.durationMs });
+    const kill = victim && setTimeout(() => victim.send({ type: "die" }), Math.round(settings.durationMs / 3));
     const reports = await Promise.all(done);
-    return reports.map((report) => report as CycleResult);
+    if (kill) clearTimeout(kill);
+    return reports.filter((report) => report !== undefined).map((report) => report as CycleResult);
   } finally {
     for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
     await lockDir.remove();
@@ -101,7 +112,7 @@ async function inThisProcess(subject: Subject, settings: RunSettings): Promise<C
     if (!lock) throw new Error(`${subject.name} has no lock`);
     results = await Promise.all(
       Array.from({ length: settings.workers }, () =>
-        cycleLock(lock, "contention:one-lock", LEASE_TTL_MS, settings.durationMs, settings.holdMs),
+        cycleLock(lock, "contention:one-lock", LEASE_TTL_MS, settings.durationMs, settings.holdMs, settings.callers),
       ),
     );
   });
@@ -132,11 +143,12 @@ async function run(subject: Subject, settings: RunSettings, done: (row: ReturnTy
     okRow("contention", subject, planned, { ...waits, opsPerSec: median.opsPerSec }, runs.length, {
       minPerWorker: passed.minPerProcess,
       maxPerWorker: passed.maxPerProcess,
-      processes: subject.worker || subject.contention ? settings.workers : 1,
+      processes: subject.worker || subject.contention ? median.results.length : 1,
       acquisitionsPerSec: passed.acquisitionsPerSec,
       utilisation: passed.utilisation,
       freeGapP50Ms: passed.freeGapP50Ms,
       freeGapP99Ms: passed.freeGapP99Ms,
+      ...(settings.killOne && subject.worker ? { longestGapMs: passed.longestGapMs } : {}),
     }),
   );
 }
@@ -145,7 +157,7 @@ async function run(subject: Subject, settings: RunSettings, done: (row: ReturnTy
 export const contentionScenario: Scenario = {
   name: "contention",
   description:
-    "--workers contenders (child processes where the backend is shared across processes, async loops for memory://) acquire one lock name, hold it --hold-ms, release, for --duration ms; p50/p99 are waits; extra: acquisitions/s, utilisation (held ÷ wall), free gap p50/p99 between a release and the next grant (shared clock), min/max acquisitions per contender",
+    "--workers contenders (--callers each; child processes where the backend is shared across processes, async loops for memory://) acquire one lock name, hold it --hold-ms, release, for --duration ms; p50/p99 are waits; extra: acquisitions/s, utilisation (held ÷ wall), free gap p50/p99 between a release and the next grant (shared clock), min/max acquisitions per contender",
   plan,
   run,
 };

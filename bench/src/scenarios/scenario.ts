@@ -18,6 +18,10 @@ export interface RunSettings {
   durationMs: number;
   /** How long a contender holds each acquisition in `contention`, in ms. */
   holdMs: number;
+  /** Concurrent callers per contention worker process. */
+  callers: number;
+  /** SIGKILL one contention worker while it waits, a third of the way into each run. */
+  killOne: boolean;
   /** Checkpoints in the thread of the `checkpoint` scenario. */
   threadSize: number;
   /** Concurrency levels of `sweep`. */

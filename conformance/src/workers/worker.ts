@@ -6,6 +6,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { createStorage, parseMultiHostUrl } from "@stowage/core";
+import { countedIncrements, type LockStep, LockStepRunner } from "../lock/lock-commands.js";
 
 const [mode = "", ...args] = process.argv.slice(2);
 const url = process.env.STOWAGE_CONFORMANCE_URL;
@@ -16,30 +17,25 @@ for (const specifier of JSON.parse(process.env.STOWAGE_CONFORMANCE_IMPORTS ?? "[
 const say = (message: unknown) => process.stdout.write(`${JSON.stringify(message)}\n`);
 const lines = createInterface({ input: process.stdin });
 const nextLine = () => new Promise<string>((resolve) => lines.once("line", resolve));
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-/** Nanoseconds on CLOCK_MONOTONIC, which every process on this machine shares. */
-const monotonicNs = () => process.hrtime.bigint();
 
 const storage = await createStorage(url);
 say({ ready: true });
-if (mode !== "hold" && mode !== "writer") await nextLine();
+if (mode !== "hold" && mode !== "writer" && mode !== "lock-steps") await nextLine();
 
 if (mode === "counter") {
-  const [name = "", counterFile = "", iterationsText = "0"] = args;
-  const records: { token: string; start: string; end: string; waitMs: number }[] = [];
-  for (let i = 0; i < Number(iterationsText); i++) {
-    const asked = performance.now();
-    const lease = await storage.lock.acquire(name, { ttl: 10_000, waitMs: 120_000, retryDelayMs: 5 });
-    const waitMs = performance.now() - asked;
-    const start = monotonicNs();
-    const seen = Number(readFileSync(counterFile, "utf8"));
-    await sleep(Math.floor(Math.random() * 3));
-    writeFileSync(counterFile, String(seen + 1));
-    const end = monotonicNs();
-    if (!(await lease.release())) throw new Error("lease was lost while held");
-    records.push({ token: lease.token.toString(), start: start.toString(), end: end.toString(), waitMs });
-  }
+  // callers (default 1) concurrent callers of this one storage share the iterations' pattern.
+  const [name = "", counterFile = "", iterationsText = "0", callersText = "1"] = args;
+  const records = await countedIncrements(storage, name, Number(iterationsText), Number(callersText), {
+    read: () => Number(readFileSync(counterFile, "utf8")),
+    write: (value) => writeFileSync(counterFile, String(value)),
+  });
   say({ records });
+} else if (mode === "lock-steps") {
+  // One LockStep per line on stdin, until stdin ends; LockEvents on stdout.
+  const runner = new LockStepRunner(storage, say);
+  lines.on("line", (line) => runner.run(JSON.parse(line) as LockStep));
+  await new Promise((resolve) => lines.once("close", resolve));
+  await runner.releaseAll();
 } else if (mode === "hold") {
   const [name = "", ttlText = "1000"] = args;
   const lease = await storage.lock.acquire(name, { ttl: Number(ttlText), waitMs: 10_000 });

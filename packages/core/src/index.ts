@@ -43,10 +43,19 @@ export {
   PRIVATE_DIR_MODE,
   PRIVATE_FILE_MODE,
 } from "./local-files.js";
+export { FairWaits, type QueueState, WAITER_PLACE_MS, type WaiterQueue } from "./lock/fair-waits.js";
 export { EPOCH_NAME, EPOCH_NAMESPACE, epochFloor, TOKENS_PER_EPOCH } from "./lock/fence-epoch.js";
+export { FifoWakeChannel } from "./lock/fifo-wake-channel.js";
 export { LeaseHandle, type LeaseObserver } from "./lock/lease-handle.js";
 export { LOCK_DEFAULTS, LockStore, type LockStoreOptions } from "./lock/lock-store.js";
 export { ReleaseSignal, sleepUntilWoken, type WakeSource } from "./lock/release-signal.js";
+export {
+  InProcessWakeChannel,
+  newWakeAddress,
+  WAKE_ADDRESS,
+  type WakeChannel,
+  WakeListeners,
+} from "./lock/wake-channel.js";
 export {
   type BackendMessage,
   type BusReconnectMessage,

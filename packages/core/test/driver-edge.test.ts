@@ -104,6 +104,29 @@ describe("wrapDriver", () => {
     expect(classified).toEqual([]);
   });
 
+  it("the reason of a signal the caller passed and aborted comes back as itself, whatever value it is", async () => {
+    const classified: { method: string; error: unknown }[] = [];
+    const waiter = {
+      async wait(_name: string, signal: AbortSignal): Promise<void> {
+        throw signal.reason;
+      },
+      waitSync(_name: string, signal: AbortSignal): void {
+        throw signal.reason;
+      },
+    };
+    const driver = wrapDriver(waiter, edgeFor({ closed: false }, classified));
+    for (const reason of [new Error("caller gave up"), "a string", 42]) {
+      const controller = new AbortController();
+      controller.abort(reason);
+      await expect(driver.wait("n", controller.signal)).rejects.toBe(reason);
+      expect(() => driver.waitSync("n", controller.signal)).toThrow();
+    }
+    expect(classified).toEqual([]);
+    // The same value thrown while the signal is not aborted is a backend failure like any other.
+    const live = new AbortController();
+    await expect(driver.wait("n", live.signal)).rejects.toMatchObject({ code: "ERR_BACKEND_UNAVAILABLE" });
+  });
+
   it("a sync method stays sync: it returns its value, not a promise", () => {
     const driver = wrapDriver(new FakeDriver(), edgeFor({ closed: false }));
     expect(driver.getSync("absent")).toBeUndefined();

@@ -184,8 +184,10 @@ for (const backend of backends) {
       }
       const raw = await rawChannels(pair[0], threadId);
       const links = Object.keys(raw).filter((name) => name.startsWith(MARK));
-      // Skip-deltas in base 16: depth 299 = 0x12B reads 1 + 2 + 11 delta records beside its root.
-      expect(links.length).toBe(1 + 2 + 11);
+      // Skip-deltas in base 16: depth 299 = 0x12B reads its root, 1 + 2 + 11 delta records (256,
+      // 272, 288, 289…299), and count's one root; each named in about 20 bytes of the map.
+      expect(links.length).toBe(1 + 1 + 2 + 11 + 1);
+      expect(links.every((name) => raw[name] === 0 && name.length === 14)).toBe(true);
       const loaded = await (pair[0].checkpoint as CheckpointStore).driver.get(threadId, "", undefined);
       const blobBytes = (loaded?.blobs ?? []).reduce((sum, blob) => sum + blob.value.byteLength, 0);
       const finalBytes = Buffer.byteLength(JSON.stringify(parent?.messages));
@@ -207,23 +209,131 @@ for (const backend of backends) {
       await expectReads(pair[0], threadId, [parent as ModelCheckpoint]);
       const next = await putChild(pair[0], threadId, parent, [...(parent?.messages ?? []), "m41"], 0, 41);
       await expectReads(pair[0], threadId, [parent as ModelCheckpoint, next]);
-      // This store forgot the thread at prune: the child is a new root, without links.
-      expect(Object.keys(await rawChannels(pair[0], threadId, next.id)).filter((n) => n.startsWith(MARK))).toEqual([]);
+      // This store forgot the thread at prune: it read the parent back, and the child continues its chain.
+      const kept = Object.keys(await rawChannels(pair[0], threadId, parent?.id)).filter((n) => n.startsWith(MARK));
+      const child = Object.keys(await rawChannels(pair[0], threadId, next.id)).filter((n) => n.startsWith(MARK));
+      expect(child.length).toBe(kept.length + 1);
+      expect(child.filter((name) => kept.includes(name)).length).toBe(kept.length);
       await pair[0].checkpoint.deleteThread(threadId);
       expect(await pair[0].checkpoint.countThread(threadId)).toBe(0);
       await closePair(pair);
     });
 
+    it("a fork from an old checkpoint shares its chain's base; a prune keeping only the fork keeps those records and nothing else", async () => {
+      const pair = await openPair(backend.url, false);
+      const threadId = "fork-then-prune";
+      const main: ModelCheckpoint[] = [];
+      let parent: ModelCheckpoint | undefined;
+      for (let i = 1; i <= 40; i++) {
+        parent = await putChild(pair[0], threadId, parent, [...(parent?.messages ?? []), { i }], 0, i);
+        main.push(parent);
+      }
+      // From depth 9 (checkpoint 10): this store last wrote 40, so it reads 10 back and continues its chain.
+      const base = main[9] as ModelCheckpoint;
+      const fork: ModelCheckpoint[] = [];
+      let tip: ModelCheckpoint = base;
+      for (let i = 1; i <= 5; i++) {
+        tip = await putChild(pair[0], threadId, tip, [...tip.messages, { fork: i }], 0, 100 + i);
+        fork.push(tip);
+      }
+      const baseNames = Object.keys(await rawChannels(pair[0], threadId, base.id)).filter((n) => n.startsWith(MARK));
+      const forkNames = Object.keys(await rawChannels(pair[0], threadId, fork[0]?.id)).filter((n) =>
+        n.startsWith(MARK),
+      );
+      expect(baseNames.every((name) => forkNames.includes(name))).toBe(true);
+      await expectReads(pair[0], threadId, [...main, ...fork]);
+      expect(await pair[0].checkpoint.prune(threadId, { keepLast: 5 })).toBe(40);
+      await expectReads(pair[0], threadId, fork);
+      // What is left: the 5 checkpoints and exactly the records their maps name.
+      const named = new Set<string>();
+      for (const checkpoint of fork) {
+        for (const name of Object.keys(await rawChannels(pair[0], threadId, checkpoint.id))) {
+          if (name.startsWith(MARK)) named.add(name);
+        }
+      }
+      // A thread of 5 checkpoints without blobs counts what a backend keeps per checkpoint (rows, index entries).
+      let control: string | null = null;
+      for (let i = 0; i < 5; i++) {
+        control = (await pair[0].checkpoint.put({ threadId: `${threadId}-control`, parentId: control, payload: i })).id;
+      }
+      const perCheckpoints = await pair[0].checkpoint.countThread(`${threadId}-control`);
+      expect(await pair[0].checkpoint.countThread(threadId)).toBe(perCheckpoints + named.size);
+      await pair[0].checkpoint.deleteThread(`${threadId}-control`);
+      const records = await (pair[0].checkpoint as CheckpointStore).driver.get(threadId, "", undefined);
+      expect(records?.blobs.filter((blob) => blob.channel.startsWith(MARK)).length).toBe(
+        Object.keys(records?.channels ?? {}).filter((n) => n.startsWith(MARK)).length,
+      );
+      await pair[0].checkpoint.deleteThread(threadId);
+      expect(await pair[0].checkpoint.countThread(threadId)).toBe(0);
+      await closePair(pair);
+    });
+
+    it("a prune that removes the middle of two branches' shared chain keeps both branches readable", async () => {
+      const pair = await openPair(backend.url, false);
+      const threadId = "prune-middle";
+      const main: ModelCheckpoint[] = [];
+      let parent: ModelCheckpoint | undefined;
+      for (let i = 1; i <= 20; i++) {
+        parent = await putChild(pair[0], threadId, parent, [...(parent?.messages ?? []), `m${i}`], 0, i);
+        main.push(parent);
+      }
+      let tip = main[4] as ModelCheckpoint;
+      const fork: ModelCheckpoint[] = [];
+      for (let i = 1; i <= 3; i++) {
+        tip = await putChild(pair[0], threadId, tip, [...tip.messages, `f${i}`], 0, 50 + i);
+        fork.push(tip);
+      }
+      // The main branch goes on after the fork (this store reads checkpoint 20 back: it last wrote the fork).
+      let head = main[19] as ModelCheckpoint;
+      for (let i = 21; i <= 22; i++) {
+        head = await putChild(pair[0], threadId, head, [...head.messages, `m${i}`], 0, i);
+        main.push(head);
+      }
+      // Newest 5: the fork's 3 and main's 21 and 22; checkpoints 1-20 (the chains' middle) go.
+      expect(await pair[0].checkpoint.prune(threadId, { keepLast: 5 })).toBe(20);
+      await expectReads(pair[0], threadId, [...fork, ...main.slice(20)]);
+      await pair[0].checkpoint.deleteThread(threadId);
+      expect(await pair[0].checkpoint.countThread(threadId)).toBe(0);
+      await closePair(pair);
+    });
+
+    it("an element changed in place after its put is seen: the next put stores a new root, the old checkpoint reads as it was", async () => {
+      const pair = await openPair(backend.url, false);
+      const threadId = "in-place";
+      const messages: { role: string; content: string }[] = [{ role: "user", content: "hi" }];
+      const first = await putChild(pair[0], threadId, undefined, messages, 0, 1);
+      const firstCopy = structuredClone(messages);
+      messages.push({ role: "ai", content: "hello" });
+      const second = await putChild(pair[0], threadId, first, messages, 0, 2);
+      const secondCopy = structuredClone(messages);
+      (messages[0] as { content: string }).content = "changed";
+      messages.push({ role: "user", content: "third" });
+      const third = await putChild(pair[0], threadId, second, messages, 0, 3);
+      await expectReads(pair[0], threadId, [
+        { ...first, messages: firstCopy },
+        { ...second, messages: secondCopy },
+        { ...third, messages: structuredClone(messages) },
+      ]);
+      const names = Object.keys(await rawChannels(pair[0], threadId, third.id)).filter((n) => n.startsWith(MARK));
+      expect(names.length).toBe(2); // a new messages root, and count's root
+      await pair[0].checkpoint.deleteThread(threadId);
+      await closePair(pair);
+    });
+
     if (shared) {
-      it("a second process continuing a thread stores a snapshot and keeps the first process's chains of unchanged channels", async () => {
+      it("a second process continuing a thread reads the parent's chains back and continues them", async () => {
         const [first, second] = await openPair(backend.url, true);
         const threadId = "two-writers";
         let parent: ModelCheckpoint | undefined;
         for (let i = 1; i <= 5; i++)
           parent = await putChild(first, threadId, parent, [...(parent?.messages ?? []), i], 0, i);
-        expect(Object.keys(await rawChannels(first, threadId)).some((n) => n.startsWith(MARK))).toBe(true);
+        const before = Object.keys(await rawChannels(first, threadId)).filter((n) => n.startsWith(MARK));
+        expect(before.length).toBe(1 + 4 + 1);
         const child = await putChild(second, threadId, parent, [...(parent?.messages ?? []), 6], 0, 6);
-        expect(Object.keys(await rawChannels(first, threadId, child.id)).filter((n) => n.startsWith(MARK))).toEqual([]);
+        const after = Object.keys(await rawChannels(first, threadId, child.id)).filter((n) => n.startsWith(MARK));
+        // depth 5's record goes (6 is based on 5 … on 0: all kept), one record added.
+        expect(after.length).toBe(before.length + 1);
+        expect(before.every((name) => after.includes(name))).toBe(true);
         await expectReads(first, threadId, [parent as ModelCheckpoint, child], false);
         await first.checkpoint.deleteThread(threadId);
         await closePair([first, second]);
@@ -294,9 +404,17 @@ describe("damaged delta records", () => {
       const threadId = `damaged-${what}`;
       const [storage, head] = await chainOf(threadId);
       const db = new Database(path);
+      // The record at depth 2 of messages (a record's depth is the u32 at byte 5).
+      const names = Object.keys(await rawChannels(storage, threadId)).filter((n) => n.startsWith(MARK));
+      const depthTwo = names.find((name) => {
+        const row = db
+          .prepare("SELECT value FROM checkpoint_blobs WHERE thread_id = ? AND channel = ?")
+          .get(threadId, name) as { value: Buffer };
+        return row.value.readUInt32BE(5) === 2 && row.value.includes("messages");
+      });
       const changed = db
         .prepare(`${sql} WHERE thread_id = ? AND channel = ? AND version = ?`)
-        .run(threadId, `${MARK}2${MARK}messages`, (await rawChannels(storage, threadId))[`${MARK}2${MARK}messages`]);
+        .run(threadId, depthTwo, "0");
       db.close();
       expect(changed.changes).toBe(1);
       await expect(storage.checkpoint.get(threadId, { id: head.id })).rejects.toMatchObject({

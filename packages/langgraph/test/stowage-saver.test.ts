@@ -1,4 +1,12 @@
-import { type Checkpoint, ERROR, emptyCheckpoint, MemorySaver, uuid6 } from "@langchain/langgraph-checkpoint";
+import {
+  type Checkpoint,
+  ERROR,
+  emptyCheckpoint,
+  INTERRUPT,
+  MemorySaver,
+  type PendingWrite,
+  uuid6,
+} from "@langchain/langgraph-checkpoint";
 import { createStorage, isStowageError, type Storage } from "@stowage/core";
 import { afterEach, describe, expect, it } from "vitest";
 import { StowageSaver } from "../src/index.js";
@@ -25,19 +33,44 @@ function checkpointWith(values: Record<string, unknown>, versions: Record<string
 const meta = { source: "loop" as const, step: 0, parents: {} };
 
 describe("StowageSaver", () => {
-  it("a put stores one blob per channel whose version changed, and none for the others", async () => {
+  it("a put stores one blob per big channel whose version changed; small scalars ride in the payload", async () => {
     const storage = await openStorage();
     const saver = new StowageSaver(storage.checkpoint);
     const big = "x".repeat(10_000);
     const first = checkpointWith({ messages: big, step: 1, flag: true }, { messages: 1, step: 1, flag: 1 });
     const config = await saver.put({ configurable: { thread_id: "t" } }, first, meta, first.channel_versions);
-    expect(await storage.checkpoint.countThread("t")).toBe(1 + 3);
+    expect(await storage.checkpoint.countThread("t")).toBe(1 + 1);
     const second = checkpointWith({ messages: big, step: 2, flag: true }, { messages: 1, step: 2, flag: 1 });
     await saver.put(config, second, { ...meta, step: 1 }, { step: 2 });
-    expect(await storage.checkpoint.countThread("t")).toBe(2 + 4);
+    expect(await storage.checkpoint.countThread("t")).toBe(2 + 1);
+    // The store's channel map names the blob channel only; the versions are in the payload.
+    expect((await storage.checkpoint.get("t"))?.channels).toEqual({ messages: 1 });
     const loaded = await saver.getTuple({ configurable: { thread_id: "t" } });
     expect(loaded?.checkpoint.channel_values).toEqual({ messages: big, step: 2, flag: true });
+    expect(loaded?.checkpoint.channel_versions).toEqual({ messages: 1, step: 2, flag: 1 });
     expect(loaded?.parentConfig?.configurable?.checkpoint_id).toBe(first.id);
+    // Another saver (another process) continuing the thread does not know the parent's payload:
+    // the unchanged small channel is written as the blob of its version, and still reads.
+    const other = new StowageSaver(storage.checkpoint);
+    const third = checkpointWith({ messages: big, step: 3, flag: true }, { messages: 1, step: 3, flag: 1 });
+    const thirdConfig = await other.put(loaded?.config as typeof config, third, { ...meta, step: 2 }, { step: 3 });
+    expect(await storage.checkpoint.countThread("t")).toBe(3 + 2);
+    expect((await other.getTuple(thirdConfig))?.checkpoint.channel_values).toEqual({
+      messages: big,
+      step: 3,
+      flag: true,
+    });
+    // A value never put under newVersions is not stored (LangGraph's rule), with or without a known parent.
+    const fourth = checkpointWith(
+      { messages: big, step: 3, flag: true, late: 7 },
+      { messages: 1, step: 3, flag: 1, late: 1 },
+    );
+    const fourthConfig = await other.put(thirdConfig, fourth, { ...meta, step: 3 }, {});
+    expect((await other.getTuple(fourthConfig))?.checkpoint.channel_values).toEqual({
+      messages: big,
+      step: 3,
+      flag: true,
+    });
   });
 
   it("ordinary writes are kept once per (task, index); the special error write replaces", async () => {
@@ -75,6 +108,63 @@ describe("StowageSaver", () => {
     expect(tuple?.pendingWrites?.map(([, , value]) => value)).toEqual(["input", "a-0", "b-0", "b-1"]);
   });
 
+  it("one call's ordinary writes are one stored write and read back as MemorySaver gives them", async () => {
+    const storage = await openStorage();
+    const saver = new StowageSaver(storage.checkpoint);
+    const reference = new MemorySaver();
+    const start = checkpointWith({}, {});
+    const ours = await saver.put({ configurable: { thread_id: "p" } }, start, meta, {});
+    const theirs = await reference.put({ configurable: { thread_id: "p" } }, start, meta, {});
+    const calls: [PendingWrite[], string, string][] = [
+      [
+        [
+          ["messages", [{ role: "ai", content: "hi" }]],
+          ["step", 1],
+          [INTERRUPT, "wait"],
+          ["done", false],
+        ],
+        "task-b",
+        "p1",
+      ],
+      [
+        [
+          ["messages", ["third"]],
+          ["step", 3],
+        ],
+        "task-b",
+        "p1",
+      ],
+      [
+        [
+          ["messages", ["again"]],
+          ["step", 2],
+        ],
+        "task-b",
+        "p1",
+      ],
+      [[["out", "x"]], "task-a", "p0"],
+      [
+        [
+          ["messages", ["m"]],
+          ["other", 3],
+        ],
+        "task-a",
+        "p2",
+      ],
+    ];
+    for (const [writes, taskId, path] of calls) {
+      await saver.putWrites(ours, writes, taskId, path);
+      await reference.putWrites(theirs, writes, taskId, path);
+    }
+    const [mine, expected] = [await saver.getTuple(ours), await reference.getTuple(theirs)];
+    expect(mine?.pendingWrites).toEqual(expected?.pendingWrites);
+    expect(mine?.pendingWrites).toHaveLength(6);
+    // The checkpoint; task-b: two packs (index sets {0, 1, 3} and {0, 1}: the second's members are
+    // already written, so it reads as nothing) and the interrupt, the third call (again {0, 1}) kept
+    // out by the store; task-a: two packs ({0}, then {0, 1}, of which index 1 is new).
+    expect(await storage.checkpoint.countThread("p")).toBe(1 + 3 + 2);
+  });
+
   it("deleteThread leaves no checkpoint, blob or write of the thread", async () => {
     const storage = await openStorage();
     const saver = new StowageSaver(storage.checkpoint);
@@ -82,7 +172,8 @@ describe("StowageSaver", () => {
     const config = await saver.put({ configurable: { thread_id: "d", checkpoint_ns: "sub" } }, first, meta, { a: 1 });
     await saver.putWrites(config, [["a", 2]], "task");
     await saver.put({ configurable: { thread_id: "keep" } }, checkpointWith({ a: 1 }, { a: 1 }), meta, { a: 1 });
-    expect(await storage.checkpoint.countThread("d")).toBe(3);
+    // The checkpoint, the write; a small value rides in the payload (no blob).
+    expect(await storage.checkpoint.countThread("d")).toBe(2);
     await saver.deleteThread("d");
     expect(await storage.checkpoint.countThread("d")).toBe(0);
     expect(await saver.getTuple({ configurable: { thread_id: "keep" } })).toBeDefined();

@@ -45,22 +45,22 @@ end
 `;
 
 /**
- * Takes a place (or keeps it: refreshes its deadline to now + joinMs) and makes both keys live at
+ * Takes a place (or keeps it: refreshes its deadline to now + placeMs) and makes both keys live at
  * least as long as the place. `arrival` empty: the server's clock in µs, kept by NX for as long as
  * the place lives (standalone, Sentinel, Cluster); otherwise the waiter's own arrival, the same on
  * every redlock primary so that all of them order the waiters alike. Scores go as '%.0f' text: Lua's
  * own number-to-text keeps 14 digits, which would round µs arrivals to 100 µs.
  */
 const JOIN = `
-local function join(q, d, address, joinMs, arrival)
+local function join(q, d, address, placeMs, arrival)
   if arrival == '' then
     redis.call('ZADD', q, 'NX', string.format('%.0f', tonumber(clock[1]) * 1000000 + tonumber(clock[2])), address)
   else
     redis.call('ZADD', q, arrival, address)
   end
-  redis.call('ZADD', d, string.format('%.0f', nowMs + joinMs), address)
+  redis.call('ZADD', d, string.format('%.0f', nowMs + placeMs), address)
   for _, key in ipairs({q, d}) do
-    if redis.call('PTTL', key) < joinMs then redis.call('PEXPIRE', key, joinMs) end
+    if redis.call('PTTL', key) < placeMs then redis.call('PEXPIRE', key, placeMs) end
   end
 end
 `;
@@ -104,8 +104,8 @@ end
 /**
  * One round trip: when the name is free and no earlier waiter holds a live place (or this waiter's
  * is the head), bump its fencing counter, store the lease under the new token and give up the place.
- * Otherwise, with joinMs > 0, take or refresh this waiter's place. KEYS: lease, fence, queue,
- * deadlines; ARGV: ttl ms, waiter address, joinMs, arrival ('' = server clock), channel prefix,
+ * Otherwise, with placeMs > 0, take or refresh this waiter's place. KEYS: lease, fence, queue,
+ * deadlines; ARGV: ttl ms, waiter address, placeMs, arrival ('' = server clock), channel prefix,
  * dropSilent (as lockReleaseWake's, for NUDGE).
  */
 export const lockAcquire: LuaScript = {
@@ -137,8 +137,8 @@ if free then
     return text
   end
 end
-local joinMs = tonumber(ARGV[3])
-if joinMs > 0 then join(KEYS[3], KEYS[4], ARGV[2], joinMs, ARGV[4]) end
+local placeMs = tonumber(ARGV[3])
+if placeMs > 0 then join(KEYS[3], KEYS[4], ARGV[2], placeMs, ARGV[4]) end
 return false
 `,
 };
@@ -230,8 +230,8 @@ return ARGV[1]
  * Quorum phase 1 on one primary: when free and this waiter may take it (the queue as in
  * lockAcquire, ordered by the waiter's own arrival), hold the name under a claim id and report
  * the counter (never below the clock floor) so the caller can pick a token above a majority's;
- * the place stays until phase 2. Otherwise, with joinMs > 0, take or refresh the place. KEYS:
- * lease, fence, queue, deadlines; ARGV: ttl ms, claim id, waiter address, joinMs, arrival, channel
+ * the place stays until phase 2. Otherwise, with placeMs > 0, take or refresh the place. KEYS:
+ * lease, fence, queue, deadlines; ARGV: ttl ms, claim id, waiter address, placeMs, arrival, channel
  * prefix, dropSilent.
  */
 export const quorumClaim: LuaScript = {
@@ -256,8 +256,8 @@ if free then
     return string.format('%.0f', token - 1)
   end
 end
-local joinMs = tonumber(ARGV[4])
-if joinMs > 0 then join(KEYS[3], KEYS[4], ARGV[3], joinMs, ARGV[5]) end
+local placeMs = tonumber(ARGV[4])
+if placeMs > 0 then join(KEYS[3], KEYS[4], ARGV[3], placeMs, ARGV[5]) end
 return false
 `,
 };

@@ -155,6 +155,7 @@ export class CheckpointStore extends StoreBase implements CheckpointStoreContrac
             blobs,
             deltas,
             encodeValue,
+            (bytes) => this.#codec.decode(bytes),
           );
     const compressAbove = options?.compressAbove;
     if (compressAbove !== undefined) {

@@ -57,6 +57,12 @@ export function driverMembers(driver: object): Map<string | symbol, PropertyDesc
   return members;
 }
 
+/** The reason of an aborted signal the caller passed in: the caller's own value, never a backend failure. */
+function callerAborted(args: readonly unknown[], error: unknown): boolean {
+  for (const arg of args) if (arg instanceof AbortSignal && arg.aborted && arg.reason === error) return true;
+  return false;
+}
+
 function guardMethod(
   driver: object,
   name: string | symbol,
@@ -94,12 +100,15 @@ function guardMethod(
     try {
       result = method.apply(driver, args);
     } catch (error) {
+      if (callerAborted(args, error)) throw error;
       if (returnsPromise) return reject(error);
       throw fail(error);
     }
     if (result instanceof Promise) {
       returnsPromise = true;
-      return result.then(undefined, reject);
+      return result.then(undefined, (error: unknown) =>
+        callerAborted(args, error) ? Promise.reject(error) : reject(error),
+      );
     }
     if (result !== null && typeof result === "object" && Symbol.asyncIterator in result) {
       return guardIterable(result as AsyncIterable<unknown>, edge, fail);

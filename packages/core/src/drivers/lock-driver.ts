@@ -13,13 +13,15 @@ export interface LeaseGrant {
  */
 export interface LockDriver {
   /**
-   * When no unexpired lease holds `name`: increments the name's fencing counter (which
-   * outlives every lease, crash and restart), stores a lease for `ttlMs` under the new token,
-   * and returns it. Returns undefined when the name is held. `wait` (from acquireLoop, on every
-   * attempt of a wait, the first included): a backend with a fair queue takes or keeps the
-   * caller's place for `joinMs`; without it the call also refuses while an earlier waiter queues.
+   * When no unexpired lease holds `name` and no earlier waiter has a live place in the name's
+   * queue (a backend with a queue): increments the name's fencing counter (which outlives
+   * every lease, crash and restart), stores a lease for `ttlMs` under the new token, removes
+   * this driver's own place, and returns it. Returns undefined when the name is held or an
+   * earlier waiter is first in line. `wait` is given on attempts made while waiting: a
+   * backend that joins its queue in the same round trip (Redis) takes or refreshes this
+   * driver's place for `wait.placeMs` when refused.
    */
-  tryAcquire(name: string, ttlMs: number, wait?: { joinMs: number }): Promise<LeaseGrant | undefined>;
+  tryAcquire(name: string, ttlMs: number, wait?: { placeMs: number }): Promise<LeaseGrant | undefined>;
   /** Resets the lease to expire `ttlMs` from now when `token` holds it unexpired; false otherwise. */
   extend(name: string, token: bigint, ttlMs: number): Promise<boolean>;
   /** Removes the lease when `token` holds it; true only when it was held unexpired. Never touches another token's lease. */
@@ -28,9 +30,11 @@ export interface LockDriver {
   inspect(name: string): Promise<{ token: bigint; expiresAt: number } | undefined>;
   /**
    * Optional: resolves when `name` may have been released (a wake-up hint for waiters), or
-   * after `timeoutMs`. Backends without notifications leave it out and waiters poll.
+   * after `timeoutMs`. Resolving to false says the wait timed out and a look at the backend
+   * found the name still not this driver's to take, so the next attempt is skipped. Backends
+   * without notifications leave it out and waiters poll.
    */
-  waitForRelease?(name: string, timeoutMs: number, signal?: AbortSignal): Promise<void>;
+  waitForRelease?(name: string, timeoutMs: number, signal?: AbortSignal): Promise<boolean | undefined>;
   /** Optional, for migrations: every fencing counter of this namespace, with the last token it gave. */
   fencingCounters?(): AsyncIterable<{ name: string; token: bigint }>;
   /**

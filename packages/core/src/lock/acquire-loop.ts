@@ -1,6 +1,7 @@
 import { monotonicNow, sleep } from "../clock.js";
 import type { LeaseGrant, LockDriver } from "../drivers/lock-driver.js";
 import { isStowageError, LockTimeoutError } from "../errors.js";
+import { WAITER_PLACE_MS } from "./fair-waits.js";
 
 /** How one wait for a lock is bounded and paced. */
 export interface AcquireLoopOptions {
@@ -42,15 +43,15 @@ async function waitForGrant(
 ): Promise<{ grant: LeaseGrant; startedAt: number }> {
   const begin = monotonicNow();
   const deadline = begin + options.waitMs;
-  // A queue place outlives the longest pause between two attempts (1.5 × retryDelayMs) with room to
-  // spare; a call with no time to wait takes none.
-  const wait = options.waitMs > 0 ? { joinMs: Math.max(3 * options.retryDelayMs, 1000) + 1000 } : undefined;
+  // Attempts made by a caller willing to wait: a backend may queue it in the same round trip.
+  const wait = options.waitMs > 0 ? { placeMs: WAITER_PLACE_MS } : undefined;
+  let attempt = true;
   for (;;) {
     options.signal?.throwIfAborted();
     const startedAt = monotonicNow();
     let grant: LeaseGrant | undefined;
     try {
-      grant = await driver.tryAcquire(name, options.ttl, wait);
+      if (attempt) grant = await driver.tryAcquire(name, options.ttl, wait);
     } catch (error) {
       if (!isStowageError(error, "ERR_BACKEND_UNAVAILABLE") || deadline - monotonicNow() <= 0) throw error;
       await sleep(Math.min(deadline - monotonicNow(), jitter(options.retryDelayMs)), options.signal);
@@ -67,7 +68,7 @@ async function waitForGrant(
     const left = deadline - monotonicNow();
     if (left <= 0) throw new LockTimeoutError(name, Math.round(monotonicNow() - begin));
     const pause = Math.min(left, jitter(options.retryDelayMs));
-    if (driver.waitForRelease) await driver.waitForRelease(name, pause, options.signal);
+    if (driver.waitForRelease) attempt = (await driver.waitForRelease(name, pause, options.signal)) !== false;
     else await sleep(pause, options.signal);
   }
 }

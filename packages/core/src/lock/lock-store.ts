@@ -173,7 +173,7 @@ function countingAttempts(driver: LockDriver, attempts: { count: number }): Lock
     get(target, property) {
       const value = Reflect.get(target, property, target);
       if (property === "tryAcquire")
-        return (name: string, ttl: number, wait?: { joinMs: number }) => {
+        return (name: string, ttl: number, wait?: { placeMs: number }) => {
           attempts.count++;
           return target.tryAcquire(name, ttl, wait);
         };
