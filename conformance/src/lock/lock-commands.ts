@@ -85,8 +85,9 @@ export class LockStepRunner {
       get(target, property) {
         const value = Reflect.get(target, property, target);
         if (property === "tryAcquire")
-          return async (name: string, ttl: number) => {
-            const grant = await target.tryAcquire(name, ttl);
+          // The rest (acquireLoop's { placeMs }) passes through: Redis takes its queue place with it.
+          return async (name: string, ttl: number, ...rest: [{ placeMs: number }?]) => {
+            const grant = await target.tryAcquire(name, ttl, ...rest);
             if (!grant) refused(name);
             return grant;
           };
