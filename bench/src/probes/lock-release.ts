@@ -24,6 +24,8 @@ const p50 = (a) => a.sort((x, y) => x - y)[a.length >> 1];
 const us = (t) => Number(process.hrtime.bigint() - t) / 1e3;
 if (role === "waiter") {
   // Waits for the name again and again, giving it straight back: the parent's releases each wake it.
+  // It goes with its parent, however the parent ends (a killed probe must leave no loop behind).
+  process.on("disconnect", () => process.exit(0));
   process.send("ready");
   for (;;) {
     const lease = await storage.lock.acquire("woken", { ttl: 30_000, waitMs: 60_000 });
