@@ -25,7 +25,7 @@ import { FsCheckpointDriver } from "./checkpoint.js";
 import { toStowageError } from "./fs-errors.js";
 import { KeyMutex } from "./key-mutex.js";
 import { FsLockDriver } from "./lock.js";
-import { readCacheWorksOn } from "./read-cache.js";
+import { type ReadCacheCounts, readCacheWorksOn } from "./read-cache.js";
 import { assertStoreDirectory } from "./store-dir.js";
 
 /** How often expired entries and crash leftovers are swept in the background unless told otherwise. */
@@ -66,6 +66,8 @@ export class FsBackend implements Backend {
   readonly #files: AtomicFiles;
   readonly #maxSizeBytes: number | undefined;
   readonly #readCacheBytes: number;
+  /** Hits and stale finds of every read cache of this backend, for health(). */
+  readonly #readCacheCounts: ReadCacheCounts = { hits: 0, stale: 0 };
   readonly #caches = new Map<string, CacheDriver>();
   readonly #locks = new Map<string, LockDriver>();
   readonly #checkpoints = new Map<string, CheckpointDriver>();
@@ -116,7 +118,14 @@ export class FsBackend implements Backend {
       const base = join(this.dir, namespaceDir(namespace));
       const mutex = new KeyMutex(join(base, "cache-mutex"));
       driver = wrapDriver(
-        new FsCacheDriver(join(base, "cache"), this.#files, mutex, this.#maxSizeBytes, this.#readCacheBytes),
+        new FsCacheDriver(
+          join(base, "cache"),
+          this.#files,
+          mutex,
+          this.#maxSizeBytes,
+          this.#readCacheBytes,
+          this.#readCacheCounts,
+        ),
         this.#edge,
       );
       this.#caches.set(namespace, driver);
@@ -138,7 +147,10 @@ export class FsBackend implements Backend {
     let driver = this.#checkpoints.get(namespace);
     if (!driver) {
       const dir = join(this.dir, namespaceDir(namespace), "checkpoints");
-      driver = wrapDriver(new FsCheckpointDriver(dir, this.#files, this.#readCacheBytes), this.#edge);
+      driver = wrapDriver(
+        new FsCheckpointDriver(dir, this.#files, this.#readCacheBytes, this.#readCacheCounts),
+        this.#edge,
+      );
       this.#checkpoints.set(namespace, driver);
     }
     return driver;
@@ -151,6 +163,8 @@ export class FsBackend implements Backend {
       fsync: this.#files.fsync,
       maxSizeBytes: this.#maxSizeBytes ?? null,
       readCacheBytes: this.#readCacheBytes,
+      readCacheHits: this.#readCacheCounts.hits,
+      readCacheStale: this.#readCacheCounts.stale,
     };
     if (this.#closed) return { ok: false, backend: this.kind, latencyMs: 0, error: "closed", details };
     try {

@@ -17,7 +17,7 @@ import { type AtomicFiles, errnoOf, openIfExists, unlinkQuietly } from "./atomic
 import { type EntryHeader, encodeEntry, HEADER_BYTES, readEntry, readEntryHeader } from "./entry-file.js";
 import type { KeyMutex } from "./key-mutex.js";
 import { SEGMENT, shardOf, toHex, toRelativePath } from "./path-codec.js";
-import { ReadCache } from "./read-cache.js";
+import { ReadCache, type ReadCacheCounts } from "./read-cache.js";
 import { lruStamp, SizeLimit } from "./size-limit.js";
 import { type Leaf, leaves, pruneEmptyDirs } from "./tree-walk.js";
 
@@ -49,12 +49,19 @@ export class FsCacheDriver implements CacheDriver {
    * `readCacheBytes` bounds the read cache (0: none). With a size limit there is none: every read
    * stamps its file for the LRU, which no stat-checked copy could do.
    */
-  constructor(dir: string, files: AtomicFiles, mutex: KeyMutex, maxSizeBytes: number | undefined, readCacheBytes = 0) {
+  constructor(
+    dir: string,
+    files: AtomicFiles,
+    mutex: KeyMutex,
+    maxSizeBytes: number | undefined,
+    readCacheBytes = 0,
+    counts?: ReadCacheCounts,
+  ) {
     this.#dir = dir;
     this.#files = files;
     this.#mutex = mutex;
     this.#limit = maxSizeBytes === undefined ? undefined : new SizeLimit(() => this.#allFiles(), maxSizeBytes);
-    this.#reads = new ReadCache(this.#limit ? 0 : readCacheBytes);
+    this.#reads = new ReadCache(this.#limit ? 0 : readCacheBytes, counts);
   }
 
   #path(key: string): string {

@@ -34,7 +34,7 @@ import {
   recentPath,
 } from "./checkpoint-layout.js";
 import { componentName, isDigestName, NAME_FILE, shardOf, toHex, toRelativePath } from "./path-codec.js";
-import { type Check, ReadCache, seenOf, statIfExists } from "./read-cache.js";
+import { type Check, ReadCache, type ReadCacheCounts, seenOf, statIfExists } from "./read-cache.js";
 import { lruStamp } from "./size-limit.js";
 import { type Leaf, leaves, listDir, pruneEmptyDirs } from "./tree-walk.js";
 
@@ -152,11 +152,11 @@ export class FsCheckpointDriver implements CheckpointDriver {
    */
   readonly #reads: ReadCache<CachedLoad>;
 
-  constructor(dir: string, files: AtomicFiles, readCacheBytes = 0) {
+  constructor(dir: string, files: AtomicFiles, readCacheBytes = 0, counts?: ReadCacheCounts) {
     this.#threads = join(dir, "threads");
     this.#index = new CheckpointIndex(join(dir, "index"), files);
     this.#files = files;
-    this.#reads = new ReadCache(readCacheBytes);
+    this.#reads = new ReadCache(readCacheBytes, counts);
   }
 
   #threadDir(threadId: string): string {

@@ -83,6 +83,12 @@ export function readCacheWorksOn(dir: string): boolean {
   }
 }
 
+/** Served from memory after the checks; found changed (read again from disk). Shared by a backend's caches. */
+export interface ReadCacheCounts {
+  hits: number;
+  stale: number;
+}
+
 /**
  * Values by key with the checks that keep them honest, bounded by total bytes (the oldest
  * insertion goes first). A `budget` of 0 caches nothing.
@@ -90,10 +96,12 @@ export function readCacheWorksOn(dir: string): boolean {
 export class ReadCache<T> {
   readonly #entries = new Map<string, Cached<T>>();
   readonly #budget: number;
+  readonly #counts: ReadCacheCounts;
   #bytes = 0;
 
-  constructor(budget: number) {
+  constructor(budget: number, counts: ReadCacheCounts = { hits: 0, stale: 0 }) {
     this.#budget = budget;
+    this.#counts = counts;
   }
 
   get enabled(): boolean {
@@ -107,9 +115,11 @@ export class ReadCache<T> {
     for (const check of cached.checks) {
       if (!unchanged(check)) {
         this.delete(key);
+        this.#counts.stale++;
         return undefined;
       }
     }
+    this.#counts.hits++;
     return cached.value;
   }
 
