@@ -84,6 +84,9 @@ function allLeafPaths(dir: string, suffix: string): string[] {
   return paths;
 }
 
+/** The read cache's key of a get: the latest of (thread, ns), or one id of it. */
+const loadKey = (threadId: string, ns: string, id: string | undefined) => JSON.stringify([threadId, ns, id ?? null]);
+
 /** A checkpoint read whole, kept by the read cache: `load()` gives a fresh copy the caller may change. */
 interface CachedLoad {
   expiresAt: number | null;
@@ -218,7 +221,7 @@ export class FsCheckpointDriver implements CheckpointDriver {
 
   async put(checkpoint: StoredCheckpoint, blobs: readonly StoredBlob[]): Promise<void> {
     const dir = this.#nsDir(checkpoint.threadId, checkpoint.ns);
-    this.#forget(dir, checkpoint.id);
+    this.#forget(checkpoint.threadId, checkpoint.ns, checkpoint.id);
     const puts = this.#puts.get(dir);
     if (puts === undefined) {
       if (this.#puts.size > 10_000) this.#puts.clear();
@@ -238,11 +241,10 @@ export class FsCheckpointDriver implements CheckpointDriver {
   }
 
   async get(threadId: string, ns: string, id: string | undefined): Promise<LoadedCheckpoint | undefined> {
-    const dir = this.#nsDir(threadId, ns);
-    // Directory paths hold no NUL: the latest of `dir` and each id of it are keys apart.
-    const cacheKey = id === undefined ? `${dir}\0` : `${dir}\0:${id}`;
+    const cacheKey = loadKey(threadId, ns, id);
     const cached = this.#reads.get(cacheKey);
     if (cached && !isExpired(cached.expiresAt)) return cached.load();
+    const dir = this.#nsDir(threadId, ns);
     const readAt = wallNow();
     // What every file and directory read held, for the read cache; undefined when the read cannot be cached.
     let checks: Check[] | undefined = this.#reads.enabled ? [] : undefined;
@@ -324,7 +326,7 @@ export class FsCheckpointDriver implements CheckpointDriver {
   }
 
   async putWrites(threadId: string, ns: string, checkpointId: string, writes: readonly StoredWrite[]): Promise<void> {
-    this.#forget(this.#nsDir(threadId, ns), checkpointId);
+    this.#forget(threadId, ns, checkpointId);
     const dir = join(this.#nsDir(threadId, ns), toRelativePath(checkpointId, ".w"));
     for (const write of writes) {
       const path = currentOrLegacy(dir, writeName(write), ".x");
@@ -339,10 +341,10 @@ export class FsCheckpointDriver implements CheckpointDriver {
     }
   }
 
-  /** Drops what the read cache holds of `dir` that a change to checkpoint `id` makes stale (the stats would see it too). */
-  #forget(dir: string, id: string): void {
-    this.#reads.delete(`${dir}\0`);
-    this.#reads.delete(`${dir}\0:${id}`);
+  /** Drops what the read cache holds that a change to checkpoint `id` makes stale (its stats would see it too). */
+  #forget(threadId: string, ns: string, id: string): void {
+    this.#reads.delete(loadKey(threadId, ns, undefined));
+    this.#reads.delete(loadKey(threadId, ns, id));
   }
 
   async deleteThread(threadId: string): Promise<void> {
