@@ -25,6 +25,7 @@ import { FsCheckpointDriver } from "./checkpoint.js";
 import { toStowageError } from "./fs-errors.js";
 import { KeyMutex } from "./key-mutex.js";
 import { FsLockDriver } from "./lock.js";
+import { type ReadCacheCounts, readCacheWorksOn } from "./read-cache.js";
 import { assertStoreDirectory } from "./store-dir.js";
 
 /** How often expired entries and crash leftovers are swept in the background unless told otherwise. */
@@ -39,7 +40,16 @@ export interface FsBackendOptions {
   maxSizeBytes?: number;
   /** Background gc() period in ms; 0 turns it off. Default 10 minutes. */
   sweepEveryMs?: number;
+  /**
+   * Bytes of recently read cache values and checkpoints kept per namespace, each served only after
+   * a stat shows its files unchanged (read-cache.ts); 0 turns it off. Default 8 MiB. Always off on
+   * filesystems other than ext2/3/4, xfs, btrfs and tmpfs on Linux, and for the cache with maxSizeBytes.
+   */
+  readCacheBytes?: number;
 }
+
+/** Default read cache per namespace and kind (cache, checkpoints). */
+export const DEFAULT_READ_CACHE_BYTES = 8 * 1024 * 1024;
 
 /**
  * Namespace directory names: upper-case letters become "_" + lower case ("_" itself "__"), so two
@@ -55,6 +65,9 @@ export class FsBackend implements Backend {
   readonly dir: string;
   readonly #files: AtomicFiles;
   readonly #maxSizeBytes: number | undefined;
+  readonly #readCacheBytes: number;
+  /** Hits and stale finds of every read cache of this backend, for health(). */
+  readonly #readCacheCounts: ReadCacheCounts = { hits: 0, stale: 0 };
   readonly #caches = new Map<string, CacheDriver>();
   readonly #locks = new Map<string, LockDriver>();
   readonly #checkpoints = new Map<string, CheckpointDriver>();
@@ -82,6 +95,8 @@ export class FsBackend implements Backend {
       });
     }
     this.#maxSizeBytes = options.maxSizeBytes;
+    const readCacheBytes = options.readCacheBytes ?? DEFAULT_READ_CACHE_BYTES;
+    this.#readCacheBytes = readCacheBytes > 0 && readCacheWorksOn(this.dir) ? readCacheBytes : 0;
     this.#wake = new FifoWakeChannel(join(this.dir, "~wake"));
     const every = options.sweepEveryMs ?? DEFAULT_SWEEP_EVERY_MS;
     if (every > 0) {
@@ -102,7 +117,17 @@ export class FsBackend implements Backend {
     if (!driver) {
       const base = join(this.dir, namespaceDir(namespace));
       const mutex = new KeyMutex(join(base, "cache-mutex"));
-      driver = wrapDriver(new FsCacheDriver(join(base, "cache"), this.#files, mutex, this.#maxSizeBytes), this.#edge);
+      driver = wrapDriver(
+        new FsCacheDriver(
+          join(base, "cache"),
+          this.#files,
+          mutex,
+          this.#maxSizeBytes,
+          this.#readCacheBytes,
+          this.#readCacheCounts,
+        ),
+        this.#edge,
+      );
       this.#caches.set(namespace, driver);
     }
     return driver;
@@ -122,7 +147,10 @@ export class FsBackend implements Backend {
     let driver = this.#checkpoints.get(namespace);
     if (!driver) {
       const dir = join(this.dir, namespaceDir(namespace), "checkpoints");
-      driver = wrapDriver(new FsCheckpointDriver(dir, this.#files), this.#edge);
+      driver = wrapDriver(
+        new FsCheckpointDriver(dir, this.#files, this.#readCacheBytes, this.#readCacheCounts),
+        this.#edge,
+      );
       this.#checkpoints.set(namespace, driver);
     }
     return driver;
@@ -130,7 +158,14 @@ export class FsBackend implements Backend {
 
   async health(): Promise<BackendHealth> {
     const start = monotonicNow();
-    const details = { dir: this.dir, fsync: this.#files.fsync, maxSizeBytes: this.#maxSizeBytes ?? null };
+    const details = {
+      dir: this.dir,
+      fsync: this.#files.fsync,
+      maxSizeBytes: this.#maxSizeBytes ?? null,
+      readCacheBytes: this.#readCacheBytes,
+      readCacheHits: this.#readCacheCounts.hits,
+      readCacheStale: this.#readCacheCounts.stale,
+    };
     if (this.#closed) return { ok: false, backend: this.kind, latencyMs: 0, error: "closed", details };
     try {
       accessSync(this.dir, constants.R_OK | constants.W_OK | constants.X_OK);
@@ -148,7 +183,15 @@ export class FsBackend implements Backend {
   }
 }
 
-const PARAMS = ["durability", "fsync", "sweepEveryMs"] as const;
+const PARAMS = ["durability", "fsync", "sweepEveryMs", "readCacheBytes"] as const;
+
+function readCacheOption(raw: unknown): number {
+  const bytes = raw === "off" ? 0 : typeof raw === "string" && /^\d+$/.test(raw) ? Number(raw) : raw;
+  if (typeof bytes !== "number" || !Number.isSafeInteger(bytes) || bytes < 0) {
+    throw new ConfigError("readCacheBytes", "must be a number of bytes (0 or off: no read cache)");
+  }
+  return bytes;
+}
 
 function sweepOption(raw: unknown, field: string): number {
   if (raw === 0 || raw === "0" || raw === "off") return 0;
@@ -169,11 +212,13 @@ export function openFsBackend(options: BackendOpenOptions): FsBackend {
     throw new ConfigError("fsync", "give durability or fsync, not both (fsync=true is durability=full)");
   }
   const sweepRaw = options.options.sweepEveryMs ?? options.params.get("sweepEveryMs") ?? undefined;
+  const readCacheRaw = options.options.readCacheBytes ?? options.params.get("readCacheBytes") ?? undefined;
   return new FsBackend({
     dir,
     ...(fsyncRaw !== undefined ? { fsync: parseBoolean(fsyncRaw, "fsync") } : {}),
     ...(durability !== undefined ? { fsync: durability === "full" } : {}),
     ...(sweepRaw !== undefined ? { sweepEveryMs: sweepOption(sweepRaw, "sweepEveryMs") } : {}),
     ...(options.maxSizeBytes !== undefined ? { maxSizeBytes: options.maxSizeBytes } : {}),
+    ...(readCacheRaw !== undefined ? { readCacheBytes: readCacheOption(readCacheRaw) } : {}),
   });
 }

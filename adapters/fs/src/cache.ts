@@ -17,6 +17,7 @@ import { type AtomicFiles, errnoOf, openIfExists, unlinkQuietly } from "./atomic
 import { type EntryHeader, encodeEntry, HEADER_BYTES, readEntry, readEntryHeader } from "./entry-file.js";
 import type { KeyMutex } from "./key-mutex.js";
 import { SEGMENT, shardOf, toHex, toRelativePath } from "./path-codec.js";
+import { ReadCache, type ReadCacheCounts } from "./read-cache.js";
 import { lruStamp, SizeLimit } from "./size-limit.js";
 import { type Leaf, leaves, pruneEmptyDirs } from "./tree-walk.js";
 
@@ -41,12 +42,26 @@ export class FsCacheDriver implements CacheDriver {
   readonly #files: AtomicFiles;
   readonly #mutex: KeyMutex;
   readonly #limit: SizeLimit | undefined;
+  /** Recently read entries by path, each checked with one stat before it is served (read-cache.ts). */
+  readonly #reads: ReadCache<StoredEntry>;
 
-  constructor(dir: string, files: AtomicFiles, mutex: KeyMutex, maxSizeBytes: number | undefined) {
+  /**
+   * `readCacheBytes` bounds the read cache (0: none). With a size limit there is none: every read
+   * stamps its file for the LRU, which no stat-checked copy could do.
+   */
+  constructor(
+    dir: string,
+    files: AtomicFiles,
+    mutex: KeyMutex,
+    maxSizeBytes: number | undefined,
+    readCacheBytes = 0,
+    counts?: ReadCacheCounts,
+  ) {
     this.#dir = dir;
     this.#files = files;
     this.#mutex = mutex;
     this.#limit = maxSizeBytes === undefined ? undefined : new SizeLimit(() => this.#allFiles(), maxSizeBytes);
+    this.#reads = new ReadCache(this.#limit ? 0 : readCacheBytes, counts);
   }
 
   #path(key: string): string {
@@ -57,8 +72,21 @@ export class FsCacheDriver implements CacheDriver {
   }
 
   #live(key: string): StoredEntry | undefined {
-    const entry = readEntry(this.#path(key), this.#limit ? lruStamp() : undefined);
-    return entry && !isExpired(entry.expiresAt) ? entry : undefined;
+    const path = this.#path(key);
+    if (!this.#reads.enabled) {
+      const entry = readEntry(path, this.#limit ? lruStamp() : undefined);
+      return entry && !isExpired(entry.expiresAt) ? entry : undefined;
+    }
+    let entry = this.#reads.get(path);
+    if (entry === undefined) {
+      const readAt = wallNow();
+      const read = readEntry(path, undefined, true);
+      if (read === undefined) return undefined;
+      entry = read.entry;
+      this.#reads.set(path, entry, entry.value.byteLength, [[path, read.seen]], readAt);
+    }
+    // A copy: the caller may keep or change what it gets.
+    return isExpired(entry.expiresAt) ? undefined : { value: Buffer.from(entry.value), expiresAt: entry.expiresAt };
   }
 
   /**
@@ -68,6 +96,7 @@ export class FsCacheDriver implements CacheDriver {
    */
   #write(path: string, entry: StoredEntry, mode: "set" | "replace" | "create", key: string): boolean {
     this.#limit?.assertFits(key, HEADER_BYTES + entry.value.byteLength);
+    this.#reads.delete(path);
     const chunks = encodeEntry(entry);
     const stamp = this.#limit ? lruStamp() : undefined;
     let before = 0;
@@ -83,6 +112,7 @@ export class FsCacheDriver implements CacheDriver {
 
   /** Moves the file aside and reads what it held: the answer is exact even when a writer races. */
   #remove(path: string): EntryHeader | undefined {
+    this.#reads.delete(path);
     const trash = join(this.#files.tmpDir, `${process.pid}.trash.${++trashSequence}`);
     try {
       renameSync(path, trash);
@@ -229,6 +259,7 @@ export class FsCacheDriver implements CacheDriver {
       }
       rmSync(trash, { recursive: true, force: true });
     }
+    this.#reads.clear();
     this.#limit?.forget();
   }
 
@@ -359,6 +390,8 @@ function takeClaim(claim: string): boolean {
 
 /** When gc claimed the entry (wall clock); undefined when no claim is there. */
 function claimedAt(claim: string): number | undefined {
+  // The usual answer, no claim, without the exception a failed readlink costs.
+  if (lstatSync(claim, { throwIfNoEntry: false }) === undefined) return undefined;
   try {
     return Number(readlinkSync(claim));
   } catch (error) {

@@ -2,6 +2,7 @@ import { closeSync, readFileSync, readSync } from "node:fs";
 import { CorruptDataError, type StoredCheckpoint, type StoredWrite } from "@stowage/core";
 import { openIfExists } from "./atomic-file.js";
 import { crc32 } from "./checksum.js";
+import { type Check, fstatSeen } from "./read-cache.js";
 
 /**
  * Checkpoint, pending-write and blob files: a magic naming the kind, a 4-byte big-endian length,
@@ -109,11 +110,19 @@ function checkpointFrom(head: Record<string, unknown>, payload: Buffer, path: st
 const FIRST_READ = 64 * 1024;
 const scratch = Buffer.allocUnsafe(FIRST_READ);
 
-/** The bytes of a file, or undefined when it does not exist: one read for files under 64 KB (no fstat). */
-export function readIfExists(path: string): Buffer | undefined {
+/**
+ * The bytes of a file, or undefined when it does not exist: one read for files under 64 KB (no
+ * fstat). With `checks`, also records what the path held (its stat, taken before the read, or
+ * nothing there) for the read cache.
+ */
+export function readIfExists(path: string, checks?: Check[]): Buffer | undefined {
   const fd = openIfExists(path);
-  if (fd === undefined) return undefined;
+  if (fd === undefined) {
+    checks?.push([path, undefined]);
+    return undefined;
+  }
   try {
+    if (checks) checks.push([path, fstatSeen(fd)]);
     const got = readSync(fd, scratch, 0, FIRST_READ, 0);
     if (got < FIRST_READ) return Buffer.from(scratch.subarray(0, got));
     return readFileSync(fd); // the file position is still 0: the read above was positional

@@ -29,12 +29,14 @@ import {
   dropFloorMarkers,
   ensureRecentDir,
   newestFirst,
+  RECENT_DIR,
   RECENT_MAX,
   recentPath,
 } from "./checkpoint-layout.js";
 import { componentName, isDigestName, NAME_FILE, shardOf, toHex, toRelativePath } from "./path-codec.js";
+import { type Check, ReadCache, type ReadCacheCounts, seenOf, statIfExists } from "./read-cache.js";
 import { lruStamp } from "./size-limit.js";
-import { type Leaf, leaves, pruneEmptyDirs } from "./tree-walk.js";
+import { type Leaf, leaves, listDir, pruneEmptyDirs } from "./tree-walk.js";
 
 let trashSequence = 0;
 /** How old a blob no checkpoint names must be before prune and gc remove it: longer than any put takes. */
@@ -73,9 +75,49 @@ function digestNamed(dir: string, suffix: string): string[] {
   return names.filter((name) => isDigestName(name, suffix)).map((name) => join(dir, name));
 }
 
-/** The leaves of `dir` with `suffix`: hex-named ones anywhere below it, and digest-named ones in it. */
+/** The leaves of `dir` with `suffix`: hex-named ones anywhere below it, and digest-named ones in it (one listing of `dir`). */
 function allLeafPaths(dir: string, suffix: string): string[] {
-  return [...[...leaves(dir, suffix)].map((leaf) => leaf.path), ...digestNamed(dir, suffix)];
+  const listed = listDir(dir);
+  if (listed === undefined) return [];
+  const paths = [...leaves(dir, suffix, "", listed)].map((leaf) => leaf.path);
+  for (const item of listed) if (isDigestName(item.name, suffix)) paths.push(join(dir, item.name));
+  return paths;
+}
+
+/** The read cache's key of a get: the latest of (thread, ns), or one id of it. */
+const loadKey = (threadId: string, ns: string, id: string | undefined) => JSON.stringify([threadId, ns, id ?? null]);
+
+/** A checkpoint read whole, kept by the read cache: `load()` gives a fresh copy the caller may change. */
+interface CachedLoad {
+  expiresAt: number | null;
+  load(): LoadedCheckpoint;
+}
+
+function cachedLoad(loaded: LoadedCheckpoint): CachedLoad {
+  const { metadata, channels, payload, blobs, writes } = loaded;
+  const objects = JSON.stringify([metadata, channels]);
+  return {
+    expiresAt: loaded.expiresAt,
+    load: () => {
+      const [metadata, channels] = JSON.parse(objects) as [LoadedCheckpoint["metadata"], LoadedCheckpoint["channels"]];
+      return {
+        ...loaded,
+        metadata,
+        channels,
+        payload: Buffer.from(payload),
+        blobs: blobs.map((blob) => ({ ...blob, value: Buffer.from(blob.value) })),
+        writes: writes.map((write) => ({ ...write, value: Buffer.from(write.value) })),
+      };
+    },
+  };
+}
+
+/** Bytes a loaded checkpoint holds, roughly: what the read cache counts against its budget. */
+function sizeOf(loaded: LoadedCheckpoint): number {
+  let bytes = 512 + loaded.payload.byteLength;
+  for (const blob of loaded.blobs) bytes += 64 + blob.value.byteLength;
+  for (const write of loaded.writes) bytes += 128 + write.value.byteLength;
+  return bytes;
 }
 
 /** Digest-named directories of `dir` with the names they stand for. */
@@ -107,11 +149,17 @@ export class FsCheckpointDriver implements CheckpointDriver {
   readonly #files: AtomicFiles;
   /** ns directories this process has seen with a ~c, and how many puts it made there since it last compacted. */
   readonly #puts = new Map<string, number>();
+  /**
+   * Recently loaded checkpoints (latest of an ns directory, or by id), each served only after a
+   * stat of every file and directory it was read from shows them unchanged (read-cache.ts).
+   */
+  readonly #reads: ReadCache<CachedLoad>;
 
-  constructor(dir: string, files: AtomicFiles) {
+  constructor(dir: string, files: AtomicFiles, readCacheBytes = 0, counts?: ReadCacheCounts) {
     this.#threads = join(dir, "threads");
     this.#index = new CheckpointIndex(join(dir, "index"), files);
     this.#files = files;
+    this.#reads = new ReadCache(readCacheBytes, counts);
   }
 
   #threadDir(threadId: string): string {
@@ -134,27 +182,30 @@ export class FsCheckpointDriver implements CheckpointDriver {
     }
   }
 
-  #readCheckpoint(path: string): StoredCheckpoint | undefined {
-    const bytes = readIfExists(path);
+  #readCheckpoint(path: string, checks?: Check[]): StoredCheckpoint | undefined {
+    const bytes = readIfExists(path, checks);
     return bytes && decodeCheckpoint(bytes, path);
   }
 
   /** Reads a checkpoint found by a walk, following it to the archive if it moved meanwhile. */
-  #readLeaf(leaf: CheckpointLeaf): StoredCheckpoint | undefined {
+  #readLeaf(leaf: CheckpointLeaf, checks?: Check[]): StoredCheckpoint | undefined {
     for (const path of leaf.paths) {
-      const checkpoint = this.#readCheckpoint(path);
+      const checkpoint = this.#readCheckpoint(path, checks);
       if (checkpoint) return checkpoint;
     }
     return undefined;
   }
 
   /** A checkpoint by id, wherever the layout keeps it. */
-  #readById(dir: string, id: string): StoredCheckpoint | undefined {
-    return this.#readLeaf({
-      text: id,
-      hex: "",
-      paths: [recentPath(dir, id), archivePath(dir, id), join(dir, toRelativePath(id, ".c"))],
-    });
+  #readById(dir: string, id: string, checks?: Check[]): StoredCheckpoint | undefined {
+    return this.#readLeaf(
+      {
+        text: id,
+        hex: "",
+        paths: [recentPath(dir, id), archivePath(dir, id), join(dir, toRelativePath(id, ".c"))],
+      },
+      checks,
+    );
   }
 
   /** The (ns, directory) pairs of a thread, or only `ns`'s. */
@@ -170,6 +221,7 @@ export class FsCheckpointDriver implements CheckpointDriver {
 
   async put(checkpoint: StoredCheckpoint, blobs: readonly StoredBlob[]): Promise<void> {
     const dir = this.#nsDir(checkpoint.threadId, checkpoint.ns);
+    this.#forget(checkpoint.threadId, checkpoint.ns, checkpoint.id);
     const puts = this.#puts.get(dir);
     if (puts === undefined) {
       if (this.#puts.size > 10_000) this.#puts.clear();
@@ -189,14 +241,29 @@ export class FsCheckpointDriver implements CheckpointDriver {
   }
 
   async get(threadId: string, ns: string, id: string | undefined): Promise<LoadedCheckpoint | undefined> {
+    const cacheKey = loadKey(threadId, ns, id);
+    const cached = this.#reads.get(cacheKey);
+    if (cached && !isExpired(cached.expiresAt)) return cached.load();
     const dir = this.#nsDir(threadId, ns);
+    const readAt = wallNow();
+    // What every file and directory read held, for the read cache; undefined when the read cannot be cached.
+    let checks: Check[] | undefined = this.#reads.enabled ? [] : undefined;
     let found: StoredCheckpoint | undefined;
     if (id !== undefined) {
-      found = this.#readById(dir, id);
+      found = this.#readById(dir, id, checks);
       if (found && isExpired(found.expiresAt)) found = undefined;
     } else {
+      if (checks) {
+        // ~c changes (mtime) with every checkpoint put, moved or removed: the listing below is of it.
+        const recentDir = join(dir, RECENT_DIR);
+        const recent = statIfExists(recentDir);
+        if (recent?.isDirectory()) checks.push([recentDir, seenOf(recent)]);
+        else checks = undefined; // the previous layout, or no thread: not cached
+      }
       for (const leaf of newestFirst(dir, undefined)) {
-        found = this.#readLeaf(leaf);
+        // The archive is not among the checks: a checkpoint found there is read from disk every time.
+        if (leaf.paths.length < 2) checks = undefined;
+        found = this.#readLeaf(leaf, checks);
         if (found && !isExpired(found.expiresAt)) break;
         found = undefined;
       }
@@ -205,18 +272,30 @@ export class FsCheckpointDriver implements CheckpointDriver {
     const blobs: StoredBlob[] = [];
     for (const [channel, version] of Object.entries(found.channels)) {
       const path = currentOrLegacy(dir, blobName(channel, version), ".b");
-      const bytes = readIfExists(path);
+      const bytes = readIfExists(path, checks);
       if (bytes) blobs.push({ channel, version, value: decodeBlob(bytes, path) });
     }
-    const writes = allLeafPaths(join(dir, toRelativePath(found.id, ".w")), ".x")
+    const writesDir = join(dir, toRelativePath(found.id, ".w"));
+    // A stat first: most checkpoints have no writes, and a failed listing costs an exception.
+    const writesStat = statIfExists(writesDir);
+    checks?.push([writesDir, writesStat && seenOf(writesStat)]);
+    const writePaths = writesStat === undefined ? [] : allLeafPaths(writesDir, ".x");
+    // Writes in subdirectories (an older layout's long names) change no mtime the checks see.
+    if (writePaths.some((path) => dirname(path) !== writesDir)) checks = undefined;
+    const writes = writePaths
       .map((path) => {
-        const bytes = readIfExists(path);
+        const bytes = readIfExists(path, checks);
         return bytes && decodeWrite(bytes, path);
       })
       .filter((write) => write !== undefined)
       .sort((a, b) => a.stamp - b.stamp)
       .map(({ stamp: _stamp, ...write }) => write);
-    return { ...found, blobs, writes };
+    const loaded = { ...found, blobs, writes };
+    if (checks) {
+      const keep = cachedLoad(loaded);
+      this.#reads.set(cacheKey, keep, sizeOf(loaded), checks, readAt);
+    }
+    return loaded;
   }
 
   async listPage(query: CheckpointPageQuery): Promise<StoredCheckpoint[]> {
@@ -247,6 +326,7 @@ export class FsCheckpointDriver implements CheckpointDriver {
   }
 
   async putWrites(threadId: string, ns: string, checkpointId: string, writes: readonly StoredWrite[]): Promise<void> {
+    this.#forget(threadId, ns, checkpointId);
     const dir = join(this.#nsDir(threadId, ns), toRelativePath(checkpointId, ".w"));
     for (const write of writes) {
       const path = currentOrLegacy(dir, writeName(write), ".x");
@@ -261,7 +341,14 @@ export class FsCheckpointDriver implements CheckpointDriver {
     }
   }
 
+  /** Drops what the read cache holds that a change to checkpoint `id` makes stale (its stats would see it too). */
+  #forget(threadId: string, ns: string, id: string): void {
+    this.#reads.delete(loadKey(threadId, ns, undefined));
+    this.#reads.delete(loadKey(threadId, ns, id));
+  }
+
   async deleteThread(threadId: string): Promise<void> {
+    this.#reads.clear();
     const threadDir = this.#threadDir(threadId);
     for (const { ns, dir } of this.#nsDirs(threadId, undefined)) {
       for (const id of allCheckpointFiles(dir).keys()) this.#index.remove(threadId, ns, id, false);
@@ -320,6 +407,7 @@ export class FsCheckpointDriver implements CheckpointDriver {
   }
 
   async prune(threadId: string, keepLast: number, ns: string | undefined): Promise<number> {
+    this.#reads.clear();
     let removed = 0;
     for (const { ns: checkpointNs, dir } of this.#nsDirs(threadId, ns)) {
       const files = allCheckpointFiles(dir);
@@ -352,6 +440,7 @@ export class FsCheckpointDriver implements CheckpointDriver {
   }
 
   async gc(): Promise<number> {
+    this.#reads.clear();
     let removed = this.#files.sweep();
     const now = wallNow();
     for (const thread of this.#allThreads()) {

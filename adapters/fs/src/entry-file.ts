@@ -2,6 +2,7 @@ import { closeSync, fstatSync, futimesSync, readSync } from "node:fs";
 import { CorruptDataError, type StoredEntry } from "@stowage/core";
 import { openIfExists } from "./atomic-file.js";
 import { crc32 } from "./checksum.js";
+import { fstatSeen, type Seen } from "./read-cache.js";
 
 /**
  * A cache entry file: a magic, the expiry (float64 ms since epoch, NaN = never), the value's
@@ -73,17 +74,21 @@ function checkSize(header: Header, size: number, path: string): boolean {
 
 /**
  * Reads an entry file whole (undefined when there is none). With `touchMs`, sets the file's
- * times to it: the access record the size limit's LRU eviction sorts by.
+ * times to it: the access record the size limit's LRU eviction sorts by. With `withStat`, also
+ * returns the file's stat taken before its bytes were read (what the read cache checks).
  */
-export function readEntry(path: string, touchMs?: number): StoredEntry | undefined {
+export function readEntry(path: string, touchMs?: number): StoredEntry | undefined;
+export function readEntry(path: string, touchMs: number | undefined, withStat: true): SeenEntry | undefined;
+export function readEntry(path: string, touchMs?: number, withStat = false): StoredEntry | SeenEntry | undefined {
   const fd = openIfExists(path);
   if (fd === undefined) return undefined;
   try {
+    const seen = withStat ? fstatSeen(fd) : undefined;
     const got = readSync(fd, scratch, 0, FIRST_READ, 0);
     const header = parseHeader(scratch, got, path);
     if (header === undefined) return undefined;
     // The whole file is in hand when the first read came back short; otherwise ask for its size before allocating.
-    if (!checkSize(header, got < FIRST_READ ? got : fstatSync(fd).size, path)) return undefined;
+    if (!checkSize(header, got < FIRST_READ ? got : (seen?.size ?? fstatSync(fd).size), path)) return undefined;
     const { length, valueAt } = header;
     const value = Buffer.allocUnsafe(length);
     const inFirst = Math.min(length, got - valueAt);
@@ -101,10 +106,17 @@ export function readEntry(path: string, touchMs?: number): StoredEntry | undefin
       throw new CorruptDataError(`cache file ${path} has a damaged value (checksum mismatch)`);
     }
     if (touchMs !== undefined) futimesSync(fd, touchMs / 1000, touchMs / 1000);
-    return { value, expiresAt: header.expiresAt };
+    const entry = { value, expiresAt: header.expiresAt };
+    return seen ? { entry, seen } : entry;
   } finally {
     closeSync(fd);
   }
+}
+
+/** An entry with the stat of the file it was read from. */
+export interface SeenEntry {
+  entry: StoredEntry;
+  seen: Seen;
 }
 
 /** What gc and keys() need of an entry file: its expiry, whether it is whole, and its last access. */

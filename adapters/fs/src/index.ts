@@ -19,12 +19,13 @@ export function createFsStorage(
     checkpointTtl?: number;
   },
 ): Storage {
-  const { dir, fsync, maxSizeBytes, sweepEveryMs, ...rest } = options;
+  const { dir, fsync, maxSizeBytes, sweepEveryMs, readCacheBytes, ...rest } = options;
   const backend = new FsBackend({
     dir,
     ...(fsync !== undefined ? { fsync } : {}),
     ...(maxSizeBytes !== undefined ? { maxSizeBytes } : {}),
     ...(sweepEveryMs !== undefined ? { sweepEveryMs } : {}),
+    ...(readCacheBytes !== undefined ? { readCacheBytes } : {}),
   });
   return storageFromBackend(backend, rest);
 }

@@ -30,8 +30,8 @@ export function listDir(dir: string): Dirent[] | undefined {
  * Every leaf ending in `suffix` under `dir` (made by toSegments), in no particular order. A leaf
  * may be a file or a directory; directories named by plain hex are the segments of long names.
  */
-export function* leaves(dir: string, suffix: string, prefixHex = ""): Generator<Leaf> {
-  for (const item of list(dir)) {
+export function* leaves(dir: string, suffix: string, prefixHex = "", listed?: readonly Dirent[]): Generator<Leaf> {
+  for (const item of listed ?? list(dir)) {
     const path = join(dir, item.name);
     if (item.name.endsWith(suffix)) {
       const hex = prefixHex + hexPart(item.name);
