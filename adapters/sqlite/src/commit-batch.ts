@@ -32,6 +32,13 @@ interface Waiting {
  * most one batch (plus their busy_timeout back-off).
  */
 export class CommitBatch {
+  /**
+   * The open shared transaction of each database file in this process (at most one: it holds the
+   * file's writer lock). Another connection of this process to the same file commits it before it
+   * writes, or its write would wait out busy_timeout for a commit that only this thread can make.
+   */
+  static readonly #openOn = new Map<string, CommitBatch>();
+  readonly #path: string;
   readonly #db: Database.Database;
   readonly #begin: Database.Statement;
   readonly #commit: Database.Statement;
@@ -48,7 +55,8 @@ export class CommitBatch {
   /** Commits made (own transactions and shared ones) and writes acknowledged: the evidence for group commit. */
   readonly stats = { commits: 0, writes: 0 };
 
-  constructor(db: Database.Database) {
+  constructor(db: Database.Database, path: string) {
+    this.#path = path;
     this.#db = db;
     this.#begin = db.prepare("BEGIN IMMEDIATE");
     this.#commit = db.prepare("COMMIT");
@@ -57,6 +65,7 @@ export class CommitBatch {
 
   /** Runs the write `body` now; the promise settles once it is committed (or its batch failed). */
   run<T>(body: () => T): Promise<T> {
+    this.commitOthers();
     if (this.#waiting === undefined && !this.#recent) return this.#alone(body);
     if (this.#waiting === undefined) this.#open();
     else if (this.#waiting.length >= BATCH_LIMITS.writes || monotonicNow() - this.#openedAt >= BATCH_LIMITS.ms) {
@@ -76,6 +85,17 @@ export class CommitBatch {
     return new Promise<T>((resolve, reject) => {
       waiting.push({ value, resolve: resolve as (value: unknown) => void, reject });
     });
+  }
+
+  /** Commits another connection's shared transaction on this file, if one is open: before this connection writes. */
+  commitOthers(): void {
+    const open = CommitBatch.#openOn.get(this.#path);
+    if (open !== undefined && open !== this) open.commit();
+  }
+
+  /** Commits whichever shared transaction of this process is open on this file (this connection's or another's). */
+  commitFile(): void {
+    CommitBatch.#openOn.get(this.#path)?.commit();
   }
 
   /** Commits the open shared transaction now, settling its writes; nothing when none is open. */
@@ -111,6 +131,7 @@ export class CommitBatch {
   #open(): void {
     this.#begin.run();
     this.#waiting = [];
+    CommitBatch.#openOn.set(this.#path, this);
     this.#openedAt = monotonicNow();
     this.#timer = setImmediate(() => {
       this.#timer = undefined;
@@ -120,6 +141,7 @@ export class CommitBatch {
 
   #close(): void {
     this.#waiting = undefined;
+    if (CommitBatch.#openOn.get(this.#path) === this) CommitBatch.#openOn.delete(this.#path);
     if (this.#timer !== undefined) clearImmediate(this.#timer);
     this.#timer = undefined;
   }

@@ -28,7 +28,7 @@ export class SqliteFile {
     this.db = db;
     this.synchronous = synchronous;
     this.#transaction = db.transaction((body: () => unknown) => body());
-    this.#batch = new CommitBatch(db);
+    this.#batch = new CommitBatch(db, path);
     this.edge = {
       label: `sqlite database ${path}`,
       isClosed: () => this.#closed,
@@ -90,6 +90,7 @@ export class SqliteFile {
 
   /** Runs `body` in a write transaction taken up front (BEGIN IMMEDIATE), so it never has to upgrade a read lock. */
   write<T>(body: () => T): T {
+    this.#batch.commitOthers();
     return this.#transaction.immediate(body) as T;
   }
 
@@ -109,17 +110,17 @@ export class SqliteFile {
 
   /** Commits the shared transaction, if one is open: before work whose result must be committed when it returns. */
   commitNow(): void {
-    this.#batch.commit();
+    this.#batch.commitFile();
   }
 
   /**
-   * This file as the lock driver sees it: every statement first commits the shared transaction,
+   * This file as the lock driver sees it: every statement first commits the file's open shared transaction (any connection's in this process),
    * so a lock operation is never inside it and a grant is committed before the acquire resolves.
    */
   committingFirst(): SqliteFile {
     const batch = this.#batch;
     const committing = <T>(body: () => T): T => {
-      batch.commit();
+      batch.commitFile();
       return body();
     };
     const view = Object.create(this) as SqliteFile;
@@ -167,7 +168,7 @@ function committingDatabase(db: Database.Database, batch: CommitBatch): Database
         const method = member as (...args: unknown[]) => unknown;
         if (STATEMENT_RUNS.has(name)) {
           return (...args: unknown[]) => {
-            batch.commit();
+            batch.commitFile();
             return method.apply(stmt, args);
           };
         }
@@ -188,7 +189,7 @@ function committingDatabase(db: Database.Database, batch: CommitBatch): Database
       if (name === "prepare")
         return (...args: unknown[]) => statement(method.apply(database, args) as Database.Statement);
       return (...args: unknown[]) => {
-        batch.commit();
+        batch.commitFile();
         return method.apply(database, args);
       };
     },

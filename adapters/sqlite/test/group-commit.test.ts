@@ -195,6 +195,21 @@ describe("sqlite group commit", () => {
     await backend.close();
   });
 
+  it("a second connection of this process to the file commits the first one's open batch before it writes, instead of waiting out busy_timeout", async () => {
+    const path = join(tmp.path, "stowage.db");
+    const first = new SqliteBackend({ path, busyTimeoutMs: 60_000 });
+    const second = new SqliteBackend({ path, busyTimeoutMs: 60_000 });
+    const writes = [first.cache("ns").set("lone", entry("1")), first.cache("ns").set("a", entry("a"))];
+    expect(committedValue(path, "ns", "a")).toBeUndefined(); // first's batch holds the writer lock
+    // Would block this thread for busy_timeout (60 s) if it waited for first's commit.
+    await second.cache("ns").set("b", entry("b"));
+    expect(committedValue(path, "ns", "a")).toBe("a");
+    await second.lock("locks").tryAcquire("L", 1_000);
+    await Promise.all(writes);
+    await first.close();
+    await second.close();
+  });
+
   it("close commits an open batch, and its writes resolve", async () => {
     const path = join(tmp.path, "stowage.db");
     const backend = open();
