@@ -56,7 +56,8 @@ export class SqliteBackend implements Backend {
   lock(namespace: string): LockDriver {
     let driver = this.#locks.get(namespace);
     if (!driver) {
-      driver = wrapDriver(new SqliteLockDriver(this.#file, namespace, this.#wake), this.#file.edge);
+      // Lock statements never join the cache's shared transaction: each commits it first (sqlite-file.ts).
+      driver = wrapDriver(new SqliteLockDriver(this.#file.committingFirst(), namespace, this.#wake), this.#file.edge);
       this.#locks.set(namespace, driver);
     }
     return driver;
@@ -77,6 +78,7 @@ export class SqliteBackend implements Backend {
    * timed out or died), which are bookkeeping rather than records and are not counted.
    */
   async gc(): Promise<number> {
+    this.#file.commitNow();
     this.#file.use(() => this.#file.db.prepare("DELETE FROM lock_waiters WHERE deadline <= ?").run(wallNow()));
     const namespaces = this.#file.use(() => ({
       cache: namespacesIn(this.#file, "cache_entries"),
@@ -104,6 +106,8 @@ export class SqliteBackend implements Backend {
           journalMode: "wal",
           synchronous: this.#file.synchronous,
           schemaVersion: SCHEMA_VERSION,
+          // Group commit at work: commits well below writes means concurrent writes shared them.
+          ...this.#file.commitStats,
         },
       };
     } catch (error) {

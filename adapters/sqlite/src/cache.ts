@@ -127,60 +127,73 @@ export class SqliteCacheDriver implements CacheDriver {
     });
   }
 
+  // Every write goes through the file's group commit (src/commit-batch.ts): it runs now and
+  // resolves once committed, alone or together with the other writes in flight in this process.
+
   async set(key: string, entry: StoredEntry): Promise<void> {
-    // Without a limit a set is one autocommit statement: the cheapest durable write SQLite has.
-    if (this.#maxSizeBytes === undefined) this.#store(key, entry);
-    else this.#write(() => this.#store(key, entry));
+    // Without a limit a set is one statement: alone, the cheapest durable write SQLite has (autocommit).
+    if (this.#maxSizeBytes === undefined) return this.#file.commitLater(() => this.#store(key, entry));
+    return this.#file.commitLater(() => this.#write(() => this.#store(key, entry)));
   }
 
   async setMany(entries: readonly { key: string; entry: StoredEntry }[]): Promise<void> {
-    this.#write(() => {
-      for (const { key, entry } of entries) this.#store(key, entry);
-    });
+    return this.#file.commitLater(() =>
+      this.#write(() => {
+        for (const { key, entry } of entries) this.#store(key, entry);
+      }),
+    );
   }
 
   async add(key: string, entry: StoredEntry): Promise<boolean> {
     this.#assertFits(key, entry);
-    return this.#write(() => {
-      const info = this.#sql.add.run(this.#namespace, key, entry.value, entry.expiresAt, recencyStamp(), wallNow());
-      return info.changes === 1;
-    });
+    return this.#file.commitLater(() =>
+      this.#write(() => {
+        const info = this.#sql.add.run(this.#namespace, key, entry.value, entry.expiresAt, recencyStamp(), wallNow());
+        return info.changes === 1;
+      }),
+    );
   }
 
   async delete(key: string): Promise<boolean> {
-    return this.#file.use(() => {
+    return this.#file.commitLater(() => {
       const row = this.#sql.delete.get(this.#namespace, key) as { expiresAt: number | null } | undefined;
       return row !== undefined && isLive(row.expiresAt, wallNow());
     });
   }
 
   async deleteMany(keys: readonly string[]): Promise<number> {
-    return this.#file.write(() => {
-      const now = wallNow();
-      let removed = 0;
-      for (const key of new Set(keys)) {
-        const row = this.#sql.delete.get(this.#namespace, key) as { expiresAt: number | null } | undefined;
-        if (row !== undefined && isLive(row.expiresAt, now)) removed++;
-      }
-      return removed;
-    });
+    return this.#file.commitLater(() =>
+      this.#file.write(() => {
+        const now = wallNow();
+        let removed = 0;
+        for (const key of new Set(keys)) {
+          const row = this.#sql.delete.get(this.#namespace, key) as { expiresAt: number | null } | undefined;
+          if (row !== undefined && isLive(row.expiresAt, now)) removed++;
+        }
+        return removed;
+      }),
+    );
   }
 
   async incr(key: string, by: number, expiresAtIfCreated: number | null): Promise<number> {
-    return this.#write(() => {
-      const current = this.#live(key, wallNow());
-      const next = addToCounter(current ? decodeCounter(current.value, key) : 0, by, key);
-      this.#store(key, { value: encodeCounter(next), expiresAt: current ? current.expiresAt : expiresAtIfCreated });
-      return next;
-    });
+    return this.#file.commitLater(() =>
+      this.#write(() => {
+        const current = this.#live(key, wallNow());
+        const next = addToCounter(current ? decodeCounter(current.value, key) : 0, by, key);
+        this.#store(key, { value: encodeCounter(next), expiresAt: current ? current.expiresAt : expiresAtIfCreated });
+        return next;
+      }),
+    );
   }
 
   async update(key: string, fn: (current: StoredEntry | undefined) => EntryUpdate): Promise<void> {
-    this.#write(() => {
-      const next = fn(this.#live(key, wallNow()));
-      if (next === null) this.#sql.delete.get(this.#namespace, key);
-      else if (next !== undefined) this.#store(key, next);
-    });
+    return this.#file.commitLater(() =>
+      this.#write(() => {
+        const next = fn(this.#live(key, wallNow()));
+        if (next === null) this.#sql.delete.get(this.#namespace, key);
+        else if (next !== undefined) this.#store(key, next);
+      }),
+    );
   }
 
   async *keys(prefix: string): AsyncIterable<string> {
@@ -202,11 +215,13 @@ export class SqliteCacheDriver implements CacheDriver {
   }
 
   async clear(): Promise<void> {
-    this.#file.use(() => this.#sql.clear.run(this.#namespace));
+    await this.#file.commitLater(() => this.#sql.clear.run(this.#namespace));
     this.touches.drop();
   }
 
   async gc(): Promise<number> {
+    // Its chunks commit one by one, each before the next: none may join a shared transaction that commits later.
+    this.#file.commitNow();
     // Reads the namespace in key-ordered chunks and deletes what expired, one short write
     // transaction per chunk, so a sweep never holds the writer lock for long.
     let removed = 0;

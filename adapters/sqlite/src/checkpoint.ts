@@ -19,6 +19,7 @@ import type { SqliteFile } from "./sqlite-file.js";
 export class SqliteCheckpointDriver implements CheckpointDriver {
   readonly #read: CheckpointReader;
   readonly #write: CheckpointWriter;
+  readonly #file: SqliteFile;
 
   constructor(file: SqliteFile, namespace: string) {
     // Prepared before the driver is wrapped in its edge, so SQLite errors are translated here.
@@ -28,12 +29,13 @@ export class SqliteCheckpointDriver implements CheckpointDriver {
           Object.entries(CHECKPOINT_SQL).map(([name, text]) => [name, file.db.prepare(text)]),
         ) as CheckpointStatements,
     );
+    this.#file = file;
     this.#read = new CheckpointReader(file, namespace, sql);
     this.#write = new CheckpointWriter(file, namespace, sql);
   }
 
   async put(checkpoint: StoredCheckpoint, blobs: readonly StoredBlob[]): Promise<void> {
-    this.#write.put(checkpoint, blobs);
+    return this.#file.commitLater(() => this.#write.put(checkpoint, blobs));
   }
 
   async get(threadId: string, ns: string, id: string | undefined): Promise<LoadedCheckpoint | undefined> {
@@ -49,15 +51,15 @@ export class SqliteCheckpointDriver implements CheckpointDriver {
   }
 
   async putWrites(threadId: string, ns: string, checkpointId: string, writes: readonly StoredWrite[]): Promise<void> {
-    this.#write.putWrites(threadId, ns, checkpointId, writes);
+    return this.#file.commitLater(() => this.#write.putWrites(threadId, ns, checkpointId, writes));
   }
 
   async deleteThread(threadId: string): Promise<void> {
-    this.#write.deleteThread(threadId);
+    return this.#file.commitLater(() => this.#write.deleteThread(threadId));
   }
 
   async prune(threadId: string, keepLast: number, ns: string | undefined): Promise<number> {
-    return this.#write.prune(threadId, keepLast, ns);
+    return this.#file.commitLater(() => this.#write.prune(threadId, keepLast, ns));
   }
 
   async countThread(threadId: string): Promise<number> {
@@ -65,6 +67,8 @@ export class SqliteCheckpointDriver implements CheckpointDriver {
   }
 
   async gc(): Promise<number> {
+    // Chunk by chunk, each committed before the next: none joins a shared transaction that commits later.
+    this.#file.commitNow();
     return this.#write.gc();
   }
 

@@ -1,6 +1,7 @@
 import { accessSync, closeSync, constants, linkSync, openSync, rmSync, statSync } from "node:fs";
 import { ConfigError, type DriverEdge, ensurePrivateParent, PRIVATE_FILE_MODE } from "@stowage/core";
 import Database from "better-sqlite3";
+import { CommitBatch } from "./commit-batch.js";
 import { assertStowageDatabase } from "./database-header.js";
 import { DEFAULT_BUSY_TIMEOUT_MS, type SqliteOptions } from "./options.js";
 import { enableSizeLimits, migrate, sizeLimitsEnabled } from "./schema.js";
@@ -19,12 +20,15 @@ export class SqliteFile {
   readonly #transaction: Database.Transaction<(body: () => unknown) => unknown>;
   /** The edge every driver on this file is wrapped in: ERR_CLOSED after close, SQLite errors as StowageErrors. */
   readonly edge: DriverEdge;
+  /** Concurrent writes of this process sharing one transaction (src/commit-batch.ts). */
+  readonly #batch: CommitBatch;
 
   private constructor(path: string, db: Database.Database, synchronous: "normal" | "full") {
     this.path = path;
     this.db = db;
     this.synchronous = synchronous;
     this.#transaction = db.transaction((body: () => unknown) => body());
+    this.#batch = new CommitBatch(db, path);
     this.edge = {
       label: `sqlite database ${path}`,
       isClosed: () => this.#closed,
@@ -86,7 +90,56 @@ export class SqliteFile {
 
   /** Runs `body` in a write transaction taken up front (BEGIN IMMEDIATE), so it never has to upgrade a read lock. */
   write<T>(body: () => T): T {
+    this.#batch.commitOthers();
     return this.#transaction.immediate(body) as T;
+  }
+
+  /**
+   * Runs the write `body` now and resolves once it is committed. A lone write is one transaction of
+   * its own, committed before this returns; writes that arrive while another is in flight share one
+   * transaction, committed at the end of the event-loop turn (src/commit-batch.ts).
+   */
+  commitLater<T>(body: () => T): Promise<T> {
+    return this.#batch.run(body);
+  }
+
+  /** Commits this connection made and writes they acknowledged, since open (health() details). */
+  get commitStats(): { commits: number; writes: number } {
+    return { ...this.#batch.stats };
+  }
+
+  /** Commits the shared transaction, if one is open: before work whose result must be committed when it returns. */
+  commitNow(): void {
+    this.#batch.commitFile();
+  }
+
+  /**
+   * This file as the lock driver sees it: every statement first commits the file's open shared transaction (any connection's in this process),
+   * so a lock operation is never inside it and a grant is committed before the acquire resolves.
+   */
+  committingFirst(): SqliteFile {
+    const batch = this.#batch;
+    const committing = <T>(body: () => T): T => {
+      batch.commitFile();
+      return body();
+    };
+    const view = Object.create(this) as SqliteFile;
+    Object.defineProperty(view, "db", { value: committingDatabase(this.db, batch) });
+    Object.defineProperty(view, "write", { value: <T>(body: () => T) => committing(() => this.write(body)) });
+    Object.defineProperty(view, "read", { value: <T>(body: () => T) => committing(() => this.read(body)) });
+    // Everything else runs on this file itself (its private fields are not the view's).
+    for (const name of Object.getOwnPropertyNames(SqliteFile.prototype)) {
+      if (name === "constructor" || Object.hasOwn(view, name)) continue;
+      const descriptor = Object.getOwnPropertyDescriptor(SqliteFile.prototype, name) as PropertyDescriptor;
+      if (typeof descriptor.value === "function") {
+        const method = descriptor.value as (...args: unknown[]) => unknown;
+        Object.defineProperty(view, name, { value: (...args: unknown[]) => method.apply(this, args) });
+      } else if (descriptor.get) {
+        const get = descriptor.get;
+        Object.defineProperty(view, name, { get: () => get.call(this) });
+      }
+    }
+    return view;
   }
 
   /** Runs `body` in one read transaction, so that its several reads see one snapshot. */
@@ -94,11 +147,53 @@ export class SqliteFile {
     return this.#transaction.deferred(body) as T;
   }
 
+  /** Commits the shared transaction (its writes resolve or reject as usual), then closes. */
   close(): void {
     if (this.#closed) return;
+    this.#batch.commit();
     this.#closed = true;
     this.db.close();
   }
+}
+
+const STATEMENT_RUNS = new Set<string | symbol>(["run", "get", "all", "iterate"]);
+
+/** `db` whose statements (and pragmas, execs) first commit the shared transaction `batch`. */
+function committingDatabase(db: Database.Database, batch: CommitBatch): Database.Database {
+  const statement = (target: Database.Statement): Database.Statement => {
+    const proxy: Database.Statement = new Proxy(target, {
+      get(stmt, name) {
+        const member = Reflect.get(stmt, name, stmt) as unknown;
+        if (typeof member !== "function") return member;
+        const method = member as (...args: unknown[]) => unknown;
+        if (STATEMENT_RUNS.has(name)) {
+          return (...args: unknown[]) => {
+            batch.commitFile();
+            return method.apply(stmt, args);
+          };
+        }
+        // pluck(), raw(), safeIntegers()… return the statement itself: keep handing out the proxy.
+        return (...args: unknown[]) => {
+          const result = method.apply(stmt, args);
+          return result === stmt ? proxy : result;
+        };
+      },
+    });
+    return proxy;
+  };
+  return new Proxy(db, {
+    get(database, name) {
+      const member = Reflect.get(database, name, database) as unknown;
+      if (typeof member !== "function") return member;
+      const method = member as (...args: unknown[]) => unknown;
+      if (name === "prepare")
+        return (...args: unknown[]) => statement(method.apply(database, args) as Database.Statement);
+      return (...args: unknown[]) => {
+        batch.commitFile();
+        return method.apply(database, args);
+      };
+    },
+  });
 }
 
 /** Whether `path` exists: a file this process may read and write (ConfigError for anything else there). */
