@@ -2,6 +2,7 @@ import {
   FairWaits,
   type LeaseGrant,
   type LockDriver,
+  monotonicNow,
   type QueueState,
   type WaiterQueue,
   type WakeChannel,
@@ -61,6 +62,8 @@ export class SqliteLockDriver implements LockDriver {
   readonly #namespace: string;
   readonly #sql: Statements;
   readonly #fair: FairWaits;
+  /** How long a lock write retries while another connection writes (the file's busy_timeout). */
+  readonly #busyMs: number;
   /** Names won from a queue place that is still to be removed (see tryAcquire). */
   readonly #leaving = new Set<string>();
 
@@ -69,9 +72,11 @@ export class SqliteLockDriver implements LockDriver {
 
   constructor(file: SqliteFile, namespace: string, wake: WakeChannel) {
     this.#namespace = namespace;
+    this.#busyMs = file.busyTimeoutMs;
+    const lockDb = file.use(() => file.lockDatabase());
     this.#sql = file.use(() => {
       const statements = Object.fromEntries(
-        Object.entries(SQL).map(([name, sql]) => [name, file.db.prepare(sql)]),
+        Object.entries(SQL).map(([name, sql]) => [name, lockDb.prepare(sql)]),
       ) as Statements;
       // Tokens are 64-bit counters: read them as bigint, never as a rounded number.
       statements.lease.safeIntegers(true);
@@ -91,11 +96,11 @@ export class SqliteLockDriver implements LockDriver {
     const ns = this.#namespace;
     const sql = this.#sql;
     return {
-      join: (name, waiter, deadline) => {
-        sql.wait.run(ns, name, waiter, wallNow(), deadline);
+      join: async (name, waiter, deadline) => {
+        await this.#write(() => sql.wait.run(ns, name, waiter, wallNow(), deadline));
       },
-      leave: (name, waiter) => {
-        sql.leaveQueue.run(ns, name, waiter, wallNow());
+      leave: async (name, waiter) => {
+        await this.#write(() => sql.leaveQueue.run(ns, name, waiter, wallNow()));
       },
       peek: (name, now) => this.#peek(name, now),
     };
@@ -110,10 +115,13 @@ export class SqliteLockDriver implements LockDriver {
     if (wait !== undefined && !(await this.#fair.worthAttempt(name))) return undefined;
     const ns = this.#namespace;
     const acquire = () =>
-      this.#sql.acquire.get(ns, name, this.#tokenFloor + 1n, now + ttlMs, now, ns, name, now, waiter, waiter) as
-        | { token: bigint }
-        | undefined;
-    const row = acquire();
+      this.#write(
+        () =>
+          this.#sql.acquire.get(ns, name, this.#tokenFloor + 1n, now + ttlMs, now, ns, name, now, waiter, waiter) as
+            | { token: bigint }
+            | undefined,
+      );
+    const row = await acquire();
     if (row === undefined) {
       if (wait !== undefined) this.#fair.refused(name);
       return undefined;
@@ -127,13 +135,15 @@ export class SqliteLockDriver implements LockDriver {
 
   async extend(name: string, token: bigint, ttlMs: number): Promise<boolean> {
     const now = wallNow();
-    return this.#sql.extend.run(now + ttlMs, this.#namespace, name, token, now).changes === 1;
+    return (
+      (await this.#write(() => this.#sql.extend.run(now + ttlMs, this.#namespace, name, token, now))).changes === 1
+    );
   }
 
   async release(name: string, token: bigint): Promise<boolean> {
-    this.#leaveNow(name);
+    await this.#leaveNow(name);
     const now = wallNow();
-    const released = this.#sql.release.get(this.#namespace, name, token, now, now) as
+    const released = (await this.#write(() => this.#sql.release.get(this.#namespace, name, token, now, now))) as
       | { head: string | null }
       | undefined;
     if (released === undefined) return false;
@@ -163,7 +173,9 @@ export class SqliteLockDriver implements LockDriver {
 
   /** Undefined while a lease holds the name below `atLeast`: its token is the counter, and changing it would take the lease from its holder. */
   async raiseFence(name: string, atLeast: bigint): Promise<bigint | undefined> {
-    const raised = this.#sql.raiseFence.get(this.#namespace, name, atLeast, wallNow()) as { token: bigint } | undefined;
+    const raised = (await this.#write(() => this.#sql.raiseFence.get(this.#namespace, name, atLeast, wallNow()))) as
+      | { token: bigint }
+      | undefined;
     if (raised) return raised.token;
     const current = (this.#sql.counter.get(this.#namespace, name) as { token: bigint } | undefined)?.token;
     return current !== undefined && current >= atLeast ? current : undefined;
@@ -193,16 +205,32 @@ export class SqliteLockDriver implements LockDriver {
   }
 
   #leaveAll(): void {
-    for (const name of [...this.#leaving]) this.#leaveNow(name);
+    for (const name of [...this.#leaving]) void this.#leaveNow(name);
   }
 
   /** Removes the place this driver kept for `name` after winning it, if that has not happened yet. */
-  #leaveNow(name: string): void {
+  async #leaveNow(name: string): Promise<void> {
     if (!this.#leaving.delete(name)) return;
     try {
-      this.#sql.leaveQueue.run(this.#namespace, name, this.#fair.waiter, wallNow());
+      await this.#write(() => this.#sql.leaveQueue.run(this.#namespace, name, this.#fair.waiter, wallNow()));
     } catch {
-      // Closed or busy: the place lapses by its deadline; until then it only names a holder.
+      // Closed or busy past the timeout: the place lapses by its deadline; until then it only names a holder.
+    }
+  }
+
+  /**
+   * Runs a lock write; while another connection holds the file's write lock (SQLITE_BUSY), tries
+   * again a turn of the event loop later, up to the file's busy timeout (see lockDatabase).
+   */
+  async #write<T>(body: () => T): Promise<T> {
+    const deadline = monotonicNow() + this.#busyMs;
+    for (;;) {
+      try {
+        return body();
+      } catch (error) {
+        if ((error as { code?: string }).code !== "SQLITE_BUSY" || monotonicNow() > deadline) throw error;
+      }
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
   }
 

@@ -152,7 +152,37 @@ export class SqliteFile {
     if (this.#closed) return;
     this.#batch.commit();
     this.#closed = true;
+    this.#lockDb?.close();
     this.db.close();
+  }
+
+  #lockDb: Database.Database | undefined;
+
+  /** The connection's busy_timeout (ms): how long a write waits for another connection's. */
+  get busyTimeoutMs(): number {
+    return Number(this.db.pragma("busy_timeout", { simple: true }));
+  }
+
+  /**
+   * A second connection to this file for lock statements, with busy_timeout 0: the lock driver
+   * retries a write that finds another writer itself, a turn of the event loop later, where
+   * SQLite's busy handler sleeps 1, 2, 5 … ms — on a lock hand-off between processes, where the
+   * releaser's next write and the woken waiter's acquire often meet, that sleep was the gap.
+   * Separate from the cache's connection, so a lock statement never joins its group commit.
+   */
+  lockDatabase(): Database.Database {
+    if (this.#lockDb === undefined) {
+      const db = new Database(this.path, { fileMustExist: true });
+      try {
+        db.pragma("busy_timeout = 0");
+        db.pragma(`synchronous = ${this.synchronous === "full" ? "FULL" : "NORMAL"}`);
+      } catch (error) {
+        db.close();
+        throw error;
+      }
+      this.#lockDb = db;
+    }
+    return this.#lockDb;
   }
 }
 

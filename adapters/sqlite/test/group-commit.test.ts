@@ -167,7 +167,7 @@ describe("sqlite group commit", () => {
     await backend.close();
   });
 
-  it("a lock statement while a batch is open commits the batch first, and its grant is committed when it returns", async () => {
+  it("a lock statement while a batch is open never joins it: it waits for the batch's commit, and its grant is committed when it returns", async () => {
     const path = join(tmp.path, "stowage.db");
     const backend = open();
     const cache = backend.cache("ns");
@@ -175,18 +175,18 @@ describe("sqlite group commit", () => {
     await cache.set("warm", entry("w"));
     const writes = [cache.set("lone", entry("1")), cache.set("a", entry("a")), cache.set("b", entry("b"))];
     expect(committedValue(path, "ns", "a")).toBeUndefined(); // the batch is open
-    // The driver's acquire runs its statement synchronously inside the call: no turn passes.
-    const granted = lock.tryAcquire("L", 60_000);
+    // Locks write on their own connection (sqlite-file.ts lockDatabase): the batch holds the write
+    // lock, so the acquire tries again a turn later, after the batch committed.
+    const grant = await lock.tryAcquire("L", 60_000);
     const other = new Database(path, { readonly: true });
     const row = other.prepare("SELECT token FROM lock_names WHERE namespace = 'locks' AND name = 'L'").get() as
       | { token: number }
       | undefined;
     other.close();
     expect(row).toBeDefined();
+    expect(BigInt((row as { token: number }).token)).toBe(grant?.token);
     expect(committedValue(path, "ns", "a")).toBe("a");
     expect(committedValue(path, "ns", "b")).toBe("b");
-    const grant = await granted;
-    expect(BigInt((row as { token: number }).token)).toBe(grant?.token);
     await Promise.all(writes);
     // A write after the lock opens no batch of its own: nothing else is in flight.
     await nextTurn();
