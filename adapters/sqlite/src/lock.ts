@@ -97,6 +97,9 @@ export class SqliteLockDriver implements LockDriver {
     const sql = this.#sql;
     return {
       join: async (name, waiter, deadline) => {
+        // A place still kept from this process's last win goes first: joined onto, it would keep
+        // that old arrival (ahead of everyone), and its late removal would then take the new one.
+        await this.#leaveNow(name);
         await this.#write(() => sql.wait.run(ns, name, waiter, wallNow(), deadline));
       },
       leave: async (name, waiter) => {

@@ -36,6 +36,51 @@ describe("sqlite locks", () => {
     await storage.close();
   });
 
+  it("a process that won from its queue place and asks again at once goes behind the others (its old place is not kept, nor its new one lost)", async () => {
+    const path = join(tmp.path, "stowage.db");
+    // Two opens of the file: two waiters in its queue, as two processes would be.
+    const a = await createStorage(tmp.url());
+    const b = await createStorage(tmp.url());
+    const places = () => {
+      const db = new Database(path, { readonly: true });
+      const rows = db.prepare("SELECT waiter FROM lock_waiters WHERE name = 'n' ORDER BY since, waiter").pluck().all();
+      db.close();
+      return rows as string[];
+    };
+    const until = async (test: () => boolean) => {
+      for (let i = 0; i < 500 && !test(); i++) await new Promise((resolve) => setTimeout(resolve, 5));
+      expect(test()).toBe(true);
+    };
+    const a1 = await a.lock.acquire("n", { ttl: 30_000 });
+    const a2 = a.lock.acquire("n", { ttl: 30_000 });
+    await until(() => places().length === 1);
+    const [aPlace] = places();
+    const b1 = b.lock.acquire("n", { ttl: 30_000 });
+    await until(() => places().length === 2);
+    const bPlace = places().find((waiter) => waiter !== aPlace);
+    const granted: string[] = [];
+    await a1.release();
+    const lease2 = await a2;
+    // a's next caller asks while a holds, in the same turn as its win.
+    const a3 = a.lock.acquire("n", { ttl: 30_000 }).then((lease) => {
+      granted.push("a3");
+      return lease;
+    });
+    const b1Granted = b1.then((lease) => {
+      granted.push("b1");
+      return lease;
+    });
+    await until(() => places().length === 2);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(places()).toEqual([bPlace, aPlace]);
+    await lease2.release();
+    await (await b1Granted).release();
+    await (await a3).release();
+    expect(granted).toEqual(["b1", "a3"]);
+    await a.close();
+    await b.close();
+  });
+
   it("tokens stay exact past 2^53", async () => {
     const path = join(tmp.path, "stowage.db");
     const storage = await createStorage(`${tmp.url()}?namespace=big`);
