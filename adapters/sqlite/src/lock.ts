@@ -99,7 +99,7 @@ export class SqliteLockDriver implements LockDriver {
       join: async (name, waiter, deadline) => {
         // A place still kept from this process's last win goes first: joined onto, it would keep
         // that old arrival (ahead of everyone), and its late removal would then take the new one.
-        await this.#leaveNow(name);
+        if (this.#leaving.has(name)) await this.#leaveNow(name);
         await this.#write(() => sql.wait.run(ns, name, waiter, wallNow(), deadline));
       },
       leave: async (name, waiter) => {
@@ -144,13 +144,14 @@ export class SqliteLockDriver implements LockDriver {
   }
 
   async release(name: string, token: bigint): Promise<boolean> {
-    await this.#leaveNow(name);
+    if (this.#leaving.has(name)) await this.#leaveNow(name);
     const now = wallNow();
     const released = (await this.#write(() => this.#sql.release.get(this.#namespace, name, token, now, now))) as
       | { head: string | null }
       | undefined;
     if (released === undefined) return false;
-    await this.#fair.released(name, this.#key(name), released.head);
+    if (released.head === null) this.#fair.releasedToNobody(name);
+    else await this.#fair.released(name, this.#key(name), released.head);
     return true;
   }
 
@@ -225,15 +226,23 @@ export class SqliteLockDriver implements LockDriver {
    * Runs a lock write; while another connection holds the file's write lock (SQLITE_BUSY), tries
    * again a turn of the event loop later, up to the file's busy timeout (see lockDatabase).
    */
-  async #write<T>(body: () => T): Promise<T> {
-    const deadline = monotonicNow() + this.#busyMs;
+  #write<T>(body: () => T): T | Promise<T> {
+    try {
+      return body();
+    } catch (error) {
+      if ((error as { code?: string }).code !== "SQLITE_BUSY") throw error;
+      return this.#retryBusy(body, monotonicNow() + this.#busyMs);
+    }
+  }
+
+  async #retryBusy<T>(body: () => T, deadline: number): Promise<T> {
     for (;;) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
       try {
         return body();
       } catch (error) {
         if ((error as { code?: string }).code !== "SQLITE_BUSY" || monotonicNow() > deadline) throw error;
       }
-      await new Promise<void>((resolve) => setImmediate(resolve));
     }
   }
 

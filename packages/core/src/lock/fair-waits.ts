@@ -153,6 +153,11 @@ export class FairWaits {
     }
   }
 
+  /** After this process released `name` and the backend saw nobody in its queue (the common case: no await). */
+  releasedToNobody(name: string): void {
+    this.#contended.delete(name);
+  }
+
   /** A wait that ended without the lease: gives up the place, and passes a free name on to the next in line. */
   async stopWaiting(name: string, key: string): Promise<void> {
     if (!this.#places.delete(name)) return;
