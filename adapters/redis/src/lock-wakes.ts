@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { sleepUntilWoken, type WakeSource } from "@stowage/core";
+import { sleepUntilWoken, WakeListeners, type WakeSource } from "@stowage/core";
 import type { RedisClient } from "./client.js";
 
 /** The bytes of a lease key as the subscriber receives them (latin1 keeps any UTF-8 exact). */
@@ -30,7 +30,7 @@ export class LockWakes {
   #started: Promise<void> | undefined;
   #settled = false;
   #closed = false;
-  readonly #listeners = new Map<string, Set<() => void>>();
+  readonly #listeners = new WakeListeners();
   /** Keys woken while nobody listened (the wake raced the attempt's reply): the next wait returns at once. */
   readonly #missed = new Set<string>();
 
@@ -111,11 +111,7 @@ export class LockWakes {
   }
 
   #dispatch(key: string): void {
-    const listeners = this.#listeners.get(key);
-    if (listeners && listeners.size > 0) {
-      for (const wake of listeners) wake();
-      return;
-    }
+    if (this.#listeners.wake(key)) return;
     if (this.#missed.size >= 1024) this.#missed.clear();
     this.#missed.add(key);
   }
@@ -138,19 +134,7 @@ export class LockWakes {
 
   /** The wake source of `key` for sleepUntilWoken. */
   source(key: string): WakeSource {
-    return (wake) => {
-      let listeners = this.#listeners.get(key);
-      if (!listeners) {
-        listeners = new Set();
-        this.#listeners.set(key, listeners);
-      }
-      const own = listeners;
-      own.add(wake);
-      return () => {
-        own.delete(wake);
-        if (own.size === 0 && this.#listeners.get(key) === own) this.#listeners.delete(key);
-      };
-    };
+    return this.#listeners.source(key);
   }
 
   close(): void {
