@@ -97,7 +97,9 @@ export const lockRelease: Probe = {
               maxBuffer: 1 << 20,
             });
             const p50s = JSON.parse(stdout.trim().split("\n").at(-1) as string);
-            const into = (results[`${backend} ${tree}`] ??= { fresh: [], reused: [], waking: [] });
+            const label = `${backend} ${tree}`;
+            results[label] ??= { fresh: [], reused: [], waking: [] };
+            const into = results[label];
             into.fresh.push(p50s.fresh);
             into.reused.push(p50s.reused);
             into.waking.push(p50s.waking);
