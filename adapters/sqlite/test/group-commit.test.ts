@@ -1,6 +1,5 @@
 import { spawn } from "node:child_process";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { setImmediate as nextTurn } from "node:timers/promises";
 import { createStorage, type StoredEntry } from "@stowage/core";
 import Database from "better-sqlite3";
@@ -8,7 +7,7 @@ import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { BATCH_LIMITS } from "../src/commit-batch.js";
 import { SqliteBackend } from "../src/index.js";
-import { fixture, runFixture, useTempDir } from "./helpers.js";
+import { fixture, killAfterAcks, runFixture, useTempDir } from "./helpers.js";
 
 const entry = (text: string): StoredEntry => ({ value: Buffer.from(text), expiresAt: null });
 const text = (stored: StoredEntry | undefined) =>
@@ -293,7 +292,7 @@ describe("sqlite group commit", () => {
   for (const synchronous of ["normal", "full"] as const) {
     it(`a writer SIGKILLed mid-batch loses no acknowledged write (synchronous=${synchronous})`, async () => {
       const url = `${tmp.url()}?namespace=crash&synchronous=${synchronous}`;
-      const acked = await killAfter(url, 400);
+      const acked = await killAfterAcks("batched-writer.mjs", [url, "16"], 400);
       const db = new Database(join(tmp.path, "stowage.db"));
       expect(db.pragma("integrity_check", { simple: true })).toBe("ok");
       db.close();
@@ -305,26 +304,3 @@ describe("sqlite group commit", () => {
     }, 90_000);
   }
 });
-
-/** Runs the batched writer, SIGKILLs it once it acknowledged `count` writes, returns every key it acknowledged. */
-function killAfter(url: string, count: number): Promise<string[]> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [fixture("batched-writer.mjs"), url, "16"], {
-      stdio: ["ignore", "pipe", "inherit"],
-    });
-    const acked: string[] = [];
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`writer acknowledged only ${acked.length} writes in 60 s`));
-    }, 60_000);
-    createInterface({ input: child.stdout }).on("line", (key) => {
-      acked.push(key);
-      if (acked.length === count) child.kill("SIGKILL");
-    });
-    child.once("exit", (code, signal) => {
-      clearTimeout(timer);
-      if (signal === "SIGKILL") resolve(acked);
-      else reject(new Error(`writer exited without being killed (${signal ?? code})`));
-    });
-  });
-}

@@ -1,7 +1,8 @@
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createInterface } from "node:readline";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterEach } from "vitest";
 
@@ -61,4 +62,28 @@ export function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
     if (!/^(STOWAGE_|CACHE_|LOCK_DIR$)/.test(name)) env[name] = value;
   }
   return { ...env, ...extra };
+}
+
+/**
+ * Runs a fixture that prints one line per acknowledged write, SIGKILLs it once it has acknowledged
+ * `count`, and returns every line it printed (the keys it acknowledged).
+ */
+export function killAfterAcks(script: string, args: readonly string[], count: number): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [fixture(script), ...args], { stdio: ["ignore", "pipe", "inherit"] });
+    const acked: string[] = [];
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`writer acknowledged only ${acked.length} writes in 60 s`));
+    }, 60_000);
+    createInterface({ input: child.stdout }).on("line", (key) => {
+      acked.push(key);
+      if (acked.length === count) child.kill("SIGKILL");
+    });
+    child.once("exit", (code, signal) => {
+      clearTimeout(timer);
+      if (signal === "SIGKILL") resolve(acked);
+      else reject(new Error(`writer exited without being killed (${signal ?? code})`));
+    });
+  });
 }
