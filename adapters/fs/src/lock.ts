@@ -90,7 +90,7 @@ export class FsLockDriver implements LockDriver {
       this.#held.delete(name);
       if (held.expiresAt <= wallNow()) return false;
       if (log.releaseFrom(held.seq)) {
-        await this.#fair.released(name, this.#key(name));
+        await this.#wakeNext(name);
         return true;
       }
     }
@@ -98,7 +98,7 @@ export class FsLockDriver implements LockDriver {
       const state = log.read();
       if (state.token !== token || state.expiresAt <= wallNow()) return false;
       if (log.write(state, token, 0)) {
-        await this.#fair.released(name, this.#key(name));
+        await this.#wakeNext(name);
         return true;
       }
     }
@@ -142,6 +142,13 @@ export class FsLockDriver implements LockDriver {
   /** A wait that ended without the lease (timeout or abort) leaves the queue, so it holds back no taker of a free name. */
   stopWaiting(name: string): Promise<void> {
     return this.#fair.stopWaiting(name, this.#key(name));
+  }
+
+  /** After a release: wakes the head of the queue, if anyone waits (one directory listing when nobody does). */
+  async #wakeNext(name: string): Promise<void> {
+    const head = this.#places.headAfterRelease(name, wallNow());
+    if (head === undefined) this.#fair.releasedToNobody(name);
+    else await this.#fair.released(name, this.#key(name), head);
   }
 
   #key(name: string): string {

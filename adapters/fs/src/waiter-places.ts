@@ -57,6 +57,21 @@ export class WaiterPlaces {
     return undefined;
   }
 
+  /**
+   * The head of `name`'s queue after a release: one listing and a readlink per place, without
+   * reading the lease log's newest entry (the releaser knows it just wrote a release).
+   */
+  headAfterRelease(name: string, now: number): string | undefined {
+    const dir = this.#log(name).dir;
+    let entries: string[];
+    try {
+      entries = readdirSync(dir);
+    } catch {
+      return undefined;
+    }
+    return this.head(dir, entries, now);
+  }
+
   /** Removes this process's place for `name`, if it has one (after winning the name). */
   forget(name: string): void {
     const entry = this.#own.get(name);
