@@ -166,7 +166,8 @@ export class LmdbLockDriver implements LockDriver {
       return { live: lease.expiresAt > now, head: this.#head(name, now, false) ?? null };
     });
     if (released === undefined) return false;
-    await this.#fair.released(name, this.#key(name), released.head);
+    if (released.head === null) this.#fair.releasedToNobody(name);
+    else await this.#fair.released(name, this.#key(name), released.head);
     return released.live;
   }
 

@@ -50,8 +50,6 @@ export { LeaseHandle, type LeaseObserver } from "./lock/lease-handle.js";
 export { LOCK_DEFAULTS, LockStore, type LockStoreOptions } from "./lock/lock-store.js";
 export { ReleaseSignal, sleepUntilWoken, type WakeSource } from "./lock/release-signal.js";
 export {
-  InProcessWakeChannel,
-  newWakeAddress,
   WAKE_ADDRESS,
   type WakeChannel,
   WakeListeners,

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { FifoWakeChannel, InProcessWakeChannel, sleepUntilWoken, WAKE_ADDRESS } from "@stowage/core";
+import { FifoWakeChannel, sleepUntilWoken, WAKE_ADDRESS } from "@stowage/core";
 import { afterEach, describe, expect, it } from "vitest";
 
 const core = pathToFileURL(join(import.meta.dirname, "../dist/index.js")).href;
@@ -168,19 +168,6 @@ describe("FifoWakeChannel: wake-ups between processes", () => {
     } finally {
       channel.close();
     }
-  });
-});
-
-describe("InProcessWakeChannel", () => {
-  it("wakes its own listeners and ignores other addresses", async () => {
-    const channel = new InProcessWakeChannel();
-    const other = new InProcessWakeChannel();
-    const woken = sleepUntilWoken(200, undefined, channel.source("k"));
-    other.send(channel.address, "k");
-    await expect(woken).resolves.toBe(false);
-    const again = sleepUntilWoken(60_000, undefined, channel.source("k"));
-    channel.send(channel.address, "k");
-    await expect(again).resolves.toBe(true);
   });
 });
 

@@ -67,11 +67,6 @@ export class FairWaits {
     return this.#channel.address;
   }
 
-  /** Whether this process has a place for `name` (the backend's acquire removes it on a grant). */
-  holdsPlace(name: string): boolean {
-    return this.#places.has(name);
-  }
-
   /** Takes a place in the queue for `name`, or refreshes this process's place when it is due. */
   async keepPlace(name: string): Promise<void> {
     const deadline = this.#places.get(name);

@@ -56,25 +56,3 @@ export class WakeListeners {
     return true;
   }
 }
-
-/** Wake-ups within one process (the memory backend, or a store file no other process can open). */
-export class InProcessWakeChannel implements WakeChannel {
-  readonly address = newWakeAddress();
-  readonly #listeners = new WakeListeners();
-
-  ready(): Promise<void> {
-    return Promise.resolve();
-  }
-
-  source(key: string): WakeSource {
-    return this.#listeners.source(key);
-  }
-
-  send(address: string, key: string): boolean {
-    if (address !== this.address) return true;
-    this.#listeners.wake(key);
-    return true;
-  }
-
-  close(): void {}
-}
